@@ -1,0 +1,1 @@
+//! eksfed compiler: pure.

@@ -1,0 +1,1 @@
+//! eksfed runtime: all IO.

@@ -1,0 +1,1 @@
+//! Test-only servers (see the binaries under `src/bin`).
