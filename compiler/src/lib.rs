@@ -1,1 +1,26 @@
-//! eksfed compiler: pure.
+//! eksfed's compiler: pure (no network, no clock, no environment beyond what it is handed).
+//!
+//! Stages: [`load`] -> [`lower`] (with [`eval`]) -> [`resolve`] -> [`graph`] -> [`check`]
+//! (with [`lints`]) -> [`render`] -> [`diff`] -> [`report`]. [`compile::compile`] runs the
+//! first ones; see ARCHITECTURE.md.
+
+pub mod check;
+pub mod compile;
+pub mod diag;
+pub mod eval;
+pub mod fmt;
+pub mod functions;
+pub mod graph;
+pub mod iam;
+pub mod lints;
+pub mod load;
+pub mod lower;
+pub mod model;
+pub mod render;
+pub mod resolve;
+pub mod schema;
+pub mod value;
+
+pub use compile::{compile, CompileInput, Compiled, Facts, VarInputs};
+pub use diag::{Diagnostic, Diagnostics, Severity, SourceMap};
+pub use value::Address;

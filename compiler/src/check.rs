@@ -1,0 +1,29 @@
+//! Stage `check`: runs every lint rule over the desired state and marks findings silenced by
+//! `allow_lints` (on the resource, or on the `stack` block for all).
+
+use crate::diag::Diagnostics;
+use crate::graph::ResourceGraph;
+use crate::lints;
+use crate::model::DesiredState;
+
+pub fn check(desired: &DesiredState, _graph: &ResourceGraph, diags: &mut Diagnostics) {
+    let mut found = Vec::new();
+    for rule in lints::RULES {
+        let before = found.len();
+        (rule.check)(desired, &mut found);
+        for d in &mut found[before..] {
+            d.code = rule.code.to_string();
+        }
+    }
+    for mut d in found {
+        let on_resource = d
+            .address
+            .as_ref()
+            .and_then(|a| desired.resources.iter().find(|r| &r.address.to_string() == a))
+            .is_some_and(|r| r.allow_lints.iter().any(|c| c == &d.code));
+        if on_resource || desired.stack.allow_lints.iter().any(|c| c == &d.code) {
+            d.allowed = true;
+        }
+        diags.push(d);
+    }
+}

@@ -1,0 +1,563 @@
+//! The compiler pipeline: load -> collect blocks -> variables -> block graph -> evaluate in
+//! dependency order -> typed resources -> instance graph -> checks. Problems are collected;
+//! the pipeline only stops between stages.
+
+use crate::diag::{Diagnostic, Diagnostics, FileId, SourceMap, Span};
+use crate::eval::{references, span_of, suggest, Env, FileReader, ResourceTable};
+use crate::graph::{EdgeKind, ResourceGraph};
+use crate::lower::{self, eval_block, head_span, label_text, EvBlock};
+use crate::model::*;
+use crate::resolve::{self, Ctx, UNKNOWN_ACCOUNT};
+use crate::schema::{self, RESOURCE_KINDS};
+use crate::value::{Address, ResourceValue, Value};
+use hcl_edit::structure::{Block, Structure};
+use hcl_edit::Span as _;
+use indexmap::IndexMap;
+use std::collections::{BTreeMap, HashMap};
+
+pub const E_VAR_MISSING: &str = "E0301";
+pub const E_FOR_EACH: &str = "E0302";
+pub const E_VAR_VALUE: &str = "E0303";
+pub const E_CYCLE: &str = "E0401";
+pub const E_STACK: &str = "E0601";
+
+/// Variable values from outside the stack, lowest precedence first (DSL.md: `--var`, then
+/// `--var-file`, then `EKSFED_VAR_name`, each over the default).
+#[derive(Debug, Clone, Default)]
+pub struct VarInputs {
+    /// `--var name=value`, raw.
+    pub cli: Vec<(String, String)>,
+    /// `--var-file`: path and text.
+    pub files: Vec<(String, String)>,
+    /// `EKSFED_VAR_name` values, raw.
+    pub env: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// `--account-id` or STS GetCallerIdentity; overrides nothing given in `stack`.
+    pub account_id: Option<String>,
+    /// Cluster issuers read with DescribeCluster, by cluster address.
+    pub cluster_issuers: HashMap<String, String>,
+}
+
+pub struct CompileInput<'a> {
+    /// Stack files (path as shown to the user, text), in name order.
+    pub files: Vec<(String, String)>,
+    pub reader: &'a dyn FileReader,
+    pub vars: VarInputs,
+    pub facts: Facts,
+}
+
+/// What the compiler produces: always the sources and diagnostics; the desired state and graph
+/// when no error stopped the pipeline.
+pub struct Compiled {
+    pub sources: SourceMap,
+    pub diagnostics: Diagnostics,
+    pub desired: Option<DesiredState>,
+    pub graph: Option<ResourceGraph>,
+    /// True when the account id is a placeholder (validate without one).
+    pub account_known: bool,
+}
+
+struct ResourceBlock<'b> {
+    file: FileId,
+    block: &'b Block,
+    kind: &'static str,
+    label: String,
+}
+
+impl ResourceBlock<'_> {
+    fn address(&self) -> Address {
+        Address::new(self.kind, &self.label, None)
+    }
+}
+
+pub fn compile(input: CompileInput<'_>) -> Compiled {
+    let (loaded, mut diags) = crate::load::load(input.files);
+    let sources = loaded.sources.clone();
+    let mut out = Compiled { sources, diagnostics: Diagnostics::default(), desired: None, graph: None, account_known: false };
+    let result = compile_bodies(&loaded, input.reader, &input.vars, &input.facts, &mut diags);
+    if let Some((desired, graph, known)) = result {
+        if !diags.has_errors() {
+            crate::check::check(&desired, &graph, &mut diags);
+            out.desired = Some(desired);
+            out.graph = Some(graph);
+            out.account_known = known;
+        }
+    }
+    diags.sort();
+    out.diagnostics = diags;
+    out
+}
+
+type Output = (DesiredState, ResourceGraph, bool);
+
+fn compile_bodies(loaded: &crate::load::Loaded, reader: &dyn FileReader, inputs: &VarInputs, facts: &Facts, diags: &mut Diagnostics) -> Option<Output> {
+    // --- collect top-level blocks ---
+    let mut stacks: Vec<(FileId, &Block)> = vec![];
+    let mut variables: Vec<(FileId, &Block)> = vec![];
+    let mut locals: Vec<(FileId, &hcl_edit::structure::Attribute)> = vec![];
+    let mut aws: Vec<(FileId, &Block)> = vec![];
+    let mut resources: Vec<ResourceBlock<'_>> = vec![];
+    let mut seen: HashMap<String, Span> = HashMap::new();
+    for (file, body) in &loaded.bodies {
+        for s in body.iter() {
+            match s {
+                Structure::Attribute(a) => {
+                    diags.push(
+                        Diagnostic::error(lower::E_UNKNOWN_ATTR, format!("attribute `{}` outside of a block", a.key.value()))
+                            .at(Some(Span::new(*file, a.key.span().unwrap_or(0..0))))
+                            .help("put it in `locals { ... }` or in a resource block"),
+                    );
+                }
+                Structure::Block(b) => {
+                    let name = b.ident.value().as_str();
+                    let Some(sch) = schema::top_level(name) else {
+                        let cands = schema::TOP_LEVEL.iter().map(|b| b.name);
+                        diags.push(
+                            Diagnostic::error(lower::E_UNKNOWN_BLOCK, format!("unknown block type `{name}`"))
+                                .at(Some(head_span(*file, b)))
+                                .help(suggest(name, cands).map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| format!("blocks: {}", schema::TOP_LEVEL.iter().map(|b| b.name).collect::<Vec<_>>().join(", ")))),
+                        );
+                        continue;
+                    };
+                    if b.labels.len() != sch.labels.len() {
+                        diags.push(
+                            Diagnostic::error(lower::E_LABELS, format!("`{name}` takes {} label(s), got {}", sch.labels.len(), b.labels.len()))
+                                .at(Some(head_span(*file, b)))
+                                .help(if sch.labels.is_empty() { format!("write `{name} {{ ... }}`") } else { format!("write `{name} \"NAME\" {{ ... }}`") }),
+                        );
+                        continue;
+                    }
+                    let span = head_span(*file, b);
+                    let key = format!("{name}.{}", b.labels.first().map(label_text).unwrap_or_default());
+                    if name != "locals" && name != "aws" && name != "stack" {
+                        if let Some(prev) = seen.get(&key) {
+                            let at = loaded.sources.locate(prev).map(|(f, l, c)| format!("{f}:{l}:{c}")).unwrap_or_default();
+                            diags.push(Diagnostic::error(lower::E_DUPLICATE, format!("duplicate `{key}`; first declared at {at}")).at(Some(span)).address(key.clone()));
+                            continue;
+                        }
+                        seen.insert(key.clone(), span);
+                    }
+                    match name {
+                        "stack" => stacks.push((*file, b)),
+                        "variable" => variables.push((*file, b)),
+                        "aws" => aws.push((*file, b)),
+                        "locals" => {
+                            for s in b.body.iter() {
+                                match s {
+                                    Structure::Attribute(a) => {
+                                        let lname = a.key.value().to_string();
+                                        if let Some((_, prev)) = locals.iter().find(|(_, p)| p.key.value().as_str() == lname) {
+                                            let _ = prev;
+                                            diags.push(Diagnostic::error(lower::E_DUPLICATE, format!("duplicate local value `{lname}`")).at(Some(Span::new(*file, a.key.span().unwrap_or(0..0)))));
+                                        } else {
+                                            locals.push((*file, a));
+                                        }
+                                    }
+                                    Structure::Block(ib) => diags.push(Diagnostic::error(lower::E_UNKNOWN_BLOCK, "`locals` holds attributes only").at(Some(head_span(*file, ib)))),
+                                }
+                            }
+                        }
+                        kind => {
+                            let kind = RESOURCE_KINDS.iter().copied().find(|k| *k == kind).unwrap_or("rbac_binding");
+                            resources.push(ResourceBlock { file: *file, block: b, kind, label: label_text(&b.labels[0]) });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    let files = reader;
+    let empty = IndexMap::new();
+    let no_resources = ResourceTable::new();
+
+    // --- variables ---
+    let vars = resolve_variables(&variables, inputs, files, &loaded.sources, diags);
+
+    // --- stack and aws blocks ---
+    if stacks.is_empty() {
+        diags.push(Diagnostic::error(E_STACK, "no `stack \"NAME\" { ... }` block: every stack needs exactly one").help("add `stack \"my-stack\" {}` to one of the .hcl files"));
+    }
+    for (f, b) in stacks.iter().skip(1) {
+        diags.push(Diagnostic::error(E_STACK, "more than one `stack` block").at(Some(head_span(*f, b))));
+    }
+    for (f, b) in aws.iter().skip(1) {
+        diags.push(Diagnostic::error(E_STACK, "more than one `aws` block").at(Some(head_span(*f, b))));
+    }
+    let mut env = Env { vars: &vars, locals: &empty, resources: &no_resources, resource_kinds: RESOURCE_KINDS, each: None, files, partition: "aws", scopes: vec![] };
+    let stack_block = stacks.first().map(|(f, b)| eval_block(*f, b, &schema::STACK, &mut env, diags));
+    let aws_block = aws.first().map(|(f, b)| eval_block(*f, b, &schema::AWS, &mut env, diags));
+    let stack = stack_block.as_ref().map(|b| Stack {
+        name: b.labels.first().cloned().unwrap_or_default(),
+        account_id: b.str("account_id"),
+        partition: b.str("partition").unwrap_or_else(|| "aws".into()),
+        trust_policy_limit: b.num("trust_policy_limit").map(|n| n as usize).unwrap_or(2048),
+        managed_policies_per_role: b.num("managed_policies_per_role").map(|n| n as usize).unwrap_or(10),
+        allow_lints: b.list("allow_lints"),
+    });
+    if let (Some(s), Some(b)) = (&stack, &stack_block) {
+        if !["aws", "aws-cn", "aws-us-gov"].contains(&s.partition.as_str()) {
+            diags.push(Diagnostic::error(resolve::E_ENUM, format!("`partition` must be \"aws\", \"aws-cn\" or \"aws-us-gov\", got \"{}\"", s.partition)).at(Some(b.span_of("partition"))));
+        }
+        if let Some(a) = &s.account_id {
+            if a.len() != 12 || !a.chars().all(|c| c.is_ascii_digit()) {
+                diags.push(Diagnostic::error(resolve::E_SEMANTIC, format!("`account_id` must be 12 digits, got \"{a}\"")).at(Some(b.span_of("account_id"))));
+            }
+        }
+    }
+    let aws_settings = aws_block.as_ref().map(|b| AwsSettings { region: b.str("region"), profile: b.str("profile"), endpoint: b.str("endpoint") }).unwrap_or_default();
+    let account_known = stack.as_ref().and_then(|s| s.account_id.clone()).or_else(|| facts.account_id.clone());
+    let account = account_known.clone().unwrap_or_else(|| UNKNOWN_ACCOUNT.to_string());
+    let partition = stack.as_ref().map(|s| s.partition.clone()).unwrap_or_else(|| "aws".into());
+
+    // --- block-level dependency graph (locals and resource blocks) ---
+    let mut block_graph = ResourceGraph::default();
+    let local_addr = |n: &str| Address::new("local", n, None);
+    let mut node_refs: BTreeMap<Address, Vec<(Address, FileId, std::ops::Range<usize>)>> = BTreeMap::new();
+    for (f, a) in &locals {
+        let me = local_addr(a.key.value().as_str());
+        block_graph.add_node(me.clone());
+        node_refs.insert(me, references(&a.value, RESOURCE_KINDS).into_iter().map(|(r, s)| (r, *f, s)).collect());
+    }
+    for r in &resources {
+        let me = r.address();
+        block_graph.add_node(me.clone());
+        let mut refs = vec![];
+        collect_body_refs(&r.block.body, &mut refs);
+        node_refs.insert(me, refs.into_iter().map(|(a, s)| (a, r.file, s)).collect());
+    }
+    for (me, refs) in &node_refs {
+        for (dep, _, _) in refs {
+            if block_graph.contains(dep) {
+                block_graph.add_edge(dep, me, EdgeKind::Reference);
+            }
+        }
+    }
+    let mut in_cycle: Vec<Address> = vec![];
+    for cycle in block_graph.cycles() {
+        let names: Vec<String> = cycle.iter().map(|a| a.to_string()).collect();
+        let first = &cycle[0];
+        let span = resources.iter().find(|r| &r.address() == first).map(|r| head_span(r.file, r.block)).or_else(|| {
+            locals.iter().find(|(_, a)| &local_addr(a.key.value().as_str()) == first).map(|(f, a)| Span::new(*f, a.key.span().unwrap_or(0..0)))
+        });
+        diags.push(
+            Diagnostic::error(E_CYCLE, format!("dependency cycle: {} -> {}", names.join(" -> "), names[0]))
+                .at(span)
+                .address(first.to_string())
+                .help("break the cycle: a resource cannot depend on itself through references or depends_on"),
+        );
+        in_cycle.extend(cycle);
+    }
+    let order: Vec<Address> = {
+        let mut g = ResourceGraph::default();
+        for n in block_graph.graph.node_weights() {
+            if !in_cycle.contains(n) {
+                g.add_node(n.clone());
+            }
+        }
+        for (me, refs) in &node_refs {
+            for (dep, _, _) in refs {
+                if g.contains(dep) && g.contains(me) {
+                    g.add_edge(dep, me, EdgeKind::Reference);
+                }
+            }
+        }
+        g.order().unwrap_or_default()
+    };
+
+    // --- evaluate in dependency order ---
+    let mut local_values: IndexMap<String, Value> = IndexMap::new();
+    let mut table = ResourceTable::new();
+    let mut instances: Vec<Resource> = vec![];
+    let region = aws_settings.region.clone();
+    let ctx = Ctx { account: &account, partition: &partition, default_region: region.as_deref(), issuers: &facts.cluster_issuers };
+    for addr in &order {
+        if addr.kind == "local" {
+            let Some((f, a)) = locals.iter().find(|(_, a)| a.key.value().as_str() == addr.label) else { continue };
+            let mut env = Env { vars: &vars, locals: &local_values, resources: &table, resource_kinds: RESOURCE_KINDS, each: None, files, partition: &partition, scopes: vec![] };
+            match env.eval(&a.value) {
+                Ok(v) => {
+                    local_values.insert(addr.label.clone(), v);
+                }
+                Err(e) => push_eval_error(diags, *f, e),
+            }
+            continue;
+        }
+        let Some(rb) = resources.iter().find(|r| &r.address() == addr) else { continue };
+        let sch = schema::top_level(rb.kind).unwrap_or(&schema::ROLE);
+        let mut env = Env { vars: &vars, locals: &local_values, resources: &table, resource_kinds: RESOURCE_KINDS, each: None, files, partition: &partition, scopes: vec![] };
+        // for_each: map -> (key, value); set/list of strings -> (s, s)
+        let each_items: Option<Vec<(String, Value)>> = match rb.block.body.get_attribute("for_each") {
+            None => None,
+            Some(fe) => match env.eval(&fe.value) {
+                Ok(Value::Map(m)) => Some(m.into_iter().collect()),
+                Ok(Value::List(l)) => {
+                    let mut items = vec![];
+                    let mut ok = true;
+                    for v in l {
+                        match v.as_string() {
+                            Some(s) => items.push((s.clone(), Value::String(s))),
+                            None => ok = false,
+                        }
+                    }
+                    if !ok {
+                        diags.push(Diagnostic::error(E_FOR_EACH, "`for_each` over a list must hold only strings (a set of strings)").at(Some(Span::new(rb.file, span_of(&fe.value)))).address(addr.to_string()));
+                    }
+                    Some(items)
+                }
+                Ok(other) => {
+                    diags.push(
+                        Diagnostic::error(E_FOR_EACH, format!("`for_each` must be a map or a set of strings, got a {}", other.type_name()))
+                            .at(Some(Span::new(rb.file, span_of(&fe.value))))
+                            .address(addr.to_string())
+                            .help("use a map (`{ a = ..., b = ... }`) or `toset([...])`"),
+                    );
+                    Some(vec![])
+                }
+                Err(e) => {
+                    push_eval_error(diags, rb.file, e);
+                    Some(vec![])
+                }
+            },
+        };
+        let instances_of: Vec<(Option<String>, Option<(Value, Value)>)> = match &each_items {
+            None => vec![(None, None)],
+            Some(items) => items.iter().map(|(k, v)| (Some(k.clone()), Some((Value::String(k.clone()), v.clone())))).collect(),
+        };
+        let mut exported: IndexMap<String, Value> = IndexMap::new();
+        for (key, each) in instances_of {
+            let inst_addr = Address::new(rb.kind, &rb.label, key.clone());
+            let mut env = Env { vars: &vars, locals: &local_values, resources: &table, resource_kinds: RESOURCE_KINDS, each, files, partition: &partition, scopes: vec![] };
+            let ev: EvBlock = eval_block(rb.file, rb.block, sch, &mut env, diags);
+            let mut local_diags = Diagnostics::default();
+            let kind = resolve::resolve(&inst_addr, &ev, &ctx, &mut local_diags);
+            for mut d in local_diags.0 {
+                d.address.get_or_insert(inst_addr.to_string());
+                diags.push(d);
+            }
+            let attrs = resolve::exports(&kind, &ctx);
+            let value = Value::Resource(Box::new(ResourceValue { address: inst_addr.clone(), attrs }));
+            match &key {
+                Some(k) => {
+                    exported.insert(k.clone(), value);
+                }
+                None => {
+                    exported.insert(String::new(), value);
+                }
+            }
+            let depends_on = match ev.get("depends_on") {
+                Some(Value::List(l)) => l
+                    .iter()
+                    .flat_map(|v| match v {
+                        Value::Resource(r) => vec![r.address.clone()],
+                        Value::Map(m) => m.values().filter_map(|x| if let Value::Resource(r) = x { Some(r.address.clone()) } else { None }).collect(),
+                        _ => vec![],
+                    })
+                    .collect(),
+                _ => vec![],
+            };
+            let prevent_destroy = ev.blocks_of("lifecycle").any(|l| l.bool("prevent_destroy").unwrap_or(false));
+            instances.push(Resource { address: inst_addr, kind, depends_on, prevent_destroy, allow_lints: ev.list("allow_lints"), block: ev });
+        }
+        let entry = table.entry(rb.kind.to_string()).or_default();
+        if each_items.is_some() {
+            entry.insert(rb.label.clone(), Value::Map(exported));
+        } else if let Some(v) = exported.swap_remove("") {
+            entry.insert(rb.label.clone(), v);
+        }
+    }
+    let stack = stack?;
+    if diags.has_errors() {
+        return None;
+    }
+
+    // --- instance graph ---
+    let mut graph = ResourceGraph::default();
+    for r in &instances {
+        graph.add_node(r.address.clone());
+    }
+    let by_block: BTreeMap<String, Vec<Address>> = instances.iter().fold(BTreeMap::new(), |mut m, r| {
+        m.entry(r.address.block()).or_default().push(r.address.clone());
+        m
+    });
+    for r in &instances {
+        let block_addr = Address::new(&r.address.kind, &r.address.label, None);
+        for (dep, _, _) in node_refs.get(&block_addr).into_iter().flatten() {
+            for d in by_block.get(&dep.block()).into_iter().flatten() {
+                graph.add_edge(d, &r.address, EdgeKind::Reference);
+            }
+        }
+        for d in &r.depends_on {
+            graph.add_edge(d, &r.address, EdgeKind::DependsOn);
+        }
+        // Implicit: IRSA trust on a cluster -> the stack's oidc_provider for that issuer.
+        if let ResourceKind::Role(role) = &r.kind {
+            for t in &role.trusts {
+                if let Trust::ServiceAccount { cluster: Some(_), issuer, .. } = &t.trust {
+                    for p in &instances {
+                        if let ResourceKind::OidcProvider(op) = &p.kind {
+                            if resolve::strip_https(&op.url) == *issuer {
+                                graph.add_edge(&p.address, &r.address, EdgeKind::Issuer);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for cycle in graph.cycles() {
+        let names: Vec<String> = cycle.iter().map(|a| a.to_string()).collect();
+        let span = instances.iter().find(|r| r.address == cycle[0]).map(|r| r.block.span.clone());
+        diags.push(Diagnostic::error(E_CYCLE, format!("dependency cycle: {} -> {}", names.join(" -> "), names[0])).at(span).address(names[0].clone()));
+    }
+    Some((DesiredState { stack, aws: aws_settings, resources: instances }, graph, account_known.is_some()))
+}
+
+fn push_eval_error(diags: &mut Diagnostics, file: FileId, e: crate::eval::EvalError) {
+    let mut d = Diagnostic::error(e.code, e.message).at(Some(Span::new(file, e.range)));
+    d.help = e.help;
+    diags.push(d);
+}
+
+fn collect_body_refs(body: &hcl_edit::structure::Body, out: &mut Vec<(Address, std::ops::Range<usize>)>) {
+    for s in body.iter() {
+        match s {
+            Structure::Attribute(a) => out.extend(references(&a.value, RESOURCE_KINDS)),
+            Structure::Block(b) => collect_body_refs(&b.body, out),
+        }
+    }
+}
+
+fn type_of(file: FileId, b: &Block, sources: &SourceMap) -> String {
+    b.body
+        .get_attribute("type")
+        .and_then(|a| {
+            let r = span_of(&a.value);
+            sources.get(file).and_then(|f| f.text.get(r)).map(|t| t.split_whitespace().collect::<String>())
+        })
+        .unwrap_or_else(|| "any".into())
+}
+
+fn parse_raw(raw: &str, ty: &str, reader: &dyn FileReader) -> Result<Value, String> {
+    if ty == "string" {
+        return Ok(Value::String(raw.to_string()));
+    }
+    match hcl_edit::parser::parse_expr(raw) {
+        Ok(e) => {
+            let (v, l, r) = (IndexMap::new(), IndexMap::new(), ResourceTable::new());
+            let mut env = Env { vars: &v, locals: &l, resources: &r, resource_kinds: &[], each: None, files: reader, partition: "aws", scopes: vec![] };
+            env.eval(&e).map_err(|e| e.message)
+        }
+        // `any` typed variables given a bare word: take it as a string, as Terraform does.
+        Err(_) if ty == "any" => Ok(Value::String(raw.to_string())),
+        Err(e) => Err(format!("cannot parse \"{raw}\" as {ty}: {}", e.message())),
+    }
+}
+
+fn conforms(v: &Value, ty: &str) -> Option<Value> {
+    match ty {
+        "any" | "" => Some(v.clone()),
+        "string" => v.as_string().map(Value::String),
+        "number" => match v {
+            Value::Number(_) => Some(v.clone()),
+            Value::String(s) => s.parse().ok().map(Value::Number),
+            _ => None,
+        },
+        "bool" => v.truthy().map(Value::Bool),
+        t if t.starts_with("list(") || t.starts_with("set(") || t == "list" => match v {
+            Value::List(l) => {
+                let inner = t.split_once('(').map(|x| x.1.trim_end_matches(')')).unwrap_or("any");
+                l.iter().map(|x| conforms(x, inner)).collect::<Option<Vec<_>>>().map(Value::List)
+            }
+            _ => None,
+        },
+        t if t.starts_with("map(") || t == "map" || t.starts_with("object(") => match v {
+            Value::Map(m) => {
+                let inner = if t.starts_with("map(") { t.trim_start_matches("map(").trim_end_matches(')') } else { "any" };
+                m.iter().map(|(k, x)| conforms(x, inner).map(|x| (k.clone(), x))).collect::<Option<IndexMap<_, _>>>().map(Value::Map)
+            }
+            _ => None,
+        },
+        _ => Some(v.clone()),
+    }
+}
+
+fn resolve_variables(blocks: &[(FileId, &Block)], inputs: &VarInputs, reader: &dyn FileReader, sources: &SourceMap, diags: &mut Diagnostics) -> IndexMap<String, Value> {
+    let (v, l, r) = (IndexMap::new(), IndexMap::new(), ResourceTable::new());
+    let mut env = Env { vars: &v, locals: &l, resources: &r, resource_kinds: &[], each: None, files: reader, partition: "aws", scopes: vec![] };
+    let names: Vec<String> = blocks.iter().map(|(_, b)| label_text(&b.labels[0])).collect();
+    let unknown = |name: &str, diags: &mut Diagnostics, origin: &str| {
+        diags.push(
+            Diagnostic::error(E_VAR_VALUE, format!("{origin} sets `{name}`, but the stack declares no such variable"))
+                .help(suggest(name, names.iter().map(String::as_str)).map(|s| format!("did you mean `{s}`?")).unwrap_or_default()),
+        );
+    };
+    // var-file values, evaluated as constants
+    let mut file_values: HashMap<String, (Value, String)> = HashMap::new();
+    for (path, text) in &inputs.files {
+        match hcl_edit::parser::parse_body(text) {
+            Ok(body) => {
+                for s in body.iter() {
+                    if let Structure::Attribute(a) = s {
+                        match env.eval(&a.value) {
+                            Ok(v) => {
+                                file_values.insert(a.key.value().to_string(), (v, path.clone()));
+                            }
+                            Err(e) => diags.push(Diagnostic::error(E_VAR_VALUE, format!("{path}: {}", e.message))),
+                        }
+                    }
+                }
+            }
+            Err(e) => diags.push(Diagnostic::error(crate::load::E_SYNTAX, format!("{path}:{}:{}: syntax error: {}", e.location().line(), e.location().column(), e.message()))),
+        }
+    }
+    for (n, _) in &inputs.cli {
+        if !names.contains(n) {
+            unknown(n, diags, "--var");
+        }
+    }
+    for (n, (_, p)) in &file_values {
+        if !names.contains(n) {
+            unknown(n, diags, &format!("--var-file {p}"));
+        }
+    }
+    let mut out = IndexMap::new();
+    for (file, b) in blocks {
+        let name = label_text(&b.labels[0]);
+        let ty = type_of(*file, b, sources);
+        let ev = eval_block(*file, b, &schema::VARIABLE, &mut env, diags);
+        let mut value: Option<(Value, String)> = ev.get("default").map(|v| (v.clone(), "default".to_string()));
+        if let Some((_, raw)) = inputs.cli.iter().rev().find(|(n, _)| *n == name) {
+            match parse_raw(raw, &ty, reader) {
+                Ok(v) => value = Some((v, "--var".into())),
+                Err(e) => diags.push(Diagnostic::error(E_VAR_VALUE, format!("--var {name}: {e}")).at(Some(ev.span.clone()))),
+            }
+        }
+        if let Some((v, p)) = file_values.get(&name) {
+            value = Some((v.clone(), format!("--var-file {p}")));
+        }
+        if let Some((_, raw)) = inputs.env.iter().rev().find(|(n, _)| *n == name) {
+            match parse_raw(raw, &ty, reader) {
+                Ok(v) => value = Some((v, format!("EKSFED_VAR_{name}"))),
+                Err(e) => diags.push(Diagnostic::error(E_VAR_VALUE, format!("EKSFED_VAR_{name}: {e}")).at(Some(ev.span.clone()))),
+            }
+        }
+        match value {
+            None => diags.push(
+                Diagnostic::error(E_VAR_MISSING, format!("variable `{name}` has no value"))
+                    .at(Some(ev.span.clone()))
+                    .help(format!("give it a default, or pass --var {name}=VALUE, --var-file, or EKSFED_VAR_{name}")),
+            ),
+            Some((v, origin)) => match conforms(&v, &ty) {
+                Some(v) => {
+                    out.insert(name, v);
+                }
+                None => diags.push(Diagnostic::error(E_VAR_VALUE, format!("variable `{name}` is {ty}, but the value from {origin} is a {}", v.type_name())).at(Some(ev.span.clone()))),
+            },
+        }
+    }
+    out
+}

@@ -1,0 +1,72 @@
+//! ### What it finds
+//! A `service_account` whose `role` does not trust it: in `irsa` mode, no
+//! `trust_service_account` of the role matches the account's cluster (or the OIDC provider of
+//! that cluster's issuer), namespace and name; in `pod_identity` mode, the role has no
+//! `trust_pod_identity`.
+//!
+//! ### Why it matters
+//! The annotation or association is written, the pod starts, and every AWS call fails with
+//! AccessDenied at run time (`Not authorized to perform sts:AssumeRoleWithWebIdentity`). The
+//! EKS user guide ("Assign IAM roles to Kubernetes service accounts", "Create a Pod Identity
+//! association") requires the trust policy to name the service account.
+//!
+//! ### Fix
+//! Add a `trust_service_account { cluster = ..., namespace = ..., names = [...] }` (or
+//! `trust_pod_identity {}`) to the role, or point the service account at the right role.
+
+use crate::diag::Diagnostic;
+use crate::model::{DesiredState, ResourceKind, ServiceAccountMode, Trust};
+
+fn glob(pattern: &str, s: &str) -> bool {
+    fn go(p: &[char], s: &[char]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some('*'), _) => go(&p[1..], s) || (!s.is_empty() && go(p, &s[1..])),
+            (Some('?'), Some(_)) => go(&p[1..], &s[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+    go(&pattern.chars().collect::<Vec<_>>(), &s.chars().collect::<Vec<_>>())
+}
+
+pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
+    for r in &desired.resources {
+        let ResourceKind::ServiceAccount(sa) = &r.kind else { continue };
+        let Some(role_addr) = &sa.role else { continue };
+        let Some(ResourceKind::Role(role)) = desired.get(role_addr).map(|r| &r.kind) else { continue };
+        let issuer = desired.cluster(&sa.cluster).and_then(|c| c.oidc_issuer_url.clone());
+        let trusted = role.trusts.iter().any(|t| match (&t.trust, sa.mode) {
+            (Trust::PodIdentity { .. }, ServiceAccountMode::PodIdentity) => true,
+            (Trust::ServiceAccount { cluster, issuer: ti, namespace, names, .. }, ServiceAccountMode::Irsa) => {
+                let same_cluster = match cluster {
+                    Some(c) => c == &sa.cluster,
+                    None => issuer.as_deref().map(crate::resolve::strip_https).as_deref() == Some(ti.as_str()),
+                };
+                same_cluster && glob(namespace, &sa.namespace) && names.iter().any(|n| glob(n, &sa.name))
+            }
+            _ => false,
+        });
+        if !trusted {
+            let how = match sa.mode {
+                ServiceAccountMode::Irsa => format!(
+                    "no `trust_service_account` of `{role_addr}` names {}/{} in `{}`",
+                    sa.namespace, sa.name, sa.cluster
+                ),
+                ServiceAccountMode::PodIdentity => format!("`{role_addr}` has no `trust_pod_identity`"),
+            };
+            out.push(
+                Diagnostic::error("EKS002", format!("service account {}/{} uses role `{role_addr}`, which does not trust it: {how}", sa.namespace, sa.name))
+                    .at(Some(r.block.span_of("role")))
+                    .address(r.address.to_string())
+                    .help(match sa.mode {
+                        ServiceAccountMode::Irsa => format!(
+                            "add to `{role_addr}`: trust_service_account {{ cluster = {}, namespace = \"{}\", names = [\"{}\"] }}",
+                            sa.cluster, sa.namespace, sa.name
+                        ),
+                        ServiceAccountMode::PodIdentity => format!("add `trust_pod_identity {{}}` to `{role_addr}`"),
+                    }),
+            );
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! Stage `lower`: evaluates a block's body against its schema into an [`EvBlock`]: values with
+//! the span of each attribute (and of each element of literal lists), checking unknown and
+//! missing attributes, types and kinds of reference on the way.
+
+use crate::diag::{Diagnostic, Diagnostics, FileId, Span};
+use crate::eval::{span_of, suggest, Env};
+use crate::schema::{Attr, BlockSchema, Ty};
+use crate::value::Value;
+use hcl_edit::expr::Expression;
+use hcl_edit::structure::{Block, Body, Structure};
+use hcl_edit::Span as _;
+use indexmap::IndexMap;
+
+pub const E_UNKNOWN_BLOCK: &str = "E0101";
+pub const E_UNKNOWN_ATTR: &str = "E0102";
+pub const E_MISSING_ATTR: &str = "E0103";
+pub const E_TYPE: &str = "E0104";
+pub const E_DUPLICATE: &str = "E0105";
+pub const E_LABELS: &str = "E0106";
+pub const E_REF_KIND: &str = "E0202";
+
+#[derive(Debug, Clone)]
+pub struct EvAttr {
+    pub value: Value,
+    pub span: Span,
+    /// Spans of the elements when the expression is a literal list.
+    pub elems: Vec<Span>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EvBlock {
+    pub kind: String,
+    pub labels: Vec<String>,
+    /// The block's head: its type and labels.
+    pub span: Span,
+    pub attrs: IndexMap<String, EvAttr>,
+    pub blocks: Vec<EvBlock>,
+}
+
+impl EvBlock {
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.attrs.get(name).map(|a| &a.value).filter(|v| !matches!(v, Value::Null))
+    }
+    pub fn str(&self, name: &str) -> Option<String> {
+        self.get(name).and_then(Value::as_string)
+    }
+    pub fn list(&self, name: &str) -> Vec<String> {
+        match self.get(name) {
+            Some(Value::List(l)) => l.iter().filter_map(Value::as_string).collect(),
+            _ => vec![],
+        }
+    }
+    pub fn map(&self, name: &str) -> IndexMap<String, String> {
+        match self.get(name) {
+            Some(Value::Map(m)) => m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_string()?))).collect(),
+            _ => IndexMap::new(),
+        }
+    }
+    pub fn bool(&self, name: &str) -> Option<bool> {
+        self.get(name).and_then(Value::truthy)
+    }
+    pub fn num(&self, name: &str) -> Option<f64> {
+        match self.get(name) {
+            Some(Value::Number(n)) => Some(*n),
+            Some(Value::String(s)) => s.parse().ok(),
+            _ => None,
+        }
+    }
+    pub fn span_of(&self, name: &str) -> Span {
+        self.attrs.get(name).map(|a| a.span.clone()).unwrap_or_else(|| self.span.clone())
+    }
+    pub fn elem_span(&self, name: &str, i: usize) -> Span {
+        self.attrs.get(name).and_then(|a| a.elems.get(i).cloned()).unwrap_or_else(|| self.span_of(name))
+    }
+    pub fn blocks_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a EvBlock> + 'a {
+        self.blocks.iter().filter(move |b| b.kind == kind)
+    }
+}
+
+/// The span of a block's head (type and labels).
+pub fn head_span(file: FileId, b: &Block) -> Span {
+    let start = b.ident.span().map(|r| r.start).unwrap_or(0);
+    let end = b
+        .labels
+        .last()
+        .and_then(|l| l.span())
+        .or_else(|| b.ident.span())
+        .map(|r| r.end)
+        .unwrap_or(start);
+    Span::new(file, start..end)
+}
+
+pub fn label_text(l: &hcl_edit::structure::BlockLabel) -> String {
+    match l {
+        hcl_edit::structure::BlockLabel::Ident(i) => i.value().to_string(),
+        hcl_edit::structure::BlockLabel::String(s) => s.value().clone(),
+    }
+}
+
+/// Attributes evaluated separately by the caller (before the body).
+const SKIP: &[&str] = &["for_each"];
+
+pub fn eval_block(
+    file: FileId,
+    block: &Block,
+    schema: &'static BlockSchema,
+    env: &mut Env<'_>,
+    diags: &mut Diagnostics,
+) -> EvBlock {
+    let span = head_span(file, block);
+    let labels = block.labels.iter().map(label_text).collect();
+    eval_body(file, &block.body, schema, span, labels, env, diags)
+}
+
+pub fn eval_body(
+    file: FileId,
+    body: &Body,
+    schema: &'static BlockSchema,
+    span: Span,
+    labels: Vec<String>,
+    env: &mut Env<'_>,
+    diags: &mut Diagnostics,
+) -> EvBlock {
+    let mut out = EvBlock { kind: schema.name.to_string(), labels, span: span.clone(), attrs: IndexMap::new(), blocks: vec![] };
+    let mut seen_single: Vec<&str> = vec![];
+    for s in body.iter() {
+        match s {
+            Structure::Attribute(a) => {
+                let name = a.key.value().as_str();
+                let aspan = Span::new(file, a.key.span().map(|k| k.start).unwrap_or(0)..span_of(&a.value).end);
+                if SKIP.contains(&name) {
+                    continue;
+                }
+                let attr = schema.attr(name);
+                if attr.is_none() && !schema.open {
+                    let mut cands = schema.attr_names();
+                    cands.extend(schema.blocks.iter().map(|(b, _)| b.name));
+                    let help = suggest(name, cands.iter().copied())
+                        .map(|s| format!("did you mean `{s}`?"))
+                        .unwrap_or_else(|| format!("`{}` takes: {}", schema.name, schema.attr_names().join(", ")));
+                    diags.push(Diagnostic::error(E_UNKNOWN_ATTR, format!("unknown attribute `{name}` in `{}`", schema.name)).at(Some(Span::new(file, a.key.span().unwrap_or(0..0)))).help(help));
+                    continue;
+                }
+                if out.attrs.contains_key(name) {
+                    diags.push(Diagnostic::error(E_DUPLICATE, format!("attribute `{name}` is set twice")).at(Some(aspan)));
+                    continue;
+                }
+                let elems = match &a.value {
+                    Expression::Array(arr) => arr.iter().map(|e| Span::new(file, span_of(e))).collect(),
+                    _ => vec![],
+                };
+                match env.eval(&a.value) {
+                    Ok(v) => {
+                        let v = match attr {
+                            Some(attr) => match check_type(attr, v, &a.value, file, diags) {
+                                Some(v) => v,
+                                None => continue,
+                            },
+                            None => v,
+                        };
+                        out.attrs.insert(name.to_string(), EvAttr { value: v, span: Span::new(file, span_of(&a.value)), elems });
+                    }
+                    Err(e) => {
+                        let mut d = Diagnostic::error(e.code, e.message).at(Some(Span::new(file, e.range)));
+                        d.help = e.help;
+                        diags.push(d);
+                    }
+                }
+            }
+            Structure::Block(b) => {
+                let name = b.ident.value().as_str();
+                let Some((inner, many)) = schema.block(name) else {
+                    let mut cands: Vec<&str> = schema.blocks.iter().map(|(b, _)| b.name).collect();
+                    cands.extend(schema.attr_names());
+                    let help = suggest(name, cands.iter().copied()).map(|s| format!("did you mean `{s}`?"));
+                    diags.push(Diagnostic::error(E_UNKNOWN_BLOCK, format!("unknown block `{name}` in `{}`", schema.name)).at(Some(head_span(file, b))).help(help.unwrap_or_default()));
+                    continue;
+                };
+                if b.labels.len() != inner.labels.len() {
+                    diags.push(Diagnostic::error(E_LABELS, format!("`{name}` takes {} label(s) ({}), got {}", inner.labels.len(), inner.labels.join(", "), b.labels.len())).at(Some(head_span(file, b))));
+                    continue;
+                }
+                if !many {
+                    if seen_single.contains(&name) {
+                        diags.push(Diagnostic::error(E_DUPLICATE, format!("only one `{name}` block is allowed here")).at(Some(head_span(file, b))));
+                        continue;
+                    }
+                    seen_single.push(inner.name);
+                }
+                out.blocks.push(eval_block(file, b, inner, env, diags));
+            }
+        }
+    }
+    for a in schema.attrs.iter().filter(|a| a.required) {
+        if !out.attrs.contains_key(a.name) {
+            diags.push(Diagnostic::error(E_MISSING_ATTR, format!("`{}` needs the attribute `{}` ({})", schema.name, a.name, a.ty.describe())).at(Some(span.clone())));
+        }
+    }
+    out
+}
+
+fn type_err(attr: &Attr, v: &Value, e: &Expression, file: FileId) -> Diagnostic {
+    let got = match v {
+        Value::Resource(r) => format!("a reference to `{}`", r.address),
+        other => format!("a {}", other.type_name()),
+    };
+    Diagnostic::error(E_TYPE, format!("`{}` must be {}, got {got}", attr.name, attr.ty.describe())).at(Some(Span::new(file, span_of(e))))
+}
+
+fn prim_string(v: &Value) -> Option<Value> {
+    match v {
+        Value::String(_) | Value::Number(_) | Value::Bool(_) => v.as_string().map(Value::String),
+        _ => None,
+    }
+}
+
+/// Checks (and converts where HCL converts) a value against an attribute's type.
+fn check_type(attr: &Attr, v: Value, e: &Expression, file: FileId, diags: &mut Diagnostics) -> Option<Value> {
+    if matches!(v, Value::Null) {
+        return Some(v);
+    }
+    let ok = match (&attr.ty, &v) {
+        (Ty::Any, _) => Some(v.clone()),
+        (Ty::String, _) => prim_string(&v),
+        (Ty::Number, Value::Number(_)) => Some(v.clone()),
+        (Ty::Number, Value::String(s)) => s.parse().ok().map(Value::Number),
+        (Ty::Bool, _) => v.truthy().map(Value::Bool),
+        (Ty::ListString, Value::List(l)) => l.iter().map(prim_string).collect::<Option<Vec<_>>>().map(Value::List),
+        (Ty::MapString, Value::Map(m)) => m
+            .iter()
+            .map(|(k, v)| prim_string(v).map(|v| (k.clone(), v)))
+            .collect::<Option<IndexMap<_, _>>>()
+            .map(Value::Map),
+        (Ty::Ref(kinds), Value::Resource(r)) => {
+            if !kinds.contains(&r.address.kind.as_str()) {
+                diags.push(
+                    Diagnostic::error(E_REF_KIND, format!("`{}` takes a {}, but `{}` is a {}", attr.name, kinds.join(" or "), r.address, r.address.kind))
+                        .at(Some(Span::new(file, span_of(e)))),
+                );
+                return None;
+            }
+            Some(v.clone())
+        }
+        (Ty::ListRef, Value::List(l)) if l.iter().all(|x| matches!(x, Value::Resource(_) | Value::Map(_))) => Some(v.clone()),
+        (Ty::ListRef, Value::Resource(_)) => Some(Value::List(vec![v.clone()])),
+        (Ty::ListObject(attrs), Value::List(l)) => {
+            for item in l {
+                let Value::Map(m) = item else {
+                    diags.push(type_err(attr, &v, e, file));
+                    return None;
+                };
+                for k in m.keys() {
+                    if !attrs.iter().any(|a| a.name == k) {
+                        let help = suggest(k, attrs.iter().map(|a| a.name)).map(|s| format!("did you mean `{s}`?"));
+                        diags.push(Diagnostic::error(E_UNKNOWN_ATTR, format!("unknown key `{k}` in `{}`", attr.name)).at(Some(Span::new(file, span_of(e)))).help(help.unwrap_or_default()));
+                        return None;
+                    }
+                }
+                for a in attrs.iter().filter(|a| a.required) {
+                    if !m.contains_key(a.name) {
+                        diags.push(Diagnostic::error(E_MISSING_ATTR, format!("each item of `{}` needs `{}`", attr.name, a.name)).at(Some(Span::new(file, span_of(e)))));
+                        return None;
+                    }
+                }
+            }
+            Some(v.clone())
+        }
+        _ => None,
+    };
+    if ok.is_none() {
+        diags.push(type_err(attr, &v, e, file));
+    }
+    ok
+}

@@ -1,0 +1,149 @@
+//! Values produced by evaluating HCL expressions.
+
+use indexmap::IndexMap;
+use std::fmt;
+
+/// The address of a resource instance: `TYPE.LABEL` or `TYPE.LABEL["key"]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Address {
+    pub kind: String,
+    pub label: String,
+    pub key: Option<String>,
+}
+
+impl Address {
+    pub fn new(kind: &str, label: &str, key: Option<String>) -> Self {
+        Address { kind: kind.to_string(), label: label.to_string(), key }
+    }
+    /// The block address, without the `for_each` key.
+    pub fn block(&self) -> String {
+        format!("{}.{}", self.kind, self.label)
+    }
+    /// Parses `role.x` or `role.x["k"]`.
+    pub fn parse(s: &str) -> Option<Address> {
+        let (kind, rest) = s.split_once('.')?;
+        let (label, key) = match rest.split_once('[') {
+            Some((label, k)) => {
+                let k = k.strip_suffix(']')?.trim();
+                let k = k.strip_prefix('"').and_then(|k| k.strip_suffix('"')).unwrap_or(k);
+                (label, Some(k.to_string()))
+            }
+            None => (rest, None),
+        };
+        if kind.is_empty() || label.is_empty() {
+            return None;
+        }
+        Some(Address::new(kind, label, key))
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.key {
+            Some(k) => write!(f, "{}.{}[\"{}\"]", self.kind, self.label, k),
+            None => write!(f, "{}.{}", self.kind, self.label),
+        }
+    }
+}
+
+impl serde::Serialize for Address {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A resource as a value: what `cluster.prod` evaluates to. Attributes are its exports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceValue {
+    pub address: Address,
+    pub attrs: IndexMap<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Value {
+    #[default]
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    List(Vec<Value>),
+    Map(IndexMap<String, Value>),
+    Resource(Box<ResourceValue>),
+}
+
+impl Value {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::List(_) => "list",
+            Value::Map(_) => "map",
+            Value::Resource(_) => "resource",
+        }
+    }
+
+    /// The string form HCL converts primitives to (numbers without a trailing `.0`).
+    pub fn as_string(&self) -> Option<String> {
+        match self {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(format_number(*n)),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    pub fn truthy(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            Value::String(s) if s == "true" => Some(true),
+            Value::String(s) if s == "false" => Some(false),
+            _ => None,
+        }
+    }
+
+    /// Converts to JSON; resources become their address string.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Number(n) => number_json(*n),
+            Value::String(s) => serde_json::Value::String(s.clone()),
+            Value::List(l) => serde_json::Value::Array(l.iter().map(Value::to_json).collect()),
+            Value::Map(m) => serde_json::Value::Object(
+                m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
+            ),
+            Value::Resource(r) => serde_json::Value::String(r.address.to_string()),
+        }
+    }
+
+    pub fn from_json(v: &serde_json::Value) -> Value {
+        match v {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
+            serde_json::Value::String(s) => Value::String(s.clone()),
+            serde_json::Value::Array(a) => Value::List(a.iter().map(Value::from_json).collect()),
+            serde_json::Value::Object(o) => {
+                Value::Map(o.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect())
+            }
+        }
+    }
+}
+
+pub fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+fn number_json(n: f64) -> serde_json::Value {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        serde_json::Value::from(n as i64)
+    } else {
+        serde_json::Number::from_f64(n).map(serde_json::Value::Number).unwrap_or_default()
+    }
+}
