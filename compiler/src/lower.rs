@@ -128,7 +128,7 @@ pub fn eval_body(
             Structure::Attribute(a) => {
                 let name = a.key.value().as_str();
                 let aspan = Span::new(file, a.key.span().map(|k| k.start).unwrap_or(0)..span_of(&a.value).end);
-                if SKIP.contains(&name) {
+                if SKIP.contains(&name) || (schema.name == "variable" && name == "type") {
                     continue;
                 }
                 let attr = schema.attr(name);
