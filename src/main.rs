@@ -1,1 +1,205 @@
-fn main() {}
+//! The `eksfed` command line: argument parsing, exit codes and output. Thin: the work is in
+//! `eksfed-compiler` (pure) and `eksfed-runtime` (IO).
+
+mod commands;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "eksfed", version, about = "Declarative identity federation for Amazon EKS")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone, Default)]
+pub struct Common {
+    /// Set a variable: --var name=value (repeatable)
+    #[arg(long = "var", value_name = "NAME=VALUE", global = true)]
+    pub vars: Vec<String>,
+    /// Read variables from an HCL file of `name = value` lines (repeatable)
+    #[arg(long = "var-file", value_name = "FILE", global = true)]
+    pub var_files: Vec<PathBuf>,
+    /// Limit to these resources and what they depend on (repeatable)
+    #[arg(long = "target", value_name = "ADDRESS", global = true)]
+    pub targets: Vec<String>,
+    /// No colours in output
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// Print only what matters: errors and the summary
+    #[arg(long, global = true)]
+    pub quiet: bool,
+    /// The AWS account id, when the stack does not set one (render works offline with it)
+    #[arg(long, global = true, value_name = "ID")]
+    pub account_id: Option<String>,
+}
+
+#[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
+pub enum DiagFormat {
+    Text,
+    Json,
+}
+
+#[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Dot,
+    Mermaid,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse, evaluate and check a stack; no network
+    Validate {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[arg(long, value_enum, default_value = "text")]
+        format: DiagFormat,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// The desired state as JSON, or as files (IAM JSON, Kubernetes YAML) with --out; offline
+    Render {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[arg(long, value_enum, default_value = "json")]
+        format: RenderFormat,
+        /// Write one file per document/object under this directory
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// The dependency graph
+    Graph {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[arg(long, value_enum, default_value = "dot")]
+        format: GraphFormat,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Rewrite the stack's files in canonical layout (comments kept)
+    Fmt {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Only check; exit 1 and list the files that would change
+        #[arg(long)]
+        check: bool,
+    },
+    /// List the lint rules (text or markdown)
+    Lints {
+        #[arg(long, value_enum, default_value = "text")]
+        format: LintsFormat,
+    },
+    /// Explain one lint code
+    Explain { code: String },
+    /// Read live AWS and Kubernetes state and show what apply would change
+    Plan {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Save the plan to this file (apply it with `eksfed apply FILE`)
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: PlanFormat,
+        /// Exit 0 when there are no changes, 2 when there are
+        #[arg(long)]
+        detailed_exitcode: bool,
+        /// A minijinja template for --format markdown
+        #[arg(long)]
+        template: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Apply a stack directory (plans first) or a saved plan file
+    Apply {
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        #[arg(long)]
+        auto_approve: bool,
+        #[arg(long, default_value_t = 10)]
+        parallelism: usize,
+        /// How long to wait for another apply's lock
+        #[arg(long, default_value = "60s")]
+        lock_timeout: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Delete everything the stack owns
+    Destroy {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[arg(long)]
+        auto_approve: bool,
+        #[arg(long, default_value_t = 10)]
+        parallelism: usize,
+        #[arg(long, default_value = "60s")]
+        lock_timeout: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Adopt an existing object into the stack (adds the ownership mark)
+    Import {
+        /// Stack directory, then ADDRESS and ID (or just ADDRESS ID in the current directory)
+        #[arg(num_args = 2..=3, value_names = ["DIR", "ADDRESS", "ID"])]
+        args: Vec<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
+pub enum RenderFormat {
+    Json,
+}
+
+#[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
+pub enum LintsFormat {
+    Text,
+    Markdown,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate { dir, format, common } => commands::validate(&dir, format, &common),
+        Command::Render { dir, format: _, out, common } => commands::render(&dir, out.as_deref(), &common),
+        Command::Graph { dir, format, common } => commands::graph(&dir, format, &common),
+        Command::Fmt { dir, check } => commands::fmt(&dir, check),
+        Command::Lints { format } => commands::lints(format),
+        Command::Explain { code } => commands::explain(&code),
+        Command::Plan { dir, out, format, detailed_exitcode, template, common } => {
+            commands::plan(&dir, out.as_deref(), format, detailed_exitcode, template.as_deref(), &common)
+        }
+        Command::Apply { path, auto_approve, parallelism, lock_timeout, common } => {
+            commands::apply(&path, auto_approve, parallelism, &lock_timeout, &common)
+        }
+        Command::Destroy { dir, auto_approve, parallelism, lock_timeout, common } => {
+            commands::destroy(&dir, auto_approve, parallelism, &lock_timeout, &common)
+        }
+        Command::Import { args, common } => {
+            let (dir, addr, id) = match args.as_slice() {
+                [d, a, i] => (PathBuf::from(d), a.clone(), i.clone()),
+                [a, i] => (PathBuf::from("."), a.clone(), i.clone()),
+                _ => (PathBuf::from("."), String::new(), String::new()),
+            };
+            commands::import(&dir, &addr, &id, &common)
+        }
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -178,7 +178,7 @@ fn compile_bodies(loaded: &crate::load::Loaded, reader: &dyn FileReader, inputs:
     let vars = resolve_variables(&variables, inputs, files, &loaded.sources, diags);
 
     // --- stack and aws blocks ---
-    if stacks.is_empty() {
+    if stacks.is_empty() && loaded.bodies.len() == loaded.sources.files.len() {
         diags.push(Diagnostic::error(E_STACK, "no `stack \"NAME\" { ... }` block: every stack needs exactly one").help("add `stack \"my-stack\" {}` to one of the .hcl files"));
     }
     for (f, b) in stacks.iter().skip(1) {
@@ -449,7 +449,12 @@ fn parse_raw(raw: &str, ty: &str, reader: &dyn FileReader) -> Result<Value, Stri
         Ok(e) => {
             let (v, l, r) = (IndexMap::new(), IndexMap::new(), ResourceTable::new());
             let mut env = Env { vars: &v, locals: &l, resources: &r, resource_kinds: &[], each: None, files: reader, partition: "aws", scopes: vec![] };
-            env.eval(&e).map_err(|e| e.message)
+            match env.eval(&e) {
+                Ok(v) => Ok(v),
+                // An untyped variable given a bare word: take it as a string, as Terraform does.
+                Err(_) if ty == "any" => Ok(Value::String(raw.to_string())),
+                Err(e) => Err(e.message),
+            }
         }
         // `any` typed variables given a bare word: take it as a string, as Terraform does.
         Err(_) if ty == "any" => Ok(Value::String(raw.to_string())),

@@ -27,7 +27,7 @@ pub fn format(src: &str) -> String {
         if leading_close {
             depth += 1;
         }
-        depth += opens - closes;
+        depth += (opens - closes).signum();
         if let Some(i) = line.find("<<") {
             let tag = line[i + 2..].trim_start_matches('-').trim();
             if !tag.is_empty() && tag.chars().all(|c| c.is_alphanumeric() || c == '_') {

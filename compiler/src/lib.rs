@@ -19,6 +19,7 @@ pub mod model;
 pub mod render;
 pub mod resolve;
 pub mod schema;
+pub mod schemas;
 pub mod value;
 
 pub use compile::{compile, CompileInput, Compiled, Facts, VarInputs};

@@ -123,10 +123,12 @@ pub fn eval_body(
 ) -> EvBlock {
     let mut out = EvBlock { kind: schema.name.to_string(), labels, span: span.clone(), attrs: IndexMap::new(), blocks: vec![] };
     let mut seen_single: Vec<&str> = vec![];
+    let mut present: Vec<String> = vec![];
     for s in body.iter() {
         match s {
             Structure::Attribute(a) => {
                 let name = a.key.value().as_str();
+                present.push(name.to_string());
                 let aspan = Span::new(file, a.key.span().map(|k| k.start).unwrap_or(0)..span_of(&a.value).end);
                 if SKIP.contains(&name) || (schema.name == "variable" && name == "type") {
                     continue;
@@ -192,7 +194,7 @@ pub fn eval_body(
         }
     }
     for a in schema.attrs.iter().filter(|a| a.required) {
-        if !out.attrs.contains_key(a.name) {
+        if !present.iter().any(|p| p == a.name) {
             diags.push(Diagnostic::error(E_MISSING_ATTR, format!("`{}` needs the attribute `{}` ({})", schema.name, a.name, a.ty.describe())).at(Some(span.clone())));
         }
     }

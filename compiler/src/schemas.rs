@@ -1,0 +1,15 @@
+//! The JSON Schemas the project publishes under `schemas/`, generated from the Rust types:
+//! the language (from [`crate::schema`]), render output and plan output (from their serde types).
+
+pub fn all() -> Vec<(&'static str, serde_json::Value)> {
+    let mut v = vec![
+        ("eksfed-language.schema.json", crate::schema::language_json_schema()),
+        ("render.schema.json", serde_json::to_value(schemars::schema_for!(crate::render::Rendered)).unwrap_or_default()),
+    ];
+    v.extend(extra());
+    v
+}
+
+fn extra() -> Vec<(&'static str, serde_json::Value)> {
+    vec![]
+}

@@ -1,0 +1,49 @@
+//! Reading a stack from disk: its `*.hcl` files in name order, and the files its `file()` /
+//! `templatefile()` calls name (relative to the stack directory).
+
+use eksfed_compiler::eval::FileReader;
+use std::path::{Path, PathBuf};
+
+/// The stack's `*.hcl` files, in name order, as (path shown to the user, text).
+pub fn read_stack(dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| anyhow::anyhow!("cannot read stack directory {}: {e}", dir.display()))?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "hcl"))
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        anyhow::bail!("no *.hcl files in {}", dir.display());
+    }
+    paths
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
+            Ok((display_path(&p), text))
+        })
+        .collect()
+}
+
+fn display_path(p: &Path) -> String {
+    let s = p.display().to_string();
+    s.strip_prefix("./").map(String::from).unwrap_or(s)
+}
+
+/// Reads files relative to the stack directory.
+pub struct FsReader {
+    pub base: PathBuf,
+}
+
+impl FileReader for FsReader {
+    fn read(&self, path: &str) -> Result<String, String> {
+        let p = self.base.join(path);
+        std::fs::read_to_string(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+    }
+}
+
+/// `EKSFED_VAR_name` values from the environment.
+pub fn env_vars() -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = std::env::vars().filter_map(|(k, v)| k.strip_prefix("EKSFED_VAR_").map(|n| (n.to_string(), v))).collect();
+    v.sort();
+    v
+}

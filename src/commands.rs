@@ -1,0 +1,195 @@
+//! One function per command. Each returns the process exit code.
+
+use crate::{Common, DiagFormat, GraphFormat, LintsFormat, PlanFormat};
+use anyhow::{bail, Context, Result};
+use eksfed_compiler::{compile, CompileInput, Compiled, Facts, VarInputs};
+use eksfed_runtime::source::{env_vars, read_stack, FsReader};
+use std::path::Path;
+
+/// Reads and compiles a stack with the common flags.
+pub fn compile_dir(dir: &Path, common: &Common, facts: Facts) -> Result<Compiled> {
+    let files = read_stack(dir)?;
+    let mut vars = VarInputs { env: env_vars(), ..Default::default() };
+    for v in &common.vars {
+        let (n, val) = v.split_once('=').with_context(|| format!("--var {v}: expected NAME=VALUE"))?;
+        vars.cli.push((n.to_string(), val.to_string()));
+    }
+    for f in &common.var_files {
+        let text = std::fs::read_to_string(f).with_context(|| format!("cannot read --var-file {}", f.display()))?;
+        vars.files.push((f.display().to_string(), text));
+    }
+    let mut facts = facts;
+    if facts.account_id.is_none() {
+        facts.account_id = common.account_id.clone();
+    }
+    let reader = FsReader { base: dir.to_path_buf() };
+    Ok(compile(CompileInput { files, reader: &reader, vars, facts }))
+}
+
+/// Prints diagnostics as text on stderr; returns whether there were errors.
+pub fn report_diagnostics(c: &Compiled, quiet: bool) -> bool {
+    for d in c.diagnostics.iter() {
+        if quiet && !d.is_error() {
+            continue;
+        }
+        if d.allowed {
+            continue;
+        }
+        eprint!("{}", c.sources.render(d));
+    }
+    c.diagnostics.has_errors()
+}
+
+pub fn diagnostics_json(c: &Compiled) -> serde_json::Value {
+    serde_json::json!({ "diagnostics": c.diagnostics.iter().map(|d| c.sources.to_json(d)).collect::<Vec<_>>() })
+}
+
+pub fn validate(dir: &Path, format: DiagFormat, common: &Common) -> Result<u8> {
+    let c = compile_dir(dir, common, Facts::default())?;
+    match format {
+        DiagFormat::Json => {
+            println!("{}", serde_json::to_string_pretty(&diagnostics_json(&c))?);
+            Ok(if c.diagnostics.has_errors() { 1 } else { 0 })
+        }
+        DiagFormat::Text => {
+            let failed = report_diagnostics(&c, common.quiet);
+            if failed {
+                return Ok(1);
+            }
+            if !common.quiet {
+                let n = c.desired.as_ref().map(|d| d.resources.len()).unwrap_or(0);
+                let warnings = c.diagnostics.iter().filter(|d| !d.is_error() && !d.allowed).count();
+                println!("The stack is valid: {n} resources, {warnings} warning(s).");
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn compiled_ok(dir: &Path, common: &Common) -> Result<Compiled> {
+    let c = compile_dir(dir, common, Facts::default())?;
+    if report_diagnostics(&c, true) {
+        bail!("the stack has errors; nothing rendered");
+    }
+    Ok(c)
+}
+
+pub fn render(dir: &Path, out: Option<&Path>, common: &Common) -> Result<u8> {
+    let c = compiled_ok(dir, common)?;
+    if !c.account_known {
+        bail!("render needs the account id: set `account_id` in the stack block or pass --account-id");
+    }
+    let Some(desired) = &c.desired else { bail!("nothing to render") };
+    for r in &desired.resources {
+        if let eksfed_compiler::model::ResourceKind::Cluster(cl) = &r.kind {
+            if cl.oidc_issuer_url.is_none() && desired.resources.iter().any(|x| uses_issuer(x, &r.address)) {
+                bail!("{}: `oidc_issuer_url` is not set, and render works offline; set it, or use `eksfed plan` (which reads it with DescribeCluster)", r.address);
+            }
+        }
+    }
+    let rendered = eksfed_compiler::render::render(desired);
+    match out {
+        None => println!("{}", serde_json::to_string_pretty(&rendered)?),
+        Some(dir) => {
+            let files = eksfed_compiler::render::files(&rendered);
+            for (rel, text) in &files {
+                let p = dir.join(rel);
+                if let Some(parent) = p.parent() {
+                    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+                }
+                std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
+            }
+            if !common.quiet {
+                println!("Wrote {} files under {}", files.len(), dir.display());
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn uses_issuer(r: &eksfed_compiler::model::Resource, cluster: &eksfed_compiler::Address) -> bool {
+    use eksfed_compiler::model::{ResourceKind, Trust};
+    match &r.kind {
+        ResourceKind::Role(role) => role.trusts.iter().any(|t| matches!(&t.trust, Trust::ServiceAccount { cluster: Some(c), .. } if c == cluster)),
+        _ => r.block.attrs.values().any(|a| a.value.to_json().to_string().contains("UNKNOWN-")),
+    }
+}
+
+pub fn graph(dir: &Path, format: GraphFormat, common: &Common) -> Result<u8> {
+    let c = compiled_ok(dir, common)?;
+    let Some(g) = &c.graph else { bail!("no graph") };
+    print!("{}", match format {
+        GraphFormat::Dot => g.to_dot(),
+        GraphFormat::Mermaid => g.to_mermaid(),
+    });
+    Ok(0)
+}
+
+pub fn fmt(dir: &Path, check: bool) -> Result<u8> {
+    let files = read_stack(dir)?;
+    let mut changed = vec![];
+    for (path, text) in &files {
+        if let Err(e) = hcl_parse_check(text) {
+            bail!("{path}: {e}; not formatting a file that does not parse");
+        }
+        let formatted = eksfed_compiler::fmt::format(text);
+        if &formatted != text {
+            changed.push(path.clone());
+            if !check {
+                std::fs::write(path, &formatted).with_context(|| format!("cannot write {path}"))?;
+            }
+        }
+    }
+    for p in &changed {
+        println!("{p}");
+    }
+    Ok(if check && !changed.is_empty() { 1 } else { 0 })
+}
+
+fn hcl_parse_check(text: &str) -> Result<(), String> {
+    let (_, d) = eksfed_compiler::load::load(vec![("x".into(), text.to_string())]);
+    let first = d.iter().next().map(|e| e.message.clone());
+    match first {
+        Some(m) => Err(m),
+        None => Ok(()),
+    }
+}
+
+pub fn lints(format: LintsFormat) -> Result<u8> {
+    match format {
+        LintsFormat::Markdown => print!("{}", eksfed_compiler::lints::markdown()),
+        LintsFormat::Text => {
+            for r in eksfed_compiler::lints::RULES {
+                let sev = if r.severity == eksfed_compiler::Severity::Error { "error" } else { "warning" };
+                println!("{:<9} {:<8} {}", r.code, sev, r.summary);
+            }
+        }
+    }
+    Ok(0)
+}
+
+pub fn explain(code: &str) -> Result<u8> {
+    match eksfed_compiler::lints::rule(code) {
+        Some(r) => {
+            println!("{} ({}): {}\n\n{}", r.code, if r.severity == eksfed_compiler::Severity::Error { "error" } else { "warning" }, r.summary, r.doc());
+            Ok(0)
+        }
+        None => bail!("unknown lint code `{code}`; `eksfed lints` lists them"),
+    }
+}
+
+pub fn plan(_dir: &Path, _out: Option<&Path>, _format: PlanFormat, _detailed: bool, _template: Option<&Path>, _common: &Common) -> Result<u8> {
+    bail!("plan is not available in this build yet")
+}
+
+pub fn apply(_path: &Path, _auto: bool, _parallelism: usize, _lock_timeout: &str, _common: &Common) -> Result<u8> {
+    bail!("apply is not available in this build yet")
+}
+
+pub fn destroy(_dir: &Path, _auto: bool, _parallelism: usize, _lock_timeout: &str, _common: &Common) -> Result<u8> {
+    bail!("destroy is not available in this build yet")
+}
+
+pub fn import(_dir: &Path, _addr: &str, _id: &str, _common: &Common) -> Result<u8> {
+    bail!("import is not available in this build yet")
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The test command (README.md): installs what the tests need, then runs every test.
+# - moto's server (AWS IAM/STS/EKS double) in a venv at .venv (pip, from PyPI)
+# - the Kubernetes and EKS test servers are built from tests/servers and started by the tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x .venv/bin/moto_server ]; then
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet 'moto[server]==5.2.5'
+fi
+export EKSFED_MOTO_SERVER="$PWD/.venv/bin/moto_server"
+cargo build --workspace --all-targets
+cargo test --workspace -- --test-threads="${EKSFED_TEST_THREADS:-4}"
