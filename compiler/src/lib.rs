@@ -5,6 +5,7 @@
 //! first ones; see ARCHITECTURE.md.
 
 pub mod check;
+pub mod diff;
 pub mod compile;
 pub mod diag;
 pub mod eval;
@@ -13,9 +14,11 @@ pub mod functions;
 pub mod graph;
 pub mod iam;
 pub mod lints;
+pub mod live;
 pub mod load;
 pub mod lower;
 pub mod model;
+pub mod plan;
 pub mod render;
 pub mod resolve;
 pub mod schema;

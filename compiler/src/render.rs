@@ -178,6 +178,11 @@ pub fn ownership_labels(stack: &str) -> IndexMap<String, String> {
     IndexMap::from([(MANAGED_BY_LABEL.to_string(), "eksfed".to_string()), (STACK_LABEL.to_string(), stack.to_string())])
 }
 
+/// The cluster label used in rendered objects and plans (`prod`, or `prod["key"]`).
+pub fn cluster_key(a: &crate::value::Address) -> String {
+    cluster_label(a)
+}
+
 fn cluster_label(a: &crate::value::Address) -> String {
     match &a.key {
         Some(k) => format!("{}[\"{k}\"]", a.label),

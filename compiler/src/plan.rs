@@ -1,0 +1,127 @@
+//! The plan: a versioned, serializable list of changes in dependency order, with the
+//! fingerprint of every live object it read. Apply orders its work from the plan alone.
+
+use crate::live::ObjectKey;
+use crate::model::{AccessMode, AwsSettings};
+use crate::render::RenderedResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const PLAN_FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    NoOp,
+    Create,
+    Update,
+    Replace,
+    Delete,
+}
+
+impl Action {
+    /// Terraform's symbols: `+ ~ -/+ -`.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::NoOp => " ",
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::Replace => "-/+",
+            Action::Delete => "-",
+        }
+    }
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::NoOp => "no-op",
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Replace => "replace",
+            Action::Delete => "delete",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Change {
+    pub address: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub action: Action,
+    /// Why a replace (or delete) happens.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reason: Option<String>,
+    pub before: Option<RenderedResource>,
+    pub after: Option<RenderedResource>,
+    /// Addresses of changes that must finish before this one.
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    /// Live objects this change touches; their fingerprints are in [`Plan::read`].
+    #[serde(default)]
+    pub keys: Vec<ObjectKey>,
+}
+
+/// Where a cluster of the stack is reached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ClusterTarget {
+    pub name: String,
+    pub region: Option<String>,
+    pub kube_context: Option<String>,
+    pub access_mode: AccessMode,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Plan {
+    pub format_version: u32,
+    pub stack: String,
+    pub account_id: String,
+    pub partition: String,
+    /// In dependency order: creates and updates first (dependencies before dependents), then
+    /// deletes (dependents before dependencies).
+    pub changes: Vec<Change>,
+    #[serde(default)]
+    pub clusters: BTreeMap<String, ClusterTarget>,
+    #[serde(default)]
+    pub aws: AwsSettingsDoc,
+    /// Fingerprint of every live object read (`absent` for ones that did not exist).
+    #[serde(default)]
+    pub read: BTreeMap<ObjectKey, String>,
+    /// Lint findings at plan time (for reports), as the JSON diagnostics of validate.
+    #[serde(default)]
+    pub diagnostics: Vec<serde_json::Value>,
+}
+
+/// The `aws` block as recorded in a plan.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AwsSettingsDoc {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub endpoint: Option<String>,
+}
+
+impl From<&AwsSettings> for AwsSettingsDoc {
+    fn from(a: &AwsSettings) -> Self {
+        AwsSettingsDoc { region: a.region.clone(), profile: a.profile.clone(), endpoint: a.endpoint.clone() }
+    }
+}
+
+pub const ABSENT: &str = "absent";
+
+impl Plan {
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action != Action::NoOp)
+    }
+    pub fn count(&self, a: Action) -> usize {
+        self.changes.iter().filter(|c| c.action == a).count()
+    }
+    /// `Plan: 1 to add, 2 to change, 0 to replace, 1 to destroy.`
+    pub fn summary(&self) -> String {
+        format!(
+            "Plan: {} to add, {} to change, {} to replace, {} to destroy.",
+            self.count(Action::Create),
+            self.count(Action::Update),
+            self.count(Action::Replace),
+            self.count(Action::Delete)
+        )
+    }
+}
