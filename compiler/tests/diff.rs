@@ -1,0 +1,238 @@
+//! Diff: desired vs a live snapshot. Live snapshots here are built from the desired state
+//! (as a perfect apply would leave it), then rewritten the way other clients write.
+#![allow(clippy::unwrap_used)]
+
+use eksfed_compiler::diff::{diff, DiffOptions};
+use eksfed_compiler::eval::FileReader;
+use eksfed_compiler::live::{self, LiveObject, LiveState};
+use eksfed_compiler::plan::{Action, Plan};
+use eksfed_compiler::render::{self, RenderedKind};
+use eksfed_compiler::{compile, CompileInput, Compiled, Facts, VarInputs};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+struct DirReader(PathBuf);
+impl FileReader for DirReader {
+    fn read(&self, path: &str) -> Result<String, String> {
+        std::fs::read_to_string(self.0.join(path)).map_err(|e| e.to_string())
+    }
+}
+
+fn compiled() -> Compiled {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/dsl_full");
+    let files = vec![("main.hcl".to_string(), std::fs::read_to_string(dir.join("main.hcl")).unwrap())];
+    let c = compile(CompileInput { files, reader: &DirReader(dir), vars: VarInputs::default(), facts: Facts::default() });
+    assert!(!c.diagnostics.has_errors());
+    c
+}
+
+/// Live pieces exactly as desired, owned by the stack.
+fn perfect_live(c: &Compiled) -> LiveState {
+    let d = c.desired.as_ref().unwrap();
+    let r = render::render(d);
+    let mut objects = vec![];
+    for res in &r.resources {
+        let pieces: Vec<RenderedKind> = match &res.kind {
+            RenderedKind::ServiceAccount { cluster, manifest, pod_identity_association } => {
+                let mut v = vec![RenderedKind::ServiceAccount { cluster: cluster.clone(), manifest: manifest.clone(), pod_identity_association: None }];
+                if let Some(p) = pod_identity_association {
+                    v.push(live::pod_identity_piece(cluster, p.clone()));
+                }
+                v
+            }
+            RenderedKind::RbacBinding { cluster, manifests } => manifests.iter().map(|m| RenderedKind::RbacBinding { cluster: cluster.clone(), manifests: vec![m.clone()] }).collect(),
+            RenderedKind::Access { cluster, aws_auth, access_entry } => {
+                let mut v = vec![];
+                if let Some(a) = aws_auth {
+                    v.push(live::aws_auth_piece(cluster, a.clone()));
+                }
+                if let Some(e) = access_entry {
+                    v.push(live::access_entry_piece(cluster, e.clone()));
+                }
+                v
+            }
+            other => vec![other.clone()],
+        };
+        for p in pieces {
+            let key = live::keys(&p).remove(0);
+            objects.push(live::live_object(key, Some(d.stack.name.clone()), p, BTreeMap::new()));
+        }
+    }
+    LiveState { account_id: "111122223333".into(), objects }
+}
+
+fn plan(c: &Compiled, live: &LiveState) -> (Plan, eksfed_compiler::Diagnostics) {
+    diff(c.desired.as_ref().unwrap(), c.graph.as_ref().unwrap(), live, &DiffOptions::default())
+}
+
+fn action(p: &Plan, addr: &str) -> Action {
+    p.changes.iter().find(|c| c.address == addr).unwrap_or_else(|| panic!("no change for {addr}")).action
+}
+
+fn edit(live: &mut LiveState, key_prefix: &str, f: impl Fn(&mut RenderedKind)) {
+    let o: &mut LiveObject = live.objects.iter_mut().find(|o| o.key.starts_with(key_prefix)).unwrap();
+    f(&mut o.piece);
+}
+
+#[test]
+fn nothing_live_is_all_creates() {
+    let c = compiled();
+    let (p, d) = plan(&c, &LiveState::default());
+    assert!(d.is_empty());
+    assert!(p.changes.iter().all(|c| c.action == Action::Create));
+    assert_eq!(p.count(Action::Create), 14);
+    // dependencies come first
+    let pos = |a: &str| p.changes.iter().position(|c| c.address == a).unwrap();
+    assert!(pos("oidc_provider.prod") < pos("role.reports_reader"));
+    assert!(pos("policy.reports_read") < pos("role.reports_reader"));
+    assert!(pos("role.reports_reader") < pos("service_account.reader"));
+}
+
+#[test]
+fn a_perfect_live_state_is_all_no_op() {
+    let c = compiled();
+    let (p, d) = plan(&c, &perfect_live(&c));
+    assert!(d.is_empty(), "{d:?}");
+    let changed: Vec<_> = p.changes.iter().filter(|c| c.action != Action::NoOp).map(|c| &c.address).collect();
+    assert!(changed.is_empty(), "{changed:?}");
+    assert!(!p.has_changes());
+}
+
+#[test]
+fn equivalent_forms_written_by_other_clients_are_no_op() {
+    let c = compiled();
+    let mut live = perfect_live(&c);
+    edit(&mut live, "iam:policy:arn:aws:iam::111122223333:policy/reports-read", |k| {
+        if let RenderedKind::Policy { document, .. } = k {
+            // list order, key order, one-element list instead of a string
+            *document = json!({"Statement": [{
+                "Condition": {"StringEquals": {"aws:PrincipalTag/team": ["data"]}},
+                "Resource": ["arn:aws:s3:::reports/*", "arn:aws:s3:::reports"],
+                "Action": ["s3:ListBucket", "s3:GetObject"], "Effect": "Allow", "Sid": "Read"}],
+                "Version": "2012-10-17"});
+        }
+    });
+    edit(&mut live, "iam:role:deploy", |k| {
+        if let RenderedKind::Role { trust_policy, policies, .. } = k {
+            let mut st = trust_policy["Statement"].as_array().unwrap().clone();
+            st.reverse();
+            trust_policy["Statement"] = json!(st);
+            policies.reverse();
+        }
+    });
+    edit(&mut live, "k8s:prod:ServiceAccount:reports/reader", |k| {
+        if let RenderedKind::ServiceAccount { manifest, .. } = k {
+            // another tool's label and annotation are not ours to compare
+            manifest["metadata"]["labels"]["helm.sh/chart"] = json!("x");
+            manifest["metadata"]["annotations"]["other"] = json!("y");
+            manifest["metadata"]["resourceVersion"] = json!("42");
+        }
+    });
+    edit(&mut live, "iam:oidc-provider:arn:aws:iam::111122223333:oidc-provider/token", |k| {
+        if let RenderedKind::OidcProvider { thumbprints, .. } = k {
+            // not specified in the stack: never compared
+            *thumbprints = Some(vec!["9e99a48a9960b14926bb7f3b02e22da2b0ab7280".into()]);
+        }
+    });
+    let (p, d) = plan(&c, &live);
+    assert!(d.is_empty());
+    let changed: Vec<_> = p.changes.iter().filter(|c| c.action != Action::NoOp).map(|c| &c.address).collect();
+    assert!(changed.is_empty(), "{changed:?}");
+}
+
+#[test]
+fn drift_is_an_update() {
+    let c = compiled();
+    let mut live = perfect_live(&c);
+    edit(&mut live, "iam:role:reports-reader", |k| {
+        if let RenderedKind::Role { policies, trust_policy, .. } = k {
+            policies.push("arn:aws:iam::aws:policy/AdministratorAccess".into());
+            trust_policy["Statement"][0]["Condition"]["StringEquals"]
+                .as_object_mut()
+                .unwrap()
+                .retain(|k, _| !k.ends_with(":sub"));
+        }
+    });
+    let (p, _) = plan(&c, &live);
+    assert_eq!(action(&p, "role.reports_reader"), Action::Update);
+    assert_eq!(p.count(Action::Update), 1);
+}
+
+#[test]
+fn missing_pieces_are_created_and_orphans_deleted() {
+    let c = compiled();
+    let mut live = perfect_live(&c);
+    live.objects.retain(|o| !o.key.starts_with("iam:role:deploy"));
+    let mut orphan = live.objects.iter().find(|o| o.key == "iam:role:reports-reader").unwrap().clone();
+    if let RenderedKind::Role { name, .. } = &mut orphan.piece {
+        *name = "old-role".into();
+    }
+    orphan.key = live::key_role("old-role");
+    live.objects.push(orphan);
+    let (p, _) = plan(&c, &live);
+    // one create and one delete of the same type pair into a replace (renamed)
+    assert_eq!(action(&p, "role.deploy"), Action::Replace);
+    assert!(p.changes.iter().find(|c| c.address == "role.deploy").unwrap().reason.as_ref().unwrap().contains("name changed"));
+    assert_eq!(p.count(Action::Delete), 0);
+}
+
+#[test]
+fn foreign_objects_are_errors_with_import_hint_and_others_invisible() {
+    let c = compiled();
+    let mut live = perfect_live(&c);
+    for o in &mut live.objects {
+        if o.key == "iam:role:reports-reader" {
+            o.owner = None;
+        }
+    }
+    // another stack's role with another name: never in the plan
+    let mut other = live.objects.iter().find(|o| o.key == "iam:role:deploy").unwrap().clone();
+    other.owner = Some("other-stack".into());
+    other.key = live::key_role("theirs");
+    live.objects.push(other);
+    let (p, d) = plan(&c, &live);
+    let e = d.iter().find(|d| d.code == "E0701").expect("not-owned error");
+    assert_eq!(e.address.as_deref(), Some("role.reports_reader"));
+    assert!(e.help.as_ref().unwrap().contains("eksfed import role.reports_reader reports-reader"));
+    assert!(p.changes.iter().all(|c| !c.address.contains("theirs")));
+}
+
+#[test]
+fn access_mode_switch_and_path_change() {
+    let c = compiled();
+    let mut live = perfect_live(&c);
+    edit(&mut live, "iam:role:platform_admins", |k| {
+        if let RenderedKind::Role { path, .. } = k {
+            *path = "/".into();
+        }
+    });
+    let (p, _) = plan(&c, &live);
+    let ch = p.changes.iter().find(|c| c.address == "role.platform_admins").unwrap();
+    assert_eq!(ch.action, Action::Replace);
+    assert!(ch.reason.as_ref().unwrap().contains("path changed"));
+}
+
+#[test]
+fn targets_limit_the_plan() {
+    let c = compiled();
+    let t = vec![eksfed_compiler::Address::parse("service_account.reader").unwrap()];
+    let (p, _) = diff(c.desired.as_ref().unwrap(), c.graph.as_ref().unwrap(), &LiveState::default(), &DiffOptions { targets: t, destroy: false });
+    let addrs: Vec<&str> = p.changes.iter().map(|c| c.address.as_str()).collect();
+    assert!(addrs.contains(&"service_account.reader"));
+    assert!(addrs.contains(&"role.reports_reader"));
+    assert!(addrs.contains(&"oidc_provider.prod"));
+    assert!(!addrs.contains(&"role.deploy"));
+}
+
+#[test]
+fn destroy_deletes_everything_owned_dependents_first() {
+    let c = compiled();
+    let (p, d) = diff(c.desired.as_ref().unwrap(), c.graph.as_ref().unwrap(), &perfect_live(&c), &DiffOptions { targets: vec![], destroy: true });
+    assert!(d.is_empty());
+    assert!(p.changes.iter().all(|c| c.action == Action::Delete));
+    let pos = |a: &str| p.changes.iter().position(|c| c.address == a).unwrap();
+    assert!(pos("service_account.reader") < pos("role.reports_reader"));
+    assert!(pos("role.reports_reader") < pos("policy.reports_read"));
+    assert!(pos("policy.reports_read") < pos("oidc_provider.prod"));
+}
