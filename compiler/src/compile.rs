@@ -76,7 +76,13 @@ impl ResourceBlock<'_> {
 pub fn compile(input: CompileInput<'_>) -> Compiled {
     let (loaded, mut diags) = crate::load::load(input.files);
     let sources = loaded.sources.clone();
-    let mut out = Compiled { sources, diagnostics: Diagnostics::default(), desired: None, graph: None, account_known: false };
+    let mut out = Compiled {
+        sources,
+        diagnostics: Diagnostics::default(),
+        desired: None,
+        graph: None,
+        account_known: false,
+    };
     let result = compile_bodies(&loaded, input.reader, &input.vars, &input.facts, &mut diags);
     if let Some((desired, graph, known)) = result {
         if !diags.has_errors() {
@@ -93,7 +99,13 @@ pub fn compile(input: CompileInput<'_>) -> Compiled {
 
 type Output = (DesiredState, ResourceGraph, bool);
 
-fn compile_bodies(loaded: &crate::load::Loaded, reader: &dyn FileReader, inputs: &VarInputs, facts: &Facts, diags: &mut Diagnostics) -> Option<Output> {
+fn compile_bodies(
+    loaded: &crate::load::Loaded,
+    reader: &dyn FileReader,
+    inputs: &VarInputs,
+    facts: &Facts,
+    diags: &mut Diagnostics,
+) -> Option<Output> {
     // --- collect top-level blocks ---
     let mut stacks: Vec<(FileId, &Block)> = vec![];
     let mut variables: Vec<(FileId, &Block)> = vec![];
@@ -106,9 +118,12 @@ fn compile_bodies(loaded: &crate::load::Loaded, reader: &dyn FileReader, inputs:
             match s {
                 Structure::Attribute(a) => {
                     diags.push(
-                        Diagnostic::error(lower::E_UNKNOWN_ATTR, format!("attribute `{}` outside of a block", a.key.value()))
-                            .at(Some(Span::new(*file, a.key.span().unwrap_or(0..0))))
-                            .help("put it in `locals { ... }` or in a resource block"),
+                        Diagnostic::error(
+                            lower::E_UNKNOWN_ATTR,
+                            format!("attribute `{}` outside of a block", a.key.value()),
+                        )
+                        .at(Some(Span::new(*file, a.key.span().unwrap_or(0..0))))
+                        .help("put it in `locals { ... }` or in a resource block"),
                     );
                 }
                 Structure::Block(b) => {
@@ -116,26 +131,67 @@ fn compile_bodies(loaded: &crate::load::Loaded, reader: &dyn FileReader, inputs:
                     let Some(sch) = schema::top_level(name) else {
                         let cands = schema::TOP_LEVEL.iter().map(|b| b.name);
                         diags.push(
-                            Diagnostic::error(lower::E_UNKNOWN_BLOCK, format!("unknown block type `{name}`"))
-                                .at(Some(head_span(*file, b)))
-                                .help(suggest(name, cands).map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| format!("blocks: {}", schema::TOP_LEVEL.iter().map(|b| b.name).collect::<Vec<_>>().join(", ")))),
+                            Diagnostic::error(
+                                lower::E_UNKNOWN_BLOCK,
+                                format!("unknown block type `{name}`"),
+                            )
+                            .at(Some(head_span(*file, b)))
+                            .help(
+                                suggest(name, cands)
+                                    .map(|s| format!("did you mean `{s}`?"))
+                                    .unwrap_or_else(|| {
+                                        format!(
+                                            "blocks: {}",
+                                            schema::TOP_LEVEL
+                                                .iter()
+                                                .map(|b| b.name)
+                                                .collect::<Vec<_>>()
+                                                .join(", ")
+                                        )
+                                    }),
+                            ),
                         );
                         continue;
                     };
                     if b.labels.len() != sch.labels.len() {
                         diags.push(
-                            Diagnostic::error(lower::E_LABELS, format!("`{name}` takes {} label(s), got {}", sch.labels.len(), b.labels.len()))
-                                .at(Some(head_span(*file, b)))
-                                .help(if sch.labels.is_empty() { format!("write `{name} {{ ... }}`") } else { format!("write `{name} \"NAME\" {{ ... }}`") }),
+                            Diagnostic::error(
+                                lower::E_LABELS,
+                                format!(
+                                    "`{name}` takes {} label(s), got {}",
+                                    sch.labels.len(),
+                                    b.labels.len()
+                                ),
+                            )
+                            .at(Some(head_span(*file, b)))
+                            .help(if sch.labels.is_empty() {
+                                format!("write `{name} {{ ... }}`")
+                            } else {
+                                format!("write `{name} \"NAME\" {{ ... }}`")
+                            }),
                         );
                         continue;
                     }
                     let span = head_span(*file, b);
-                    let key = format!("{name}.{}", b.labels.first().map(label_text).unwrap_or_default());
+                    let key = format!(
+                        "{name}.{}",
+                        b.labels.first().map(label_text).unwrap_or_default()
+                    );
                     if name != "locals" && name != "aws" && name != "stack" {
                         if let Some(prev) = seen.get(&key) {
-                            let at = loaded.sources.locate(prev).map(|(f, l, c)| format!("{f}:{l}:{c}")).unwrap_or_default();
-                            diags.push(Diagnostic::error(lower::E_DUPLICATE, format!("duplicate `{key}`; first declared at {at}")).at(Some(span)).address(key.clone()));
+                            let at = loaded
+                                .sources
+                                .locate(prev)
+                                .map(|(f, l, c)| format!("{f}:{l}:{c}"))
+                                .unwrap_or_default();
+                            diags.push(
+                                Diagnostic::error(
+                                    lower::E_DUPLICATE,
+                                    format!("duplicate `{key}`; first declared at {at}"),
+                                )
+                                .at(Some(span))
+                                .address(key.clone()),
+                            );
                             continue;
                         }
                         seen.insert(key.clone(), span);
@@ -149,20 +205,47 @@ fn compile_bodies(loaded: &crate::load::Loaded, reader: &dyn FileReader, inputs:
                                 match s {
                                     Structure::Attribute(a) => {
                                         let lname = a.key.value().to_string();
-                                        if let Some((_, prev)) = locals.iter().find(|(_, p)| p.key.value().as_str() == lname) {
+                                        if let Some((_, prev)) = locals
+                                            .iter()
+                                            .find(|(_, p)| p.key.value().as_str() == lname)
+                                        {
                                             let _ = prev;
-                                            diags.push(Diagnostic::error(lower::E_DUPLICATE, format!("duplicate local value `{lname}`")).at(Some(Span::new(*file, a.key.span().unwrap_or(0..0)))));
+                                            diags.push(
+                                                Diagnostic::error(
+                                                    lower::E_DUPLICATE,
+                                                    format!("duplicate local value `{lname}`"),
+                                                )
+                                                .at(Some(Span::new(
+                                                    *file,
+                                                    a.key.span().unwrap_or(0..0),
+                                                ))),
+                                            );
                                         } else {
                                             locals.push((*file, a));
                                         }
                                     }
-                                    Structure::Block(ib) => diags.push(Diagnostic::error(lower::E_UNKNOWN_BLOCK, "`locals` holds attributes only").at(Some(head_span(*file, ib)))),
+                                    Structure::Block(ib) => diags.push(
+                                        Diagnostic::error(
+                                            lower::E_UNKNOWN_BLOCK,
+                                            "`locals` holds attributes only",
+                                        )
+                                        .at(Some(head_span(*file, ib))),
+                                    ),
                                 }
                             }
                         }
                         kind => {
-                            let kind = RESOURCE_KINDS.iter().copied().find(|k| *k == kind).unwrap_or("rbac_binding");
-                            resources.push(ResourceBlock { file: *file, block: b, kind, label: label_text(&b.labels[0]) });
+                            let kind = RESOURCE_KINDS
+                                .iter()
+                                .copied()
+                                .find(|k| *k == kind)
+                                .unwrap_or("rbac_binding");
+                            resources.push(ResourceBlock {
+                                file: *file,
+                                block: b,
+                                kind,
+                                label: label_text(&b.labels[0]),
+                            });
                         }
                     }
                 }
@@ -179,48 +262,114 @@ fn compile_bodies(loaded: &crate::load::Loaded, reader: &dyn FileReader, inputs:
 
     // --- stack and aws blocks ---
     if stacks.is_empty() && loaded.bodies.len() == loaded.sources.files.len() {
-        diags.push(Diagnostic::error(E_STACK, "no `stack \"NAME\" { ... }` block: every stack needs exactly one").help("add `stack \"my-stack\" {}` to one of the .hcl files"));
+        diags.push(
+            Diagnostic::error(
+                E_STACK,
+                "no `stack \"NAME\" { ... }` block: every stack needs exactly one",
+            )
+            .help("add `stack \"my-stack\" {}` to one of the .hcl files"),
+        );
     }
     for (f, b) in stacks.iter().skip(1) {
-        diags.push(Diagnostic::error(E_STACK, "more than one `stack` block").at(Some(head_span(*f, b))));
+        diags.push(
+            Diagnostic::error(E_STACK, "more than one `stack` block").at(Some(head_span(*f, b))),
+        );
     }
     for (f, b) in aws.iter().skip(1) {
-        diags.push(Diagnostic::error(E_STACK, "more than one `aws` block").at(Some(head_span(*f, b))));
+        diags.push(
+            Diagnostic::error(E_STACK, "more than one `aws` block").at(Some(head_span(*f, b))),
+        );
     }
-    let mut env = Env { vars: &vars, locals: &empty, resources: &no_resources, resource_kinds: RESOURCE_KINDS, each: None, files, partition: "aws", scopes: vec![] };
-    let stack_block = stacks.first().map(|(f, b)| eval_block(*f, b, &schema::STACK, &mut env, diags));
-    let aws_block = aws.first().map(|(f, b)| eval_block(*f, b, &schema::AWS, &mut env, diags));
+    let mut env = Env {
+        vars: &vars,
+        locals: &empty,
+        resources: &no_resources,
+        resource_kinds: RESOURCE_KINDS,
+        each: None,
+        files,
+        partition: "aws",
+        scopes: vec![],
+    };
+    let stack_block = stacks
+        .first()
+        .map(|(f, b)| eval_block(*f, b, &schema::STACK, &mut env, diags));
+    let aws_block = aws
+        .first()
+        .map(|(f, b)| eval_block(*f, b, &schema::AWS, &mut env, diags));
     let stack = stack_block.as_ref().map(|b| Stack {
         name: b.labels.first().cloned().unwrap_or_default(),
         account_id: b.str("account_id"),
         partition: b.str("partition").unwrap_or_else(|| "aws".into()),
-        trust_policy_limit: b.num("trust_policy_limit").map(|n| n as usize).unwrap_or(2048),
-        managed_policies_per_role: b.num("managed_policies_per_role").map(|n| n as usize).unwrap_or(10),
+        trust_policy_limit: b
+            .num("trust_policy_limit")
+            .map(|n| n as usize)
+            .unwrap_or(2048),
+        managed_policies_per_role: b
+            .num("managed_policies_per_role")
+            .map(|n| n as usize)
+            .unwrap_or(10),
         allow_lints: b.list("allow_lints"),
     });
     if let (Some(s), Some(b)) = (&stack, &stack_block) {
         if !["aws", "aws-cn", "aws-us-gov"].contains(&s.partition.as_str()) {
-            diags.push(Diagnostic::error(resolve::E_ENUM, format!("`partition` must be \"aws\", \"aws-cn\" or \"aws-us-gov\", got \"{}\"", s.partition)).at(Some(b.span_of("partition"))));
+            diags.push(
+                Diagnostic::error(
+                    resolve::E_ENUM,
+                    format!(
+                        "`partition` must be \"aws\", \"aws-cn\" or \"aws-us-gov\", got \"{}\"",
+                        s.partition
+                    ),
+                )
+                .at(Some(b.span_of("partition"))),
+            );
         }
         if let Some(a) = &s.account_id {
             if a.len() != 12 || !a.chars().all(|c| c.is_ascii_digit()) {
-                diags.push(Diagnostic::error(resolve::E_SEMANTIC, format!("`account_id` must be 12 digits, got \"{a}\"")).at(Some(b.span_of("account_id"))));
+                diags.push(
+                    Diagnostic::error(
+                        resolve::E_SEMANTIC,
+                        format!("`account_id` must be 12 digits, got \"{a}\""),
+                    )
+                    .at(Some(b.span_of("account_id"))),
+                );
             }
         }
     }
-    let aws_settings = aws_block.as_ref().map(|b| AwsSettings { region: b.str("region"), profile: b.str("profile"), endpoint: b.str("endpoint") }).unwrap_or_default();
-    let account_known = stack.as_ref().and_then(|s| s.account_id.clone()).or_else(|| facts.account_id.clone());
-    let account = account_known.clone().unwrap_or_else(|| UNKNOWN_ACCOUNT.to_string());
-    let partition = stack.as_ref().map(|s| s.partition.clone()).unwrap_or_else(|| "aws".into());
+    let aws_settings = aws_block
+        .as_ref()
+        .map(|b| AwsSettings {
+            region: b.str("region"),
+            profile: b.str("profile"),
+            endpoint: b.str("endpoint"),
+        })
+        .unwrap_or_default();
+    let account_known = stack
+        .as_ref()
+        .and_then(|s| s.account_id.clone())
+        .or_else(|| facts.account_id.clone());
+    let account = account_known
+        .clone()
+        .unwrap_or_else(|| UNKNOWN_ACCOUNT.to_string());
+    let partition = stack
+        .as_ref()
+        .map(|s| s.partition.clone())
+        .unwrap_or_else(|| "aws".into());
 
     // --- block-level dependency graph (locals and resource blocks) ---
     let mut block_graph = ResourceGraph::default();
     let local_addr = |n: &str| Address::new("local", n, None);
-    let mut node_refs: BTreeMap<Address, Vec<(Address, FileId, std::ops::Range<usize>)>> = BTreeMap::new();
+    let mut node_refs: BTreeMap<Address, Vec<(Address, FileId, std::ops::Range<usize>)>> =
+        BTreeMap::new();
     for (f, a) in &locals {
         let me = local_addr(a.key.value().as_str());
         block_graph.add_node(me.clone());
-        node_refs.insert(me, references(&a.value, RESOURCE_KINDS).into_iter().map(|(r, s)| (r, *f, s)).collect());
+        node_refs.insert(
+            me,
+            references(&a.value, RESOURCE_KINDS)
+                .into_iter()
+                .map(|(r, s)| (r, *f, s))
+                .collect(),
+        );
     }
     for r in &resources {
         let me = r.address();
@@ -240,9 +389,16 @@ fn compile_bodies(loaded: &crate::load::Loaded, reader: &dyn FileReader, inputs:
     for cycle in block_graph.cycles() {
         let names: Vec<String> = cycle.iter().map(|a| a.to_string()).collect();
         let first = &cycle[0];
-        let span = resources.iter().find(|r| &r.address() == first).map(|r| head_span(r.file, r.block)).or_else(|| {
-            locals.iter().find(|(_, a)| &local_addr(a.key.value().as_str()) == first).map(|(f, a)| Span::new(*f, a.key.span().unwrap_or(0..0)))
-        });
+        let span = resources
+            .iter()
+            .find(|r| &r.address() == first)
+            .map(|r| head_span(r.file, r.block))
+            .or_else(|| {
+                locals
+                    .iter()
+                    .find(|(_, a)| &local_addr(a.key.value().as_str()) == first)
+                    .map(|(f, a)| Span::new(*f, a.key.span().unwrap_or(0..0)))
+            });
         diags.push(
             Diagnostic::error(E_CYCLE, format!("dependency cycle: {} -> {}", names.join(" -> "), names[0]))
                 .at(span)
@@ -273,11 +429,30 @@ fn compile_bodies(loaded: &crate::load::Loaded, reader: &dyn FileReader, inputs:
     let mut table = ResourceTable::new();
     let mut instances: Vec<Resource> = vec![];
     let region = aws_settings.region.clone();
-    let ctx = Ctx { account: &account, partition: &partition, default_region: region.as_deref(), issuers: &facts.cluster_issuers };
+    let ctx = Ctx {
+        account: &account,
+        partition: &partition,
+        default_region: region.as_deref(),
+        issuers: &facts.cluster_issuers,
+    };
     for addr in &order {
         if addr.kind == "local" {
-            let Some((f, a)) = locals.iter().find(|(_, a)| a.key.value().as_str() == addr.label) else { continue };
-            let mut env = Env { vars: &vars, locals: &local_values, resources: &table, resource_kinds: RESOURCE_KINDS, each: None, files, partition: &partition, scopes: vec![] };
+            let Some((f, a)) = locals
+                .iter()
+                .find(|(_, a)| a.key.value().as_str() == addr.label)
+            else {
+                continue;
+            };
+            let mut env = Env {
+                vars: &vars,
+                locals: &local_values,
+                resources: &table,
+                resource_kinds: RESOURCE_KINDS,
+                each: None,
+                files,
+                partition: &partition,
+                scopes: vec![],
+            };
             match env.eval(&a.value) {
                 Ok(v) => {
                     local_values.insert(addr.label.clone(), v);
@@ -286,51 +461,83 @@ fn compile_bodies(loaded: &crate::load::Loaded, reader: &dyn FileReader, inputs:
             }
             continue;
         }
-        let Some(rb) = resources.iter().find(|r| &r.address() == addr) else { continue };
+        let Some(rb) = resources.iter().find(|r| &r.address() == addr) else {
+            continue;
+        };
         let sch = schema::top_level(rb.kind).unwrap_or(&schema::ROLE);
-        let mut env = Env { vars: &vars, locals: &local_values, resources: &table, resource_kinds: RESOURCE_KINDS, each: None, files, partition: &partition, scopes: vec![] };
+        let mut env = Env {
+            vars: &vars,
+            locals: &local_values,
+            resources: &table,
+            resource_kinds: RESOURCE_KINDS,
+            each: None,
+            files,
+            partition: &partition,
+            scopes: vec![],
+        };
         // for_each: map -> (key, value); set/list of strings -> (s, s)
-        let each_items: Option<Vec<(String, Value)>> = match rb.block.body.get_attribute("for_each") {
+        let each_items: Option<Vec<(String, Value)>> = match rb.block.body.get_attribute("for_each")
+        {
             None => None,
-            Some(fe) => match env.eval(&fe.value) {
-                Ok(Value::Map(m)) => Some(m.into_iter().collect()),
-                Ok(Value::List(l)) => {
-                    let mut items = vec![];
-                    let mut ok = true;
-                    for v in l {
-                        match v.as_string() {
-                            Some(s) => items.push((s.clone(), Value::String(s))),
-                            None => ok = false,
+            Some(fe) => {
+                match env.eval(&fe.value) {
+                    Ok(Value::Map(m)) => Some(m.into_iter().collect()),
+                    Ok(Value::List(l)) => {
+                        let mut items = vec![];
+                        let mut ok = true;
+                        for v in l {
+                            match v.as_string() {
+                                Some(s) => items.push((s.clone(), Value::String(s))),
+                                None => ok = false,
+                            }
                         }
+                        if !ok {
+                            diags.push(Diagnostic::error(E_FOR_EACH, "`for_each` over a list must hold only strings (a set of strings)").at(Some(Span::new(rb.file, span_of(&fe.value)))).address(addr.to_string()));
+                        }
+                        Some(items)
                     }
-                    if !ok {
-                        diags.push(Diagnostic::error(E_FOR_EACH, "`for_each` over a list must hold only strings (a set of strings)").at(Some(Span::new(rb.file, span_of(&fe.value)))).address(addr.to_string()));
-                    }
-                    Some(items)
-                }
-                Ok(other) => {
-                    diags.push(
-                        Diagnostic::error(E_FOR_EACH, format!("`for_each` must be a map or a set of strings, got a {}", other.type_name()))
+                    Ok(other) => {
+                        diags.push(
+                            Diagnostic::error(
+                                E_FOR_EACH,
+                                format!(
+                                    "`for_each` must be a map or a set of strings, got a {}",
+                                    other.type_name()
+                                ),
+                            )
                             .at(Some(Span::new(rb.file, span_of(&fe.value))))
                             .address(addr.to_string())
                             .help("use a map (`{ a = ..., b = ... }`) or `toset([...])`"),
-                    );
-                    Some(vec![])
+                        );
+                        Some(vec![])
+                    }
+                    Err(e) => {
+                        push_eval_error(diags, rb.file, e);
+                        Some(vec![])
+                    }
                 }
-                Err(e) => {
-                    push_eval_error(diags, rb.file, e);
-                    Some(vec![])
-                }
-            },
+            }
         };
         let instances_of: Vec<(Option<String>, Option<(Value, Value)>)> = match &each_items {
             None => vec![(None, None)],
-            Some(items) => items.iter().map(|(k, v)| (Some(k.clone()), Some((Value::String(k.clone()), v.clone())))).collect(),
+            Some(items) => items
+                .iter()
+                .map(|(k, v)| (Some(k.clone()), Some((Value::String(k.clone()), v.clone()))))
+                .collect(),
         };
         let mut exported: IndexMap<String, Value> = IndexMap::new();
         for (key, each) in instances_of {
             let inst_addr = Address::new(rb.kind, &rb.label, key.clone());
-            let mut env = Env { vars: &vars, locals: &local_values, resources: &table, resource_kinds: RESOURCE_KINDS, each, files, partition: &partition, scopes: vec![] };
+            let mut env = Env {
+                vars: &vars,
+                locals: &local_values,
+                resources: &table,
+                resource_kinds: RESOURCE_KINDS,
+                each,
+                files,
+                partition: &partition,
+                scopes: vec![],
+            };
             let ev: EvBlock = eval_block(rb.file, rb.block, sch, &mut env, diags);
             let mut local_diags = Diagnostics::default();
             let kind = resolve::resolve(&inst_addr, &ev, &ctx, &mut local_diags);
@@ -339,7 +546,10 @@ fn compile_bodies(loaded: &crate::load::Loaded, reader: &dyn FileReader, inputs:
                 diags.push(d);
             }
             let attrs = resolve::exports(&kind, &ctx);
-            let value = Value::Resource(Box::new(ResourceValue { address: inst_addr.clone(), attrs }));
+            let value = Value::Resource(Box::new(ResourceValue {
+                address: inst_addr.clone(),
+                attrs,
+            }));
             match &key {
                 Some(k) => {
                     exported.insert(k.clone(), value);
@@ -353,14 +563,32 @@ fn compile_bodies(loaded: &crate::load::Loaded, reader: &dyn FileReader, inputs:
                     .iter()
                     .flat_map(|v| match v {
                         Value::Resource(r) => vec![r.address.clone()],
-                        Value::Map(m) => m.values().filter_map(|x| if let Value::Resource(r) = x { Some(r.address.clone()) } else { None }).collect(),
+                        Value::Map(m) => m
+                            .values()
+                            .filter_map(|x| {
+                                if let Value::Resource(r) = x {
+                                    Some(r.address.clone())
+                                } else {
+                                    None
+                                }
+                            })
+                            .collect(),
                         _ => vec![],
                     })
                     .collect(),
                 _ => vec![],
             };
-            let prevent_destroy = ev.blocks_of("lifecycle").any(|l| l.bool("prevent_destroy").unwrap_or(false));
-            instances.push(Resource { address: inst_addr, kind, depends_on, prevent_destroy, allow_lints: ev.list("allow_lints"), block: ev });
+            let prevent_destroy = ev
+                .blocks_of("lifecycle")
+                .any(|l| l.bool("prevent_destroy").unwrap_or(false));
+            instances.push(Resource {
+                address: inst_addr,
+                kind,
+                depends_on,
+                prevent_destroy,
+                allow_lints: ev.list("allow_lints"),
+                block: ev,
+            });
         }
         let entry = table.entry(rb.kind.to_string()).or_default();
         if each_items.is_some() {
@@ -379,10 +607,13 @@ fn compile_bodies(loaded: &crate::load::Loaded, reader: &dyn FileReader, inputs:
     for r in &instances {
         graph.add_node(r.address.clone());
     }
-    let by_block: BTreeMap<String, Vec<Address>> = instances.iter().fold(BTreeMap::new(), |mut m, r| {
-        m.entry(r.address.block()).or_default().push(r.address.clone());
-        m
-    });
+    let by_block: BTreeMap<String, Vec<Address>> =
+        instances.iter().fold(BTreeMap::new(), |mut m, r| {
+            m.entry(r.address.block())
+                .or_default()
+                .push(r.address.clone());
+            m
+        });
     for r in &instances {
         let block_addr = Address::new(&r.address.kind, &r.address.label, None);
         for (dep, _, _) in node_refs.get(&block_addr).into_iter().flatten() {
@@ -396,7 +627,12 @@ fn compile_bodies(loaded: &crate::load::Loaded, reader: &dyn FileReader, inputs:
         // Implicit: IRSA trust on a cluster -> the stack's oidc_provider for that issuer.
         if let ResourceKind::Role(role) = &r.kind {
             for t in &role.trusts {
-                if let Trust::ServiceAccount { cluster: Some(_), issuer, .. } = &t.trust {
+                if let Trust::ServiceAccount {
+                    cluster: Some(_),
+                    issuer,
+                    ..
+                } = &t.trust
+                {
                     for p in &instances {
                         if let ResourceKind::OidcProvider(op) = &p.kind {
                             if resolve::strip_https(&op.url) == *issuer {
@@ -410,10 +646,28 @@ fn compile_bodies(loaded: &crate::load::Loaded, reader: &dyn FileReader, inputs:
     }
     for cycle in graph.cycles() {
         let names: Vec<String> = cycle.iter().map(|a| a.to_string()).collect();
-        let span = instances.iter().find(|r| r.address == cycle[0]).map(|r| r.block.span.clone());
-        diags.push(Diagnostic::error(E_CYCLE, format!("dependency cycle: {} -> {}", names.join(" -> "), names[0])).at(span).address(names[0].clone()));
+        let span = instances
+            .iter()
+            .find(|r| r.address == cycle[0])
+            .map(|r| r.block.span.clone());
+        diags.push(
+            Diagnostic::error(
+                E_CYCLE,
+                format!("dependency cycle: {} -> {}", names.join(" -> "), names[0]),
+            )
+            .at(span)
+            .address(names[0].clone()),
+        );
     }
-    Some((DesiredState { stack, aws: aws_settings, resources: instances }, graph, account_known.is_some()))
+    Some((
+        DesiredState {
+            stack,
+            aws: aws_settings,
+            resources: instances,
+        },
+        graph,
+        account_known.is_some(),
+    ))
 }
 
 fn push_eval_error(diags: &mut Diagnostics, file: FileId, e: crate::eval::EvalError) {
@@ -422,7 +676,10 @@ fn push_eval_error(diags: &mut Diagnostics, file: FileId, e: crate::eval::EvalEr
     diags.push(d);
 }
 
-fn collect_body_refs(body: &hcl_edit::structure::Body, out: &mut Vec<(Address, std::ops::Range<usize>)>) {
+fn collect_body_refs(
+    body: &hcl_edit::structure::Body,
+    out: &mut Vec<(Address, std::ops::Range<usize>)>,
+) {
     for s in body.iter() {
         match s {
             Structure::Attribute(a) => out.extend(references(&a.value, RESOURCE_KINDS)),
@@ -436,7 +693,10 @@ fn type_of(file: FileId, b: &Block, sources: &SourceMap) -> String {
         .get_attribute("type")
         .and_then(|a| {
             let r = span_of(&a.value);
-            sources.get(file).and_then(|f| f.text.get(r)).map(|t| t.split_whitespace().collect::<String>())
+            sources
+                .get(file)
+                .and_then(|f| f.text.get(r))
+                .map(|t| t.split_whitespace().collect::<String>())
         })
         .unwrap_or_else(|| "any".into())
 }
@@ -448,7 +708,16 @@ fn parse_raw(raw: &str, ty: &str, reader: &dyn FileReader) -> Result<Value, Stri
     match hcl_edit::parser::parse_expr(raw) {
         Ok(e) => {
             let (v, l, r) = (IndexMap::new(), IndexMap::new(), ResourceTable::new());
-            let mut env = Env { vars: &v, locals: &l, resources: &r, resource_kinds: &[], each: None, files: reader, partition: "aws", scopes: vec![] };
+            let mut env = Env {
+                vars: &v,
+                locals: &l,
+                resources: &r,
+                resource_kinds: &[],
+                each: None,
+                files: reader,
+                partition: "aws",
+                scopes: vec![],
+            };
             match env.eval(&e) {
                 Ok(v) => Ok(v),
                 // An untyped variable given a bare word: take it as a string, as Terraform does.
@@ -474,15 +743,28 @@ fn conforms(v: &Value, ty: &str) -> Option<Value> {
         "bool" => v.truthy().map(Value::Bool),
         t if t.starts_with("list(") || t.starts_with("set(") || t == "list" => match v {
             Value::List(l) => {
-                let inner = t.split_once('(').map(|x| x.1.trim_end_matches(')')).unwrap_or("any");
-                l.iter().map(|x| conforms(x, inner)).collect::<Option<Vec<_>>>().map(Value::List)
+                let inner = t
+                    .split_once('(')
+                    .map(|x| x.1.trim_end_matches(')'))
+                    .unwrap_or("any");
+                l.iter()
+                    .map(|x| conforms(x, inner))
+                    .collect::<Option<Vec<_>>>()
+                    .map(Value::List)
             }
             _ => None,
         },
         t if t.starts_with("map(") || t == "map" || t.starts_with("object(") => match v {
             Value::Map(m) => {
-                let inner = if t.starts_with("map(") { t.trim_start_matches("map(").trim_end_matches(')') } else { "any" };
-                m.iter().map(|(k, x)| conforms(x, inner).map(|x| (k.clone(), x))).collect::<Option<IndexMap<_, _>>>().map(Value::Map)
+                let inner = if t.starts_with("map(") {
+                    t.trim_start_matches("map(").trim_end_matches(')')
+                } else {
+                    "any"
+                };
+                m.iter()
+                    .map(|(k, x)| conforms(x, inner).map(|x| (k.clone(), x)))
+                    .collect::<Option<IndexMap<_, _>>>()
+                    .map(Value::Map)
             }
             _ => None,
         },
@@ -490,14 +772,39 @@ fn conforms(v: &Value, ty: &str) -> Option<Value> {
     }
 }
 
-fn resolve_variables(blocks: &[(FileId, &Block)], inputs: &VarInputs, reader: &dyn FileReader, sources: &SourceMap, diags: &mut Diagnostics) -> IndexMap<String, Value> {
+fn resolve_variables(
+    blocks: &[(FileId, &Block)],
+    inputs: &VarInputs,
+    reader: &dyn FileReader,
+    sources: &SourceMap,
+    diags: &mut Diagnostics,
+) -> IndexMap<String, Value> {
     let (v, l, r) = (IndexMap::new(), IndexMap::new(), ResourceTable::new());
-    let mut env = Env { vars: &v, locals: &l, resources: &r, resource_kinds: &[], each: None, files: reader, partition: "aws", scopes: vec![] };
-    let names: Vec<String> = blocks.iter().map(|(_, b)| label_text(&b.labels[0])).collect();
+    let mut env = Env {
+        vars: &v,
+        locals: &l,
+        resources: &r,
+        resource_kinds: &[],
+        each: None,
+        files: reader,
+        partition: "aws",
+        scopes: vec![],
+    };
+    let names: Vec<String> = blocks
+        .iter()
+        .map(|(_, b)| label_text(&b.labels[0]))
+        .collect();
     let unknown = |name: &str, diags: &mut Diagnostics, origin: &str| {
         diags.push(
-            Diagnostic::error(E_VAR_VALUE, format!("{origin} sets `{name}`, but the stack declares no such variable"))
-                .help(suggest(name, names.iter().map(String::as_str)).map(|s| format!("did you mean `{s}`?")).unwrap_or_default()),
+            Diagnostic::error(
+                E_VAR_VALUE,
+                format!("{origin} sets `{name}`, but the stack declares no such variable"),
+            )
+            .help(
+                suggest(name, names.iter().map(String::as_str))
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .unwrap_or_default(),
+            ),
         );
     };
     // var-file values, evaluated as constants
@@ -511,12 +818,23 @@ fn resolve_variables(blocks: &[(FileId, &Block)], inputs: &VarInputs, reader: &d
                             Ok(v) => {
                                 file_values.insert(a.key.value().to_string(), (v, path.clone()));
                             }
-                            Err(e) => diags.push(Diagnostic::error(E_VAR_VALUE, format!("{path}: {}", e.message))),
+                            Err(e) => diags.push(Diagnostic::error(
+                                E_VAR_VALUE,
+                                format!("{path}: {}", e.message),
+                            )),
                         }
                     }
                 }
             }
-            Err(e) => diags.push(Diagnostic::error(crate::load::E_SYNTAX, format!("{path}:{}:{}: syntax error: {}", e.location().line(), e.location().column(), e.message()))),
+            Err(e) => diags.push(Diagnostic::error(
+                crate::load::E_SYNTAX,
+                format!(
+                    "{path}:{}:{}: syntax error: {}",
+                    e.location().line(),
+                    e.location().column(),
+                    e.message()
+                ),
+            )),
         }
     }
     for (n, _) in &inputs.cli {
@@ -534,11 +852,16 @@ fn resolve_variables(blocks: &[(FileId, &Block)], inputs: &VarInputs, reader: &d
         let name = label_text(&b.labels[0]);
         let ty = type_of(*file, b, sources);
         let ev = eval_block(*file, b, &schema::VARIABLE, &mut env, diags);
-        let mut value: Option<(Value, String)> = ev.get("default").map(|v| (v.clone(), "default".to_string()));
+        let mut value: Option<(Value, String)> = ev
+            .get("default")
+            .map(|v| (v.clone(), "default".to_string()));
         if let Some((_, raw)) = inputs.cli.iter().rev().find(|(n, _)| *n == name) {
             match parse_raw(raw, &ty, reader) {
                 Ok(v) => value = Some((v, "--var".into())),
-                Err(e) => diags.push(Diagnostic::error(E_VAR_VALUE, format!("--var {name}: {e}")).at(Some(ev.span.clone()))),
+                Err(e) => diags.push(
+                    Diagnostic::error(E_VAR_VALUE, format!("--var {name}: {e}"))
+                        .at(Some(ev.span.clone())),
+                ),
             }
         }
         if let Some((v, p)) = file_values.get(&name) {
@@ -547,7 +870,10 @@ fn resolve_variables(blocks: &[(FileId, &Block)], inputs: &VarInputs, reader: &d
         if let Some((_, raw)) = inputs.env.iter().rev().find(|(n, _)| *n == name) {
             match parse_raw(raw, &ty, reader) {
                 Ok(v) => value = Some((v, format!("EKSFED_VAR_{name}"))),
-                Err(e) => diags.push(Diagnostic::error(E_VAR_VALUE, format!("EKSFED_VAR_{name}: {e}")).at(Some(ev.span.clone()))),
+                Err(e) => diags.push(
+                    Diagnostic::error(E_VAR_VALUE, format!("EKSFED_VAR_{name}: {e}"))
+                        .at(Some(ev.span.clone())),
+                ),
             }
         }
         match value {

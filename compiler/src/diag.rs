@@ -55,7 +55,10 @@ impl Diagnostic {
         }
     }
     pub fn warning(code: &str, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, message) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
     }
     pub fn at(mut self, span: Option<Span>) -> Self {
         self.span = span;
@@ -122,7 +125,11 @@ impl SourceFile {
         let text = text.into();
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        SourceFile { path: path.into(), text, line_starts }
+        SourceFile {
+            path: path.into(),
+            text,
+            line_starts,
+        }
     }
 
     /// 1-based line and column (column counted in characters) of a byte offset.
@@ -133,15 +140,26 @@ impl SourceFile {
             Err(i) => i - 1,
         };
         let start = self.line_starts[line];
-        let col = self.text.get(start..offset).map(|s| s.chars().count()).unwrap_or(0);
+        let col = self
+            .text
+            .get(start..offset)
+            .map(|s| s.chars().count())
+            .unwrap_or(0);
         (line + 1, col + 1)
     }
 
     /// The text of a 1-based line, without its newline.
     pub fn line_text(&self, line: usize) -> &str {
         let start = self.line_starts.get(line - 1).copied().unwrap_or(0);
-        let end = self.line_starts.get(line).copied().unwrap_or(self.text.len());
-        self.text.get(start..end).unwrap_or("").trim_end_matches(['\n', '\r'])
+        let end = self
+            .line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len());
+        self.text
+            .get(start..end)
+            .unwrap_or("")
+            .trim_end_matches(['\n', '\r'])
     }
 }
 
@@ -176,8 +194,16 @@ impl SourceMap {
             (Severity::Warning, _) => "warning",
         };
         let mut out = String::new();
-        let addr = d.address.as_deref().map(|a| format!(" ({a})")).unwrap_or_default();
-        match d.span.as_ref().and_then(|s| self.get(s.file).map(|f| (s, f))) {
+        let addr = d
+            .address
+            .as_deref()
+            .map(|a| format!(" ({a})"))
+            .unwrap_or_default();
+        match d
+            .span
+            .as_ref()
+            .and_then(|s| self.get(s.file).map(|f| (s, f)))
+        {
             Some((span, file)) => {
                 let (line, col) = file.line_col(span.range.start);
                 out.push_str(&format!(
@@ -186,7 +212,11 @@ impl SourceMap {
                 ));
                 let text = file.line_text(line);
                 let (end_line, end_col) = file.line_col(span.range.end.max(span.range.start));
-                let width = if end_line == line { end_col.saturating_sub(col).max(1) } else { 1 };
+                let width = if end_line == line {
+                    end_col.saturating_sub(col).max(1)
+                } else {
+                    1
+                };
                 let gutter = line.to_string();
                 out.push_str(&format!("{} |\n", " ".repeat(gutter.len())));
                 out.push_str(&format!("{gutter} | {text}\n"));

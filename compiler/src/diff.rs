@@ -31,22 +31,54 @@ pub struct DiffOptions {
 fn candidate_keys(kind: &RenderedKind, stack: &str, live: &LiveState) -> Vec<ObjectKey> {
     let mut keys = live::keys(kind);
     match kind {
-        RenderedKind::ServiceAccount { cluster, manifest, pod_identity_association } => {
-            let ns = manifest["metadata"]["namespace"].as_str().or(pod_identity_association.as_ref().map(|p| p.namespace.as_str())).unwrap_or("");
-            let name = manifest["metadata"]["name"].as_str().or(pod_identity_association.as_ref().map(|p| p.service_account.as_str())).unwrap_or("");
+        RenderedKind::ServiceAccount {
+            cluster,
+            manifest,
+            pod_identity_association,
+        } => {
+            let ns = manifest["metadata"]["namespace"]
+                .as_str()
+                .or(pod_identity_association
+                    .as_ref()
+                    .map(|p| p.namespace.as_str()))
+                .unwrap_or("");
+            let name = manifest["metadata"]["name"]
+                .as_str()
+                .or(pod_identity_association
+                    .as_ref()
+                    .map(|p| p.service_account.as_str()))
+                .unwrap_or("");
             keys.push(live::key_service_account(cluster, ns, name));
             keys.push(live::key_pod_identity(cluster, ns, name));
         }
-        RenderedKind::Access { cluster, aws_auth, access_entry } => {
-            let arn = access_entry.as_ref().map(|e| e.principal_arn.clone()).or_else(|| aws_auth.as_ref().map(|a| a.arn().to_string())).unwrap_or_default();
+        RenderedKind::Access {
+            cluster,
+            aws_auth,
+            access_entry,
+        } => {
+            let arn = access_entry
+                .as_ref()
+                .map(|e| e.principal_arn.clone())
+                .or_else(|| aws_auth.as_ref().map(|a| a.arn().to_string()))
+                .unwrap_or_default();
             keys.push(live::key_aws_auth(cluster, &render::strip_role_path(&arn)));
             keys.push(live::key_access_entry(cluster, &arn));
         }
         RenderedKind::RbacBinding { cluster, manifests } => {
-            let names: BTreeSet<&str> = manifests.iter().filter_map(|m| m["metadata"]["name"].as_str()).collect();
+            let names: BTreeSet<&str> = manifests
+                .iter()
+                .filter_map(|m| m["metadata"]["name"].as_str())
+                .collect();
             for o in &live.objects {
-                if let RenderedKind::RbacBinding { cluster: c, manifests: lm } = &o.piece {
-                    let n = lm.first().and_then(|m| m["metadata"]["name"].as_str()).unwrap_or("");
+                if let RenderedKind::RbacBinding {
+                    cluster: c,
+                    manifests: lm,
+                } = &o.piece
+                {
+                    let n = lm
+                        .first()
+                        .and_then(|m| m["metadata"]["name"].as_str())
+                        .unwrap_or("");
                     if c == cluster && names.contains(n) && o.owner.as_deref() == Some(stack) {
                         keys.push(o.key.clone());
                     }
@@ -70,7 +102,12 @@ fn merge_pieces(kind: &RenderedKind, pieces: &[&LiveObject]) -> Option<RenderedK
             let mut manifest = Json::Null;
             let mut pia = None;
             for p in pieces {
-                if let RenderedKind::ServiceAccount { manifest: m, pod_identity_association: a, .. } = &p.piece {
+                if let RenderedKind::ServiceAccount {
+                    manifest: m,
+                    pod_identity_association: a,
+                    ..
+                } = &p.piece
+                {
                     if !m.is_null() {
                         manifest = m.clone();
                     }
@@ -79,17 +116,30 @@ fn merge_pieces(kind: &RenderedKind, pieces: &[&LiveObject]) -> Option<RenderedK
                     }
                 }
             }
-            RenderedKind::ServiceAccount { cluster: cluster.clone(), manifest, pod_identity_association: pia }
+            RenderedKind::ServiceAccount {
+                cluster: cluster.clone(),
+                manifest,
+                pod_identity_association: pia,
+            }
         }
         RenderedKind::Access { cluster, .. } => {
             let (mut aa, mut ae) = (None, None);
             for p in pieces {
-                if let RenderedKind::Access { aws_auth, access_entry, .. } = &p.piece {
+                if let RenderedKind::Access {
+                    aws_auth,
+                    access_entry,
+                    ..
+                } = &p.piece
+                {
                     aa = aa.or(aws_auth.clone());
                     ae = ae.or(access_entry.clone());
                 }
             }
-            RenderedKind::Access { cluster: cluster.clone(), aws_auth: aa, access_entry: ae }
+            RenderedKind::Access {
+                cluster: cluster.clone(),
+                aws_auth: aa,
+                access_entry: ae,
+            }
         }
         RenderedKind::RbacBinding { cluster, .. } => {
             let mut manifests = vec![];
@@ -98,8 +148,16 @@ fn merge_pieces(kind: &RenderedKind, pieces: &[&LiveObject]) -> Option<RenderedK
                     manifests.extend(m.iter().cloned());
                 }
             }
-            manifests.sort_by_key(|m| m["metadata"]["namespace"].as_str().unwrap_or("").to_string());
-            RenderedKind::RbacBinding { cluster: cluster.clone(), manifests }
+            manifests.sort_by_key(|m| {
+                m["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string()
+            });
+            RenderedKind::RbacBinding {
+                cluster: cluster.clone(),
+                manifests,
+            }
         }
         _ => pieces[0].piece.clone(),
     })
@@ -115,8 +173,14 @@ fn sorted(v: &[String]) -> Vec<String> {
 /// Labels/annotations: the desired ones must be present with the same values; others' are
 /// not compared. `eks.amazonaws.com/role-arn` is compared both ways (it decides what pods get).
 fn meta_subset(desired: &Json, live: &Json, field: &str) -> (Json, Json) {
-    let d = desired["metadata"][field].as_object().cloned().unwrap_or_default();
-    let l = live["metadata"][field].as_object().cloned().unwrap_or_default();
+    let d = desired["metadata"][field]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let l = live["metadata"][field]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     let mut lv = serde_json::Map::new();
     for k in d.keys() {
         lv.insert(k.clone(), l.get(k).cloned().unwrap_or(Json::Null));
@@ -127,7 +191,10 @@ fn meta_subset(desired: &Json, live: &Json, field: &str) -> (Json, Json) {
         }
     }
     let mut dv: serde_json::Map<String, Json> = d;
-    if field == "annotations" && lv.contains_key(render::ROLE_ARN_ANNOTATION) && !dv.contains_key(render::ROLE_ARN_ANNOTATION) {
+    if field == "annotations"
+        && lv.contains_key(render::ROLE_ARN_ANNOTATION)
+        && !dv.contains_key(render::ROLE_ARN_ANNOTATION)
+    {
         dv.insert(render::ROLE_ARN_ANNOTATION.into(), Json::Null);
     }
     (Json::Object(dv), Json::Object(lv))
@@ -150,24 +217,84 @@ fn manifest_view(m: &Json, reference: &Json) -> Json {
 /// The comparable form of a resource, seen through the desired one (what it specifies).
 pub fn normalize(kind: &RenderedKind, desired: &RenderedKind) -> Json {
     match (kind, desired) {
-        (RenderedKind::OidcProvider { url, client_ids, thumbprints, tags, .. }, RenderedKind::OidcProvider { thumbprints: dt, .. }) => json!({
+        (
+            RenderedKind::OidcProvider {
+                url,
+                client_ids,
+                thumbprints,
+                tags,
+                ..
+            },
+            RenderedKind::OidcProvider {
+                thumbprints: dt, ..
+            },
+        ) => json!({
             "url": url.trim_end_matches('/'), "client_ids": sorted(client_ids),
             "thumbprints": dt.as_ref().map(|_| sorted(&thumbprints.clone().unwrap_or_default().iter().map(|t| t.to_lowercase()).collect::<Vec<_>>())),
             "tags": sorted_map(tags),
         }),
-        (RenderedKind::SamlProvider { name, metadata, tags, .. }, _) => json!({ "name": name, "metadata": metadata.trim(), "tags": sorted_map(tags) }),
-        (RenderedKind::Policy { name, path, document, tags, .. }, _) => json!({ "name": name, "path": path, "document": iam::canonical(document), "tags": sorted_map(tags) }),
-        (RenderedKind::Role { name, path, description, max_session_duration, permissions_boundary, tags, trust_policy, policies, inline_policies, .. }, _) => json!({
+        (
+            RenderedKind::SamlProvider {
+                name,
+                metadata,
+                tags,
+                ..
+            },
+            _,
+        ) => json!({ "name": name, "metadata": metadata.trim(), "tags": sorted_map(tags) }),
+        (
+            RenderedKind::Policy {
+                name,
+                path,
+                document,
+                tags,
+                ..
+            },
+            _,
+        ) => {
+            json!({ "name": name, "path": path, "document": iam::canonical(document), "tags": sorted_map(tags) })
+        }
+        (
+            RenderedKind::Role {
+                name,
+                path,
+                description,
+                max_session_duration,
+                permissions_boundary,
+                tags,
+                trust_policy,
+                policies,
+                inline_policies,
+                ..
+            },
+            _,
+        ) => json!({
             "name": name, "path": path, "description": description, "max_session_duration": max_session_duration,
             "permissions_boundary": permissions_boundary, "tags": sorted_map(tags),
             "trust_policy": iam::canonical(trust_policy), "policies": sorted(policies),
             "inline_policies": inline_policies.iter().map(|(k, v)| (k.clone(), iam::canonical(v))).collect::<BTreeMap<_, _>>(),
         }),
-        (RenderedKind::ServiceAccount { manifest, pod_identity_association, .. }, RenderedKind::ServiceAccount { manifest: dm, .. }) => json!({
+        (
+            RenderedKind::ServiceAccount {
+                manifest,
+                pod_identity_association,
+                ..
+            },
+            RenderedKind::ServiceAccount { manifest: dm, .. },
+        ) => json!({
             "manifest": manifest_view(manifest, dm),
             "pod_identity_association": pod_identity_association.as_ref().map(|p| json!({ "role_arn": p.role_arn })),
         }),
-        (RenderedKind::Access { aws_auth, access_entry, .. }, RenderedKind::Access { access_entry: de, .. }) => json!({
+        (
+            RenderedKind::Access {
+                aws_auth,
+                access_entry,
+                ..
+            },
+            RenderedKind::Access {
+                access_entry: de, ..
+            },
+        ) => json!({
             "aws_auth": aws_auth.as_ref().map(|a| json!({ "arn": a.arn(), "username": a.username, "groups": sorted(&a.groups) })),
             "access_entry": access_entry.as_ref().map(|e| {
                 let mut pols: Vec<Json> = e.access_policies.iter().map(|p| json!({ "policy_arn": p.policy_arn, "type": p.access_scope.scope_type, "namespaces": sorted(&p.access_scope.namespaces) })).collect();
@@ -177,9 +304,15 @@ pub fn normalize(kind: &RenderedKind, desired: &RenderedKind) -> Json {
                 json!({ "principal_arn": e.principal_arn, "username": username, "groups": sorted(&e.kubernetes_groups), "type": e.entry_type, "policies": pols })
             }),
         }),
-        (RenderedKind::RbacBinding { manifests, .. }, RenderedKind::RbacBinding { manifests: dm, .. }) => {
+        (
+            RenderedKind::RbacBinding { manifests, .. },
+            RenderedKind::RbacBinding { manifests: dm, .. },
+        ) => {
             let reference = dm.first().cloned().unwrap_or(Json::Null);
-            let mut v: Vec<Json> = manifests.iter().map(|m| manifest_view(m, &reference)).collect();
+            let mut v: Vec<Json> = manifests
+                .iter()
+                .map(|m| manifest_view(m, &reference))
+                .collect();
             v.sort_by_key(|m| m.to_string());
             json!(v)
         }
@@ -193,13 +326,28 @@ fn sorted_map(m: &indexmap::IndexMap<String, String>) -> BTreeMap<String, String
 
 fn replace_reason(before: &RenderedKind, after: &RenderedKind) -> Option<String> {
     match (before, after) {
-        (RenderedKind::Role { path: a, .. }, RenderedKind::Role { path: b, .. }) if a != b => Some(format!("path changed from {a} to {b}")),
-        (RenderedKind::Policy { description: a, .. }, RenderedKind::Policy { description: b, .. }) if a != b => {
+        (RenderedKind::Role { path: a, .. }, RenderedKind::Role { path: b, .. }) if a != b => {
+            Some(format!("path changed from {a} to {b}"))
+        }
+        (
+            RenderedKind::Policy { description: a, .. },
+            RenderedKind::Policy { description: b, .. },
+        ) if a != b => {
             Some("description changed (IAM cannot update a policy's description)".into())
         }
-        (RenderedKind::Access { access_entry: Some(a), .. }, RenderedKind::Access { access_entry: Some(b), .. }) if a.entry_type != b.entry_type => {
-            Some(format!("access entry type changed from {} to {} (immutable)", a.entry_type, b.entry_type))
-        }
+        (
+            RenderedKind::Access {
+                access_entry: Some(a),
+                ..
+            },
+            RenderedKind::Access {
+                access_entry: Some(b),
+                ..
+            },
+        ) if a.entry_type != b.entry_type => Some(format!(
+            "access entry type changed from {} to {} (immutable)",
+            a.entry_type, b.entry_type
+        )),
         _ => None,
     }
 }
@@ -207,24 +355,51 @@ fn replace_reason(before: &RenderedKind, after: &RenderedKind) -> Option<String>
 /// Deletes run dependents first: cluster-side pieces, then roles, then policies, then providers.
 fn delete_tier(kind: &RenderedKind) -> u8 {
     match kind {
-        RenderedKind::ServiceAccount { .. } | RenderedKind::Access { .. } | RenderedKind::RbacBinding { .. } => 0,
+        RenderedKind::ServiceAccount { .. }
+        | RenderedKind::Access { .. }
+        | RenderedKind::RbacBinding { .. } => 0,
         RenderedKind::Role { .. } => 1,
         RenderedKind::Policy { .. } => 2,
         RenderedKind::OidcProvider { .. } | RenderedKind::SamlProvider { .. } => 3,
     }
 }
 
-pub fn diff(desired: &DesiredState, graph: &ResourceGraph, live: &LiveState, opts: &DiffOptions) -> (Plan, Diagnostics) {
+pub fn diff(
+    desired: &DesiredState,
+    graph: &ResourceGraph,
+    live: &LiveState,
+    opts: &DiffOptions,
+) -> (Plan, Diagnostics) {
     let stack = desired.stack.name.as_str();
     let rendered = render::render(desired);
     let mut diags = Diagnostics::default();
-    let by_key: HashMap<&str, &LiveObject> = live.objects.iter().map(|o| (o.key.as_str(), o)).collect();
-    let order: Vec<String> = graph.order().unwrap_or_default().iter().map(|a| a.to_string()).collect();
-    let position: HashMap<&str, usize> = order.iter().enumerate().map(|(i, a)| (a.as_str(), i)).collect();
+    let by_key: HashMap<&str, &LiveObject> =
+        live.objects.iter().map(|o| (o.key.as_str(), o)).collect();
+    let order: Vec<String> = graph
+        .order()
+        .unwrap_or_default()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    let position: HashMap<&str, usize> = order
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.as_str(), i))
+        .collect();
     let mut resources: Vec<&RenderedResource> = rendered.resources.iter().collect();
-    resources.sort_by_key(|r| position.get(r.address.as_str()).copied().unwrap_or(usize::MAX));
-    let in_scope: Option<BTreeSet<String>> =
-        (!opts.targets.is_empty()).then(|| graph.closure(&opts.targets).into_iter().map(|a| a.to_string()).collect());
+    resources.sort_by_key(|r| {
+        position
+            .get(r.address.as_str())
+            .copied()
+            .unwrap_or(usize::MAX)
+    });
+    let in_scope: Option<BTreeSet<String>> = (!opts.targets.is_empty()).then(|| {
+        graph
+            .closure(&opts.targets)
+            .into_iter()
+            .map(|a| a.to_string())
+            .collect()
+    });
     let managed: BTreeSet<&str> = resources.iter().map(|r| r.address.as_str()).collect();
     let mut consumed: BTreeSet<ObjectKey> = BTreeSet::new();
     let mut read: BTreeMap<ObjectKey, String> = BTreeMap::new();
@@ -245,15 +420,28 @@ pub fn diff(desired: &DesiredState, graph: &ResourceGraph, live: &LiveState, opt
                         Some(other) => format!("is owned by the stack `{other}`"),
                         None => "exists but does not carry this stack's ownership mark".to_string(),
                     };
-                    let res = desired.get(&Address::parse(&r.address).unwrap_or_else(|| Address::new("?", "?", None)));
+                    let res = desired.get(
+                        &Address::parse(&r.address).unwrap_or_else(|| Address::new("?", "?", None)),
+                    );
                     diags.push(
-                        Diagnostic::error(E_NOT_OWNED, format!("{} {who}; eksfed never changes objects it does not own", describe(&o.piece)))
-                            .at(res.map(|x| x.block.span.clone()))
-                            .address(r.address.clone())
-                            .help(match &o.owner {
-                                Some(_) => "remove it from the other stack first, or rename it here".to_string(),
-                                None => format!("adopt it with `eksfed import {} {}`", r.address, import_id(&o.piece)),
-                            }),
+                        Diagnostic::error(
+                            E_NOT_OWNED,
+                            format!(
+                                "{} {who}; eksfed never changes objects it does not own",
+                                describe(&o.piece)
+                            ),
+                        )
+                        .at(res.map(|x| x.block.span.clone()))
+                        .address(r.address.clone())
+                        .help(match &o.owner {
+                            Some(_) => "remove it from the other stack first, or rename it here"
+                                .to_string(),
+                            None => format!(
+                                "adopt it with `eksfed import {} {}`",
+                                r.address,
+                                import_id(&o.piece)
+                            ),
+                        }),
                     );
                 }
                 read.insert(k.clone(), o.fingerprint.clone());
@@ -288,15 +476,36 @@ pub fn diff(desired: &DesiredState, graph: &ResourceGraph, live: &LiveState, opt
             before: before.map(|k| live::resource(r.address.clone(), k)),
             after: Some((*r).clone()),
             depends_on: Address::parse(&r.address)
-                .map(|a| graph.dependencies(&a).into_iter().map(|d| d.to_string()).filter(|d| managed.contains(d.as_str())).collect())
+                .map(|a| {
+                    graph
+                        .dependencies(&a)
+                        .into_iter()
+                        .map(|d| d.to_string())
+                        .filter(|d| managed.contains(d.as_str()))
+                        .collect()
+                })
                 .unwrap_or_default(),
-            keys: pieces.iter().map(|p| p.key.clone()).chain(wanted.iter().cloned()).collect::<BTreeSet<_>>().into_iter().collect(),
+            keys: pieces
+                .iter()
+                .map(|p| p.key.clone())
+                .chain(wanted.iter().cloned())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect(),
         });
     }
 
     // A recreated role is a new principal: its access entries must be recreated too.
     for c in &mut changes {
-        if let Some(RenderedResource { kind: RenderedKind::Access { access_entry: Some(e), .. }, .. }) = &c.after {
+        if let Some(RenderedResource {
+            kind:
+                RenderedKind::Access {
+                    access_entry: Some(e),
+                    ..
+                },
+            ..
+        }) = &c.after
+        {
             if let Some(role) = replaced_roles.get(&e.principal_arn) {
                 if c.action != Action::Create {
                     c.action = Action::Replace;
@@ -336,29 +545,56 @@ pub fn diff(desired: &DesiredState, graph: &ResourceGraph, live: &LiveState, opt
         let mut out = vec![];
         for c in changes.drain(..) {
             if let Some(before) = c.before {
-                let res = desired.get(&Address::parse(&c.address).unwrap_or_else(|| Address::new("?", "?", None)));
+                let res = desired.get(
+                    &Address::parse(&c.address).unwrap_or_else(|| Address::new("?", "?", None)),
+                );
                 if res.is_some_and(|r| r.prevent_destroy) {
                     diags.push(
-                        Diagnostic::error(E_PREVENT_DESTROY, format!("{} has lifecycle.prevent_destroy; destroy refuses to delete it", c.address))
-                            .at(res.map(|r| r.block.span.clone()))
-                            .address(c.address.clone()),
+                        Diagnostic::error(
+                            E_PREVENT_DESTROY,
+                            format!(
+                                "{} has lifecycle.prevent_destroy; destroy refuses to delete it",
+                                c.address
+                            ),
+                        )
+                        .at(res.map(|r| r.block.span.clone()))
+                        .address(c.address.clone()),
                     );
                     continue;
                 }
                 let tier = delete_tier(&before.kind);
-                out.push((tier, Change { action: Action::Delete, reason: Some("destroy".into()), after: None, depends_on: vec![], before: Some(before), ..c }));
+                out.push((
+                    tier,
+                    Change {
+                        action: Action::Delete,
+                        reason: Some("destroy".into()),
+                        after: None,
+                        depends_on: vec![],
+                        before: Some(before),
+                        ..c
+                    },
+                ));
             }
         }
         deletes.extend(out);
     }
     for c in &changes {
         if c.action == Action::Replace {
-            if let Some(res) = desired.get(&Address::parse(&c.address).unwrap_or_else(|| Address::new("?", "?", None))) {
+            if let Some(res) = desired
+                .get(&Address::parse(&c.address).unwrap_or_else(|| Address::new("?", "?", None)))
+            {
                 if res.prevent_destroy {
                     diags.push(
-                        Diagnostic::error(E_PREVENT_DESTROY, format!("{} must be replaced ({}), but has lifecycle.prevent_destroy", c.address, c.reason.clone().unwrap_or_default()))
-                            .at(Some(res.block.span.clone()))
-                            .address(c.address.clone()),
+                        Diagnostic::error(
+                            E_PREVENT_DESTROY,
+                            format!(
+                                "{} must be replaced ({}), but has lifecycle.prevent_destroy",
+                                c.address,
+                                c.reason.clone().unwrap_or_default()
+                            ),
+                        )
+                        .at(Some(res.block.span.clone()))
+                        .address(c.address.clone()),
                     );
                 }
             }
@@ -385,7 +621,12 @@ pub fn diff(desired: &DesiredState, graph: &ResourceGraph, live: &LiveState, opt
         .filter_map(|r| match &r.kind {
             ResourceKind::Cluster(c) => Some((
                 crate::render::cluster_key(&r.address),
-                ClusterTarget { name: c.name.clone(), region: c.region.clone(), kube_context: c.kube_context.clone(), access_mode: c.access_mode },
+                ClusterTarget {
+                    name: c.name.clone(),
+                    region: c.region.clone(),
+                    kube_context: c.kube_context.clone(),
+                    access_mode: c.access_mode,
+                },
             )),
             _ => None,
         })
@@ -408,8 +649,18 @@ pub fn diff(desired: &DesiredState, graph: &ResourceGraph, live: &LiveState, opt
 /// changed). Shown and applied as one replace.
 fn pair_replacements(changes: &mut [Change], deletes: &mut Vec<(u8, Change)>) {
     for kind in ["oidc_provider", "saml_provider", "policy", "role"] {
-        let creates: Vec<usize> = changes.iter().enumerate().filter(|(_, c)| c.kind == kind && c.action == Action::Create).map(|(i, _)| i).collect();
-        let dels: Vec<usize> = deletes.iter().enumerate().filter(|(_, (_, c))| c.kind == kind).map(|(i, _)| i).collect();
+        let creates: Vec<usize> = changes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.kind == kind && c.action == Action::Create)
+            .map(|(i, _)| i)
+            .collect();
+        let dels: Vec<usize> = deletes
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, c))| c.kind == kind)
+            .map(|(i, _)| i)
+            .collect();
         if creates.len() == 1 && dels.len() == 1 {
             let (_, d) = deletes.remove(dels[0]);
             let c = &mut changes[creates[0]];
@@ -431,18 +682,40 @@ fn describe(p: &RenderedKind) -> String {
         RenderedKind::SamlProvider { arn, .. } => format!("the SAML provider {arn}"),
         RenderedKind::Policy { arn, .. } => format!("the policy {arn}"),
         RenderedKind::Role { name, .. } => format!("the role {name}"),
-        RenderedKind::ServiceAccount { cluster, manifest, pod_identity_association } => match pod_identity_association {
-            Some(a) if manifest.is_null() => format!("the pod identity association for {}/{} in cluster {cluster}", a.namespace, a.service_account),
-            _ => format!("the ServiceAccount {}/{} in cluster {cluster}", manifest["metadata"]["namespace"].as_str().unwrap_or(""), manifest["metadata"]["name"].as_str().unwrap_or("")),
+        RenderedKind::ServiceAccount {
+            cluster,
+            manifest,
+            pod_identity_association,
+        } => match pod_identity_association {
+            Some(a) if manifest.is_null() => format!(
+                "the pod identity association for {}/{} in cluster {cluster}",
+                a.namespace, a.service_account
+            ),
+            _ => format!(
+                "the ServiceAccount {}/{} in cluster {cluster}",
+                manifest["metadata"]["namespace"].as_str().unwrap_or(""),
+                manifest["metadata"]["name"].as_str().unwrap_or("")
+            ),
         },
-        RenderedKind::Access { cluster, aws_auth, access_entry } => match (aws_auth, access_entry) {
+        RenderedKind::Access {
+            cluster,
+            aws_auth,
+            access_entry,
+        } => match (aws_auth, access_entry) {
             (Some(a), _) => format!("the aws-auth entry for {} in cluster {cluster}", a.arn()),
-            (_, Some(e)) => format!("the access entry for {} in cluster {cluster}", e.principal_arn),
+            (_, Some(e)) => format!(
+                "the access entry for {} in cluster {cluster}",
+                e.principal_arn
+            ),
             _ => "an access mapping".into(),
         },
         RenderedKind::RbacBinding { cluster, manifests } => {
             let m = manifests.first().cloned().unwrap_or(Json::Null);
-            format!("the {} {} in cluster {cluster}", m["kind"].as_str().unwrap_or(""), m["metadata"]["name"].as_str().unwrap_or(""))
+            format!(
+                "the {} {} in cluster {cluster}",
+                m["kind"].as_str().unwrap_or(""),
+                m["metadata"]["name"].as_str().unwrap_or("")
+            )
         }
     }
 }
@@ -450,18 +723,38 @@ fn describe(p: &RenderedKind) -> String {
 /// The ID `eksfed import` takes for a piece.
 pub fn import_id(p: &RenderedKind) -> String {
     match p {
-        RenderedKind::OidcProvider { arn, .. } | RenderedKind::SamlProvider { arn, .. } | RenderedKind::Policy { arn, .. } => arn.clone(),
+        RenderedKind::OidcProvider { arn, .. }
+        | RenderedKind::SamlProvider { arn, .. }
+        | RenderedKind::Policy { arn, .. } => arn.clone(),
         RenderedKind::Role { name, .. } => name.clone(),
-        RenderedKind::ServiceAccount { manifest, pod_identity_association, .. } => match pod_identity_association {
+        RenderedKind::ServiceAccount {
+            manifest,
+            pod_identity_association,
+            ..
+        } => match pod_identity_association {
             Some(a) if manifest.is_null() => format!("{}/{}", a.namespace, a.service_account),
-            _ => format!("{}/{}", manifest["metadata"]["namespace"].as_str().unwrap_or(""), manifest["metadata"]["name"].as_str().unwrap_or("")),
+            _ => format!(
+                "{}/{}",
+                manifest["metadata"]["namespace"].as_str().unwrap_or(""),
+                manifest["metadata"]["name"].as_str().unwrap_or("")
+            ),
         },
-        RenderedKind::Access { aws_auth, access_entry, .. } => {
-            aws_auth.as_ref().map(|a| a.arn().to_string()).or_else(|| access_entry.as_ref().map(|e| e.principal_arn.clone())).unwrap_or_default()
-        }
+        RenderedKind::Access {
+            aws_auth,
+            access_entry,
+            ..
+        } => aws_auth
+            .as_ref()
+            .map(|a| a.arn().to_string())
+            .or_else(|| access_entry.as_ref().map(|e| e.principal_arn.clone()))
+            .unwrap_or_default(),
         RenderedKind::RbacBinding { manifests, .. } => {
             let m = manifests.first().cloned().unwrap_or(Json::Null);
-            format!("{}/{}", m["metadata"]["namespace"].as_str().unwrap_or(""), m["metadata"]["name"].as_str().unwrap_or(""))
+            format!(
+                "{}/{}",
+                m["metadata"]["namespace"].as_str().unwrap_or(""),
+                m["metadata"]["name"].as_str().unwrap_or("")
+            )
         }
     }
 }

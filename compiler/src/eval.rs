@@ -20,7 +20,12 @@ pub struct EvalError {
 
 impl EvalError {
     pub fn new(code: &'static str, message: impl Into<String>, range: Range<usize>) -> Self {
-        EvalError { code, message: message.into(), range, help: None }
+        EvalError {
+            code,
+            message: message.into(),
+            range,
+            help: None,
+        }
     }
     fn help(mut self, h: Option<String>) -> Self {
         self.help = h;
@@ -75,7 +80,11 @@ impl Env<'_> {
             Expression::Bool(b) => Ok(Value::Bool(*b.value())),
             Expression::Number(n) => Ok(Value::Number(n.value().as_f64().unwrap_or(0.0))),
             Expression::String(s) => Ok(Value::String(s.value().clone())),
-            Expression::Array(a) => a.iter().map(|x| self.eval(x)).collect::<Result<_, _>>().map(Value::List),
+            Expression::Array(a) => a
+                .iter()
+                .map(|x| self.eval(x))
+                .collect::<Result<_, _>>()
+                .map(Value::List),
             Expression::Object(o) => {
                 let mut m = IndexMap::new();
                 for (k, v) in o.iter() {
@@ -84,7 +93,14 @@ impl Env<'_> {
                         ObjectKey::Expression(ke) => {
                             let kv = self.eval(ke)?;
                             kv.as_string().ok_or_else(|| {
-                                EvalError::new(E_EXPR, format!("an object key must be a string, not {}", kv.type_name()), span_of(ke))
+                                EvalError::new(
+                                    E_EXPR,
+                                    format!(
+                                        "an object key must be a string, not {}",
+                                        kv.type_name()
+                                    ),
+                                    span_of(ke),
+                                )
                             })?
                         }
                     };
@@ -101,7 +117,11 @@ impl Env<'_> {
                 match cond.truthy() {
                     Some(true) => self.eval(&c.true_expr),
                     Some(false) => self.eval(&c.false_expr),
-                    None => Err(EvalError::new(E_EXPR, format!("a condition must be a bool, not {}", cond.type_name()), span_of(&c.cond_expr))),
+                    None => Err(EvalError::new(
+                        E_EXPR,
+                        format!("a condition must be a bool, not {}", cond.type_name()),
+                        span_of(&c.cond_expr),
+                    )),
                 }
             }
             Expression::FuncCall(f) => {
@@ -115,22 +135,39 @@ impl Env<'_> {
                         args.extend(last);
                     }
                 }
-                functions::call(&name, args, self).map_err(|(msg, help)| EvalError::new(E_FUNC, format!("{name}(): {msg}"), range).help(help))
+                functions::call(&name, args, self).map_err(|(msg, help)| {
+                    EvalError::new(E_FUNC, format!("{name}(): {msg}"), range).help(help)
+                })
             }
             Expression::Traversal(t) => self.traversal(&t.expr, &t.operators),
             Expression::UnaryOp(u) => {
                 let v = self.eval(&u.expr)?;
                 match (u.operator.value(), &v) {
                     (UnaryOperator::Neg, Value::Number(n)) => Ok(Value::Number(-n)),
-                    (UnaryOperator::Not, _) if v.truthy().is_some() => Ok(Value::Bool(!v.truthy().unwrap_or(false))),
-                    _ => Err(EvalError::new(E_EXPR, format!("invalid operand {} for unary operator", v.type_name()), range)),
+                    (UnaryOperator::Not, _) if v.truthy().is_some() => {
+                        Ok(Value::Bool(!v.truthy().unwrap_or(false)))
+                    }
+                    _ => Err(EvalError::new(
+                        E_EXPR,
+                        format!("invalid operand {} for unary operator", v.type_name()),
+                        range,
+                    )),
                 }
             }
             Expression::BinaryOp(b) => {
                 let l = self.eval(&b.lhs_expr)?;
                 let r = self.eval(&b.rhs_expr)?;
                 binary(b.operator.value(), &l, &r).ok_or_else(|| {
-                    EvalError::new(E_EXPR, format!("invalid operands {} and {} for operator `{}`", l.type_name(), r.type_name(), b.operator.value().as_str()), range)
+                    EvalError::new(
+                        E_EXPR,
+                        format!(
+                            "invalid operands {} and {} for operator `{}`",
+                            l.type_name(),
+                            r.type_name(),
+                            b.operator.value().as_str()
+                        ),
+                        range,
+                    )
                 })
             }
             Expression::ForExpr(f) => self.for_expr(f),
@@ -138,7 +175,11 @@ impl Env<'_> {
     }
 
     fn lookup_scope(&self, name: &str) -> Option<&Value> {
-        self.scopes.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.scopes
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
     }
 
     fn variable(&self, name: &str, range: Range<usize>) -> Result<Value, EvalError> {
@@ -149,22 +190,40 @@ impl Env<'_> {
             "var" => Ok(Value::Map(self.vars.clone())),
             "local" => Ok(Value::Map(self.locals.clone())),
             "each" => match &self.each {
-                Some((k, v)) => Ok(Value::Map(IndexMap::from([("key".to_string(), k.clone()), ("value".to_string(), v.clone())]))),
-                None => Err(EvalError::new(E_REF, "`each` is only available in a resource with `for_each`", range)),
+                Some((k, v)) => Ok(Value::Map(IndexMap::from([
+                    ("key".to_string(), k.clone()),
+                    ("value".to_string(), v.clone()),
+                ]))),
+                None => Err(EvalError::new(
+                    E_REF,
+                    "`each` is only available in a resource with `for_each`",
+                    range,
+                )),
             },
-            _ if self.resource_kinds.contains(&name) => Ok(Value::Map(self.resources.get(name).cloned().unwrap_or_default())),
+            _ if self.resource_kinds.contains(&name) => Ok(Value::Map(
+                self.resources.get(name).cloned().unwrap_or_default(),
+            )),
             _ => {
                 let mut cands: Vec<&str> = vec!["var", "local", "each"];
                 cands.extend(self.resource_kinds.iter().copied());
                 cands.extend(self.scopes.iter().map(|(n, _)| n.as_str()));
-                Err(EvalError::new(E_REF, format!("unknown name `{name}`"), range).help(suggest(name, cands).map(|s| format!("did you mean `{s}`?"))))
+                Err(
+                    EvalError::new(E_REF, format!("unknown name `{name}`"), range)
+                        .help(suggest(name, cands).map(|s| format!("did you mean `{s}`?"))),
+                )
             }
         }
     }
 
-    fn traversal(&mut self, root: &Expression, ops: &[hcl_edit::Decorated<TraversalOperator>]) -> Result<Value, EvalError> {
+    fn traversal(
+        &mut self,
+        root: &Expression,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+    ) -> Result<Value, EvalError> {
         let root_name = match root {
-            Expression::Variable(v) if self.lookup_scope(v.value().as_str()).is_none() => Some(v.value().to_string()),
+            Expression::Variable(v) if self.lookup_scope(v.value().as_str()).is_none() => {
+                Some(v.value().to_string())
+            }
             _ => None,
         };
         let mut cur = self.eval(root)?;
@@ -198,7 +257,9 @@ impl Env<'_> {
                     let mut out = Vec::new();
                     for item in items {
                         self.scopes.push(("__splat".into(), item));
-                        let sub = hcl_edit::expr::Expression::Variable(hcl_edit::Decorated::new(hcl_edit::Ident::new("__splat")));
+                        let sub = hcl_edit::expr::Expression::Variable(hcl_edit::Decorated::new(
+                            hcl_edit::Ident::new("__splat"),
+                        ));
                         let r = self.traversal(&sub, rest);
                         self.scopes.pop();
                         out.push(r?);
@@ -210,7 +271,15 @@ impl Env<'_> {
         Ok(cur)
     }
 
-    fn get_attr(&self, cur: Value, name: &str, root: Option<&str>, depth: usize, path: &str, range: Range<usize>) -> Result<Value, EvalError> {
+    fn get_attr(
+        &self,
+        cur: Value,
+        name: &str,
+        root: Option<&str>,
+        depth: usize,
+        path: &str,
+        range: Range<usize>,
+    ) -> Result<Value, EvalError> {
         match cur {
             Value::Map(mut m) => match m.swap_remove(name) {
                 Some(v) => Ok(v),
@@ -218,28 +287,62 @@ impl Env<'_> {
                     let (what, full) = match (root, depth) {
                         (Some("var"), 0) => ("variable", format!("var.{name}")),
                         (Some("local"), 0) => ("local value", format!("local.{name}")),
-                        (Some(k), 0) if self.resource_kinds.contains(&k) => ("resource", format!("{k}.{name}")),
+                        (Some(k), 0) if self.resource_kinds.contains(&k) => {
+                            ("resource", format!("{k}.{name}"))
+                        }
                         _ => ("attribute", format!("{path}.{name}")),
                     };
                     let prefix = full.rsplit_once('.').map(|p| p.0).unwrap_or("");
-                    let help = suggest(name, m.keys().map(String::as_str)).map(|s| format!("did you mean `{prefix}.{s}`?"));
+                    let help = suggest(name, m.keys().map(String::as_str))
+                        .map(|s| format!("did you mean `{prefix}.{s}`?"));
                     let help = help.or_else(|| match (root, depth) {
                         (Some(k), 0) if self.resource_kinds.contains(&k) => {
-                            let all: Vec<String> = self.resources.iter().flat_map(|(kind, labels)| labels.keys().map(move |l| format!("{kind}.{l}"))).collect();
-                            suggest(&full, all.iter().map(String::as_str)).map(|s| format!("did you mean `{s}`?"))
+                            let all: Vec<String> = self
+                                .resources
+                                .iter()
+                                .flat_map(|(kind, labels)| {
+                                    labels.keys().map(move |l| format!("{kind}.{l}"))
+                                })
+                                .collect();
+                            suggest(&full, all.iter().map(String::as_str))
+                                .map(|s| format!("did you mean `{s}`?"))
                         }
                         _ => None,
                     });
-                    Err(EvalError::new(E_REF, format!("reference to undeclared {what} `{full}`"), range).help(help))
+                    Err(EvalError::new(
+                        E_REF,
+                        format!("reference to undeclared {what} `{full}`"),
+                        range,
+                    )
+                    .help(help))
                 }
             },
             Value::Resource(r) => match r.attrs.get(name) {
                 Some(v) => Ok(v.clone()),
-                None => Err(EvalError::new(E_REF, format!("`{}` has no attribute `{name}`", r.address), range)
-                    .help(suggest(name, r.attrs.keys().map(String::as_str)).map(|s| format!("did you mean `{}.{s}`?", r.address))
-                        .or_else(|| Some(format!("attributes: {}", r.attrs.keys().cloned().collect::<Vec<_>>().join(", ")))))),
+                None => Err(EvalError::new(
+                    E_REF,
+                    format!("`{}` has no attribute `{name}`", r.address),
+                    range,
+                )
+                .help(
+                    suggest(name, r.attrs.keys().map(String::as_str))
+                        .map(|s| format!("did you mean `{}.{s}`?", r.address))
+                        .or_else(|| {
+                            Some(format!(
+                                "attributes: {}",
+                                r.attrs.keys().cloned().collect::<Vec<_>>().join(", ")
+                            ))
+                        }),
+                )),
             },
-            other => Err(EvalError::new(E_EXPR, format!("cannot read attribute `{name}` of a {} (`{path}`)", other.type_name()), range)),
+            other => Err(EvalError::new(
+                E_EXPR,
+                format!(
+                    "cannot read attribute `{name}` of a {} (`{path}`)",
+                    other.type_name()
+                ),
+                range,
+            )),
         }
     }
 
@@ -251,7 +354,11 @@ impl Env<'_> {
                 Element::Interpolation(i) => {
                     let v = self.eval(&i.expr)?;
                     out.push_str(&v.as_string().ok_or_else(|| {
-                        EvalError::new(E_EXPR, format!("cannot interpolate a {} into a string", v.type_name()), span_of(&i.expr))
+                        EvalError::new(
+                            E_EXPR,
+                            format!("cannot interpolate a {} into a string", v.type_name()),
+                            span_of(&i.expr),
+                        )
                     })?);
                 }
                 Element::Directive(d) => match d.as_ref() {
@@ -267,7 +374,12 @@ impl Env<'_> {
                         let f = &fd.for_expr;
                         let coll = self.eval(&f.collection_expr)?;
                         for (k, v) in iterate(coll, span_of(&f.collection_expr))? {
-                            let pushed = self.bind(f.key_var.as_ref().map(|k| k.value().to_string()), f.value_var.value().to_string(), k, v);
+                            let pushed = self.bind(
+                                f.key_var.as_ref().map(|k| k.value().to_string()),
+                                f.value_var.value().to_string(),
+                                k,
+                                v,
+                            );
                             let r = self.template(&f.template);
                             self.scopes.truncate(self.scopes.len() - pushed);
                             out.push_str(&r?);
@@ -295,7 +407,12 @@ impl Env<'_> {
         let mut list = Vec::new();
         let mut map: IndexMap<String, Value> = IndexMap::new();
         for (k, v) in items {
-            let pushed = self.bind(f.intro.key_var.as_ref().map(|k| k.value().to_string()), f.intro.value_var.value().to_string(), k, v);
+            let pushed = self.bind(
+                f.intro.key_var.as_ref().map(|k| k.value().to_string()),
+                f.intro.value_var.value().to_string(),
+                k,
+                v,
+            );
             let r = (|| {
                 if let Some(c) = &f.cond {
                     if !self.eval(&c.expr)?.truthy().unwrap_or(false) {
@@ -305,7 +422,9 @@ impl Env<'_> {
                 let val = self.eval(&f.value_expr)?;
                 match &f.key_expr {
                     Some(ke) => {
-                        let key = self.eval(ke)?.as_string().ok_or_else(|| EvalError::new(E_EXPR, "a `for` key must be a string", span_of(ke)))?;
+                        let key = self.eval(ke)?.as_string().ok_or_else(|| {
+                            EvalError::new(E_EXPR, "a `for` key must be a string", span_of(ke))
+                        })?;
                         if f.grouping {
                             match map.entry(key).or_insert_with(|| Value::List(vec![])) {
                                 Value::List(l) => l.push(val),
@@ -322,17 +441,29 @@ impl Env<'_> {
             self.scopes.truncate(self.scopes.len() - pushed);
             r?;
         }
-        Ok(if f.key_expr.is_some() { Value::Map(map) } else { Value::List(list) })
+        Ok(if f.key_expr.is_some() {
+            Value::Map(map)
+        } else {
+            Value::List(list)
+        })
     }
 }
 
 /// (key, value) pairs of a collection: list index or map key.
 pub fn iterate(v: Value, range: Range<usize>) -> Result<Vec<(Value, Value)>, EvalError> {
     match v {
-        Value::List(l) => Ok(l.into_iter().enumerate().map(|(i, v)| (Value::Number(i as f64), v)).collect()),
+        Value::List(l) => Ok(l
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (Value::Number(i as f64), v))
+            .collect()),
         Value::Map(m) => Ok(m.into_iter().map(|(k, v)| (Value::String(k), v)).collect()),
         Value::Null => Ok(vec![]),
-        other => Err(EvalError::new(E_EXPR, format!("cannot iterate over a {}", other.type_name()), range)),
+        other => Err(EvalError::new(
+            E_EXPR,
+            format!("cannot iterate over a {}", other.type_name()),
+            range,
+        )),
     }
 }
 
@@ -340,16 +471,31 @@ fn index(cur: Value, k: &Value, path: &str, range: Range<usize>) -> Result<Value
     match (cur, k) {
         (Value::List(l), Value::Number(n)) => {
             let len = l.len();
-            l.into_iter().nth(*n as usize).ok_or_else(|| EvalError::new(E_EXPR, format!("index {n} out of range for `{path}` (length {len})"), range))
+            l.into_iter().nth(*n as usize).ok_or_else(|| {
+                EvalError::new(
+                    E_EXPR,
+                    format!("index {n} out of range for `{path}` (length {len})"),
+                    range,
+                )
+            })
         }
         (Value::Map(mut m), k) => {
             let key = k.as_string().unwrap_or_default();
             m.swap_remove(&key).ok_or_else(|| {
-                let help = suggest(&key, m.keys().map(String::as_str)).map(|s| format!("did you mean `{path}[\"{s}\"]`?"));
+                let help = suggest(&key, m.keys().map(String::as_str))
+                    .map(|s| format!("did you mean `{path}[\"{s}\"]`?"));
                 EvalError::new(E_REF, format!("`{path}` has no key \"{key}\""), range).help(help)
             })
         }
-        (other, _) => Err(EvalError::new(E_EXPR, format!("cannot index a {} (`{path}`) with a {}", other.type_name(), k.type_name()), range)),
+        (other, _) => Err(EvalError::new(
+            E_EXPR,
+            format!(
+                "cannot index a {} (`{path}`) with a {}",
+                other.type_name(),
+                k.type_name()
+            ),
+            range,
+        )),
     }
 }
 
@@ -362,7 +508,9 @@ fn binary(op: &BinaryOperator, l: &Value, r: &Value) -> Option<Value> {
     };
     Some(match op {
         Eq => Value::Bool(l == r || (l.as_string().is_some() && l.as_string() == r.as_string())),
-        NotEq => Value::Bool(!(l == r || (l.as_string().is_some() && l.as_string() == r.as_string()))),
+        NotEq => {
+            Value::Bool(!(l == r || (l.as_string().is_some() && l.as_string() == r.as_string())))
+        }
         And => Value::Bool(l.truthy()? && r.truthy()?),
         Or => Value::Bool(l.truthy()? || r.truthy()?),
         Less => Value::Bool(num(l)? < num(r)?),
@@ -391,10 +539,14 @@ pub fn references(e: &Expression, kinds: &[&str]) -> Vec<(Address, Range<usize>)
         fn visit_traversal(&mut self, t: &hcl_edit::expr::Traversal) {
             if let Expression::Variable(root) = &t.expr {
                 let root = root.value().as_str();
-                if let Some(TraversalOperator::GetAttr(label)) = t.operators.first().map(|o| o.value()) {
-                    let range = span_of(&t.expr).start..t.operators[0].span().map(|s| s.end).unwrap_or(0);
+                if let Some(TraversalOperator::GetAttr(label)) =
+                    t.operators.first().map(|o| o.value())
+                {
+                    let range =
+                        span_of(&t.expr).start..t.operators[0].span().map(|s| s.end).unwrap_or(0);
                     if self.kinds.contains(&root) {
-                        self.out.push((Address::new(root, label.value().as_str(), None), range));
+                        self.out
+                            .push((Address::new(root, label.value().as_str(), None), range));
                     } else if root == "local" {
                         self.locals.push((label.value().to_string(), range));
                     }
@@ -403,8 +555,16 @@ pub fn references(e: &Expression, kinds: &[&str]) -> Vec<(Address, Range<usize>)
             visit_traversal(self, t);
         }
     }
-    let mut c = Collector { kinds, out: vec![], locals: vec![] };
+    let mut c = Collector {
+        kinds,
+        out: vec![],
+        locals: vec![],
+    };
     c.visit_expr(e);
-    c.out.extend(c.locals.into_iter().map(|(l, r)| (Address::new("local", &l, None), r)));
+    c.out.extend(
+        c.locals
+            .into_iter()
+            .map(|(l, r)| (Address::new("local", &l, None), r)),
+    );
     c.out
 }

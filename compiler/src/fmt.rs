@@ -11,7 +11,11 @@ pub fn format(src: &str) -> String {
         if let Some(end) = &heredoc {
             if raw.trim() == end {
                 heredoc = None;
-                lines.push(format!("{}{}", "  ".repeat(depth.max(0) as usize), raw.trim()));
+                lines.push(format!(
+                    "{}{}",
+                    "  ".repeat(depth.max(0) as usize),
+                    raw.trim()
+                ));
             } else {
                 lines.push(raw.trim_end().to_string());
             }
@@ -23,7 +27,11 @@ pub fn format(src: &str) -> String {
             depth -= 1;
         }
         let indent = "  ".repeat(depth.max(0) as usize);
-        lines.push(if line.is_empty() { String::new() } else { format!("{indent}{line}") });
+        lines.push(if line.is_empty() {
+            String::new()
+        } else {
+            format!("{indent}{line}")
+        });
         if leading_close {
             depth += 1;
         }
@@ -76,7 +84,15 @@ fn brackets(line: &str) -> (i32, i32, bool) {
 
 fn attr_key(line: &str) -> Option<usize> {
     let t = line.trim_start();
-    let key_len = t.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-' || c == '"' || c == '.' || c == ':' || c == '/'))?;
+    let key_len = t.find(|c: char| {
+        !(c.is_alphanumeric()
+            || c == '_'
+            || c == '-'
+            || c == '"'
+            || c == '.'
+            || c == ':'
+            || c == '/')
+    })?;
     let rest = &t[key_len..];
     let eq = rest.find('=')?;
     if !rest[..eq].trim().is_empty() || rest[eq..].starts_with("==") || key_len == 0 {
@@ -90,11 +106,17 @@ fn align(lines: &mut [String]) {
     while i < lines.len() {
         let indent = lines[i].len() - lines[i].trim_start().len();
         let mut j = i;
-        while j < lines.len() && attr_key(&lines[j]).is_some() && lines[j].len() - lines[j].trim_start().len() == indent {
+        while j < lines.len()
+            && attr_key(&lines[j]).is_some()
+            && lines[j].len() - lines[j].trim_start().len() == indent
+        {
             j += 1;
         }
         if j > i + 1 {
-            let width = (i..j).filter_map(|k| attr_key(&lines[k])).max().unwrap_or(0);
+            let width = (i..j)
+                .filter_map(|k| attr_key(&lines[k]))
+                .max()
+                .unwrap_or(0);
             for line in lines.iter_mut().take(j).skip(i) {
                 if let Some(k) = attr_key(line) {
                     let (key, rest) = line.split_at(k);

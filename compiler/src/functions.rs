@@ -9,10 +9,32 @@ type FnResult = Result<Value, (String, Option<String>)>;
 
 /// Every function name, for "did you mean" hints.
 pub const NAMES: &[&str] = &[
-    "file", "templatefile", "jsonencode", "jsondecode", "format", "lower", "upper", "replace",
-    "concat", "merge", "keys", "values", "length", "contains", "toset", "tolist",
-    "aws_managed_policy", "join", "split", "trimspace", "flatten", "distinct", "lookup",
-    "tostring", "tomap", "sort",
+    "file",
+    "templatefile",
+    "jsonencode",
+    "jsondecode",
+    "format",
+    "lower",
+    "upper",
+    "replace",
+    "concat",
+    "merge",
+    "keys",
+    "values",
+    "length",
+    "contains",
+    "toset",
+    "tolist",
+    "aws_managed_policy",
+    "join",
+    "split",
+    "trimspace",
+    "flatten",
+    "distinct",
+    "lookup",
+    "tostring",
+    "tomap",
+    "sort",
 ];
 
 fn err(msg: impl Into<String>) -> (String, Option<String>) {
@@ -27,13 +49,17 @@ fn arity(args: &[Value], n: usize) -> Result<(), (String, Option<String>)> {
 }
 
 fn string(v: &Value, what: &str) -> Result<String, (String, Option<String>)> {
-    v.as_string().ok_or_else(|| err(format!("{what} must be a string, not {}", v.type_name())))
+    v.as_string()
+        .ok_or_else(|| err(format!("{what} must be a string, not {}", v.type_name())))
 }
 
 fn list(v: Value, what: &str) -> Result<Vec<Value>, (String, Option<String>)> {
     match v {
         Value::List(l) => Ok(l),
-        other => Err(err(format!("{what} must be a list, not {}", other.type_name()))),
+        other => Err(err(format!(
+            "{what} must be a list, not {}",
+            other.type_name()
+        ))),
     }
 }
 
@@ -41,7 +67,10 @@ fn map(v: Value, what: &str) -> Result<IndexMap<String, Value>, (String, Option<
     match v {
         Value::Map(m) => Ok(m),
         Value::Null => Ok(IndexMap::new()),
-        other => Err(err(format!("{what} must be a map or object, not {}", other.type_name()))),
+        other => Err(err(format!(
+            "{what} must be a map or object, not {}",
+            other.type_name()
+        ))),
     }
 }
 
@@ -59,16 +88,22 @@ pub fn call(name: &str, mut args: Vec<Value>, env: &Env<'_>) -> FnResult {
             let vars = args.pop().unwrap_or_default();
             let path = string(&args[0], "the path")?;
             let text = env.files.read(&path).map_err(err)?;
-            render_template(&path, &text, &vars).map(Value::String).map_err(err)
+            render_template(&path, &text, &vars)
+                .map(Value::String)
+                .map_err(err)
         }
         "jsonencode" => {
             arity(&args, 1)?;
-            serde_json::to_string(&args[0].to_json()).map(Value::String).map_err(|e| err(e.to_string()))
+            serde_json::to_string(&args[0].to_json())
+                .map(Value::String)
+                .map_err(|e| err(e.to_string()))
         }
         "jsondecode" => {
             arity(&args, 1)?;
             let s = string(&args[0], "the argument")?;
-            serde_json::from_str::<serde_json::Value>(&s).map(|j| Value::from_json(&j)).map_err(|e| err(format!("invalid JSON: {e}")))
+            serde_json::from_str::<serde_json::Value>(&s)
+                .map(|j| Value::from_json(&j))
+                .map_err(|e| err(format!("invalid JSON: {e}")))
         }
         "format" => {
             if args.is_empty() {
@@ -89,20 +124,32 @@ pub fn call(name: &str, mut args: Vec<Value>, env: &Env<'_>) -> FnResult {
         }
         "replace" => {
             arity(&args, 3)?;
-            let (s, from, to) = (string(&args[0], "the string")?, string(&args[1], "the search")?, string(&args[2], "the replacement")?);
+            let (s, from, to) = (
+                string(&args[0], "the string")?,
+                string(&args[1], "the search")?,
+                string(&args[2], "the replacement")?,
+            );
             Ok(Value::String(s.replace(&from, &to)))
         }
         "join" => {
             arity(&args, 2)?;
             let sep = string(&args[0], "the separator")?;
             let items = list(args.pop().unwrap_or_default(), "the list")?;
-            let parts: Result<Vec<String>, _> = items.iter().map(|v| string(v, "each element")).collect();
+            let parts: Result<Vec<String>, _> =
+                items.iter().map(|v| string(v, "each element")).collect();
             Ok(Value::String(parts?.join(&sep)))
         }
         "split" => {
             arity(&args, 2)?;
-            let (sep, s) = (string(&args[0], "the separator")?, string(&args[1], "the string")?);
-            Ok(Value::List(s.split(&sep).map(|p| Value::String(p.to_string())).collect()))
+            let (sep, s) = (
+                string(&args[0], "the separator")?,
+                string(&args[1], "the string")?,
+            );
+            Ok(Value::List(
+                s.split(&sep)
+                    .map(|p| Value::String(p.to_string()))
+                    .collect(),
+            ))
         }
         "concat" => {
             let mut out = Vec::new();
@@ -146,7 +193,10 @@ pub fn call(name: &str, mut args: Vec<Value>, env: &Env<'_>) -> FnResult {
             let default = if args.len() == 3 { args.pop() } else { None };
             let key = string(&args[1], "the key")?;
             let m = map(args.swap_remove(0), "the first argument")?;
-            m.get(&key).cloned().or(default).ok_or_else(|| err(format!("no key \"{key}\" and no default")))
+            m.get(&key)
+                .cloned()
+                .or(default)
+                .ok_or_else(|| err(format!("no key \"{key}\" and no default")))
         }
         "length" => {
             arity(&args, 1)?;
@@ -154,14 +204,21 @@ pub fn call(name: &str, mut args: Vec<Value>, env: &Env<'_>) -> FnResult {
                 Value::List(l) => l.len(),
                 Value::Map(m) => m.len(),
                 Value::String(s) => s.chars().count(),
-                other => return Err(err(format!("cannot take the length of a {}", other.type_name()))),
+                other => {
+                    return Err(err(format!(
+                        "cannot take the length of a {}",
+                        other.type_name()
+                    )))
+                }
             } as f64))
         }
         "contains" => {
             arity(&args, 2)?;
             let needle = args.pop().unwrap_or_default();
             let hay = list(args.pop().unwrap_or_default(), "the first argument")?;
-            Ok(Value::Bool(hay.iter().any(|v| v == &needle || (v.as_string().is_some() && v.as_string() == needle.as_string()))))
+            Ok(Value::Bool(hay.iter().any(|v| {
+                v == &needle || (v.as_string().is_some() && v.as_string() == needle.as_string())
+            })))
         }
         "toset" | "distinct" | "tolist" | "sort" => {
             arity(&args, 1)?;
@@ -180,11 +237,16 @@ pub fn call(name: &str, mut args: Vec<Value>, env: &Env<'_>) -> FnResult {
         "aws_managed_policy" => {
             arity(&args, 1)?;
             let n = string(&args[0], "the policy name")?;
-            Ok(Value::String(format!("arn:{}:iam::aws:policy/{}", env.partition, n.trim_start_matches('/'))))
+            Ok(Value::String(format!(
+                "arn:{}:iam::aws:policy/{}",
+                env.partition,
+                n.trim_start_matches('/')
+            )))
         }
         _ => Err((
             format!("unknown function `{name}`"),
-            crate::eval::suggest(name, NAMES.iter().copied()).map(|s| format!("did you mean `{s}`?")),
+            crate::eval::suggest(name, NAMES.iter().copied())
+                .map(|s| format!("did you mean `{s}`?")),
         )),
     }
 }
@@ -202,7 +264,9 @@ fn format(fmt: &str, args: &[Value]) -> Result<String, String> {
         match chars.next() {
             Some('%') => out.push('%'),
             Some(verb @ ('s' | 'd' | 'v' | 'q')) => {
-                let v = it.next().ok_or_else(|| format!("not enough arguments for `%{verb}`"))?;
+                let v = it
+                    .next()
+                    .ok_or_else(|| format!("not enough arguments for `%{verb}`"))?;
                 let s = v.as_string().unwrap_or_else(|| v.to_json().to_string());
                 if verb == 'q' {
                     out.push_str(&serde_json::Value::String(s).to_string());
@@ -210,7 +274,12 @@ fn format(fmt: &str, args: &[Value]) -> Result<String, String> {
                     out.push_str(&s);
                 }
             }
-            other => return Err(format!("unsupported verb `%{}`", other.map(String::from).unwrap_or_default())),
+            other => {
+                return Err(format!(
+                    "unsupported verb `%{}`",
+                    other.map(String::from).unwrap_or_default()
+                ))
+            }
         }
     }
     Ok(out)
@@ -221,10 +290,17 @@ fn format(fmt: &str, args: &[Value]) -> Result<String, String> {
 pub fn render_template(name: &str, text: &str, vars: &Value) -> Result<String, String> {
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    env.add_filter("tojson_compact", |v: minijinja::Value| -> Result<String, minijinja::Error> {
-        serde_json::to_string(&v).map_err(|e| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string()))
-    });
-    env.add_template(name, text).map_err(|e| format!("template {name}: {e}"))?;
+    env.add_filter(
+        "tojson_compact",
+        |v: minijinja::Value| -> Result<String, minijinja::Error> {
+            serde_json::to_string(&v).map_err(|e| {
+                minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
+            })
+        },
+    );
+    env.add_template(name, text)
+        .map_err(|e| format!("template {name}: {e}"))?;
     let tmpl = env.get_template(name).map_err(|e| e.to_string())?;
-    tmpl.render(vars.to_json()).map_err(|e| format!("template {name}: {e}"))
+    tmpl.render(vars.to_json())
+        .map_err(|e| format!("template {name}: {e}"))
 }

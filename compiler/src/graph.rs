@@ -39,7 +39,11 @@ impl ResourceGraph {
             return;
         }
         let (f, t) = (self.add_node(from.clone()), self.add_node(to.clone()));
-        if !self.graph.edges_connecting(f, t).any(|e| *e.weight() == kind) {
+        if !self
+            .graph
+            .edges_connecting(f, t)
+            .any(|e| *e.weight() == kind)
+        {
             self.graph.add_edge(f, t, kind);
         }
     }
@@ -51,12 +55,16 @@ impl ResourceGraph {
     /// Addresses in an order where every resource comes after what it depends on; ties broken
     /// by address so the order is stable. Err with the members of a cycle.
     pub fn order(&self) -> Result<Vec<Address>, Vec<Address>> {
-        let mut indeg: HashMap<NodeIndex, usize> = self.graph.node_indices().map(|n| (n, 0)).collect();
+        let mut indeg: HashMap<NodeIndex, usize> =
+            self.graph.node_indices().map(|n| (n, 0)).collect();
         for e in self.graph.edge_references() {
             *indeg.entry(e.target()).or_default() += 1;
         }
-        let mut ready: BTreeSet<(Address, NodeIndex)> =
-            indeg.iter().filter(|(_, d)| **d == 0).map(|(n, _)| (self.graph[*n].clone(), *n)).collect();
+        let mut ready: BTreeSet<(Address, NodeIndex)> = indeg
+            .iter()
+            .filter(|(_, d)| **d == 0)
+            .map(|(n, _)| (self.graph[*n].clone(), *n))
+            .collect();
         let mut out = Vec::with_capacity(self.graph.node_count());
         while let Some(first) = ready.iter().next().cloned() {
             ready.remove(&first);
@@ -92,9 +100,14 @@ impl ResourceGraph {
 
     /// Direct dependencies of `a`.
     pub fn dependencies(&self, a: &Address) -> Vec<Address> {
-        let Some(i) = self.index.get(a) else { return vec![] };
-        let mut v: Vec<Address> =
-            self.graph.neighbors_directed(*i, petgraph::Direction::Incoming).map(|n| self.graph[n].clone()).collect();
+        let Some(i) = self.index.get(a) else {
+            return vec![];
+        };
+        let mut v: Vec<Address> = self
+            .graph
+            .neighbors_directed(*i, petgraph::Direction::Incoming)
+            .map(|n| self.graph[n].clone())
+            .collect();
         v.sort();
         v.dedup();
         v
@@ -116,7 +129,13 @@ impl ResourceGraph {
         let mut e: Vec<_> = self
             .graph
             .edge_references()
-            .map(|e| (self.graph[e.source()].clone(), self.graph[e.target()].clone(), *e.weight()))
+            .map(|e| {
+                (
+                    self.graph[e.source()].clone(),
+                    self.graph[e.target()].clone(),
+                    *e.weight(),
+                )
+            })
             .collect();
         e.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
         e
@@ -140,7 +159,12 @@ impl ResourceGraph {
                 EdgeKind::DependsOn => " [style = dashed]",
                 EdgeKind::Issuer => " [style = dotted, label = \"issuer\"]",
             };
-            s.push_str(&format!("  {:?} -> {:?}{};\n", a.to_string(), b.to_string(), style));
+            s.push_str(&format!(
+                "  {:?} -> {:?}{};\n",
+                a.to_string(),
+                b.to_string(),
+                style
+            ));
         }
         s.push_str("}\n");
         s
@@ -151,7 +175,11 @@ impl ResourceGraph {
         let id: HashMap<&Address, usize> = nodes.iter().enumerate().map(|(i, a)| (a, i)).collect();
         let mut s = String::from("flowchart LR\n");
         for (i, n) in nodes.iter().enumerate() {
-            s.push_str(&format!("  n{}[\"{}\"]\n", i, n.to_string().replace('"', "#quot;")));
+            s.push_str(&format!(
+                "  n{}[\"{}\"]\n",
+                i,
+                n.to_string().replace('"', "#quot;")
+            ));
         }
         for (a, b, k) in self.sorted_edges() {
             let arrow = match k {

@@ -27,7 +27,10 @@ pub fn statement(b: &EvBlock) -> Json {
     if let Some(sid) = b.str("sid") {
         s.insert("Sid".into(), Json::String(sid));
     }
-    s.insert("Effect".into(), Json::String(b.str("effect").unwrap_or_else(|| "Allow".into())));
+    s.insert(
+        "Effect".into(),
+        Json::String(b.str("effect").unwrap_or_else(|| "Allow".into())),
+    );
     let mut principals = Map::new();
     if let Some(Value::Map(m)) = b.get("principals") {
         for (k, v) in m {
@@ -47,7 +50,12 @@ pub fn statement(b: &EvBlock) -> Json {
     if !principals.is_empty() {
         s.insert("Principal".into(), Json::Object(principals));
     }
-    for (attr, key) in [("actions", "Action"), ("not_actions", "NotAction"), ("resources", "Resource"), ("not_resources", "NotResource")] {
+    for (attr, key) in [
+        ("actions", "Action"),
+        ("not_actions", "NotAction"),
+        ("resources", "Resource"),
+        ("not_resources", "NotResource"),
+    ] {
         if b.get(attr).is_some() {
             s.insert(key.into(), one_or_many(&b.list(attr)));
         }
@@ -57,7 +65,10 @@ pub fn statement(b: &EvBlock) -> Json {
         let test = c.str("test").unwrap_or_default();
         let entry = cond.entry(test).or_insert_with(|| Json::Object(Map::new()));
         if let Json::Object(m) = entry {
-            m.insert(c.str("variable").unwrap_or_default(), one_or_many(&c.list("values")));
+            m.insert(
+                c.str("variable").unwrap_or_default(),
+                one_or_many(&c.list("values")),
+            );
         }
     }
     if !cond.is_empty() {
@@ -75,7 +86,11 @@ fn string_conditions(conds: &[(String, Vec<String>)]) -> Map<String, Json> {
     let mut equals = Map::new();
     let mut like = Map::new();
     for (k, vals) in conds {
-        let target = if vals.iter().any(|v| has_wildcard(v)) { &mut like } else { &mut equals };
+        let target = if vals.iter().any(|v| has_wildcard(v)) {
+            &mut like
+        } else {
+            &mut equals
+        };
         target.insert(k.clone(), one_or_many(vals));
     }
     let mut out = Map::new();
@@ -91,9 +106,19 @@ fn string_conditions(conds: &[(String, Vec<String>)]) -> Map<String, Json> {
 /// The trust policy statement of one `trust_*` block, as the EKS and IAM guides write it.
 pub fn trust_statement(t: &Trust) -> Json {
     match t {
-        Trust::ServiceAccount { issuer, provider_arn, namespace, names, .. } => {
-            let subs: Vec<String> = names.iter().map(|n| format!("system:serviceaccount:{namespace}:{n}")).collect();
-            let conds = string_conditions(&[(format!("{issuer}:aud"), vec!["sts.amazonaws.com".into()])]);
+        Trust::ServiceAccount {
+            issuer,
+            provider_arn,
+            namespace,
+            names,
+            ..
+        } => {
+            let subs: Vec<String> = names
+                .iter()
+                .map(|n| format!("system:serviceaccount:{namespace}:{n}"))
+                .collect();
+            let conds =
+                string_conditions(&[(format!("{issuer}:aud"), vec!["sts.amazonaws.com".into()])]);
             let mut conds = conds;
             let sub = string_conditions(&[(format!("{issuer}:sub"), subs)]);
             for (op, m) in sub {
@@ -118,7 +143,10 @@ pub fn trust_statement(t: &Trust) -> Json {
                 "Action": ["sts:AssumeRole", "sts:TagSession"],
             });
             if !conditions.is_empty() {
-                let c: Vec<(String, Vec<String>)> = conditions.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                let c: Vec<(String, Vec<String>)> = conditions
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
                 s["Condition"] = Json::Object(string_conditions(&c));
             }
             s
@@ -129,26 +157,39 @@ pub fn trust_statement(t: &Trust) -> Json {
             "Action": "sts:AssumeRoleWithSAML",
             "Condition": { "StringEquals": { "SAML:aud": "https://signin.aws.amazon.com/saml" } },
         }),
-        Trust::Oidc { provider_arn, conditions, .. } => {
+        Trust::Oidc {
+            provider_arn,
+            conditions,
+            ..
+        } => {
             let mut s = json!({
                 "Effect": "Allow",
                 "Principal": { "Federated": provider_arn },
                 "Action": "sts:AssumeRoleWithWebIdentity",
             });
             if !conditions.is_empty() {
-                let c: Vec<(String, Vec<String>)> = conditions.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                let c: Vec<(String, Vec<String>)> = conditions
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
                 s["Condition"] = Json::Object(string_conditions(&c));
             }
             s
         }
-        Trust::Aws { principals, conditions } => {
+        Trust::Aws {
+            principals,
+            conditions,
+        } => {
             let mut s = json!({
                 "Effect": "Allow",
                 "Principal": { "AWS": one_or_many(principals) },
                 "Action": "sts:AssumeRole",
             });
             if !conditions.is_empty() {
-                let c: Map<String, Json> = conditions.iter().map(|(k, v)| (k.clone(), one_or_many(v))).collect();
+                let c: Map<String, Json> = conditions
+                    .iter()
+                    .map(|(k, v)| (k.clone(), one_or_many(v)))
+                    .collect();
                 s["Condition"] = json!({ "StringEquals": c });
             }
             s
@@ -158,7 +199,10 @@ pub fn trust_statement(t: &Trust) -> Json {
 
 /// Characters of a document as IAM counts them for quotas: white space not counted.
 pub fn size(doc: &Json) -> usize {
-    doc.to_string().chars().filter(|c| !c.is_whitespace()).count()
+    doc.to_string()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .count()
 }
 
 /// The canonical form of a policy document: what IAM considers the same document compares
@@ -174,7 +218,12 @@ pub fn canonical(doc: &Json) -> Json {
     out.sort_by_key(|s| s.to_string());
     out.dedup();
     let mut m = Map::new();
-    m.insert("Version".into(), doc.get("Version").cloned().unwrap_or(Json::String(VERSION.into())));
+    m.insert(
+        "Version".into(),
+        doc.get("Version")
+            .cloned()
+            .unwrap_or(Json::String(VERSION.into())),
+    );
     if let Some(id) = doc.get("Id") {
         m.insert("Id".into(), id.clone());
     }
@@ -200,7 +249,9 @@ fn scalar(v: &Json) -> String {
 }
 
 fn canonical_statement(s: &Json) -> Json {
-    let Json::Object(obj) = s else { return s.clone() };
+    let Json::Object(obj) = s else {
+        return s.clone();
+    };
     let mut keys: Vec<&String> = obj.keys().collect();
     keys.sort();
     let mut m = Map::new();
@@ -213,7 +264,11 @@ fn canonical_statement(s: &Json) -> Json {
                 Json::Object(p) => {
                     let mut pk: Vec<&String> = p.keys().collect();
                     pk.sort();
-                    Json::Object(pk.into_iter().map(|k| (k.clone(), string_list(&p[k]))).collect())
+                    Json::Object(
+                        pk.into_iter()
+                            .map(|k| (k.clone(), string_list(&p[k])))
+                            .collect(),
+                    )
                 }
                 other => other.clone(),
             },
@@ -228,7 +283,11 @@ fn canonical_statement(s: &Json) -> Json {
                                     Json::Object(kv) => {
                                         let mut ks: Vec<&String> = kv.keys().collect();
                                         ks.sort();
-                                        Json::Object(ks.into_iter().map(|k| (k.clone(), string_list(&kv[k]))).collect())
+                                        Json::Object(
+                                            ks.into_iter()
+                                                .map(|k| (k.clone(), string_list(&kv[k])))
+                                                .collect(),
+                                        )
                                     }
                                     other => other.clone(),
                                 };
@@ -320,7 +379,10 @@ mod tests {
     #[test]
     fn decodes_url_encoded_and_raw() {
         let raw = r#"{"Version":"2012-10-17","Statement":[]}"#;
-        assert_eq!(decode_document(raw), decode_document("%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D"));
+        assert_eq!(
+            decode_document(raw),
+            decode_document("%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D")
+        );
         assert!(decode_document("%7Bnot json").is_none());
     }
 

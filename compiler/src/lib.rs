@@ -5,9 +5,9 @@
 //! first ones; see ARCHITECTURE.md.
 
 pub mod check;
-pub mod diff;
 pub mod compile;
 pub mod diag;
+pub mod diff;
 pub mod eval;
 pub mod fmt;
 pub mod functions;
@@ -20,6 +20,7 @@ pub mod lower;
 pub mod model;
 pub mod plan;
 pub mod render;
+pub mod report;
 pub mod resolve;
 pub mod schema;
 pub mod schemas;

@@ -4,7 +4,9 @@
 //! entry, one pod identity association. A desired resource is made of one or more pieces,
 //! found by their [`keys`].
 
-use crate::render::{AccessEntry, AwsAuthEntry, PodIdentityAssociation, RenderedKind, RenderedResource};
+use crate::render::{
+    AccessEntry, AwsAuthEntry, PodIdentityAssociation, RenderedKind, RenderedResource,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -73,13 +75,25 @@ pub fn key_manifest(cluster: &str, m: &serde_json::Value) -> ObjectKey {
 
 /// Live piece constructors, for readers.
 pub fn aws_auth_piece(cluster: &str, entry: AwsAuthEntry) -> RenderedKind {
-    RenderedKind::Access { cluster: cluster.to_string(), aws_auth: Some(entry), access_entry: None }
+    RenderedKind::Access {
+        cluster: cluster.to_string(),
+        aws_auth: Some(entry),
+        access_entry: None,
+    }
 }
 pub fn access_entry_piece(cluster: &str, entry: AccessEntry) -> RenderedKind {
-    RenderedKind::Access { cluster: cluster.to_string(), aws_auth: None, access_entry: Some(entry) }
+    RenderedKind::Access {
+        cluster: cluster.to_string(),
+        aws_auth: None,
+        access_entry: Some(entry),
+    }
 }
 pub fn pod_identity_piece(cluster: &str, a: PodIdentityAssociation) -> RenderedKind {
-    RenderedKind::ServiceAccount { cluster: cluster.to_string(), manifest: serde_json::Value::Null, pod_identity_association: Some(a) }
+    RenderedKind::ServiceAccount {
+        cluster: cluster.to_string(),
+        manifest: serde_json::Value::Null,
+        pod_identity_association: Some(a),
+    }
 }
 
 /// The keys of every piece a rendered resource (or a live piece) is made of.
@@ -89,7 +103,11 @@ pub fn keys(kind: &RenderedKind) -> Vec<ObjectKey> {
         RenderedKind::SamlProvider { arn, .. } => vec![key_saml(arn)],
         RenderedKind::Policy { arn, .. } => vec![key_policy(arn)],
         RenderedKind::Role { name, .. } => vec![key_role(name)],
-        RenderedKind::ServiceAccount { cluster, manifest, pod_identity_association } => {
+        RenderedKind::ServiceAccount {
+            cluster,
+            manifest,
+            pod_identity_association,
+        } => {
             let mut v = vec![];
             if !manifest.is_null() {
                 v.push(key_manifest(cluster, manifest));
@@ -99,7 +117,11 @@ pub fn keys(kind: &RenderedKind) -> Vec<ObjectKey> {
             }
             v
         }
-        RenderedKind::Access { cluster, aws_auth, access_entry } => {
+        RenderedKind::Access {
+            cluster,
+            aws_auth,
+            access_entry,
+        } => {
             let mut v = vec![];
             if let Some(a) = aws_auth {
                 v.push(key_aws_auth(cluster, a.arn()));
@@ -109,7 +131,9 @@ pub fn keys(kind: &RenderedKind) -> Vec<ObjectKey> {
             }
             v
         }
-        RenderedKind::RbacBinding { cluster, manifests } => manifests.iter().map(|m| key_manifest(cluster, m)).collect(),
+        RenderedKind::RbacBinding { cluster, manifests } => {
+            manifests.iter().map(|m| key_manifest(cluster, m)).collect()
+        }
     }
 }
 
@@ -125,27 +149,72 @@ pub fn fingerprint(v: &impl Serialize) -> String {
 }
 
 /// Builds a live object with its fingerprint.
-pub fn live_object(key: ObjectKey, owner: Option<String>, piece: RenderedKind, meta: BTreeMap<String, serde_json::Value>) -> LiveObject {
+pub fn live_object(
+    key: ObjectKey,
+    owner: Option<String>,
+    piece: RenderedKind,
+    meta: BTreeMap<String, serde_json::Value>,
+) -> LiveObject {
     let fingerprint = fingerprint(&(&piece, &meta, &owner));
-    LiveObject { key, owner, piece, fingerprint, meta }
+    LiveObject {
+        key,
+        owner,
+        piece,
+        fingerprint,
+        meta,
+    }
 }
 
 /// A rendered resource's address for an owned live piece that is no longer declared.
 pub fn orphan_address(piece: &RenderedKind) -> String {
-    let clean = |s: &str| s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect::<String>();
+    let clean = |s: &str| {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect::<String>()
+    };
     let what = match piece {
         RenderedKind::OidcProvider { url, .. } => url.trim_start_matches("https://").to_string(),
-        RenderedKind::SamlProvider { name, .. } | RenderedKind::Policy { name, .. } | RenderedKind::Role { name, .. } => name.clone(),
-        RenderedKind::ServiceAccount { manifest, pod_identity_association, .. } => match pod_identity_association {
+        RenderedKind::SamlProvider { name, .. }
+        | RenderedKind::Policy { name, .. }
+        | RenderedKind::Role { name, .. } => name.clone(),
+        RenderedKind::ServiceAccount {
+            manifest,
+            pod_identity_association,
+            ..
+        } => match pod_identity_association {
             Some(p) => format!("{}/{}", p.namespace, p.service_account),
-            None => format!("{}/{}", manifest["metadata"]["namespace"].as_str().unwrap_or(""), manifest["metadata"]["name"].as_str().unwrap_or("")),
+            None => format!(
+                "{}/{}",
+                manifest["metadata"]["namespace"].as_str().unwrap_or(""),
+                manifest["metadata"]["name"].as_str().unwrap_or("")
+            ),
         },
-        RenderedKind::Access { aws_auth, access_entry, .. } => {
-            aws_auth.as_ref().map(|a| a.arn().to_string()).or_else(|| access_entry.as_ref().map(|e| e.principal_arn.clone())).unwrap_or_default()
-        }
-        RenderedKind::RbacBinding { manifests, .. } => manifests.first().and_then(|m| m["metadata"]["name"].as_str()).unwrap_or("").to_string(),
+        RenderedKind::Access {
+            aws_auth,
+            access_entry,
+            ..
+        } => aws_auth
+            .as_ref()
+            .map(|a| a.arn().to_string())
+            .or_else(|| access_entry.as_ref().map(|e| e.principal_arn.clone()))
+            .unwrap_or_default(),
+        RenderedKind::RbacBinding { manifests, .. } => manifests
+            .first()
+            .and_then(|m| m["metadata"]["name"].as_str())
+            .unwrap_or("")
+            .to_string(),
     };
-    format!("{}.{}", piece.type_name(), clean(what.rsplit('/').next().unwrap_or(&what)))
+    format!(
+        "{}.{}",
+        piece.type_name(),
+        clean(what.rsplit('/').next().unwrap_or(&what))
+    )
 }
 
 pub fn resource(address: String, kind: RenderedKind) -> RenderedResource {

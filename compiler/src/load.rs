@@ -23,7 +23,12 @@ pub fn load(files: Vec<(String, String)>) -> (Loaded, Diagnostics) {
             Ok(body) => bodies.push((id, body)),
             Err(e) => {
                 let offset = e.location().offset();
-                let msg = e.message().lines().next().unwrap_or("syntax error").to_string();
+                let msg = e
+                    .message()
+                    .lines()
+                    .next()
+                    .unwrap_or("syntax error")
+                    .to_string();
                 diags.push(
                     Diagnostic::error(E_SYNTAX, format!("syntax error: {}", msg.trim()))
                         .at(Some(Span::new(id, offset..offset + 1))),

@@ -39,7 +39,10 @@ pub struct EvBlock {
 
 impl EvBlock {
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.attrs.get(name).map(|a| &a.value).filter(|v| !matches!(v, Value::Null))
+        self.attrs
+            .get(name)
+            .map(|a| &a.value)
+            .filter(|v| !matches!(v, Value::Null))
     }
     pub fn str(&self, name: &str) -> Option<String> {
         self.get(name).and_then(Value::as_string)
@@ -52,7 +55,10 @@ impl EvBlock {
     }
     pub fn map(&self, name: &str) -> IndexMap<String, String> {
         match self.get(name) {
-            Some(Value::Map(m)) => m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_string()?))).collect(),
+            Some(Value::Map(m)) => m
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_string()?)))
+                .collect(),
             _ => IndexMap::new(),
         }
     }
@@ -67,10 +73,16 @@ impl EvBlock {
         }
     }
     pub fn span_of(&self, name: &str) -> Span {
-        self.attrs.get(name).map(|a| a.span.clone()).unwrap_or_else(|| self.span.clone())
+        self.attrs
+            .get(name)
+            .map(|a| a.span.clone())
+            .unwrap_or_else(|| self.span.clone())
     }
     pub fn elem_span(&self, name: &str, i: usize) -> Span {
-        self.attrs.get(name).and_then(|a| a.elems.get(i).cloned()).unwrap_or_else(|| self.span_of(name))
+        self.attrs
+            .get(name)
+            .and_then(|a| a.elems.get(i).cloned())
+            .unwrap_or_else(|| self.span_of(name))
     }
     pub fn blocks_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a EvBlock> + 'a {
         self.blocks.iter().filter(move |b| b.kind == kind)
@@ -121,7 +133,13 @@ pub fn eval_body(
     env: &mut Env<'_>,
     diags: &mut Diagnostics,
 ) -> EvBlock {
-    let mut out = EvBlock { kind: schema.name.to_string(), labels, span: span.clone(), attrs: IndexMap::new(), blocks: vec![] };
+    let mut out = EvBlock {
+        kind: schema.name.to_string(),
+        labels,
+        span: span.clone(),
+        attrs: IndexMap::new(),
+        blocks: vec![],
+    };
     let mut seen_single: Vec<&str> = vec![];
     let mut present: Vec<String> = vec![];
     for s in body.iter() {
@@ -129,7 +147,10 @@ pub fn eval_body(
             Structure::Attribute(a) => {
                 let name = a.key.value().as_str();
                 present.push(name.to_string());
-                let aspan = Span::new(file, a.key.span().map(|k| k.start).unwrap_or(0)..span_of(&a.value).end);
+                let aspan = Span::new(
+                    file,
+                    a.key.span().map(|k| k.start).unwrap_or(0)..span_of(&a.value).end,
+                );
                 if SKIP.contains(&name) || (schema.name == "variable" && name == "type") {
                     continue;
                 }
@@ -139,16 +160,34 @@ pub fn eval_body(
                     cands.extend(schema.blocks.iter().map(|(b, _)| b.name));
                     let help = suggest(name, cands.iter().copied())
                         .map(|s| format!("did you mean `{s}`?"))
-                        .unwrap_or_else(|| format!("`{}` takes: {}", schema.name, schema.attr_names().join(", ")));
-                    diags.push(Diagnostic::error(E_UNKNOWN_ATTR, format!("unknown attribute `{name}` in `{}`", schema.name)).at(Some(Span::new(file, a.key.span().unwrap_or(0..0)))).help(help));
+                        .unwrap_or_else(|| {
+                            format!(
+                                "`{}` takes: {}",
+                                schema.name,
+                                schema.attr_names().join(", ")
+                            )
+                        });
+                    diags.push(
+                        Diagnostic::error(
+                            E_UNKNOWN_ATTR,
+                            format!("unknown attribute `{name}` in `{}`", schema.name),
+                        )
+                        .at(Some(Span::new(file, a.key.span().unwrap_or(0..0))))
+                        .help(help),
+                    );
                     continue;
                 }
                 if out.attrs.contains_key(name) {
-                    diags.push(Diagnostic::error(E_DUPLICATE, format!("attribute `{name}` is set twice")).at(Some(aspan)));
+                    diags.push(
+                        Diagnostic::error(E_DUPLICATE, format!("attribute `{name}` is set twice"))
+                            .at(Some(aspan)),
+                    );
                     continue;
                 }
                 let elems = match &a.value {
-                    Expression::Array(arr) => arr.iter().map(|e| Span::new(file, span_of(e))).collect(),
+                    Expression::Array(arr) => {
+                        arr.iter().map(|e| Span::new(file, span_of(e))).collect()
+                    }
                     _ => vec![],
                 };
                 match env.eval(&a.value) {
@@ -160,10 +199,18 @@ pub fn eval_body(
                             },
                             None => v,
                         };
-                        out.attrs.insert(name.to_string(), EvAttr { value: v, span: Span::new(file, span_of(&a.value)), elems });
+                        out.attrs.insert(
+                            name.to_string(),
+                            EvAttr {
+                                value: v,
+                                span: Span::new(file, span_of(&a.value)),
+                                elems,
+                            },
+                        );
                     }
                     Err(e) => {
-                        let mut d = Diagnostic::error(e.code, e.message).at(Some(Span::new(file, e.range)));
+                        let mut d =
+                            Diagnostic::error(e.code, e.message).at(Some(Span::new(file, e.range)));
                         d.help = e.help;
                         diags.push(d);
                     }
@@ -174,17 +221,42 @@ pub fn eval_body(
                 let Some((inner, many)) = schema.block(name) else {
                     let mut cands: Vec<&str> = schema.blocks.iter().map(|(b, _)| b.name).collect();
                     cands.extend(schema.attr_names());
-                    let help = suggest(name, cands.iter().copied()).map(|s| format!("did you mean `{s}`?"));
-                    diags.push(Diagnostic::error(E_UNKNOWN_BLOCK, format!("unknown block `{name}` in `{}`", schema.name)).at(Some(head_span(file, b))).help(help.unwrap_or_default()));
+                    let help = suggest(name, cands.iter().copied())
+                        .map(|s| format!("did you mean `{s}`?"));
+                    diags.push(
+                        Diagnostic::error(
+                            E_UNKNOWN_BLOCK,
+                            format!("unknown block `{name}` in `{}`", schema.name),
+                        )
+                        .at(Some(head_span(file, b)))
+                        .help(help.unwrap_or_default()),
+                    );
                     continue;
                 };
                 if b.labels.len() != inner.labels.len() {
-                    diags.push(Diagnostic::error(E_LABELS, format!("`{name}` takes {} label(s) ({}), got {}", inner.labels.len(), inner.labels.join(", "), b.labels.len())).at(Some(head_span(file, b))));
+                    diags.push(
+                        Diagnostic::error(
+                            E_LABELS,
+                            format!(
+                                "`{name}` takes {} label(s) ({}), got {}",
+                                inner.labels.len(),
+                                inner.labels.join(", "),
+                                b.labels.len()
+                            ),
+                        )
+                        .at(Some(head_span(file, b))),
+                    );
                     continue;
                 }
                 if !many {
                     if seen_single.contains(&name) {
-                        diags.push(Diagnostic::error(E_DUPLICATE, format!("only one `{name}` block is allowed here")).at(Some(head_span(file, b))));
+                        diags.push(
+                            Diagnostic::error(
+                                E_DUPLICATE,
+                                format!("only one `{name}` block is allowed here"),
+                            )
+                            .at(Some(head_span(file, b))),
+                        );
                         continue;
                     }
                     seen_single.push(inner.name);
@@ -195,7 +267,18 @@ pub fn eval_body(
     }
     for a in schema.attrs.iter().filter(|a| a.required) {
         if !present.iter().any(|p| p == a.name) {
-            diags.push(Diagnostic::error(E_MISSING_ATTR, format!("`{}` needs the attribute `{}` ({})", schema.name, a.name, a.ty.describe())).at(Some(span.clone())));
+            diags.push(
+                Diagnostic::error(
+                    E_MISSING_ATTR,
+                    format!(
+                        "`{}` needs the attribute `{}` ({})",
+                        schema.name,
+                        a.name,
+                        a.ty.describe()
+                    ),
+                )
+                .at(Some(span.clone())),
+            );
         }
     }
     out
@@ -206,7 +289,11 @@ fn type_err(attr: &Attr, v: &Value, e: &Expression, file: FileId) -> Diagnostic 
         Value::Resource(r) => format!("a reference to `{}`", r.address),
         other => format!("a {}", other.type_name()),
     };
-    Diagnostic::error(E_TYPE, format!("`{}` must be {}, got {got}", attr.name, attr.ty.describe())).at(Some(Span::new(file, span_of(e))))
+    Diagnostic::error(
+        E_TYPE,
+        format!("`{}` must be {}, got {got}", attr.name, attr.ty.describe()),
+    )
+    .at(Some(Span::new(file, span_of(e))))
 }
 
 fn prim_string(v: &Value) -> Option<Value> {
@@ -217,7 +304,13 @@ fn prim_string(v: &Value) -> Option<Value> {
 }
 
 /// Checks (and converts where HCL converts) a value against an attribute's type.
-fn check_type(attr: &Attr, v: Value, e: &Expression, file: FileId, diags: &mut Diagnostics) -> Option<Value> {
+fn check_type(
+    attr: &Attr,
+    v: Value,
+    e: &Expression,
+    file: FileId,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
     if matches!(v, Value::Null) {
         return Some(v);
     }
@@ -227,7 +320,11 @@ fn check_type(attr: &Attr, v: Value, e: &Expression, file: FileId, diags: &mut D
         (Ty::Number, Value::Number(_)) => Some(v.clone()),
         (Ty::Number, Value::String(s)) => s.parse().ok().map(Value::Number),
         (Ty::Bool, _) => v.truthy().map(Value::Bool),
-        (Ty::ListString, Value::List(l)) => l.iter().map(prim_string).collect::<Option<Vec<_>>>().map(Value::List),
+        (Ty::ListString, Value::List(l)) => l
+            .iter()
+            .map(prim_string)
+            .collect::<Option<Vec<_>>>()
+            .map(Value::List),
         (Ty::MapString, Value::Map(m)) => m
             .iter()
             .map(|(k, v)| prim_string(v).map(|v| (k.clone(), v)))
@@ -236,14 +333,28 @@ fn check_type(attr: &Attr, v: Value, e: &Expression, file: FileId, diags: &mut D
         (Ty::Ref(kinds), Value::Resource(r)) => {
             if !kinds.contains(&r.address.kind.as_str()) {
                 diags.push(
-                    Diagnostic::error(E_REF_KIND, format!("`{}` takes a {}, but `{}` is a {}", attr.name, kinds.join(" or "), r.address, r.address.kind))
-                        .at(Some(Span::new(file, span_of(e)))),
+                    Diagnostic::error(
+                        E_REF_KIND,
+                        format!(
+                            "`{}` takes a {}, but `{}` is a {}",
+                            attr.name,
+                            kinds.join(" or "),
+                            r.address,
+                            r.address.kind
+                        ),
+                    )
+                    .at(Some(Span::new(file, span_of(e)))),
                 );
                 return None;
             }
             Some(v.clone())
         }
-        (Ty::ListRef, Value::List(l)) if l.iter().all(|x| matches!(x, Value::Resource(_) | Value::Map(_))) => Some(v.clone()),
+        (Ty::ListRef, Value::List(l))
+            if l.iter()
+                .all(|x| matches!(x, Value::Resource(_) | Value::Map(_))) =>
+        {
+            Some(v.clone())
+        }
         (Ty::ListRef, Value::Resource(_)) => Some(Value::List(vec![v.clone()])),
         (Ty::ListObject(attrs), Value::List(l)) => {
             for item in l {
@@ -253,14 +364,28 @@ fn check_type(attr: &Attr, v: Value, e: &Expression, file: FileId, diags: &mut D
                 };
                 for k in m.keys() {
                     if !attrs.iter().any(|a| a.name == k) {
-                        let help = suggest(k, attrs.iter().map(|a| a.name)).map(|s| format!("did you mean `{s}`?"));
-                        diags.push(Diagnostic::error(E_UNKNOWN_ATTR, format!("unknown key `{k}` in `{}`", attr.name)).at(Some(Span::new(file, span_of(e)))).help(help.unwrap_or_default()));
+                        let help = suggest(k, attrs.iter().map(|a| a.name))
+                            .map(|s| format!("did you mean `{s}`?"));
+                        diags.push(
+                            Diagnostic::error(
+                                E_UNKNOWN_ATTR,
+                                format!("unknown key `{k}` in `{}`", attr.name),
+                            )
+                            .at(Some(Span::new(file, span_of(e))))
+                            .help(help.unwrap_or_default()),
+                        );
                         return None;
                     }
                 }
                 for a in attrs.iter().filter(|a| a.required) {
                     if !m.contains_key(a.name) {
-                        diags.push(Diagnostic::error(E_MISSING_ATTR, format!("each item of `{}` needs `{}`", attr.name, a.name)).at(Some(Span::new(file, span_of(e)))));
+                        diags.push(
+                            Diagnostic::error(
+                                E_MISSING_ATTR,
+                                format!("each item of `{}` needs `{}`", attr.name, a.name),
+                            )
+                            .at(Some(Span::new(file, span_of(e)))),
+                        );
                         return None;
                     }
                 }

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 
 pub const PLAN_FORMAT_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
     NoOp,
@@ -101,7 +103,11 @@ pub struct AwsSettingsDoc {
 
 impl From<&AwsSettings> for AwsSettingsDoc {
     fn from(a: &AwsSettings) -> Self {
-        AwsSettingsDoc { region: a.region.clone(), profile: a.profile.clone(), endpoint: a.endpoint.clone() }
+        AwsSettingsDoc {
+            region: a.region.clone(),
+            profile: a.profile.clone(),
+            endpoint: a.endpoint.clone(),
+        }
     }
 }
 

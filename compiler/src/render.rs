@@ -43,7 +43,10 @@ pub struct AwsAuthEntry {
 
 impl AwsAuthEntry {
     pub fn arn(&self) -> &str {
-        self.rolearn.as_deref().or(self.userarn.as_deref()).unwrap_or("")
+        self.rolearn
+            .as_deref()
+            .or(self.userarn.as_deref())
+            .unwrap_or("")
     }
 }
 
@@ -153,7 +156,9 @@ impl RenderedKind {
     /// The cluster label for Kubernetes/EKS-side objects.
     pub fn cluster(&self) -> Option<&str> {
         match self {
-            RenderedKind::ServiceAccount { cluster, .. } | RenderedKind::Access { cluster, .. } | RenderedKind::RbacBinding { cluster, .. } => Some(cluster),
+            RenderedKind::ServiceAccount { cluster, .. }
+            | RenderedKind::Access { cluster, .. }
+            | RenderedKind::RbacBinding { cluster, .. } => Some(cluster),
             _ => None,
         }
     }
@@ -170,12 +175,25 @@ pub fn strip_role_path(arn: &str) -> String {
 
 /// Kubernetes object names: lower case, `-` for what DNS-1123 does not allow.
 pub fn k8s_name(s: &str) -> String {
-    let n: String = s.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '-' }).collect();
+    let n: String = s
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
     n.trim_matches('-').to_string()
 }
 
 pub fn ownership_labels(stack: &str) -> IndexMap<String, String> {
-    IndexMap::from([(MANAGED_BY_LABEL.to_string(), "eksfed".to_string()), (STACK_LABEL.to_string(), stack.to_string())])
+    IndexMap::from([
+        (MANAGED_BY_LABEL.to_string(), "eksfed".to_string()),
+        (STACK_LABEL.to_string(), stack.to_string()),
+    ])
 }
 
 /// The cluster label used in rendered objects and plans (`prod`, or `prod["key"]`).
@@ -210,7 +228,12 @@ pub fn render(desired: &DesiredState) -> Rendered {
                 thumbprints: p.thumbprints.clone(),
                 tags: with_stack_tag(&p.tags, stack),
             },
-            ResourceKind::SamlProvider(p) => RenderedKind::SamlProvider { arn: p.arn.clone(), name: p.name.clone(), metadata: p.metadata.clone(), tags: with_stack_tag(&p.tags, stack) },
+            ResourceKind::SamlProvider(p) => RenderedKind::SamlProvider {
+                arn: p.arn.clone(),
+                name: p.name.clone(),
+                metadata: p.metadata.clone(),
+                tags: with_stack_tag(&p.tags, stack),
+            },
             ResourceKind::Policy(p) => RenderedKind::Policy {
                 name: p.name.clone(),
                 path: p.path.clone(),
@@ -238,33 +261,47 @@ pub fn render(desired: &DesiredState) -> Rendered {
                 if let (ServiceAccountMode::Irsa, Some(arn)) = (sa.mode, &sa.role_arn) {
                     annotations.insert(ROLE_ARN_ANNOTATION.to_string(), arn.clone());
                 }
-                let mut metadata = json!({ "name": sa.name, "namespace": sa.namespace, "labels": labels });
+                let mut metadata =
+                    json!({ "name": sa.name, "namespace": sa.namespace, "labels": labels });
                 if !annotations.is_empty() {
                     metadata["annotations"] = json!(annotations);
                 }
-                let cluster_name = desired.cluster(&sa.cluster).map(|c| c.name.clone()).unwrap_or_default();
+                let cluster_name = desired
+                    .cluster(&sa.cluster)
+                    .map(|c| c.name.clone())
+                    .unwrap_or_default();
                 RenderedKind::ServiceAccount {
                     cluster: cluster_label(&sa.cluster),
                     manifest: json!({ "apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata }),
                     pod_identity_association: match (sa.mode, &sa.role_arn) {
-                        (ServiceAccountMode::PodIdentity, Some(arn)) => Some(PodIdentityAssociation {
-                            cluster_name,
-                            namespace: sa.namespace.clone(),
-                            service_account: sa.name.clone(),
-                            role_arn: arn.clone(),
-                        }),
+                        (ServiceAccountMode::PodIdentity, Some(arn)) => {
+                            Some(PodIdentityAssociation {
+                                cluster_name,
+                                namespace: sa.namespace.clone(),
+                                service_account: sa.name.clone(),
+                                role_arn: arn.clone(),
+                            })
+                        }
                         _ => None,
                     },
                 }
             }
             ResourceKind::Access(a) => {
-                let mode = desired.cluster(&a.cluster).map(|c| c.access_mode).unwrap_or(AccessMode::AwsAuth);
+                let mode = desired
+                    .cluster(&a.cluster)
+                    .map(|c| c.access_mode)
+                    .unwrap_or(AccessMode::AwsAuth);
                 let aws_auth = mode.uses_aws_auth().then(|| {
                     let (rolearn, userarn) = match a.principal_kind {
                         PrincipalKind::Role => (Some(strip_role_path(&a.principal_arn)), None),
                         PrincipalKind::User => (None, Some(a.principal_arn.clone())),
                     };
-                    AwsAuthEntry { rolearn, userarn, username: a.username.clone(), groups: a.groups.clone() }
+                    AwsAuthEntry {
+                        rolearn,
+                        userarn,
+                        username: a.username.clone(),
+                        groups: a.groups.clone(),
+                    }
                 });
                 let access_entry = mode.uses_access_entries().then(|| AccessEntry {
                     principal_arn: a.principal_arn.clone(),
@@ -276,14 +313,29 @@ pub fn render(desired: &DesiredState) -> Rendered {
                         .iter()
                         .map(|p| AccessPolicyAssociation {
                             policy_arn: p.policy_arn.clone(),
-                            access_scope: AccessScope { scope_type: p.scope.clone(), namespaces: p.namespaces.clone() },
+                            access_scope: AccessScope {
+                                scope_type: p.scope.clone(),
+                                namespaces: p.namespaces.clone(),
+                            },
                         })
                         .collect(),
                 });
-                RenderedKind::Access { cluster: cluster_label(&a.cluster), aws_auth, access_entry }
+                RenderedKind::Access {
+                    cluster: cluster_label(&a.cluster),
+                    aws_auth,
+                    access_entry,
+                }
             }
             ResourceKind::RbacBinding(b) => {
-                let name = k8s_name(&format!("eksfed-{}{}", r.address.label, r.address.key.as_deref().map(|k| format!("-{k}")).unwrap_or_default()));
+                let name = k8s_name(&format!(
+                    "eksfed-{}{}",
+                    r.address.label,
+                    r.address
+                        .key
+                        .as_deref()
+                        .map(|k| format!("-{k}"))
+                        .unwrap_or_default()
+                ));
                 let (role_kind, role_name) = match (&b.cluster_role, &b.role) {
                     (Some(cr), _) => ("ClusterRole", cr.clone()),
                     (None, Some(r)) => ("Role", r.clone()),
@@ -317,12 +369,22 @@ pub fn render(desired: &DesiredState) -> Rendered {
                         })
                         .collect()
                 };
-                RenderedKind::RbacBinding { cluster: cluster_label(&b.cluster), manifests }
+                RenderedKind::RbacBinding {
+                    cluster: cluster_label(&b.cluster),
+                    manifests,
+                }
             }
         };
-        resources.push(RenderedResource { address: r.address.to_string(), kind });
+        resources.push(RenderedResource {
+            address: r.address.to_string(),
+            kind,
+        });
     }
-    Rendered { format_version: FORMAT_VERSION, stack: stack.clone(), resources }
+    Rendered {
+        format_version: FORMAT_VERSION,
+        stack: stack.clone(),
+        resources,
+    }
 }
 
 /// Files for GitOps (`render --out DIR`): one JSON per IAM document, one YAML per Kubernetes
@@ -336,9 +398,19 @@ pub fn files(r: &Rendered) -> Vec<(String, String)> {
     let mut pods: IndexMap<String, Vec<&PodIdentityAssociation>> = IndexMap::new();
     for res in &r.resources {
         match &res.kind {
-            RenderedKind::Policy { name, document, .. } => out.push((format!("iam/policies/{name}.json"), pretty(document))),
-            RenderedKind::Role { name, trust_policy, inline_policies, .. } => {
-                out.push((format!("iam/roles/{name}/trust-policy.json"), pretty(trust_policy)));
+            RenderedKind::Policy { name, document, .. } => {
+                out.push((format!("iam/policies/{name}.json"), pretty(document)))
+            }
+            RenderedKind::Role {
+                name,
+                trust_policy,
+                inline_policies,
+                ..
+            } => {
+                out.push((
+                    format!("iam/roles/{name}/trust-policy.json"),
+                    pretty(trust_policy),
+                ));
                 for (p, doc) in inline_policies {
                     out.push((format!("iam/roles/{name}/inline-{p}.json"), pretty(doc)));
                 }
@@ -351,10 +423,19 @@ pub fn files(r: &Rendered) -> Vec<(String, String)> {
                 let file = res.address.replace(['"', '[', ']'], "_");
                 out.push((format!("iam/providers/{file}.json"), pretty(&v)));
             }
-            RenderedKind::ServiceAccount { cluster, manifest, pod_identity_association } => {
-                let ns = manifest["metadata"]["namespace"].as_str().unwrap_or("default");
+            RenderedKind::ServiceAccount {
+                cluster,
+                manifest,
+                pod_identity_association,
+            } => {
+                let ns = manifest["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or("default");
                 let n = manifest["metadata"]["name"].as_str().unwrap_or("sa");
-                out.push((format!("k8s/{}/{ns}/serviceaccount-{n}.yaml", k8s_name(cluster)), yaml(manifest)));
+                out.push((
+                    format!("k8s/{}/{ns}/serviceaccount-{n}.yaml", k8s_name(cluster)),
+                    yaml(manifest),
+                ));
                 if let Some(p) = pod_identity_association {
                     pods.entry(cluster.clone()).or_default().push(p);
                 }
@@ -364,10 +445,17 @@ pub fn files(r: &Rendered) -> Vec<(String, String)> {
                     let kind = m["kind"].as_str().unwrap_or("binding").to_lowercase();
                     let n = m["metadata"]["name"].as_str().unwrap_or("binding");
                     let dir = m["metadata"]["namespace"].as_str().unwrap_or("_cluster");
-                    out.push((format!("k8s/{}/{dir}/{kind}-{n}.yaml", k8s_name(cluster)), yaml(m)));
+                    out.push((
+                        format!("k8s/{}/{dir}/{kind}-{n}.yaml", k8s_name(cluster)),
+                        yaml(m),
+                    ));
                 }
             }
-            RenderedKind::Access { cluster, aws_auth: a, access_entry } => {
+            RenderedKind::Access {
+                cluster,
+                aws_auth: a,
+                access_entry,
+            } => {
                 if let Some(a) = a {
                     aws_auth.entry(cluster.clone()).or_default().push(a);
                 }
@@ -381,13 +469,25 @@ pub fn files(r: &Rendered) -> Vec<(String, String)> {
         let roles: Vec<_> = list.iter().filter(|e| e.rolearn.is_some()).collect();
         let users: Vec<_> = list.iter().filter(|e| e.userarn.is_some()).collect();
         let v = json!({ "mapRoles": roles, "mapUsers": users });
-        out.push((format!("k8s/{}/kube-system/aws-auth-entries.yaml", k8s_name(&cluster)), yaml(&v)));
+        out.push((
+            format!(
+                "k8s/{}/kube-system/aws-auth-entries.yaml",
+                k8s_name(&cluster)
+            ),
+            yaml(&v),
+        ));
     }
     for (cluster, list) in entries {
-        out.push((format!("eks/{}/access-entries.json", k8s_name(&cluster)), pretty(&json!(list))));
+        out.push((
+            format!("eks/{}/access-entries.json", k8s_name(&cluster)),
+            pretty(&json!(list)),
+        ));
     }
     for (cluster, list) in pods {
-        out.push((format!("eks/{}/pod-identity-associations.json", k8s_name(&cluster)), pretty(&json!(list))));
+        out.push((
+            format!("eks/{}/pod-identity-associations.json", k8s_name(&cluster)),
+            pretty(&json!(list)),
+        ));
     }
     out
 }

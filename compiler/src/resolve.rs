@@ -28,19 +28,40 @@ pub struct Ctx<'a> {
 }
 
 pub fn iam_arn(ctx: &Ctx<'_>, kind: &str, path: &str, name: &str) -> String {
-    format!("arn:{}:iam::{}:{}{}{}", ctx.partition, ctx.account, kind, path, name)
+    format!(
+        "arn:{}:iam::{}:{}{}{}",
+        ctx.partition, ctx.account, kind, path, name
+    )
 }
 
 pub fn strip_https(url: &str) -> String {
-    url.trim_start_matches("https://").trim_end_matches('/').to_string()
+    url.trim_start_matches("https://")
+        .trim_end_matches('/')
+        .to_string()
 }
 
-fn enum_value(b: &EvBlock, attr: &str, allowed: &[&str], default: &str, d: &mut Diagnostics) -> String {
+fn enum_value(
+    b: &EvBlock,
+    attr: &str,
+    allowed: &[&str],
+    default: &str,
+    d: &mut Diagnostics,
+) -> String {
     let v = b.str(attr).unwrap_or_else(|| default.to_string());
     if !allowed.contains(&v.as_str()) {
         d.push(
-            Diagnostic::error(E_ENUM, format!("`{attr}` must be one of {}, got \"{v}\"", allowed.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ")))
-                .at(Some(b.span_of(attr))),
+            Diagnostic::error(
+                E_ENUM,
+                format!(
+                    "`{attr}` must be one of {}, got \"{v}\"",
+                    allowed
+                        .iter()
+                        .map(|a| format!("\"{a}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+            .at(Some(b.span_of(attr))),
         );
         return default.to_string();
     }
@@ -55,7 +76,10 @@ fn resource_ref(b: &EvBlock, attr: &str) -> Option<(Address, IndexMap<String, Va
 }
 
 fn attr_str(attrs: &IndexMap<String, Value>, name: &str) -> String {
-    attrs.get(name).and_then(Value::as_string).unwrap_or_default()
+    attrs
+        .get(name)
+        .and_then(Value::as_string)
+        .unwrap_or_default()
 }
 
 /// `{ key = ["v"] }` or `{ key = "v" }` as key -> values.
@@ -72,7 +96,16 @@ fn conditions(b: &EvBlock, attr: &str, d: &mut Diagnostics) -> IndexMap<String, 
                 out.insert(k.clone(), vals);
             }
         }
-        Some(other) => d.push(Diagnostic::error(crate::lower::E_TYPE, format!("`{attr}` must be a map of condition key to values, got a {}", other.type_name())).at(Some(b.span_of(attr)))),
+        Some(other) => d.push(
+            Diagnostic::error(
+                crate::lower::E_TYPE,
+                format!(
+                    "`{attr}` must be a map of condition key to values, got a {}",
+                    other.type_name()
+                ),
+            )
+            .at(Some(b.span_of(attr))),
+        ),
     }
     out
 }
@@ -83,31 +116,64 @@ fn policy_document(b: &EvBlock, what: &str, d: &mut Diagnostics) -> serde_json::
     match b.get("document") {
         Some(doc) => {
             if !statements.is_empty() {
-                d.push(Diagnostic::error(E_SEMANTIC, format!("{what} has both `document` and `statement` blocks; use one")).at(Some(b.span_of("document"))));
+                d.push(
+                    Diagnostic::error(
+                        E_SEMANTIC,
+                        format!("{what} has both `document` and `statement` blocks; use one"),
+                    )
+                    .at(Some(b.span_of("document"))),
+                );
             }
             let json = match doc {
                 Value::String(s) => match serde_json::from_str::<serde_json::Value>(s) {
                     Ok(j) => j,
                     Err(e) => {
-                        d.push(Diagnostic::error(E_DOCUMENT, format!("`document` is not valid JSON: {e}")).at(Some(b.span_of("document"))));
+                        d.push(
+                            Diagnostic::error(
+                                E_DOCUMENT,
+                                format!("`document` is not valid JSON: {e}"),
+                            )
+                            .at(Some(b.span_of("document"))),
+                        );
                         return iam::document(vec![]);
                     }
                 },
                 other => other.to_json(),
             };
-            if !json.get("Statement").is_some_and(|s| s.is_array() || s.is_object()) {
-                d.push(Diagnostic::error(E_DOCUMENT, "`document` must be an IAM policy document with a `Statement`").at(Some(b.span_of("document"))));
+            if !json
+                .get("Statement")
+                .is_some_and(|s| s.is_array() || s.is_object())
+            {
+                d.push(
+                    Diagnostic::error(
+                        E_DOCUMENT,
+                        "`document` must be an IAM policy document with a `Statement`",
+                    )
+                    .at(Some(b.span_of("document"))),
+                );
             }
             json
         }
         None => {
             if statements.is_empty() {
-                d.push(Diagnostic::error(E_SEMANTIC, format!("{what} needs `statement` blocks or a `document`")).at(Some(b.span.clone())));
+                d.push(
+                    Diagnostic::error(
+                        E_SEMANTIC,
+                        format!("{what} needs `statement` blocks or a `document`"),
+                    )
+                    .at(Some(b.span.clone())),
+                );
             }
             for s in &statements {
                 enum_value(s, "effect", &["Allow", "Deny"], "Allow", d);
                 if s.get("actions").is_none() && s.get("not_actions").is_none() {
-                    d.push(Diagnostic::error(E_SEMANTIC, "a statement needs `actions` or `not_actions`").at(Some(s.span.clone())));
+                    d.push(
+                        Diagnostic::error(
+                            E_SEMANTIC,
+                            "a statement needs `actions` or `not_actions`",
+                        )
+                        .at(Some(s.span.clone())),
+                    );
                 }
             }
             iam::document(statements.iter().map(|s| iam::statement(s)).collect())
@@ -116,16 +182,29 @@ fn policy_document(b: &EvBlock, what: &str, d: &mut Diagnostics) -> serde_json::
 }
 
 fn trust(b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> Option<TrustBlock> {
-    let spans: IndexMap<String, Span> = b.attrs.iter().map(|(k, a)| (k.clone(), a.span.clone())).collect();
+    let spans: IndexMap<String, Span> = b
+        .attrs
+        .iter()
+        .map(|(k, a)| (k.clone(), a.span.clone()))
+        .collect();
     let t = match b.kind.as_str() {
         "trust_service_account" => {
             let cluster = resource_ref(b, "cluster");
             let provider = resource_ref(b, "provider");
             let (issuer, provider_arn) = match (&cluster, &provider) {
-                (Some((_, c)), None) => (strip_https(&attr_str(c, "oidc_issuer_url")), attr_str(c, "oidc_provider_arn")),
+                (Some((_, c)), None) => (
+                    strip_https(&attr_str(c, "oidc_issuer_url")),
+                    attr_str(c, "oidc_provider_arn"),
+                ),
                 (None, Some((_, p))) => (strip_https(&attr_str(p, "url")), attr_str(p, "arn")),
                 _ => {
-                    d.push(Diagnostic::error(E_SEMANTIC, "`trust_service_account` needs exactly one of `cluster` or `provider`").at(Some(b.span.clone())));
+                    d.push(
+                        Diagnostic::error(
+                            E_SEMANTIC,
+                            "`trust_service_account` needs exactly one of `cluster` or `provider`",
+                        )
+                        .at(Some(b.span.clone())),
+                    );
                     return None;
                 }
             };
@@ -140,34 +219,67 @@ fn trust(b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> Option<TrustBlock> 
                 allow_wildcard: b.bool("allow_wildcard").unwrap_or(false),
             }
         }
-        "trust_pod_identity" => Trust::PodIdentity { conditions: conditions(b, "conditions", d) },
+        "trust_pod_identity" => Trust::PodIdentity {
+            conditions: conditions(b, "conditions", d),
+        },
         "trust_saml" => {
             let (provider, attrs) = resource_ref(b, "provider")?;
-            Trust::Saml { provider, provider_arn: attr_str(&attrs, "arn") }
+            Trust::Saml {
+                provider,
+                provider_arn: attr_str(&attrs, "arn"),
+            }
         }
         "trust_oidc" => {
             let (provider, attrs) = resource_ref(b, "provider")?;
-            Trust::Oidc { provider, provider_arn: attr_str(&attrs, "arn"), issuer: strip_https(&attr_str(&attrs, "url")), conditions: conditions(b, "conditions", d) }
+            Trust::Oidc {
+                provider,
+                provider_arn: attr_str(&attrs, "arn"),
+                issuer: strip_https(&attr_str(&attrs, "url")),
+                conditions: conditions(b, "conditions", d),
+            }
         }
-        "trust_aws" => Trust::Aws { principals: b.list("principals"), conditions: conditions(b, "conditions", d) },
+        "trust_aws" => Trust::Aws {
+            principals: b.list("principals"),
+            conditions: conditions(b, "conditions", d),
+        },
         _ => return None,
     };
-    Some(TrustBlock { trust: t, spans, span: b.span.clone() })
+    Some(TrustBlock {
+        trust: t,
+        spans,
+        span: b.span.clone(),
+    })
 }
 
-const TRUST_KINDS: &[&str] = &["trust_service_account", "trust_pod_identity", "trust_saml", "trust_oidc", "trust_aws"];
+const TRUST_KINDS: &[&str] = &[
+    "trust_service_account",
+    "trust_pod_identity",
+    "trust_saml",
+    "trust_oidc",
+    "trust_aws",
+];
 
 fn check_path(b: &EvBlock, path: &str, d: &mut Diagnostics) {
     if !path.starts_with('/') || !path.ends_with('/') {
-        d.push(Diagnostic::error(E_SEMANTIC, format!("`path` must begin and end with `/`, got \"{path}\"")).at(Some(b.span_of("path"))));
+        d.push(
+            Diagnostic::error(
+                E_SEMANTIC,
+                format!("`path` must begin and end with `/`, got \"{path}\""),
+            )
+            .at(Some(b.span_of("path"))),
+        );
     }
 }
 
 fn saml_metadata_ok(xml: &str) -> Result<(), String> {
-    let doc = roxmltree::Document::parse(xml).map_err(|e| format!("metadata is not well-formed XML: {e}"))?;
+    let doc = roxmltree::Document::parse(xml)
+        .map_err(|e| format!("metadata is not well-formed XML: {e}"))?;
     let root = doc.root_element();
     if root.tag_name().name() != "EntityDescriptor" {
-        return Err(format!("metadata root element is <{}>, expected a SAML 2.0 <EntityDescriptor>", root.tag_name().name()));
+        return Err(format!(
+            "metadata root element is <{}>, expected a SAML 2.0 <EntityDescriptor>",
+            root.tag_name().name()
+        ));
     }
     if root.tag_name().namespace() != Some("urn:oasis:names:tc:SAML:2.0:metadata") {
         return Err("the EntityDescriptor is not in the SAML 2.0 metadata namespace (urn:oasis:names:tc:SAML:2.0:metadata)".into());
@@ -183,19 +295,41 @@ pub fn resolve(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) 
         "cluster" => {
             let name = b.str("name").unwrap_or_default();
             let region = b.str("region").or(ctx.default_region.map(String::from));
-            let access_mode = match enum_value(b, "access_mode", &["aws_auth", "access_entries", "both"], "aws_auth", d).as_str() {
+            let access_mode = match enum_value(
+                b,
+                "access_mode",
+                &["aws_auth", "access_entries", "both"],
+                "aws_auth",
+                d,
+            )
+            .as_str()
+            {
                 "access_entries" => AccessMode::AccessEntries,
                 "both" => AccessMode::Both,
                 _ => AccessMode::AwsAuth,
             };
-            let issuer = b.str("oidc_issuer_url").or_else(|| ctx.issuers.get(&addr.to_string()).cloned());
+            let issuer = b
+                .str("oidc_issuer_url")
+                .or_else(|| ctx.issuers.get(&addr.to_string()).cloned());
             if let Some(i) = &issuer {
                 if !i.starts_with("https://") {
-                    d.push(Diagnostic::error(E_SEMANTIC, format!("`oidc_issuer_url` must start with https://, got \"{i}\"")).at(Some(b.span_of("oidc_issuer_url"))));
+                    d.push(
+                        Diagnostic::error(
+                            E_SEMANTIC,
+                            format!("`oidc_issuer_url` must start with https://, got \"{i}\""),
+                        )
+                        .at(Some(b.span_of("oidc_issuer_url"))),
+                    );
                 }
             }
             ResourceKind::Cluster(Cluster {
-                arn: format!("arn:{}:eks:{}:{}:cluster/{}", ctx.partition, region.as_deref().unwrap_or("us-east-1"), ctx.account, name),
+                arn: format!(
+                    "arn:{}:eks:{}:{}:cluster/{}",
+                    ctx.partition,
+                    region.as_deref().unwrap_or("us-east-1"),
+                    ctx.account,
+                    name
+                ),
                 name,
                 region,
                 oidc_issuer_url: issuer,
@@ -206,13 +340,28 @@ pub fn resolve(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) 
         "oidc_provider" => {
             let url = b.str("url").unwrap_or_default();
             if !url.starts_with("https://") {
-                d.push(Diagnostic::error(E_SEMANTIC, format!("`url` must start with https://, got \"{url}\"")).at(Some(b.span_of("url"))));
+                d.push(
+                    Diagnostic::error(
+                        E_SEMANTIC,
+                        format!("`url` must start with https://, got \"{url}\""),
+                    )
+                    .at(Some(b.span_of("url"))),
+                );
             }
             ResourceKind::OidcProvider(OidcProvider {
                 arn: iam_arn(ctx, "oidc-provider/", "", &strip_https(&url)),
                 url,
-                client_ids: if b.get("client_ids").is_some() { b.list("client_ids") } else { vec!["sts.amazonaws.com".into()] },
-                thumbprints: b.get("thumbprints").map(|_| b.list("thumbprints").iter().map(|t| t.to_lowercase()).collect()),
+                client_ids: if b.get("client_ids").is_some() {
+                    b.list("client_ids")
+                } else {
+                    vec!["sts.amazonaws.com".into()]
+                },
+                thumbprints: b.get("thumbprints").map(|_| {
+                    b.list("thumbprints")
+                        .iter()
+                        .map(|t| t.to_lowercase())
+                        .collect()
+                }),
                 tags: b.map("tags"),
             })
         }
@@ -224,38 +373,82 @@ pub fn resolve(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) 
                     d.push(Diagnostic::error(E_SAML, e).at(Some(b.span_of("metadata"))));
                 }
             }
-            ResourceKind::SamlProvider(SamlProvider { arn: iam_arn(ctx, "saml-provider/", "", &name), name, metadata, tags: b.map("tags") })
+            ResourceKind::SamlProvider(SamlProvider {
+                arn: iam_arn(ctx, "saml-provider/", "", &name),
+                name,
+                metadata,
+                tags: b.map("tags"),
+            })
         }
         "policy" => {
             let name = name_or_label(b);
             let path = b.str("path").unwrap_or_else(|| "/".into());
             check_path(b, &path, d);
             let document = policy_document(b, &format!("policy `{addr}`"), d);
-            ResourceKind::Policy(Policy { arn: iam_arn(ctx, "policy", &path, &name), name, path, description: b.str("description").unwrap_or_default(), document, tags: b.map("tags") })
+            ResourceKind::Policy(Policy {
+                arn: iam_arn(ctx, "policy", &path, &name),
+                name,
+                path,
+                description: b.str("description").unwrap_or_default(),
+                document,
+                tags: b.map("tags"),
+            })
         }
         "role" => {
             let name = name_or_label(b);
             let path = b.str("path").unwrap_or_else(|| "/".into());
             check_path(b, &path, d);
-            let trusts: Vec<TrustBlock> = b.blocks.iter().filter(|x| TRUST_KINDS.contains(&x.kind.as_str())).filter_map(|x| trust(x, ctx, d)).collect();
-            if !b.blocks.iter().any(|x| TRUST_KINDS.contains(&x.kind.as_str())) {
-                d.push(Diagnostic::error(E_SEMANTIC, format!("role `{addr}` needs at least one trust block ({})", TRUST_KINDS.join(", "))).at(Some(b.span.clone())));
+            let trusts: Vec<TrustBlock> = b
+                .blocks
+                .iter()
+                .filter(|x| TRUST_KINDS.contains(&x.kind.as_str()))
+                .filter_map(|x| trust(x, ctx, d))
+                .collect();
+            if !b
+                .blocks
+                .iter()
+                .any(|x| TRUST_KINDS.contains(&x.kind.as_str()))
+            {
+                d.push(
+                    Diagnostic::error(
+                        E_SEMANTIC,
+                        format!(
+                            "role `{addr}` needs at least one trust block ({})",
+                            TRUST_KINDS.join(", ")
+                        ),
+                    )
+                    .at(Some(b.span.clone())),
+                );
             }
             let mut inline_policies = IndexMap::new();
             for ip in b.blocks_of("inline_policy") {
                 let pname = ip.labels.first().cloned().unwrap_or_default();
                 let doc = policy_document(ip, &format!("inline policy `{pname}`"), d);
                 if inline_policies.insert(pname.clone(), doc).is_some() {
-                    d.push(Diagnostic::error(crate::lower::E_DUPLICATE, format!("two inline policies named `{pname}`")).at(Some(ip.span.clone())));
+                    d.push(
+                        Diagnostic::error(
+                            crate::lower::E_DUPLICATE,
+                            format!("two inline policies named `{pname}`"),
+                        )
+                        .at(Some(ip.span.clone())),
+                    );
                 }
             }
-            let trust_policy = iam::document(trusts.iter().map(|t| iam::trust_statement(&t.trust)).collect());
+            let trust_policy = iam::document(
+                trusts
+                    .iter()
+                    .map(|t| iam::trust_statement(&t.trust))
+                    .collect(),
+            );
             ResourceKind::Role(Role {
                 arn: iam_arn(ctx, "role", &path, &name),
                 name,
                 path,
                 description: b.str("description").unwrap_or_default(),
-                max_session_duration: b.num("max_session_duration").map(|n| n as i64).unwrap_or(3600),
+                max_session_duration: b
+                    .num("max_session_duration")
+                    .map(|n| n as i64)
+                    .unwrap_or(3600),
                 permissions_boundary: b.str("permissions_boundary"),
                 tags: b.map("tags"),
                 trusts,
@@ -271,10 +464,18 @@ pub fn resolve(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) 
             };
             let role = resource_ref(b, "role");
             if mode == ServiceAccountMode::PodIdentity && role.is_none() {
-                d.push(Diagnostic::error(E_SEMANTIC, "a `service_account` in `pod_identity` mode needs a `role`").at(Some(b.span.clone())));
+                d.push(
+                    Diagnostic::error(
+                        E_SEMANTIC,
+                        "a `service_account` in `pod_identity` mode needs a `role`",
+                    )
+                    .at(Some(b.span.clone())),
+                );
             }
             ResourceKind::ServiceAccount(ServiceAccount {
-                cluster: resource_ref(b, "cluster").map(|c| c.0).unwrap_or_else(|| Address::new("cluster", "?", None)),
+                cluster: resource_ref(b, "cluster")
+                    .map(|c| c.0)
+                    .unwrap_or_else(|| Address::new("cluster", "?", None)),
                 namespace: b.str("namespace").unwrap_or_default(),
                 name: name_or_label(b),
                 role_arn: role.as_ref().map(|r| attr_str(&r.1, "arn")),
@@ -287,22 +488,39 @@ pub fn resolve(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) 
         }
         "access" => {
             let role = resource_ref(b, "role");
-            let given = [b.get("role").is_some(), b.get("role_arn").is_some(), b.get("user_arn").is_some()];
+            let given = [
+                b.get("role").is_some(),
+                b.get("role_arn").is_some(),
+                b.get("user_arn").is_some(),
+            ];
             if given.iter().filter(|g| **g).count() != 1 {
-                d.push(Diagnostic::error(E_SEMANTIC, "`access` needs exactly one of `role`, `role_arn` or `user_arn`").at(Some(b.span.clone())));
+                d.push(
+                    Diagnostic::error(
+                        E_SEMANTIC,
+                        "`access` needs exactly one of `role`, `role_arn` or `user_arn`",
+                    )
+                    .at(Some(b.span.clone())),
+                );
             }
-            let (principal_kind, principal_arn) = match (&role, b.str("role_arn"), b.str("user_arn")) {
-                (Some((_, attrs)), _, _) => (PrincipalKind::Role, attr_str(attrs, "arn")),
-                (None, Some(r), _) => (PrincipalKind::Role, r),
-                (None, None, Some(u)) => (PrincipalKind::User, u),
-                _ => (PrincipalKind::Role, String::new()),
-            };
+            let (principal_kind, principal_arn) =
+                match (&role, b.str("role_arn"), b.str("user_arn")) {
+                    (Some((_, attrs)), _, _) => (PrincipalKind::Role, attr_str(attrs, "arn")),
+                    (None, Some(r), _) => (PrincipalKind::Role, r),
+                    (None, None, Some(u)) => (PrincipalKind::User, u),
+                    _ => (PrincipalKind::Role, String::new()),
+                };
             let mut access_policies = vec![];
             if let Some(Value::List(items)) = b.get("access_policies") {
                 for item in items {
                     let Value::Map(m) = item else { continue };
-                    let policy = m.get("policy").and_then(Value::as_string).unwrap_or_default();
-                    let scope = m.get("scope").and_then(Value::as_string).unwrap_or_else(|| "cluster".into());
+                    let policy = m
+                        .get("policy")
+                        .and_then(Value::as_string)
+                        .unwrap_or_default();
+                    let scope = m
+                        .get("scope")
+                        .and_then(Value::as_string)
+                        .unwrap_or_else(|| "cluster".into());
                     if scope != "cluster" && scope != "namespace" {
                         d.push(Diagnostic::error(E_ENUM, format!("access policy scope must be \"cluster\" or \"namespace\", got \"{scope}\"")).at(Some(b.span_of("access_policies"))));
                     }
@@ -313,12 +531,25 @@ pub fn resolve(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) 
                     if scope == "namespace" && namespaces.is_empty() {
                         d.push(Diagnostic::error(E_SEMANTIC, format!("access policy `{policy}` has namespace scope but no `namespaces`")).at(Some(b.span_of("access_policies"))));
                     }
-                    let policy_arn = if policy.starts_with("arn:") { policy } else { format!("arn:{}:eks::aws:cluster-access-policy/{policy}", ctx.partition) };
-                    access_policies.push(AccessPolicy { policy_arn, scope, namespaces });
+                    let policy_arn = if policy.starts_with("arn:") {
+                        policy
+                    } else {
+                        format!(
+                            "arn:{}:eks::aws:cluster-access-policy/{policy}",
+                            ctx.partition
+                        )
+                    };
+                    access_policies.push(AccessPolicy {
+                        policy_arn,
+                        scope,
+                        namespaces,
+                    });
                 }
             }
             ResourceKind::Access(Access {
-                cluster: resource_ref(b, "cluster").map(|c| c.0).unwrap_or_else(|| Address::new("cluster", "?", None)),
+                cluster: resource_ref(b, "cluster")
+                    .map(|c| c.0)
+                    .unwrap_or_else(|| Address::new("cluster", "?", None)),
                 role: role.map(|r| r.0),
                 principal_kind,
                 principal_arn,
@@ -345,19 +576,42 @@ pub fn resolve(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) 
             };
             for s in &subjects {
                 if !["Group", "User", "ServiceAccount"].contains(&s.kind.as_str()) {
-                    d.push(Diagnostic::error(E_ENUM, format!("subject kind must be Group, User or ServiceAccount, got \"{}\"", s.kind)).at(Some(b.span_of("subjects"))));
+                    d.push(
+                        Diagnostic::error(
+                            E_ENUM,
+                            format!(
+                                "subject kind must be Group, User or ServiceAccount, got \"{}\"",
+                                s.kind
+                            ),
+                        )
+                        .at(Some(b.span_of("subjects"))),
+                    );
                 }
             }
             let (cr, r) = (b.str("cluster_role"), b.str("role"));
             if cr.is_some() == r.is_some() {
-                d.push(Diagnostic::error(E_SEMANTIC, "`rbac_binding` needs exactly one of `cluster_role` or `role`").at(Some(b.span.clone())));
+                d.push(
+                    Diagnostic::error(
+                        E_SEMANTIC,
+                        "`rbac_binding` needs exactly one of `cluster_role` or `role`",
+                    )
+                    .at(Some(b.span.clone())),
+                );
             }
             let namespaces = b.list("namespaces");
             if r.is_some() && namespaces.is_empty() {
-                d.push(Diagnostic::error(E_SEMANTIC, "a binding to a namespaced `role` needs `namespaces`").at(Some(b.span_of("role"))));
+                d.push(
+                    Diagnostic::error(
+                        E_SEMANTIC,
+                        "a binding to a namespaced `role` needs `namespaces`",
+                    )
+                    .at(Some(b.span_of("role"))),
+                );
             }
             ResourceKind::RbacBinding(RbacBinding {
-                cluster: resource_ref(b, "cluster").map(|c| c.0).unwrap_or_else(|| Address::new("cluster", "?", None)),
+                cluster: resource_ref(b, "cluster")
+                    .map(|c| c.0)
+                    .unwrap_or_else(|| Address::new("cluster", "?", None)),
                 subjects,
                 cluster_role: cr,
                 role: r,
@@ -370,7 +624,13 @@ pub fn resolve(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) 
 
 fn unreachable_kind(kind: &str) -> ResourceKind {
     // The loader only hands resource kinds of the schema; keep a harmless value otherwise.
-    ResourceKind::RbacBinding(RbacBinding { cluster: Address::new("cluster", kind, None), subjects: vec![], cluster_role: None, role: None, namespaces: vec![] })
+    ResourceKind::RbacBinding(RbacBinding {
+        cluster: Address::new("cluster", kind, None),
+        subjects: vec![],
+        cluster_role: None,
+        role: None,
+        namespaces: vec![],
+    })
 }
 
 /// What other blocks may read of a resource: `TYPE.LABEL.ATTR`.
@@ -380,13 +640,23 @@ pub fn exports(kind: &ResourceKind, ctx: &Ctx<'_>) -> IndexMap<String, Value> {
     match kind {
         ResourceKind::Cluster(c) => {
             let issuer = c.oidc_issuer_url.clone().unwrap_or_else(|| {
-                format!("https://oidc.eks.{}.amazonaws.com/id/UNKNOWN-{}", c.region.as_deref().unwrap_or("us-east-1"), c.name)
+                format!(
+                    "https://oidc.eks.{}.amazonaws.com/id/UNKNOWN-{}",
+                    c.region.as_deref().unwrap_or("us-east-1"),
+                    c.name
+                )
             });
             m.insert("name".into(), s(&c.name));
             m.insert("arn".into(), s(&c.arn));
-            m.insert("oidc_provider_arn".into(), s(&iam_arn(ctx, "oidc-provider/", "", &strip_https(&issuer))));
+            m.insert(
+                "oidc_provider_arn".into(),
+                s(&iam_arn(ctx, "oidc-provider/", "", &strip_https(&issuer))),
+            );
             m.insert("oidc_issuer_url".into(), s(&issuer));
-            m.insert("region".into(), c.region.as_deref().map(s).unwrap_or_default());
+            m.insert(
+                "region".into(),
+                c.region.as_deref().map(s).unwrap_or_default(),
+            );
         }
         ResourceKind::OidcProvider(p) => {
             m.insert("arn".into(), s(&p.arn));

@@ -28,7 +28,11 @@ impl Ty {
             Ty::ListString => "a list of strings".into(),
             Ty::MapString => "a map of strings".into(),
             Ty::Any => "any value".into(),
-            Ty::Ref(kinds) => format!("a reference to a {} (e.g. `{}.NAME`)", kinds.join(" or "), kinds[0]),
+            Ty::Ref(kinds) => format!(
+                "a reference to a {} (e.g. `{}.NAME`)",
+                kinds.join(" or "),
+                kinds[0]
+            ),
             Ty::ListRef => "a list of resource references".into(),
             Ty::ListObject(_) => "a list of objects".into(),
         }
@@ -44,10 +48,20 @@ pub struct Attr {
 }
 
 const fn req(name: &'static str, ty: Ty, doc: &'static str) -> Attr {
-    Attr { name, ty, required: true, doc }
+    Attr {
+        name,
+        ty,
+        required: true,
+        doc,
+    }
 }
 const fn opt(name: &'static str, ty: Ty, doc: &'static str) -> Attr {
-    Attr { name, ty, required: false, doc }
+    Attr {
+        name,
+        ty,
+        required: false,
+        doc,
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -73,9 +87,14 @@ impl BlockSchema {
         })
     }
     pub fn block(&self, name: &str) -> Option<(&'static BlockSchema, bool)> {
-        self.blocks.iter().copied().find(|(b, _)| b.name == name).or_else(|| {
-            (RESOURCE_KINDS.contains(&self.name) && name == "lifecycle").then_some((&LIFECYCLE, false))
-        })
+        self.blocks
+            .iter()
+            .copied()
+            .find(|(b, _)| b.name == name)
+            .or_else(|| {
+                (RESOURCE_KINDS.contains(&self.name) && name == "lifecycle")
+                    .then_some((&LIFECYCLE, false))
+            })
     }
     pub fn attr_names(&self) -> Vec<&'static str> {
         let mut v: Vec<_> = self.attrs.iter().map(|a| a.name).collect();
@@ -87,19 +106,42 @@ impl BlockSchema {
 }
 
 pub const RESOURCE_KINDS: &[&str] = &[
-    "cluster", "oidc_provider", "saml_provider", "policy", "role", "service_account", "access", "rbac_binding",
+    "cluster",
+    "oidc_provider",
+    "saml_provider",
+    "policy",
+    "role",
+    "service_account",
+    "access",
+    "rbac_binding",
 ];
 
 pub const META_ATTRS: &[Attr] = &[
-    opt("for_each", Ty::Any, "a map or set of strings; one instance per key (`each.key`, `each.value`)"),
-    opt("depends_on", Ty::ListRef, "explicit dependencies on other resources"),
-    opt("allow_lints", Ty::ListString, "lint codes silenced for this resource"),
+    opt(
+        "for_each",
+        Ty::Any,
+        "a map or set of strings; one instance per key (`each.key`, `each.value`)",
+    ),
+    opt(
+        "depends_on",
+        Ty::ListRef,
+        "explicit dependencies on other resources",
+    ),
+    opt(
+        "allow_lints",
+        Ty::ListString,
+        "lint codes silenced for this resource",
+    ),
 ];
 
 pub const LIFECYCLE: BlockSchema = BlockSchema {
     name: "lifecycle",
     labels: &[],
-    attrs: &[opt("prevent_destroy", Ty::Bool, "refuse to plan the deletion of this resource")],
+    attrs: &[opt(
+        "prevent_destroy",
+        Ty::Bool,
+        "refuse to plan the deletion of this resource",
+    )],
     blocks: &[],
     open: false,
     doc: "lifecycle settings",
@@ -109,11 +151,31 @@ pub const STACK: BlockSchema = BlockSchema {
     name: "stack",
     labels: &["name"],
     attrs: &[
-        opt("account_id", Ty::String, "AWS account id; otherwise learned from STS GetCallerIdentity"),
-        opt("partition", Ty::String, "aws | aws-cn | aws-us-gov (default aws)"),
-        opt("trust_policy_limit", Ty::Number, "trust policy size quota (default 2048, raisable to 4096)"),
-        opt("managed_policies_per_role", Ty::Number, "managed policies per role quota (default 10, raisable to 20)"),
-        opt("allow_lints", Ty::ListString, "lint codes silenced for the whole stack"),
+        opt(
+            "account_id",
+            Ty::String,
+            "AWS account id; otherwise learned from STS GetCallerIdentity",
+        ),
+        opt(
+            "partition",
+            Ty::String,
+            "aws | aws-cn | aws-us-gov (default aws)",
+        ),
+        opt(
+            "trust_policy_limit",
+            Ty::Number,
+            "trust policy size quota (default 2048, raisable to 4096)",
+        ),
+        opt(
+            "managed_policies_per_role",
+            Ty::Number,
+            "managed policies per role quota (default 10, raisable to 20)",
+        ),
+        opt(
+            "allow_lints",
+            Ty::ListString,
+            "lint codes silenced for the whole stack",
+        ),
     ],
     blocks: &[],
     open: false,
@@ -124,7 +186,11 @@ pub const VARIABLE: BlockSchema = BlockSchema {
     name: "variable",
     labels: &["name"],
     attrs: &[
-        opt("type", Ty::Any, "string | number | bool | list(string) | map(string) | any"),
+        opt(
+            "type",
+            Ty::Any,
+            "string | number | bool | list(string) | map(string) | any",
+        ),
         opt("default", Ty::Any, "value when none is given"),
         opt("description", Ty::String, "what the variable is for"),
         opt("sensitive", Ty::Bool, "hide the value in output"),
@@ -134,8 +200,14 @@ pub const VARIABLE: BlockSchema = BlockSchema {
     doc: "an input variable",
 };
 
-pub const LOCALS: BlockSchema =
-    BlockSchema { name: "locals", labels: &[], attrs: &[], blocks: &[], open: true, doc: "named values" };
+pub const LOCALS: BlockSchema = BlockSchema {
+    name: "locals",
+    labels: &[],
+    attrs: &[],
+    blocks: &[],
+    open: true,
+    doc: "named values",
+};
 
 pub const AWS: BlockSchema = BlockSchema {
     name: "aws",
@@ -143,7 +215,11 @@ pub const AWS: BlockSchema = BlockSchema {
     attrs: &[
         opt("region", Ty::String, "AWS region"),
         opt("profile", Ty::String, "shared config profile"),
-        opt("endpoint", Ty::String, "an AWS-compatible endpoint (tests, emulators)"),
+        opt(
+            "endpoint",
+            Ty::String,
+            "an AWS-compatible endpoint (tests, emulators)",
+        ),
     ],
     blocks: &[],
     open: false,
@@ -155,10 +231,26 @@ pub const CLUSTER: BlockSchema = BlockSchema {
     labels: &["label"],
     attrs: &[
         req("name", Ty::String, "EKS cluster name"),
-        opt("region", Ty::String, "cluster region (default: the aws block's)"),
-        opt("oidc_issuer_url", Ty::String, "OIDC issuer; read with DescribeCluster when omitted"),
-        opt("kube_context", Ty::String, "kubeconfig context (default: current context)"),
-        opt("access_mode", Ty::String, "aws_auth | access_entries | both"),
+        opt(
+            "region",
+            Ty::String,
+            "cluster region (default: the aws block's)",
+        ),
+        opt(
+            "oidc_issuer_url",
+            Ty::String,
+            "OIDC issuer; read with DescribeCluster when omitted",
+        ),
+        opt(
+            "kube_context",
+            Ty::String,
+            "kubeconfig context (default: current context)",
+        ),
+        opt(
+            "access_mode",
+            Ty::String,
+            "aws_auth | access_entries | both",
+        ),
     ],
     blocks: &[],
     open: false,
@@ -170,8 +262,16 @@ pub const OIDC_PROVIDER: BlockSchema = BlockSchema {
     labels: &["label"],
     attrs: &[
         req("url", Ty::String, "issuer URL (https://...)"),
-        opt("client_ids", Ty::ListString, "audiences (default [\"sts.amazonaws.com\"])"),
-        opt("thumbprints", Ty::ListString, "server certificate thumbprints (40 hex digits)"),
+        opt(
+            "client_ids",
+            Ty::ListString,
+            "audiences (default [\"sts.amazonaws.com\"])",
+        ),
+        opt(
+            "thumbprints",
+            Ty::ListString,
+            "server certificate thumbprints (40 hex digits)",
+        ),
         opt("tags", Ty::MapString, "IAM tags"),
     ],
     blocks: &[],
@@ -184,7 +284,11 @@ pub const SAML_PROVIDER: BlockSchema = BlockSchema {
     labels: &["label"],
     attrs: &[
         opt("name", Ty::String, "provider name (default: the label)"),
-        req("metadata", Ty::String, "SAML 2.0 EntityDescriptor metadata XML"),
+        req(
+            "metadata",
+            Ty::String,
+            "SAML 2.0 EntityDescriptor metadata XML",
+        ),
         opt("tags", Ty::MapString, "IAM tags"),
     ],
     blocks: &[],
@@ -208,7 +312,10 @@ pub const CONDITION: BlockSchema = BlockSchema {
 pub const PRINCIPALS: BlockSchema = BlockSchema {
     name: "principals",
     labels: &[],
-    attrs: &[req("type", Ty::String, "AWS | Service | Federated | *"), req("identifiers", Ty::ListString, "principal ids")],
+    attrs: &[
+        req("type", Ty::String, "AWS | Service | Federated | *"),
+        req("identifiers", Ty::ListString, "principal ids"),
+    ],
     blocks: &[],
     open: false,
     doc: "principals of a statement (resource policies)",
@@ -237,7 +344,11 @@ pub const POLICY: BlockSchema = BlockSchema {
         opt("name", Ty::String, "policy name (default: the label)"),
         opt("path", Ty::String, "IAM path (default /)"),
         opt("description", Ty::String, "description (immutable in IAM)"),
-        opt("document", Ty::Any, "a JSON document (string or object) instead of statement blocks"),
+        opt(
+            "document",
+            Ty::Any,
+            "a JSON document (string or object) instead of statement blocks",
+        ),
         opt("tags", Ty::MapString, "IAM tags"),
     ],
     blocks: &[(&STATEMENT, true)],
@@ -248,7 +359,11 @@ pub const POLICY: BlockSchema = BlockSchema {
 pub const INLINE_POLICY: BlockSchema = BlockSchema {
     name: "inline_policy",
     labels: &["name"],
-    attrs: &[opt("document", Ty::Any, "a JSON document instead of statement blocks")],
+    attrs: &[opt(
+        "document",
+        Ty::Any,
+        "a JSON document instead of statement blocks",
+    )],
     blocks: &[(&STATEMENT, true)],
     open: false,
     doc: "an inline policy of a role",
@@ -258,11 +373,23 @@ pub const TRUST_SERVICE_ACCOUNT: BlockSchema = BlockSchema {
     name: "trust_service_account",
     labels: &[],
     attrs: &[
-        opt("cluster", Ty::Ref(&["cluster"]), "the cluster whose issuer signs the tokens"),
-        opt("provider", Ty::Ref(&["oidc_provider"]), "or the OIDC provider directly"),
+        opt(
+            "cluster",
+            Ty::Ref(&["cluster"]),
+            "the cluster whose issuer signs the tokens",
+        ),
+        opt(
+            "provider",
+            Ty::Ref(&["oidc_provider"]),
+            "or the OIDC provider directly",
+        ),
         req("namespace", Ty::String, "Kubernetes namespace"),
         req("names", Ty::ListString, "service account names"),
-        opt("allow_wildcard", Ty::Bool, "allow * and ? in names and namespace (EKS001 becomes a warning)"),
+        opt(
+            "allow_wildcard",
+            Ty::Bool,
+            "allow * and ? in names and namespace (EKS001 becomes a warning)",
+        ),
     ],
     blocks: &[],
     open: false,
@@ -272,7 +399,11 @@ pub const TRUST_SERVICE_ACCOUNT: BlockSchema = BlockSchema {
 pub const TRUST_POD_IDENTITY: BlockSchema = BlockSchema {
     name: "trust_pod_identity",
     labels: &[],
-    attrs: &[opt("conditions", Ty::Any, "extra StringEquals conditions, e.g. on aws:RequestTag/eks-cluster-name")],
+    attrs: &[opt(
+        "conditions",
+        Ty::Any,
+        "extra StringEquals conditions, e.g. on aws:RequestTag/eks-cluster-name",
+    )],
     blocks: &[],
     open: false,
     doc: "EKS Pod Identity (pods.eks.amazonaws.com)",
@@ -281,7 +412,11 @@ pub const TRUST_POD_IDENTITY: BlockSchema = BlockSchema {
 pub const TRUST_SAML: BlockSchema = BlockSchema {
     name: "trust_saml",
     labels: &[],
-    attrs: &[req("provider", Ty::Ref(&["saml_provider"]), "the SAML provider")],
+    attrs: &[req(
+        "provider",
+        Ty::Ref(&["saml_provider"]),
+        "the SAML provider",
+    )],
     blocks: &[],
     open: false,
     doc: "people signing in through a SAML IdP",
@@ -303,8 +438,16 @@ pub const TRUST_AWS: BlockSchema = BlockSchema {
     name: "trust_aws",
     labels: &[],
     attrs: &[
-        req("principals", Ty::ListString, "AWS principal ARNs or account ids"),
-        opt("conditions", Ty::Any, "condition key -> list of values (StringEquals)"),
+        req(
+            "principals",
+            Ty::ListString,
+            "AWS principal ARNs or account ids",
+        ),
+        opt(
+            "conditions",
+            Ty::Any,
+            "condition key -> list of values (StringEquals)",
+        ),
     ],
     blocks: &[],
     open: false,
@@ -321,7 +464,11 @@ pub const ROLE: BlockSchema = BlockSchema {
         opt("max_session_duration", Ty::Number, "seconds, 3600..43200"),
         opt("permissions_boundary", Ty::String, "policy ARN"),
         opt("tags", Ty::MapString, "IAM tags"),
-        opt("policies", Ty::ListString, "managed policy ARNs attached exclusively"),
+        opt(
+            "policies",
+            Ty::ListString,
+            "managed policy ARNs attached exclusively",
+        ),
     ],
     blocks: &[
         (&TRUST_SERVICE_ACCOUNT, true),
@@ -336,15 +483,27 @@ pub const ROLE: BlockSchema = BlockSchema {
 };
 
 pub const ACCESS_POLICY_ATTRS: &[Attr] = &[
-    req("policy", Ty::String, "EKS cluster access policy name or ARN"),
+    req(
+        "policy",
+        Ty::String,
+        "EKS cluster access policy name or ARN",
+    ),
     opt("scope", Ty::String, "cluster | namespace"),
-    opt("namespaces", Ty::ListString, "namespaces for namespace scope"),
+    opt(
+        "namespaces",
+        Ty::ListString,
+        "namespaces for namespace scope",
+    ),
 ];
 
 pub const SUBJECT_ATTRS: &[Attr] = &[
     req("kind", Ty::String, "Group | User | ServiceAccount"),
     req("name", Ty::String, "subject name"),
-    opt("namespace", Ty::String, "namespace of a ServiceAccount subject"),
+    opt(
+        "namespace",
+        Ty::String,
+        "namespace of a ServiceAccount subject",
+    ),
 ];
 
 pub const SERVICE_ACCOUNT: BlockSchema = BlockSchema {
@@ -353,12 +512,24 @@ pub const SERVICE_ACCOUNT: BlockSchema = BlockSchema {
     attrs: &[
         req("cluster", Ty::Ref(&["cluster"]), "the cluster"),
         req("namespace", Ty::String, "namespace"),
-        opt("name", Ty::String, "service account name (default: the label)"),
-        opt("role", Ty::Ref(&["role"]), "the IAM role pods of this account assume"),
+        opt(
+            "name",
+            Ty::String,
+            "service account name (default: the label)",
+        ),
+        opt(
+            "role",
+            Ty::Ref(&["role"]),
+            "the IAM role pods of this account assume",
+        ),
         opt("mode", Ty::String, "irsa | pod_identity"),
         opt("labels", Ty::MapString, "extra labels"),
         opt("annotations", Ty::MapString, "extra annotations"),
-        opt("create_namespace", Ty::Bool, "create the namespace if missing"),
+        opt(
+            "create_namespace",
+            Ty::Bool,
+            "create the namespace if missing",
+        ),
     ],
     blocks: &[],
     open: false,
@@ -373,9 +544,17 @@ pub const ACCESS: BlockSchema = BlockSchema {
         opt("role", Ty::Ref(&["role"]), "a role of the stack"),
         opt("role_arn", Ty::String, "or a role ARN"),
         opt("user_arn", Ty::String, "or a user ARN"),
-        opt("username", Ty::String, "Kubernetes user name (aws-iam-authenticator templates allowed)"),
+        opt(
+            "username",
+            Ty::String,
+            "Kubernetes user name (aws-iam-authenticator templates allowed)",
+        ),
         opt("groups", Ty::ListString, "Kubernetes groups"),
-        opt("access_policies", Ty::ListObject(ACCESS_POLICY_ATTRS), "EKS access policy associations"),
+        opt(
+            "access_policies",
+            Ty::ListObject(ACCESS_POLICY_ATTRS),
+            "EKS access policy associations",
+        ),
         opt("type", Ty::String, "access entry type (default STANDARD)"),
     ],
     blocks: &[],
@@ -391,7 +570,11 @@ pub const RBAC_BINDING: BlockSchema = BlockSchema {
         req("subjects", Ty::ListObject(SUBJECT_ATTRS), "subjects"),
         opt("cluster_role", Ty::String, "a ClusterRole name"),
         opt("role", Ty::String, "or a namespaced Role name"),
-        opt("namespaces", Ty::ListString, "one RoleBinding each; empty: a ClusterRoleBinding"),
+        opt(
+            "namespaces",
+            Ty::ListString,
+            "one RoleBinding each; empty: a ClusterRoleBinding",
+        ),
     ],
     blocks: &[],
     open: false,
@@ -400,8 +583,18 @@ pub const RBAC_BINDING: BlockSchema = BlockSchema {
 
 /// Every top-level block.
 pub const TOP_LEVEL: &[&BlockSchema] = &[
-    &STACK, &VARIABLE, &LOCALS, &AWS, &CLUSTER, &OIDC_PROVIDER, &SAML_PROVIDER, &POLICY, &ROLE,
-    &SERVICE_ACCOUNT, &ACCESS, &RBAC_BINDING,
+    &STACK,
+    &VARIABLE,
+    &LOCALS,
+    &AWS,
+    &CLUSTER,
+    &OIDC_PROVIDER,
+    &SAML_PROVIDER,
+    &POLICY,
+    &ROLE,
+    &SERVICE_ACCOUNT,
+    &ACCESS,
+    &RBAC_BINDING,
 ];
 
 pub fn top_level(name: &str) -> Option<&'static BlockSchema> {
@@ -419,12 +612,21 @@ pub fn language_json_schema() -> serde_json::Value {
             Ty::ListString => json!({"type": "array", "items": {"type": "string"}}),
             Ty::MapString => json!({"type": "object", "additionalProperties": {"type": "string"}}),
             Ty::Any => json!({}),
-            Ty::Ref(kinds) => json!({"type": "string", "description": format!("reference: {}", kinds.iter().map(|k| format!("{k}.LABEL")).collect::<Vec<_>>().join(" | "))}),
+            Ty::Ref(kinds) => {
+                json!({"type": "string", "description": format!("reference: {}", kinds.iter().map(|k| format!("{k}.LABEL")).collect::<Vec<_>>().join(" | "))})
+            }
             Ty::ListRef => json!({"type": "array", "items": {"type": "string"}}),
-            Ty::ListObject(attrs) => json!({"type": "array", "items": attrs_schema(attrs, &[], false, &[])}),
+            Ty::ListObject(attrs) => {
+                json!({"type": "array", "items": attrs_schema(attrs, &[], false, &[])})
+            }
         }
     }
-    fn attrs_schema(attrs: &[Attr], blocks: &[(&BlockSchema, bool)], open: bool, meta: &[Attr]) -> Value {
+    fn attrs_schema(
+        attrs: &[Attr],
+        blocks: &[(&BlockSchema, bool)],
+        open: bool,
+        meta: &[Attr],
+    ) -> Value {
         let mut props = Map::new();
         let mut required = vec![];
         for a in attrs.iter().chain(meta) {
@@ -437,12 +639,23 @@ pub fn language_json_schema() -> serde_json::Value {
         }
         for (b, many) in blocks {
             let inner = block(b);
-            props.insert(b.name.to_string(), if *many { json!({"type": "array", "items": inner}) } else { inner });
+            props.insert(
+                b.name.to_string(),
+                if *many {
+                    json!({"type": "array", "items": inner})
+                } else {
+                    inner
+                },
+            );
         }
         json!({"type": "object", "properties": props, "required": required, "additionalProperties": open})
     }
     fn block(b: &BlockSchema) -> Value {
-        let meta: &[Attr] = if RESOURCE_KINDS.contains(&b.name) { META_ATTRS } else { &[] };
+        let meta: &[Attr] = if RESOURCE_KINDS.contains(&b.name) {
+            META_ATTRS
+        } else {
+            &[]
+        };
         let mut blocks: Vec<(&BlockSchema, bool)> = b.blocks.to_vec();
         if RESOURCE_KINDS.contains(&b.name) {
             blocks.push((&LIFECYCLE, false));

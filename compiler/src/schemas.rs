@@ -3,13 +3,23 @@
 
 pub fn all() -> Vec<(&'static str, serde_json::Value)> {
     let mut v = vec![
-        ("eksfed-language.schema.json", crate::schema::language_json_schema()),
-        ("render.schema.json", serde_json::to_value(schemars::schema_for!(crate::render::Rendered)).unwrap_or_default()),
+        (
+            "eksfed-language.schema.json",
+            crate::schema::language_json_schema(),
+        ),
+        (
+            "render.schema.json",
+            serde_json::to_value(schemars::schema_for!(crate::render::Rendered))
+                .unwrap_or_default(),
+        ),
     ];
     v.extend(extra());
     v
 }
 
 fn extra() -> Vec<(&'static str, serde_json::Value)> {
-    vec![]
+    vec![(
+        "plan.schema.json",
+        serde_json::to_value(schemars::schema_for!(crate::plan::Plan)).unwrap_or_default(),
+    )]
 }

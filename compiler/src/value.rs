@@ -13,7 +13,11 @@ pub struct Address {
 
 impl Address {
     pub fn new(kind: &str, label: &str, key: Option<String>) -> Self {
-        Address { kind: kind.to_string(), label: label.to_string(), key }
+        Address {
+            kind: kind.to_string(),
+            label: label.to_string(),
+            key,
+        }
     }
     /// The block address, without the `for_each` key.
     pub fn block(&self) -> String {
@@ -25,7 +29,10 @@ impl Address {
         let (label, key) = match rest.split_once('[') {
             Some((label, k)) => {
                 let k = k.strip_suffix(']')?.trim();
-                let k = k.strip_prefix('"').and_then(|k| k.strip_suffix('"')).unwrap_or(k);
+                let k = k
+                    .strip_prefix('"')
+                    .and_then(|k| k.strip_suffix('"'))
+                    .unwrap_or(k);
                 (label, Some(k.to_string()))
             }
             None => (rest, None),
@@ -111,9 +118,9 @@ impl Value {
             Value::Number(n) => number_json(*n),
             Value::String(s) => serde_json::Value::String(s.clone()),
             Value::List(l) => serde_json::Value::Array(l.iter().map(Value::to_json).collect()),
-            Value::Map(m) => serde_json::Value::Object(
-                m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
-            ),
+            Value::Map(m) => {
+                serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
             Value::Resource(r) => serde_json::Value::String(r.address.to_string()),
         }
     }
@@ -125,9 +132,11 @@ impl Value {
             serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
             serde_json::Value::String(s) => Value::String(s.clone()),
             serde_json::Value::Array(a) => Value::List(a.iter().map(Value::from_json).collect()),
-            serde_json::Value::Object(o) => {
-                Value::Map(o.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect())
-            }
+            serde_json::Value::Object(o) => Value::Map(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .collect(),
+            ),
         }
     }
 }
@@ -144,6 +153,8 @@ fn number_json(n: f64) -> serde_json::Value {
     if n.fract() == 0.0 && n.abs() < 1e15 {
         serde_json::Value::from(n as i64)
     } else {
-        serde_json::Number::from_f64(n).map(serde_json::Value::Number).unwrap_or_default()
+        serde_json::Number::from_f64(n)
+            .map(serde_json::Value::Number)
+            .unwrap_or_default()
     }
 }

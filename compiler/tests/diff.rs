@@ -21,8 +21,16 @@ impl FileReader for DirReader {
 
 fn compiled() -> Compiled {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/dsl_full");
-    let files = vec![("main.hcl".to_string(), std::fs::read_to_string(dir.join("main.hcl")).unwrap())];
-    let c = compile(CompileInput { files, reader: &DirReader(dir), vars: VarInputs::default(), facts: Facts::default() });
+    let files = vec![(
+        "main.hcl".to_string(),
+        std::fs::read_to_string(dir.join("main.hcl")).unwrap(),
+    )];
+    let c = compile(CompileInput {
+        files,
+        reader: &DirReader(dir),
+        vars: VarInputs::default(),
+        facts: Facts::default(),
+    });
     assert!(!c.diagnostics.has_errors());
     c
 }
@@ -34,15 +42,33 @@ fn perfect_live(c: &Compiled) -> LiveState {
     let mut objects = vec![];
     for res in &r.resources {
         let pieces: Vec<RenderedKind> = match &res.kind {
-            RenderedKind::ServiceAccount { cluster, manifest, pod_identity_association } => {
-                let mut v = vec![RenderedKind::ServiceAccount { cluster: cluster.clone(), manifest: manifest.clone(), pod_identity_association: None }];
+            RenderedKind::ServiceAccount {
+                cluster,
+                manifest,
+                pod_identity_association,
+            } => {
+                let mut v = vec![RenderedKind::ServiceAccount {
+                    cluster: cluster.clone(),
+                    manifest: manifest.clone(),
+                    pod_identity_association: None,
+                }];
                 if let Some(p) = pod_identity_association {
                     v.push(live::pod_identity_piece(cluster, p.clone()));
                 }
                 v
             }
-            RenderedKind::RbacBinding { cluster, manifests } => manifests.iter().map(|m| RenderedKind::RbacBinding { cluster: cluster.clone(), manifests: vec![m.clone()] }).collect(),
-            RenderedKind::Access { cluster, aws_auth, access_entry } => {
+            RenderedKind::RbacBinding { cluster, manifests } => manifests
+                .iter()
+                .map(|m| RenderedKind::RbacBinding {
+                    cluster: cluster.clone(),
+                    manifests: vec![m.clone()],
+                })
+                .collect(),
+            RenderedKind::Access {
+                cluster,
+                aws_auth,
+                access_entry,
+            } => {
                 let mut v = vec![];
                 if let Some(a) = aws_auth {
                     v.push(live::aws_auth_piece(cluster, a.clone()));
@@ -56,22 +82,43 @@ fn perfect_live(c: &Compiled) -> LiveState {
         };
         for p in pieces {
             let key = live::keys(&p).remove(0);
-            objects.push(live::live_object(key, Some(d.stack.name.clone()), p, BTreeMap::new()));
+            objects.push(live::live_object(
+                key,
+                Some(d.stack.name.clone()),
+                p,
+                BTreeMap::new(),
+            ));
         }
     }
-    LiveState { account_id: "111122223333".into(), objects }
+    LiveState {
+        account_id: "111122223333".into(),
+        objects,
+    }
 }
 
 fn plan(c: &Compiled, live: &LiveState) -> (Plan, eksfed_compiler::Diagnostics) {
-    diff(c.desired.as_ref().unwrap(), c.graph.as_ref().unwrap(), live, &DiffOptions::default())
+    diff(
+        c.desired.as_ref().unwrap(),
+        c.graph.as_ref().unwrap(),
+        live,
+        &DiffOptions::default(),
+    )
 }
 
 fn action(p: &Plan, addr: &str) -> Action {
-    p.changes.iter().find(|c| c.address == addr).unwrap_or_else(|| panic!("no change for {addr}")).action
+    p.changes
+        .iter()
+        .find(|c| c.address == addr)
+        .unwrap_or_else(|| panic!("no change for {addr}"))
+        .action
 }
 
 fn edit(live: &mut LiveState, key_prefix: &str, f: impl Fn(&mut RenderedKind)) {
-    let o: &mut LiveObject = live.objects.iter_mut().find(|o| o.key.starts_with(key_prefix)).unwrap();
+    let o: &mut LiveObject = live
+        .objects
+        .iter_mut()
+        .find(|o| o.key.starts_with(key_prefix))
+        .unwrap();
     f(&mut o.piece);
 }
 
@@ -94,7 +141,12 @@ fn a_perfect_live_state_is_all_no_op() {
     let c = compiled();
     let (p, d) = plan(&c, &perfect_live(&c));
     assert!(d.is_empty(), "{d:?}");
-    let changed: Vec<_> = p.changes.iter().filter(|c| c.action != Action::NoOp).map(|c| &c.address).collect();
+    let changed: Vec<_> = p
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| &c.address)
+        .collect();
     assert!(changed.is_empty(), "{changed:?}");
     assert!(!p.has_changes());
 }
@@ -103,18 +155,27 @@ fn a_perfect_live_state_is_all_no_op() {
 fn equivalent_forms_written_by_other_clients_are_no_op() {
     let c = compiled();
     let mut live = perfect_live(&c);
-    edit(&mut live, "iam:policy:arn:aws:iam::111122223333:policy/reports-read", |k| {
-        if let RenderedKind::Policy { document, .. } = k {
-            // list order, key order, one-element list instead of a string
-            *document = json!({"Statement": [{
+    edit(
+        &mut live,
+        "iam:policy:arn:aws:iam::111122223333:policy/reports-read",
+        |k| {
+            if let RenderedKind::Policy { document, .. } = k {
+                // list order, key order, one-element list instead of a string
+                *document = json!({"Statement": [{
                 "Condition": {"StringEquals": {"aws:PrincipalTag/team": ["data"]}},
                 "Resource": ["arn:aws:s3:::reports/*", "arn:aws:s3:::reports"],
                 "Action": ["s3:ListBucket", "s3:GetObject"], "Effect": "Allow", "Sid": "Read"}],
                 "Version": "2012-10-17"});
-        }
-    });
+            }
+        },
+    );
     edit(&mut live, "iam:role:deploy", |k| {
-        if let RenderedKind::Role { trust_policy, policies, .. } = k {
+        if let RenderedKind::Role {
+            trust_policy,
+            policies,
+            ..
+        } = k
+        {
             let mut st = trust_policy["Statement"].as_array().unwrap().clone();
             st.reverse();
             trust_policy["Statement"] = json!(st);
@@ -129,15 +190,24 @@ fn equivalent_forms_written_by_other_clients_are_no_op() {
             manifest["metadata"]["resourceVersion"] = json!("42");
         }
     });
-    edit(&mut live, "iam:oidc-provider:arn:aws:iam::111122223333:oidc-provider/token", |k| {
-        if let RenderedKind::OidcProvider { thumbprints, .. } = k {
-            // not specified in the stack: never compared
-            *thumbprints = Some(vec!["9e99a48a9960b14926bb7f3b02e22da2b0ab7280".into()]);
-        }
-    });
+    edit(
+        &mut live,
+        "iam:oidc-provider:arn:aws:iam::111122223333:oidc-provider/token",
+        |k| {
+            if let RenderedKind::OidcProvider { thumbprints, .. } = k {
+                // not specified in the stack: never compared
+                *thumbprints = Some(vec!["9e99a48a9960b14926bb7f3b02e22da2b0ab7280".into()]);
+            }
+        },
+    );
     let (p, d) = plan(&c, &live);
     assert!(d.is_empty());
-    let changed: Vec<_> = p.changes.iter().filter(|c| c.action != Action::NoOp).map(|c| &c.address).collect();
+    let changed: Vec<_> = p
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| &c.address)
+        .collect();
     assert!(changed.is_empty(), "{changed:?}");
 }
 
@@ -146,7 +216,12 @@ fn drift_is_an_update() {
     let c = compiled();
     let mut live = perfect_live(&c);
     edit(&mut live, "iam:role:reports-reader", |k| {
-        if let RenderedKind::Role { policies, trust_policy, .. } = k {
+        if let RenderedKind::Role {
+            policies,
+            trust_policy,
+            ..
+        } = k
+        {
             policies.push("arn:aws:iam::aws:policy/AdministratorAccess".into());
             trust_policy["Statement"][0]["Condition"]["StringEquals"]
                 .as_object_mut()
@@ -163,8 +238,14 @@ fn drift_is_an_update() {
 fn missing_pieces_are_created_and_orphans_deleted() {
     let c = compiled();
     let mut live = perfect_live(&c);
-    live.objects.retain(|o| !o.key.starts_with("iam:role:deploy"));
-    let mut orphan = live.objects.iter().find(|o| o.key == "iam:role:reports-reader").unwrap().clone();
+    live.objects
+        .retain(|o| !o.key.starts_with("iam:role:deploy"));
+    let mut orphan = live
+        .objects
+        .iter()
+        .find(|o| o.key == "iam:role:reports-reader")
+        .unwrap()
+        .clone();
     if let RenderedKind::Role { name, .. } = &mut orphan.piece {
         *name = "old-role".into();
     }
@@ -173,7 +254,15 @@ fn missing_pieces_are_created_and_orphans_deleted() {
     let (p, _) = plan(&c, &live);
     // one create and one delete of the same type pair into a replace (renamed)
     assert_eq!(action(&p, "role.deploy"), Action::Replace);
-    assert!(p.changes.iter().find(|c| c.address == "role.deploy").unwrap().reason.as_ref().unwrap().contains("name changed"));
+    assert!(p
+        .changes
+        .iter()
+        .find(|c| c.address == "role.deploy")
+        .unwrap()
+        .reason
+        .as_ref()
+        .unwrap()
+        .contains("name changed"));
     assert_eq!(p.count(Action::Delete), 0);
 }
 
@@ -187,14 +276,26 @@ fn foreign_objects_are_errors_with_import_hint_and_others_invisible() {
         }
     }
     // another stack's role with another name: never in the plan
-    let mut other = live.objects.iter().find(|o| o.key == "iam:role:deploy").unwrap().clone();
+    let mut other = live
+        .objects
+        .iter()
+        .find(|o| o.key == "iam:role:deploy")
+        .unwrap()
+        .clone();
     other.owner = Some("other-stack".into());
     other.key = live::key_role("theirs");
     live.objects.push(other);
     let (p, d) = plan(&c, &live);
-    let e = d.iter().find(|d| d.code == "E0701").expect("not-owned error");
+    let e = d
+        .iter()
+        .find(|d| d.code == "E0701")
+        .expect("not-owned error");
     assert_eq!(e.address.as_deref(), Some("role.reports_reader"));
-    assert!(e.help.as_ref().unwrap().contains("eksfed import role.reports_reader reports-reader"));
+    assert!(e
+        .help
+        .as_ref()
+        .unwrap()
+        .contains("eksfed import role.reports_reader reports-reader"));
     assert!(p.changes.iter().all(|c| !c.address.contains("theirs")));
 }
 
@@ -208,7 +309,11 @@ fn access_mode_switch_and_path_change() {
         }
     });
     let (p, _) = plan(&c, &live);
-    let ch = p.changes.iter().find(|c| c.address == "role.platform_admins").unwrap();
+    let ch = p
+        .changes
+        .iter()
+        .find(|c| c.address == "role.platform_admins")
+        .unwrap();
     assert_eq!(ch.action, Action::Replace);
     assert!(ch.reason.as_ref().unwrap().contains("path changed"));
 }
@@ -217,7 +322,15 @@ fn access_mode_switch_and_path_change() {
 fn targets_limit_the_plan() {
     let c = compiled();
     let t = vec![eksfed_compiler::Address::parse("service_account.reader").unwrap()];
-    let (p, _) = diff(c.desired.as_ref().unwrap(), c.graph.as_ref().unwrap(), &LiveState::default(), &DiffOptions { targets: t, destroy: false });
+    let (p, _) = diff(
+        c.desired.as_ref().unwrap(),
+        c.graph.as_ref().unwrap(),
+        &LiveState::default(),
+        &DiffOptions {
+            targets: t,
+            destroy: false,
+        },
+    );
     let addrs: Vec<&str> = p.changes.iter().map(|c| c.address.as_str()).collect();
     assert!(addrs.contains(&"service_account.reader"));
     assert!(addrs.contains(&"role.reports_reader"));
@@ -228,11 +341,73 @@ fn targets_limit_the_plan() {
 #[test]
 fn destroy_deletes_everything_owned_dependents_first() {
     let c = compiled();
-    let (p, d) = diff(c.desired.as_ref().unwrap(), c.graph.as_ref().unwrap(), &perfect_live(&c), &DiffOptions { targets: vec![], destroy: true });
+    let (p, d) = diff(
+        c.desired.as_ref().unwrap(),
+        c.graph.as_ref().unwrap(),
+        &perfect_live(&c),
+        &DiffOptions {
+            targets: vec![],
+            destroy: true,
+        },
+    );
     assert!(d.is_empty());
     assert!(p.changes.iter().all(|c| c.action == Action::Delete));
     let pos = |a: &str| p.changes.iter().position(|c| c.address == a).unwrap();
     assert!(pos("service_account.reader") < pos("role.reports_reader"));
     assert!(pos("role.reports_reader") < pos("policy.reports_read"));
     assert!(pos("policy.reports_read") < pos("oidc_provider.prod"));
+}
+
+#[test]
+fn reports_text_markdown_json() {
+    let c = compiled();
+    let mut live = perfect_live(&c);
+    edit(&mut live, "iam:role:reports-reader", |k| {
+        if let RenderedKind::Role {
+            policies,
+            max_session_duration,
+            ..
+        } = k
+        {
+            policies.push("arn:aws:iam::aws:policy/AdministratorAccess".into());
+            *max_session_duration = 7200;
+        }
+    });
+    live.objects
+        .retain(|o| !o.key.starts_with("iam:role:deploy"));
+    let (p, _) = plan(&c, &live);
+    let text = eksfed_compiler::report::text(&p, false);
+    if std::env::var_os("SHOW").is_some() {
+        println!(
+            "{text}\n-----\n{}",
+            eksfed_compiler::report::markdown(&p, None).unwrap()
+        );
+    }
+    assert!(
+        text.contains("# role.reports_reader will be updated in-place"),
+        "{text}"
+    );
+    assert!(
+        text.contains("~ max_session_duration = 7200 -> 3600"),
+        "{text}"
+    );
+    assert!(
+        text.contains("-   \"arn:aws:iam::aws:policy/AdministratorAccess\""),
+        "{text}"
+    );
+    assert!(text.contains("# role.deploy will be created"));
+    assert!(text.contains("Plan: 1 to add, 1 to change, 0 to replace, 0 to destroy."));
+    let md = eksfed_compiler::report::markdown(&p, None).unwrap();
+    assert!(md.contains("| ➕ | `role.deploy` | create |"), "{md}");
+    assert!(md.contains("<details><summary><code>role.reports_reader</code> (update)</summary>"));
+    assert!(md.contains("```diff"));
+    let custom =
+        eksfed_compiler::report::markdown(&p, Some("{{ counts.create }}/{{ counts.update }}"))
+            .unwrap();
+    assert_eq!(custom, "1/1");
+    let j = eksfed_compiler::report::json(&p);
+    assert_eq!(j["format_version"], 1);
+    assert_eq!(j["changes"][0]["action"].as_str().is_some(), true);
+    let no = eksfed_compiler::report::text(&plan(&c, &perfect_live(&c)).0, false);
+    assert!(no.starts_with("No changes."));
 }

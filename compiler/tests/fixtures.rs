@@ -27,8 +27,16 @@ fn expected(files: &[(String, String)]) -> BTreeSet<(String, usize, String, Stri
             for sev in ["ERROR", "WARNING", "ALLOWED"] {
                 let marker = format!("# {sev}:");
                 if let Some(pos) = line.find(&marker) {
-                    for code in line[pos + marker.len()..].split([',', ' ']).filter(|c| !c.is_empty()) {
-                        out.insert((path.clone(), i + 1, sev.to_lowercase(), code.trim().to_string()));
+                    for code in line[pos + marker.len()..]
+                        .split([',', ' '])
+                        .filter(|c| !c.is_empty())
+                    {
+                        out.insert((
+                            path.clone(),
+                            i + 1,
+                            sev.to_lowercase(),
+                            code.trim().to_string(),
+                        ));
                     }
                 }
             }
@@ -38,30 +46,68 @@ fn expected(files: &[(String, String)]) -> BTreeSet<(String, usize, String, Stri
 }
 
 pub fn check_fixture(dir: &Path) -> (String, Option<String>) {
-    let mut names: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "hcl")).collect();
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "hcl"))
+        .collect();
     names.sort();
-    let files: Vec<(String, String)> = names.iter().map(|p| (p.file_name().unwrap().to_string_lossy().to_string(), std::fs::read_to_string(p).unwrap())).collect();
+    let files: Vec<(String, String)> = names
+        .iter()
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().to_string(),
+                std::fs::read_to_string(p).unwrap(),
+            )
+        })
+        .collect();
     let want = expected(&files);
     let reader = DirReader(dir.to_path_buf());
     let vars = VarInputs::default();
-    let compiled = compile(CompileInput { files, reader: &reader, vars, facts: Facts::default() });
+    let compiled = compile(CompileInput {
+        files,
+        reader: &reader,
+        vars,
+        facts: Facts::default(),
+    });
     let mut got = BTreeSet::new();
     let mut text = String::new();
     for d in compiled.diagnostics.iter() {
-        let (file, line, _) = d.span.as_ref().and_then(|s| compiled.sources.locate(s)).map(|(f, l, c)| (f.to_string(), l, c)).unwrap_or_default();
-        let sev = if d.allowed { "allowed" } else if d.is_error() { "error" } else { "warning" };
+        let (file, line, _) = d
+            .span
+            .as_ref()
+            .and_then(|s| compiled.sources.locate(s))
+            .map(|(f, l, c)| (f.to_string(), l, c))
+            .unwrap_or_default();
+        let sev = if d.allowed {
+            "allowed"
+        } else if d.is_error() {
+            "error"
+        } else {
+            "warning"
+        };
         got.insert((file, line, sev.to_string(), d.code.clone()));
         text.push_str(&compiled.sources.render(d));
     }
     let case = dir.file_name().unwrap().to_string_lossy().to_string();
-    assert_eq!(got, want, "fixture {case}: diagnostics differ from the inline markers\n{text}");
-    let rendered = compiled.desired.as_ref().map(|d| serde_json::to_string_pretty(&render::render(d)).unwrap());
+    assert_eq!(
+        got, want,
+        "fixture {case}: diagnostics differ from the inline markers\n{text}"
+    );
+    let rendered = compiled
+        .desired
+        .as_ref()
+        .map(|d| serde_json::to_string_pretty(&render::render(d)).unwrap());
     (text, rendered)
 }
 
 #[test]
 fn fixtures() {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(fixtures_root()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir() && !p.ends_with("snapshots")).collect();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(fixtures_root())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() && !p.ends_with("snapshots"))
+        .collect();
     dirs.sort();
     assert!(!dirs.is_empty());
     for dir in dirs {
@@ -85,7 +131,11 @@ fn fixtures() {
 #[test]
 fn examples_are_clean() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
     dirs.sort();
     assert!(dirs.len() >= 4, "expected at least four examples");
     for dir in dirs {
@@ -99,11 +149,17 @@ fn examples_are_clean() {
 
 /// An example is a stack, or a folder of numbered steps that are each a stack.
 fn stack_dirs(dir: &Path) -> Vec<PathBuf> {
-    let has_hcl = std::fs::read_dir(dir).unwrap().any(|e| e.unwrap().path().extension().is_some_and(|x| x == "hcl"));
+    let has_hcl = std::fs::read_dir(dir)
+        .unwrap()
+        .any(|e| e.unwrap().path().extension().is_some_and(|x| x == "hcl"));
     if has_hcl {
         return vec![dir.to_path_buf()];
     }
-    let mut subs: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut subs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
     subs.sort();
     subs
 }

@@ -5,14 +5,20 @@
 use std::path::Path;
 
 fn check(name: &str, schema: serde_json::Value) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../schemas")
+        .join(name);
     let text = serde_json::to_string_pretty(&schema).unwrap() + "\n";
     if std::env::var_os("EKSFED_UPDATE_SCHEMAS").is_some() {
         std::fs::write(&path, &text).unwrap();
         return;
     }
     let current = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(current == text, "{} is stale: run EKSFED_UPDATE_SCHEMAS=1 cargo test -p eksfed-compiler --test schemas", path.display());
+    assert!(
+        current == text,
+        "{} is stale: run EKSFED_UPDATE_SCHEMAS=1 cargo test -p eksfed-compiler --test schemas",
+        path.display()
+    );
 }
 
 #[test]

@@ -27,23 +27,49 @@ fn glob(pattern: &str, s: &str) -> bool {
             _ => false,
         }
     }
-    go(&pattern.chars().collect::<Vec<_>>(), &s.chars().collect::<Vec<_>>())
+    go(
+        &pattern.chars().collect::<Vec<_>>(),
+        &s.chars().collect::<Vec<_>>(),
+    )
 }
 
 pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
     for r in &desired.resources {
-        let ResourceKind::ServiceAccount(sa) = &r.kind else { continue };
+        let ResourceKind::ServiceAccount(sa) = &r.kind else {
+            continue;
+        };
         let Some(role_addr) = &sa.role else { continue };
-        let Some(ResourceKind::Role(role)) = desired.get(role_addr).map(|r| &r.kind) else { continue };
-        let issuer = desired.cluster(&sa.cluster).and_then(|c| c.oidc_issuer_url.clone());
+        let Some(ResourceKind::Role(role)) = desired.get(role_addr).map(|r| &r.kind) else {
+            continue;
+        };
+        let issuer = desired
+            .cluster(&sa.cluster)
+            .and_then(|c| c.oidc_issuer_url.clone());
         let trusted = role.trusts.iter().any(|t| match (&t.trust, sa.mode) {
             (Trust::PodIdentity { .. }, ServiceAccountMode::PodIdentity) => true,
-            (Trust::ServiceAccount { cluster, issuer: ti, namespace, names, .. }, ServiceAccountMode::Irsa) => {
+            (
+                Trust::ServiceAccount {
+                    cluster,
+                    issuer: ti,
+                    namespace,
+                    names,
+                    ..
+                },
+                ServiceAccountMode::Irsa,
+            ) => {
                 let same_cluster = match cluster {
                     Some(c) => c == &sa.cluster,
-                    None => issuer.as_deref().map(crate::resolve::strip_https).as_deref() == Some(ti.as_str()),
+                    None => {
+                        issuer
+                            .as_deref()
+                            .map(crate::resolve::strip_https)
+                            .as_deref()
+                            == Some(ti.as_str())
+                    }
                 };
-                same_cluster && glob(namespace, &sa.namespace) && names.iter().any(|n| glob(n, &sa.name))
+                same_cluster
+                    && glob(namespace, &sa.namespace)
+                    && names.iter().any(|n| glob(n, &sa.name))
             }
             _ => false,
         });
@@ -53,7 +79,9 @@ pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
                     "no `trust_service_account` of `{role_addr}` names {}/{} in `{}`",
                     sa.namespace, sa.name, sa.cluster
                 ),
-                ServiceAccountMode::PodIdentity => format!("`{role_addr}` has no `trust_pod_identity`"),
+                ServiceAccountMode::PodIdentity => {
+                    format!("`{role_addr}` has no `trust_pod_identity`")
+                }
             };
             out.push(
                 Diagnostic::error("EKS002", format!("service account {}/{} uses role `{role_addr}`, which does not trust it: {how}", sa.namespace, sa.name))

@@ -23,7 +23,11 @@ impl Rule {
         self.source
             .lines()
             .take_while(|l| l.starts_with("//!"))
-            .map(|l| l.trim_start_matches("//!").strip_prefix(' ').unwrap_or(l.trim_start_matches("//!")))
+            .map(|l| {
+                l.trim_start_matches("//!")
+                    .strip_prefix(' ')
+                    .unwrap_or(l.trim_start_matches("//!"))
+            })
             .collect::<Vec<_>>()
             .join("\n")
     }
@@ -31,13 +35,22 @@ impl Rule {
 
 macro_rules! rule {
     ($module:ident, $code:literal, $sev:ident, $summary:literal) => {
-        Rule { code: $code, severity: Severity::$sev, summary: $summary, source: include_str!(concat!(stringify!($module), ".rs")), check: $module::check }
+        Rule {
+            code: $code,
+            severity: Severity::$sev,
+            summary: $summary,
+            source: include_str!(concat!(stringify!($module), ".rs")),
+            check: $module::check,
+        }
     };
 }
 
-pub const RULES: &[Rule] = &[
-    rule!(eks002, "EKS002", Error, "a service_account whose role does not trust it"),
-];
+pub const RULES: &[Rule] = &[rule!(
+    eks002,
+    "EKS002",
+    Error,
+    "a service_account whose role does not trust it"
+)];
 
 pub fn rule(code: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.code.eq_ignore_ascii_case(code))
@@ -47,10 +60,22 @@ pub fn rule(code: &str) -> Option<&'static Rule> {
 pub fn markdown() -> String {
     let mut s = String::from("# eksfed lints\n\nGenerated from the rule files under `compiler/src/lints/` by `eksfed lints --format markdown`; do not edit by hand.\n\n| code | severity | finds |\n| --- | --- | --- |\n");
     for r in RULES {
-        s.push_str(&format!("| [{}](#{}) | {} | {} |\n", r.code, r.code.to_lowercase(), sev(r.severity), r.summary));
+        s.push_str(&format!(
+            "| [{}](#{}) | {} | {} |\n",
+            r.code,
+            r.code.to_lowercase(),
+            sev(r.severity),
+            r.summary
+        ));
     }
     for r in RULES {
-        s.push_str(&format!("\n## {}\n\n*{}* — {}\n\n{}\n", r.code, sev(r.severity), r.summary, r.doc()));
+        s.push_str(&format!(
+            "\n## {}\n\n*{}* — {}\n\n{}\n",
+            r.code,
+            sev(r.severity),
+            r.summary,
+            r.doc()
+        ));
     }
     s
 }

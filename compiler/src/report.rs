@@ -1,0 +1,329 @@
+//! Stage `report`: a [`Plan`] shown as text (Terraform's shape), JSON, or markdown for a pull
+//! request comment (a minijinja template users can override). Drawing only: the diff is
+//! computed in `diff`; `similar` draws document changes here.
+
+use crate::iam;
+use crate::plan::{Action, Change, Plan};
+use crate::render::RenderedResource;
+use serde_json::Value as Json;
+use similar::{ChangeTag, TextDiff};
+
+/// Fields whose values are documents: shown as unified diffs of canonical JSON.
+const DOCUMENT_FIELDS: &[&str] = &[
+    "trust_policy",
+    "document",
+    "inline_policies",
+    "manifest",
+    "manifests",
+    "metadata",
+    "aws_auth",
+    "access_entry",
+    "pod_identity_association",
+];
+
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn action(&self, a: Action, s: &str) -> String {
+        match a {
+            Action::Create => self.paint("32", s),
+            Action::Update => self.paint("33", s),
+            Action::Replace => self.paint("35", s),
+            Action::Delete => self.paint("31", s),
+            Action::NoOp => s.to_string(),
+        }
+    }
+}
+
+fn fields(r: &Option<RenderedResource>) -> serde_json::Map<String, Json> {
+    let mut m = r
+        .as_ref()
+        .and_then(|r| serde_json::to_value(r).ok())
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default();
+    m.remove("address");
+    m.remove("type");
+    m
+}
+
+/// Documents are compared and shown in canonical form, so reordering never shows as a change.
+fn display_value(key: &str, v: &Json) -> Json {
+    match key {
+        "trust_policy" | "document" => iam::canonical(v),
+        "inline_policies" => Json::Object(
+            v.as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, d)| (k.clone(), iam::canonical(d)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        ),
+        "manifest" | "manifests" => strip_server_fields(v),
+        _ => v.clone(),
+    }
+}
+
+fn strip_server_fields(v: &Json) -> Json {
+    match v {
+        Json::Array(a) => Json::Array(a.iter().map(strip_server_fields).collect()),
+        Json::Object(o) => {
+            let mut o = o.clone();
+            if let Some(Json::Object(md)) = o.get_mut("metadata") {
+                for k in [
+                    "resourceVersion",
+                    "uid",
+                    "creationTimestamp",
+                    "managedFields",
+                    "generation",
+                ] {
+                    md.remove(k);
+                }
+            }
+            Json::Object(o)
+        }
+        other => other.clone(),
+    }
+}
+
+fn short(v: &Json) -> String {
+    match v {
+        Json::String(s) => format!("{s:?}"),
+        Json::Null => "null".into(),
+        other => other.to_string(),
+    }
+}
+
+/// A unified diff of two JSON values, pretty-printed, with `+`/`-` lines.
+pub fn json_diff(before: &Json, after: &Json, style_color: bool) -> String {
+    let a = if before.is_null() {
+        String::new()
+    } else {
+        serde_json::to_string_pretty(before).unwrap_or_default() + "\n"
+    };
+    let b = if after.is_null() {
+        String::new()
+    } else {
+        serde_json::to_string_pretty(after).unwrap_or_default() + "\n"
+    };
+    let style = Style { color: style_color };
+    let mut out = String::new();
+    for op in TextDiff::from_lines(&a, &b).ops() {
+        for change in TextDiff::from_lines(&a, &b).iter_changes(op) {
+            let line = change.value().trim_end_matches('\n');
+            match change.tag() {
+                ChangeTag::Delete => out.push_str(&style.paint("31", &format!("- {line}"))),
+                ChangeTag::Insert => out.push_str(&style.paint("32", &format!("+ {line}"))),
+                ChangeTag::Equal => out.push_str(&format!("  {line}")),
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The attribute-level lines of one change.
+fn change_body(c: &Change, color: bool) -> String {
+    let style = Style { color };
+    let before = fields(&c.before);
+    let after = fields(&c.after);
+    let mut keys: Vec<&String> = after.keys().collect();
+    for k in before.keys() {
+        if !after.contains_key(k) {
+            keys.push(k);
+        }
+    }
+    // Scalars first, documents after them.
+    let is_doc_key = |k: &String| {
+        DOCUMENT_FIELDS.contains(&k.as_str())
+            || after
+                .get(k)
+                .or(before.get(k))
+                .is_some_and(|v| v.is_object() || v.is_array())
+    };
+    keys.sort_by_key(|k| is_doc_key(k));
+    let width = keys
+        .iter()
+        .filter(|k| !is_doc_key(k))
+        .map(|k| k.len())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for k in keys {
+        // Updates compare canonical documents; creates and deletes show them as written.
+        let shown = |v: &Json| {
+            if c.action == Action::Update || c.action == Action::Replace {
+                display_value(k, v)
+            } else {
+                strip_server_fields(v)
+            }
+        };
+        let b = before.get(k).map(shown).unwrap_or(Json::Null);
+        let a = after.get(k).map(shown).unwrap_or(Json::Null);
+        let empty = |v: &Json| {
+            v.is_null()
+                || v.as_str() == Some("")
+                || v.as_object().is_some_and(|o| o.is_empty())
+                || v.as_array().is_some_and(|x| x.is_empty())
+        };
+        if matches!(c.action, Action::Create | Action::Delete) && empty(&a) && empty(&b) {
+            continue;
+        }
+        let is_doc = DOCUMENT_FIELDS.contains(&k.as_str())
+            || a.is_object()
+            || b.is_object()
+            || a.is_array()
+            || b.is_array();
+        let (sym, show) = match c.action {
+            Action::Create => ("+", true),
+            Action::Delete => ("-", true),
+            _ if a != b => ("~", true),
+            _ => (" ", false),
+        };
+        if !show {
+            continue;
+        }
+        if is_doc {
+            out.push_str(&format!("      {} {k}:\n", style.action(c.action, sym)));
+            for line in json_diff(&b, &a, color).lines() {
+                out.push_str(&format!("          {line}\n"));
+            }
+        } else {
+            let v = match c.action {
+                Action::Create => short(&a),
+                Action::Delete => short(&b),
+                _ => format!("{} -> {}", short(&b), short(&a)),
+            };
+            out.push_str(&format!(
+                "      {} {k:<width$} = {v}\n",
+                style.action(c.action, sym)
+            ));
+        }
+    }
+    out
+}
+
+fn headline(c: &Change) -> String {
+    match c.action {
+        Action::Create => format!("# {} will be created", c.address),
+        Action::Update => format!("# {} will be updated in-place", c.address),
+        Action::Replace => format!(
+            "# {} must be replaced{}",
+            c.address,
+            c.reason
+                .as_ref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        ),
+        Action::Delete => format!(
+            "# {} will be deleted{}",
+            c.address,
+            c.reason
+                .as_ref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        ),
+        Action::NoOp => format!("# {} is up to date", c.address),
+    }
+}
+
+/// Terraform-shaped text.
+pub fn text(plan: &Plan, color: bool) -> String {
+    let style = Style { color };
+    if !plan.has_changes() {
+        return format!(
+            "No changes. The live state of stack `{}` matches its configuration.\n",
+            plan.stack
+        );
+    }
+    let mut out = format!(
+        "eksfed will perform the following actions on stack `{}`:\n\n",
+        plan.stack
+    );
+    for c in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
+        out.push_str(&format!("  {}\n", style.paint("1", &headline(c))));
+        let label = c.address.split_once('.').map(|x| x.1).unwrap_or(&c.address);
+        out.push_str(&format!(
+            "{:>5} {} {} {{\n",
+            style.action(c.action, c.action.symbol()),
+            c.kind,
+            label
+        ));
+        out.push_str(&change_body(c, color));
+        out.push_str("    }\n\n");
+    }
+    out.push_str(&style.paint("1", &plan.summary()));
+    out.push('\n');
+    out
+}
+
+pub const DEFAULT_MARKDOWN_TEMPLATE: &str = r#"### eksfed plan for `{{ stack }}`
+
+{% if not has_changes %}**No changes.** The live state matches the configuration.
+{% else %}**{{ summary }}**
+
+| | Resource | Action | Why |
+| --- | --- | --- | --- |
+{% for c in changes %}| {{ c.icon }} | `{{ c.address }}` | {{ c.action }} | {{ c.reason }} |
+{% endfor %}
+{% for c in changes %}<details><summary><code>{{ c.address }}</code> ({{ c.action }})</summary>
+
+```diff
+{{ c.diff }}```
+
+</details>
+{% endfor %}{% endif %}
+{% if diagnostics %}#### Lint findings
+
+| Code | Severity | Resource | Finding |
+| --- | --- | --- | --- |
+{% for d in diagnostics %}| {{ d.code }} | {{ d.severity }}{% if d.allowed %} (allowed){% endif %} | `{{ d.address or "" }}` | {{ d.message }} |
+{% endfor %}{% endif %}"#;
+
+/// Markdown for a pull request comment, from `template` (minijinja) or the default one.
+pub fn markdown(plan: &Plan, template: Option<&str>) -> Result<String, String> {
+    let changes: Vec<Json> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| {
+            let icon = match c.action {
+                Action::Create => "➕",
+                Action::Update => "🔄",
+                Action::Replace => "♻️",
+                Action::Delete => "🗑️",
+                Action::NoOp => "",
+            };
+            serde_json::json!({
+                "address": c.address, "type": c.kind, "action": c.action.verb(), "icon": icon,
+                "reason": c.reason.clone().unwrap_or_default().replace('|', "\\|"),
+                "diff": change_body(c, false).lines().map(|l| l.get(6..).unwrap_or(l).replacen("    ", "", 1) + "\n").collect::<String>(),
+            })
+        })
+        .collect();
+    let ctx = serde_json::json!({
+        "stack": plan.stack, "summary": plan.summary(), "has_changes": plan.has_changes(),
+        "changes": changes, "diagnostics": plan.diagnostics,
+        "counts": { "create": plan.count(Action::Create), "update": plan.count(Action::Update), "replace": plan.count(Action::Replace), "delete": plan.count(Action::Delete) },
+    });
+    crate::functions::render_template(
+        "plan.md",
+        template.unwrap_or(DEFAULT_MARKDOWN_TEMPLATE),
+        &crate::value::Value::from_json(&ctx),
+    )
+}
+
+/// The JSON form: the plan as saved (DSL.md: format_version, stack, changes with address,
+/// action, before, after).
+pub fn json(plan: &Plan) -> Json {
+    serde_json::to_value(plan).unwrap_or_default()
+}
