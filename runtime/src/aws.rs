@@ -72,6 +72,7 @@ pub async fn clients(settings: &AwsSettingsDoc) -> AwsClients {
 
 /// Like [`clients`], with explicit extra headers (tests run several accounts in one process).
 pub async fn clients_with(settings: &AwsSettingsDoc, headers: Vec<(String, String)>) -> AwsClients {
+    crate::install_crypto();
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if let Some(p) = &settings.profile {
         loader = loader.profile_name(p);

@@ -4,3 +4,12 @@
 pub mod aws;
 pub mod error;
 pub mod source;
+
+/// kube (ring) and the AWS SDK (aws-lc-rs) both enable a rustls crypto provider, so rustls
+/// cannot pick one by itself: install ring's, once, before any client is built.
+pub fn install_crypto() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}

@@ -193,3 +193,4 @@ impl Args {
         Ok(Some((arg, value)))
     }
 }
+pub mod moto;
