@@ -3,6 +3,8 @@
 
 pub mod aws;
 pub mod error;
+pub mod iam;
+pub mod retry;
 pub mod source;
 
 /// kube (ring) and the AWS SDK (aws-lc-rs) both enable a rustls crypto provider, so rustls
