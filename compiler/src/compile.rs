@@ -288,8 +288,7 @@ fn compile_bodies(
         each: None,
         files,
         partition: "aws",
-        scopes: vec![],
-    };
+        scopes: vec![], touched: vec![] };
     let stack_block = stacks
         .first()
         .map(|(f, b)| eval_block(*f, b, &schema::STACK, &mut env, diags));
@@ -426,6 +425,9 @@ fn compile_bodies(
 
     // --- evaluate in dependency order ---
     let mut local_values: IndexMap<String, Value> = IndexMap::new();
+    // What each local (transitively) reads, and what each instance reads: the instance edges.
+    let mut local_touched: HashMap<String, Vec<Address>> = HashMap::new();
+    let mut instance_deps: HashMap<Address, Vec<Address>> = HashMap::new();
     let mut table = ResourceTable::new();
     let mut instances: Vec<Resource> = vec![];
     let region = aws_settings.region.clone();
@@ -451,9 +453,11 @@ fn compile_bodies(
                 each: None,
                 files,
                 partition: &partition,
-                scopes: vec![],
-            };
-            match env.eval(&a.value) {
+                scopes: vec![], touched: vec![] };
+            let result = env.eval(&a.value);
+            let deps = expand_locals(std::mem::take(&mut env.touched), &local_touched);
+            local_touched.insert(addr.label.clone(), deps);
+            match result {
                 Ok(v) => {
                     local_values.insert(addr.label.clone(), v);
                 }
@@ -473,8 +477,7 @@ fn compile_bodies(
             each: None,
             files,
             partition: &partition,
-            scopes: vec![],
-        };
+            scopes: vec![], touched: vec![] };
         // for_each: map -> (key, value); set/list of strings -> (s, s)
         let each_items: Option<Vec<(String, Value)>> = match rb.block.body.get_attribute("for_each")
         {
@@ -518,6 +521,7 @@ fn compile_bodies(
                 }
             }
         };
+        let for_each_deps = expand_locals(std::mem::take(&mut env.touched), &local_touched);
         let instances_of: Vec<(Option<String>, Option<(Value, Value)>)> = match &each_items {
             None => vec![(None, None)],
             Some(items) => items
@@ -536,9 +540,11 @@ fn compile_bodies(
                 each,
                 files,
                 partition: &partition,
-                scopes: vec![],
-            };
+                scopes: vec![], touched: vec![] };
             let ev: EvBlock = eval_block(rb.file, rb.block, sch, &mut env, diags);
+            let mut deps = expand_locals(std::mem::take(&mut env.touched), &local_touched);
+            deps.extend(for_each_deps.iter().cloned());
+            instance_deps.insert(inst_addr.clone(), deps);
             let mut local_diags = Diagnostics::default();
             let kind = resolve::resolve(&inst_addr, &ev, &ctx, &mut local_diags);
             for mut d in local_diags.0 {
@@ -607,17 +613,9 @@ fn compile_bodies(
     for r in &instances {
         graph.add_node(r.address.clone());
     }
-    let by_block: BTreeMap<String, Vec<Address>> =
-        instances.iter().fold(BTreeMap::new(), |mut m, r| {
-            m.entry(r.address.block())
-                .or_default()
-                .push(r.address.clone());
-            m
-        });
     for r in &instances {
-        let block_addr = Address::new(&r.address.kind, &r.address.label, None);
-        for (dep, _, _) in node_refs.get(&block_addr).into_iter().flatten() {
-            for d in by_block.get(&dep.block()).into_iter().flatten() {
+        for d in instance_deps.get(&r.address).into_iter().flatten() {
+            if graph.contains(d) {
                 graph.add_edge(d, &r.address, EdgeKind::Reference);
             }
         }
@@ -670,6 +668,21 @@ fn compile_bodies(
     ))
 }
 
+/// Replaces `local.NAME` entries by what that local reads; de-duplicates.
+fn expand_locals(touched: Vec<Address>, locals: &HashMap<String, Vec<Address>>) -> Vec<Address> {
+    let mut out: Vec<Address> = vec![];
+    for a in touched {
+        if a.kind == "local" {
+            out.extend(locals.get(&a.label).into_iter().flatten().cloned());
+        } else {
+            out.push(a);
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 fn push_eval_error(diags: &mut Diagnostics, file: FileId, e: crate::eval::EvalError) {
     let mut d = Diagnostic::error(e.code, e.message).at(Some(Span::new(file, e.range)));
     d.help = e.help;
@@ -716,8 +729,7 @@ fn parse_raw(raw: &str, ty: &str, reader: &dyn FileReader) -> Result<Value, Stri
                 each: None,
                 files: reader,
                 partition: "aws",
-                scopes: vec![],
-            };
+                scopes: vec![], touched: vec![] };
             match env.eval(&e) {
                 Ok(v) => Ok(v),
                 // An untyped variable given a bare word: take it as a string, as Terraform does.
@@ -788,8 +800,7 @@ fn resolve_variables(
         each: None,
         files: reader,
         partition: "aws",
-        scopes: vec![],
-    };
+        scopes: vec![], touched: vec![] };
     let names: Vec<String> = blocks
         .iter()
         .map(|(_, b)| label_text(&b.labels[0]))

@@ -56,6 +56,9 @@ pub struct Env<'a> {
     pub partition: &'a str,
     /// Names bound by `for` expressions and template `for` directives, innermost last.
     pub scopes: Vec<(String, Value)>,
+    /// Resources (and `local.NAME`s) the evaluated expressions read: the dependency edges
+    /// of the instance graph, exact per instance (`role.app[each.key]` is one instance).
+    pub touched: Vec<Address>,
 }
 
 pub fn span_of(e: &Expression) -> Range<usize> {
@@ -226,11 +229,19 @@ impl Env<'_> {
             }
             _ => None,
         };
+        if let Some(name) = &root_name {
+            if let Some(v) = self.fast_lookup(name, ops)? {
+                return Ok(v);
+            }
+        }
         let mut cur = self.eval(root)?;
         let mut path = root_name.clone().unwrap_or_default();
         for (i, op) in ops.iter().enumerate() {
             let op_range = op.span().unwrap_or(0..0);
             let range = span_of(root).start..op_range.end;
+            if let Value::Resource(r) = &cur {
+                self.touched.push(r.address.clone());
+            }
             match op.value() {
                 TraversalOperator::GetAttr(ident) => {
                     let name = ident.value().as_str();
@@ -268,7 +279,71 @@ impl Env<'_> {
                 }
             }
         }
+        self.record(&cur);
         Ok(cur)
+    }
+
+    /// Records the resources a value holds (itself, or the instances of a `for_each` map).
+    fn record(&mut self, v: &Value) {
+        match v {
+            Value::Resource(r) => self.touched.push(r.address.clone()),
+            Value::Map(m) => {
+                for x in m.values() {
+                    if let Value::Resource(r) = x {
+                        self.touched.push(r.address.clone());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Looks a reference up without copying the collections it passes through (`var`,
+    /// `local`, every instance of a resource): only the value reached is cloned. `None` means
+    /// "take the general path", which also produces the precise error when there is one.
+    fn fast_lookup(&mut self, root: &str, ops: &[hcl_edit::Decorated<TraversalOperator>]) -> Result<Option<Value>, EvalError> {
+        let Some(TraversalOperator::GetAttr(first)) = ops.first().map(|o| o.value()) else { return Ok(None) };
+        let mut keys: Vec<Option<Value>> = Vec::with_capacity(ops.len());
+        for op in &ops[1..] {
+            keys.push(match op.value() {
+                TraversalOperator::GetAttr(_) => None,
+                TraversalOperator::Index(ix) => Some(self.eval(ix)?),
+                TraversalOperator::LegacyIndex(n) => Some(Value::Number(*n.value() as f64)),
+                _ => return Ok(None),
+            });
+        }
+        let first = first.value().as_str();
+        let mut touched = vec![];
+        let start: Option<&Value> = match root {
+            "var" => self.vars.get(first),
+            "local" => {
+                touched.push(Address::new("local", first, None));
+                self.locals.get(first)
+            }
+            k if self.resource_kinds.contains(&k) => self.resources.get(k).and_then(|m| m.get(first)),
+            _ => return Ok(None),
+        };
+        let Some(mut cur) = start else { return Ok(None) };
+        for (op, key) in ops[1..].iter().zip(&keys) {
+            if let Value::Resource(r) = cur {
+                touched.push(r.address.clone());
+            }
+            let next = match (op.value(), cur, key) {
+                (TraversalOperator::GetAttr(n), Value::Map(m), _) => m.get(n.value().as_str()),
+                (TraversalOperator::GetAttr(n), Value::Resource(r), _) => r.attrs.get(n.value().as_str()),
+                (_, Value::Map(m), Some(k)) => k.as_string().and_then(|k| m.get(&k)),
+                (_, Value::List(l), Some(Value::Number(i))) => l.get(*i as usize),
+                _ => None,
+            };
+            match next {
+                Some(n) => cur = n,
+                None => return Ok(None),
+            }
+        }
+        let out = cur.clone();
+        self.touched.extend(touched);
+        self.record(&out);
+        Ok(Some(out))
     }
 
     fn get_attr(

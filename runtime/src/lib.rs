@@ -2,6 +2,7 @@
 //! Kubernetes, and applies plans. It never parses HCL itself: it calls the compiler.
 
 pub mod aws;
+pub mod eks;
 pub mod error;
 pub mod iam;
 pub mod retry;

@@ -1,0 +1,103 @@
+//! Compile-time benchmark: generated stacks of N roles made with `for_each` (IRSA trust, one
+//! shared managed policy, one inline policy each, a service account each), through the whole
+//! compiler (parse, eval, check, render, graph). Run: `cargo bench -p eksfed-compiler --bench compile`.
+//! Prints the median of several runs and the process's peak resident memory.
+
+use eksfed_compiler::eval::FileReader;
+use eksfed_compiler::{compile, render, CompileInput, Facts, VarInputs};
+use std::time::{Duration, Instant};
+
+struct NoFiles;
+impl FileReader for NoFiles {
+    fn read(&self, path: &str) -> Result<String, String> {
+        Err(format!("no file {path}"))
+    }
+}
+
+pub fn stack(n: usize) -> String {
+    let mut apps = String::new();
+    for i in 0..n {
+        apps.push_str(&format!("    app{i:05} = \"team{}\"\n", i % 50));
+    }
+    format!(
+        r#"stack "bench" {{
+  account_id = "123456789012"
+}}
+locals {{
+  apps = {{
+{apps}  }}
+}}
+cluster "main" {{
+  name            = "main"
+  oidc_issuer_url = "https://oidc.eks.us-east-1.amazonaws.com/id/BENCH0123456789ABCDEF0123456789"
+}}
+oidc_provider "main" {{
+  url = cluster.main.oidc_issuer_url
+}}
+policy "shared" {{
+  statement {{
+    actions   = ["ssm:GetParameter"]
+    resources = ["arn:aws:ssm:us-east-1:123456789012:parameter/shared/*"]
+  }}
+}}
+role "app" {{
+  for_each = local.apps
+  name     = "bench-${{each.key}}"
+  tags     = {{ team = each.value }}
+  trust_service_account {{
+    cluster   = cluster.main
+    namespace = each.value
+    names     = [each.key]
+  }}
+  policies = [policy.shared.arn]
+  inline_policy "own" {{
+    statement {{
+      actions   = ["s3:GetObject"]
+      resources = ["arn:aws:s3:::bench/${{each.key}}/*"]
+    }}
+  }}
+}}
+service_account "app" {{
+  for_each  = local.apps
+  cluster   = cluster.main
+  namespace = each.value
+  name      = each.key
+  role      = role.app[each.key]
+}}
+"#
+    )
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<f64>().ok()))
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+fn main() {
+    let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let sizes = if sizes.is_empty() { vec![100, 1000, 5000] } else { sizes };
+    println!("| roles | compile (median) | compile + render | resources | peak RSS |");
+    println!("| ---: | ---: | ---: | ---: | ---: |");
+    for n in sizes {
+        let text = stack(n);
+        let mut times: Vec<Duration> = vec![];
+        let mut with_render: Vec<Duration> = vec![];
+        let mut count = 0;
+        for _ in 0..5 {
+            let t = Instant::now();
+            let c = compile(CompileInput { files: vec![("main.hcl".into(), text.clone())], reader: &NoFiles, vars: VarInputs::default(), facts: Facts::default() });
+            times.push(t.elapsed());
+            assert!(!c.diagnostics.has_errors(), "benchmark stack has errors");
+            let d = c.desired.expect("compiled");
+            let r = render::render(&d);
+            with_render.push(t.elapsed());
+            count = r.resources.len();
+        }
+        times.sort();
+        with_render.sort();
+        println!("| {n} | {:.1} ms | {:.1} ms | {count} | {:.0} MB |", times[2].as_secs_f64() * 1e3, with_render[2].as_secs_f64() * 1e3, peak_rss_mb());
+    }
+}

@@ -1,0 +1,395 @@
+//! EKS access entries (with their access policy associations) and pod identity associations:
+//! reading them into live pieces and applying changes. Ownership is the `eksfed:stack` tag,
+//! as for IAM. Principal and type of an access entry are immutable: changing them replaces it.
+
+use anyhow::{Context, Result};
+use aws_sdk_eks::types::{AccessScope, AccessScopeType};
+use eksfed_compiler::live::{self, LiveObject, ObjectKey};
+use eksfed_compiler::plan::{Action, Change};
+use eksfed_compiler::render::{AccessEntry, AccessPolicyAssociation, AccessScope as RScope, PodIdentityAssociation, RenderedKind, STACK_TAG};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+
+fn err<E, R>(what: &str, e: aws_sdk_eks::error::SdkError<E, R>) -> anyhow::Error
+where
+    E: aws_sdk_eks::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let detail = match e.as_service_error() {
+        Some(se) => format!("{}: {}", se.code().unwrap_or("Error"), se.message().unwrap_or("")),
+        None => format!("{e}"),
+    };
+    anyhow::anyhow!("EKS {what}: {detail}")
+}
+
+fn owner(tags: Option<&HashMap<String, String>>) -> Option<String> {
+    tags.and_then(|t| t.get(STACK_TAG)).cloned()
+}
+
+/// Reads access entries and pod identity associations of one cluster. Costs: one list page per
+/// 100 objects, then one describe (and one policy list for entries) per object.
+pub async fn read(eks: &aws_sdk_eks::Client, cluster: &str, cluster_name: &str, stack: &str, wanted: &BTreeSet<ObjectKey>) -> Result<Vec<LiveObject>> {
+    let mut out = vec![];
+    let mut token: Option<String> = None;
+    let mut principals = vec![];
+    loop {
+        let page = eks
+            .list_access_entries()
+            .cluster_name(cluster_name)
+            .max_results(100)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .map_err(|e| err("ListAccessEntries", e))?;
+        principals.extend(page.access_entries().iter().cloned());
+        token = page.next_token().map(String::from);
+        if token.is_none() {
+            break;
+        }
+    }
+    for arn in principals {
+        let key = live::key_access_entry(cluster, &arn);
+        let d = eks.describe_access_entry().cluster_name(cluster_name).principal_arn(&arn).send().await.map_err(|e| err("DescribeAccessEntry", e))?;
+        let Some(entry) = d.access_entry() else { continue };
+        let own = owner(entry.tags());
+        if own.as_deref() != Some(stack) && !wanted.contains(&key) {
+            continue;
+        }
+        let mut policies = vec![];
+        let mut ptoken: Option<String> = None;
+        loop {
+            let page = eks
+                .list_associated_access_policies()
+                .cluster_name(cluster_name)
+                .principal_arn(&arn)
+                .set_next_token(ptoken.clone())
+                .send()
+                .await
+                .map_err(|e| err("ListAssociatedAccessPolicies", e))?;
+            for p in page.associated_access_policies() {
+                let scope = p.access_scope();
+                policies.push(AccessPolicyAssociation {
+                    policy_arn: p.policy_arn().unwrap_or_default().to_string(),
+                    access_scope: RScope {
+                        scope_type: scope.and_then(|s| s.r#type()).map(|t| t.as_str().to_string()).unwrap_or_else(|| "cluster".into()),
+                        namespaces: scope.map(|s| s.namespaces().to_vec()).unwrap_or_default(),
+                    },
+                });
+            }
+            ptoken = page.next_token().map(String::from);
+            if ptoken.is_none() {
+                break;
+            }
+        }
+        let piece = live::access_entry_piece(
+            cluster,
+            AccessEntry {
+                principal_arn: arn.clone(),
+                username: entry.username().map(String::from),
+                kubernetes_groups: entry.kubernetes_groups().to_vec(),
+                entry_type: entry.r#type().unwrap_or("STANDARD").to_string(),
+                access_policies: policies,
+            },
+        );
+        let mut meta = BTreeMap::new();
+        if let Some(a) = entry.access_entry_arn() {
+            meta.insert("access_entry_arn".into(), serde_json::json!(a));
+        }
+        out.push(live::live_object(key, own, piece, meta));
+    }
+    // Pod identity associations.
+    let mut token: Option<String> = None;
+    let mut ids = vec![];
+    loop {
+        let page = eks
+            .list_pod_identity_associations()
+            .cluster_name(cluster_name)
+            .max_results(100)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .map_err(|e| err("ListPodIdentityAssociations", e))?;
+        for a in page.associations() {
+            if let Some(id) = a.association_id() {
+                ids.push((id.to_string(), a.namespace().unwrap_or_default().to_string(), a.service_account().unwrap_or_default().to_string()));
+            }
+        }
+        token = page.next_token().map(String::from);
+        if token.is_none() {
+            break;
+        }
+    }
+    for (id, ns, sa) in ids {
+        let key = live::key_pod_identity(cluster, &ns, &sa);
+        let d = eks.describe_pod_identity_association().cluster_name(cluster_name).association_id(&id).send().await.map_err(|e| err("DescribePodIdentityAssociation", e))?;
+        let Some(a) = d.association() else { continue };
+        let own = owner(a.tags());
+        if own.as_deref() != Some(stack) && !wanted.contains(&key) {
+            continue;
+        }
+        let piece = live::pod_identity_piece(
+            cluster,
+            PodIdentityAssociation { cluster_name: cluster_name.to_string(), namespace: ns, service_account: sa, role_arn: a.role_arn().unwrap_or_default().to_string() },
+        );
+        let mut meta = BTreeMap::new();
+        meta.insert("association_id".into(), serde_json::json!(id));
+        if let Some(arn) = a.association_arn() {
+            meta.insert("association_arn".into(), serde_json::json!(arn));
+        }
+        out.push(live::live_object(key, own, piece, meta));
+    }
+    Ok(out)
+}
+
+fn entry_of(k: &Option<eksfed_compiler::render::RenderedResource>) -> Option<&AccessEntry> {
+    match k.as_ref().map(|r| &r.kind) {
+        Some(RenderedKind::Access { access_entry, .. }) => access_entry.as_ref(),
+        _ => None,
+    }
+}
+
+fn association_of(k: &Option<eksfed_compiler::render::RenderedResource>) -> Option<&PodIdentityAssociation> {
+    match k.as_ref().map(|r| &r.kind) {
+        Some(RenderedKind::ServiceAccount { pod_identity_association, .. }) => pod_identity_association.as_ref(),
+        _ => None,
+    }
+}
+
+fn stack_tags(stack: &str) -> HashMap<String, String> {
+    HashMap::from([(STACK_TAG.to_string(), stack.to_string())])
+}
+
+fn scope(p: &AccessPolicyAssociation) -> AccessScope {
+    let t = if p.access_scope.scope_type == "namespace" { AccessScopeType::Namespace } else { AccessScopeType::Cluster };
+    AccessScope::builder().r#type(t).set_namespaces((!p.access_scope.namespaces.is_empty()).then(|| p.access_scope.namespaces.clone())).build()
+}
+
+/// Retries a write the way IAM's eventual consistency needs: a role created a moment ago is
+/// "not found" by EKS for a few seconds.
+async fn settle<T, F, Fut>(what: &str, mut f: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let budget = std::env::var("EKSFED_RETRY_BUDGET_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(120u64);
+    let start = std::time::Instant::now();
+    let mut delay = Duration::from_millis(250);
+    loop {
+        match f().await {
+            Ok(v) => return Ok(v),
+            Err(e) => {
+                let msg = format!("{e:#}");
+                let transient = msg.contains("does not exist") || msg.contains("Throttl") || msg.contains("ServerException") || msg.contains("Rate exceeded");
+                if !transient || start.elapsed() > Duration::from_secs(budget) {
+                    return Err(e).with_context(|| format!("{what} (after {:.0?})", start.elapsed()));
+                }
+                tokio::time::sleep(delay + Duration::from_millis(rand::random::<u64>() % 250)).await;
+                delay = (delay * 2).min(Duration::from_secs(8));
+            }
+        }
+    }
+}
+
+async fn check_owner_entry(eks: &aws_sdk_eks::Client, cluster_name: &str, arn: &str, stack: &str) -> Result<()> {
+    let d = eks.describe_access_entry().cluster_name(cluster_name).principal_arn(arn).send().await.map_err(|e| err("DescribeAccessEntry", e))?;
+    let own = d.access_entry().and_then(|e| owner(e.tags()));
+    if own.as_deref() != Some(stack) {
+        anyhow::bail!("the access entry for {arn} is not owned by stack `{stack}` (owner: {}); not changing it", own.unwrap_or_else(|| "none".into()));
+    }
+    Ok(())
+}
+
+async fn apply_entry(eks: &aws_sdk_eks::Client, cluster_name: &str, stack: &str, action: Action, before: Option<&AccessEntry>, after: Option<&AccessEntry>) -> Result<()> {
+    let delete = |arn: String| async move {
+        check_owner_entry(eks, cluster_name, &arn, stack).await?;
+        eks.delete_access_entry().cluster_name(cluster_name).principal_arn(&arn).send().await.map_err(|e| err("DeleteAccessEntry", e))?;
+        Ok::<_, anyhow::Error>(())
+    };
+    let create = |e: AccessEntry| async move {
+        settle("CreateAccessEntry", || async {
+            eks.create_access_entry()
+                .cluster_name(cluster_name)
+                .principal_arn(&e.principal_arn)
+                .set_kubernetes_groups(Some(e.kubernetes_groups.clone()))
+                .set_username(e.username.clone())
+                .r#type(&e.entry_type)
+                .set_tags(Some(stack_tags(stack)))
+                .send()
+                .await
+                .map_err(|x| err("CreateAccessEntry", x))
+        })
+        .await?;
+        for p in &e.access_policies {
+            eks.associate_access_policy()
+                .cluster_name(cluster_name)
+                .principal_arn(&e.principal_arn)
+                .policy_arn(&p.policy_arn)
+                .access_scope(scope(p))
+                .send()
+                .await
+                .map_err(|x| err("AssociateAccessPolicy", x))?;
+        }
+        Ok::<_, anyhow::Error>(())
+    };
+    match (action, before, after) {
+        (Action::Delete, Some(b), _) => delete(b.principal_arn.clone()).await,
+        (_, Some(b), None) => delete(b.principal_arn.clone()).await,
+        (_, None, Some(a)) => create(a.clone()).await,
+        (Action::Replace, Some(b), Some(a)) => {
+            delete(b.principal_arn.clone()).await?;
+            create(a.clone()).await
+        }
+        (_, Some(b), Some(a)) => {
+            check_owner_entry(eks, cluster_name, &a.principal_arn, stack).await?;
+            if b.kubernetes_groups != a.kubernetes_groups || (a.username.is_some() && a.username != b.username) {
+                eks.update_access_entry()
+                    .cluster_name(cluster_name)
+                    .principal_arn(&a.principal_arn)
+                    .set_kubernetes_groups(Some(a.kubernetes_groups.clone()))
+                    .set_username(a.username.clone())
+                    .send()
+                    .await
+                    .map_err(|x| err("UpdateAccessEntry", x))?;
+            }
+            let have: BTreeMap<&str, &AccessPolicyAssociation> = b.access_policies.iter().map(|p| (p.policy_arn.as_str(), p)).collect();
+            let want: BTreeMap<&str, &AccessPolicyAssociation> = a.access_policies.iter().map(|p| (p.policy_arn.as_str(), p)).collect();
+            for (arn, p) in &want {
+                let same = have.get(arn).is_some_and(|h| h.access_scope.scope_type == p.access_scope.scope_type && sorted(&h.access_scope.namespaces) == sorted(&p.access_scope.namespaces));
+                if !same {
+                    // AssociateAccessPolicy replaces the scope of an existing association.
+                    eks.associate_access_policy()
+                        .cluster_name(cluster_name)
+                        .principal_arn(&a.principal_arn)
+                        .policy_arn(*arn)
+                        .access_scope(scope(p))
+                        .send()
+                        .await
+                        .map_err(|x| err("AssociateAccessPolicy", x))?;
+                }
+            }
+            for arn in have.keys().filter(|k| !want.contains_key(*k)) {
+                eks.disassociate_access_policy()
+                    .cluster_name(cluster_name)
+                    .principal_arn(&a.principal_arn)
+                    .policy_arn(*arn)
+                    .send()
+                    .await
+                    .map_err(|x| err("DisassociateAccessPolicy", x))?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn sorted(v: &[String]) -> Vec<String> {
+    let mut v = v.to_vec();
+    v.sort();
+    v
+}
+
+async fn find_association(eks: &aws_sdk_eks::Client, cluster_name: &str, ns: &str, sa: &str) -> Result<Option<(String, Option<String>)>> {
+    let page = eks
+        .list_pod_identity_associations()
+        .cluster_name(cluster_name)
+        .namespace(ns)
+        .service_account(sa)
+        .send()
+        .await
+        .map_err(|e| err("ListPodIdentityAssociations", e))?;
+    let Some(id) = page.associations().first().and_then(|a| a.association_id()).map(String::from) else { return Ok(None) };
+    let d = eks.describe_pod_identity_association().cluster_name(cluster_name).association_id(&id).send().await.map_err(|e| err("DescribePodIdentityAssociation", e))?;
+    Ok(Some((id, d.association().and_then(|a| owner(a.tags())))))
+}
+
+async fn apply_association(eks: &aws_sdk_eks::Client, cluster_name: &str, stack: &str, before: Option<&PodIdentityAssociation>, after: Option<&PodIdentityAssociation>) -> Result<()> {
+    let target = after.or(before).ok_or_else(|| anyhow::anyhow!("nothing to do"))?;
+    let found = find_association(eks, cluster_name, &target.namespace, &target.service_account).await?;
+    if let Some((_, own)) = &found {
+        if own.as_deref() != Some(stack) {
+            anyhow::bail!("the pod identity association for {}/{} is not owned by stack `{stack}`; not changing it", target.namespace, target.service_account);
+        }
+    }
+    match (found, after) {
+        (Some((id, _)), None) => {
+            eks.delete_pod_identity_association().cluster_name(cluster_name).association_id(&id).send().await.map_err(|e| err("DeletePodIdentityAssociation", e))?;
+        }
+        (Some((id, _)), Some(a)) => {
+            if before.map(|b| &b.role_arn) != Some(&a.role_arn) {
+                settle("UpdatePodIdentityAssociation", || async {
+                    eks.update_pod_identity_association()
+                        .cluster_name(cluster_name)
+                        .association_id(&id)
+                        .role_arn(&a.role_arn)
+                        .send()
+                        .await
+                        .map_err(|e| err("UpdatePodIdentityAssociation", e))
+                })
+                .await?;
+            }
+        }
+        (None, Some(a)) => {
+            settle("CreatePodIdentityAssociation", || async {
+                eks.create_pod_identity_association()
+                    .cluster_name(cluster_name)
+                    .namespace(&a.namespace)
+                    .service_account(&a.service_account)
+                    .role_arn(&a.role_arn)
+                    .set_tags(Some(stack_tags(stack)))
+                    .send()
+                    .await
+                    .map_err(|e| err("CreatePodIdentityAssociation", e))
+            })
+            .await?;
+        }
+        (None, None) => {}
+    }
+    Ok(())
+}
+
+/// Applies the EKS side of a change: the access entry of an `access`, the pod identity
+/// association of a `service_account`.
+pub async fn apply(eks: &aws_sdk_eks::Client, _cluster: &str, cluster_name: &str, stack: &str, change: &Change) -> Result<()> {
+    let after = if change.action == Action::Delete { None } else { change.after.clone() };
+    match change.kind.as_str() {
+        "access" => apply_entry(eks, cluster_name, stack, change.action, entry_of(&change.before), entry_of(&after)).await,
+        "service_account" => {
+            let (b, a) = (association_of(&change.before), association_of(&after));
+            if b.is_none() && a.is_none() {
+                return Ok(());
+            }
+            if change.action == Action::Replace {
+                apply_association(eks, cluster_name, stack, b, None).await?;
+                return apply_association(eks, cluster_name, stack, None, a).await;
+            }
+            apply_association(eks, cluster_name, stack, b, a).await
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `eksfed import`: tag an access entry (id = principal ARN) or a pod identity association
+/// (id = namespace/service-account) as owned by the stack.
+pub async fn adopt(eks: &aws_sdk_eks::Client, cluster_name: &str, stack: &str, kind: &str, id: &str) -> Result<()> {
+    let arn = match kind {
+        "access" => {
+            let d = eks.describe_access_entry().cluster_name(cluster_name).principal_arn(id).send().await.map_err(|e| err("DescribeAccessEntry", e))?;
+            let e = d.access_entry().context("no access entry")?;
+            if let Some(o) = owner(e.tags()).filter(|o| o != stack) {
+                anyhow::bail!("the access entry for {id} is owned by stack `{o}`");
+            }
+            e.access_entry_arn().context("the access entry has no ARN")?.to_string()
+        }
+        _ => {
+            let (ns, sa) = id.split_once('/').context("expected NAMESPACE/SERVICE_ACCOUNT")?;
+            let (aid, own) = find_association(eks, cluster_name, ns, sa).await?.context("no pod identity association for that service account")?;
+            if let Some(o) = own.filter(|o| o != stack) {
+                anyhow::bail!("the association is owned by stack `{o}`");
+            }
+            let d = eks.describe_pod_identity_association().cluster_name(cluster_name).association_id(&aid).send().await.map_err(|e| err("DescribePodIdentityAssociation", e))?;
+            d.association().and_then(|a| a.association_arn()).context("the association has no ARN")?.to_string()
+        }
+    };
+    eks.tag_resource().resource_arn(&arn).set_tags(Some(stack_tags(stack))).send().await.map_err(|e| err("TagResource", e))?;
+    Ok(())
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The demo (README.md): no AWS account needed. Starts moto (AWS IAM/STS double) and the
+# Kubernetes test server on loopback, applies examples/quickstart, shows that a second plan is
+# empty, and stops them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+if [ ! -x .venv/bin/moto_server ]; then
+  echo "==> installing moto (AWS double) into .venv"
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet 'moto[server]==5.2.5'
+fi
+echo "==> building eksfed and the test servers"
+cargo build --quiet -p eksfed -p eksfed-test-servers
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+MOTO_IAM_LOAD_MANAGED_POLICIES=true .venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
+pids+=($!)
+target/debug/kube-test-server --kubeconfig-out "$work/kubeconfig" --context demo >"$work/kube.out" 2>"$work/kube.log" &
+pids+=($!)
+for _ in $(seq 100); do
+  if grep -q listening "$work/kube.out" 2>/dev/null && python3 -c "import socket; socket.create_connection(('127.0.0.1',$port),1)" 2>/dev/null; then break; fi
+  sleep 0.2
+done
+echo "==> moto on http://127.0.0.1:$port, Kubernetes test server $(cat "$work/kube.out" | sed 's/listening on //')"
+
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1
+export AWS_EC2_METADATA_DISABLED=true KUBECONFIG="$work/kubeconfig"
+eksfed() { "$root/target/debug/eksfed" "$@"; }
+
+echo; echo "==> eksfed validate examples/quickstart"
+eksfed validate examples/quickstart
+echo; echo "==> eksfed plan examples/quickstart"
+eksfed plan examples/quickstart --no-color
+echo; echo "==> eksfed apply examples/quickstart --auto-approve"
+eksfed apply examples/quickstart --auto-approve --no-color
+echo; echo "==> eksfed plan examples/quickstart --detailed-exitcode   (a second plan: nothing to do)"
+set +e
+eksfed plan examples/quickstart --no-color --detailed-exitcode
+code=$?
+set -e
+if [ "$code" -ne 0 ]; then echo "demo: the second plan was not empty (exit $code)" >&2; exit 1; fi
+echo; echo "==> the demo worked: applied, then planned again with no changes. Stopping the servers."
