@@ -19,12 +19,8 @@ pub fn check(desired: &DesiredState, _graph: &ResourceGraph, diags: &mut Diagnos
         let on_resource = d
             .address
             .as_ref()
-            .and_then(|a| {
-                desired
-                    .resources
-                    .iter()
-                    .find(|r| &r.address.to_string() == a)
-            })
+            .and_then(|a| crate::value::Address::parse(a))
+            .and_then(|a| desired.get(&a))
             .is_some_and(|r| r.allow_lints.iter().any(|c| c == &d.code));
         if on_resource || desired.stack.allow_lints.iter().any(|c| c == &d.code) {
             d.allowed = true;

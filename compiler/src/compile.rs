@@ -658,11 +658,7 @@ fn compile_bodies(
         );
     }
     Some((
-        DesiredState {
-            stack,
-            aws: aws_settings,
-            resources: instances,
-        },
+        DesiredState::new(stack, aws_settings, instances),
         graph,
         account_known.is_some(),
     ))

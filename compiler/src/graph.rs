@@ -7,7 +7,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 use std::collections::{BTreeSet, HashMap};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EdgeKind {
     Reference,
@@ -21,6 +21,9 @@ pub enum EdgeKind {
 pub struct ResourceGraph {
     pub graph: DiGraph<Address, EdgeKind>,
     index: HashMap<Address, NodeIndex>,
+    /// Edges already present: `edges_connecting` would scan a node's edges each time, which is
+    /// quadratic for a cluster or policy that thousands of resources reference.
+    edges: std::collections::HashSet<(NodeIndex, NodeIndex, EdgeKind)>,
 }
 
 impl ResourceGraph {
@@ -39,11 +42,7 @@ impl ResourceGraph {
             return;
         }
         let (f, t) = (self.add_node(from.clone()), self.add_node(to.clone()));
-        if !self
-            .graph
-            .edges_connecting(f, t)
-            .any(|e| *e.weight() == kind)
-        {
+        if self.edges.insert((f, t, kind)) {
             self.graph.add_edge(f, t, kind);
         }
     }

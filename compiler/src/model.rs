@@ -257,11 +257,17 @@ pub struct DesiredState {
     pub stack: Stack,
     pub aws: AwsSettings,
     pub resources: Vec<Resource>,
+    index: std::collections::HashMap<Address, usize>,
 }
 
 impl DesiredState {
+    pub fn new(stack: Stack, aws: AwsSettings, resources: Vec<Resource>) -> Self {
+        let index = resources.iter().enumerate().map(|(i, r)| (r.address.clone(), i)).collect();
+        DesiredState { stack, aws, resources, index }
+    }
+
     pub fn get(&self, addr: &Address) -> Option<&Resource> {
-        self.resources.iter().find(|r| &r.address == addr)
+        self.index.get(addr).and_then(|i| self.resources.get(*i))
     }
     pub fn cluster(&self, addr: &Address) -> Option<&Cluster> {
         match self.get(addr).map(|r| &r.kind) {
