@@ -16,6 +16,22 @@ pub const E_ENUM: &str = "E0504";
 pub const E_DOCUMENT: &str = "E0507";
 pub const E_SAML: &str = "E0509";
 
+/// EKS cluster access policies (`ListAccessPolicies`), for `access_policies`.
+pub const EKS_ACCESS_POLICIES: &[&str] = &[
+    "AmazonEKSAdminPolicy",
+    "AmazonEKSAdminViewPolicy",
+    "AmazonEKSAutoNodePolicy",
+    "AmazonEKSBlockStorageClusterPolicy",
+    "AmazonEKSClusterAdminPolicy",
+    "AmazonEKSComputeClusterPolicy",
+    "AmazonEKSEditPolicy",
+    "AmazonEKSHybridPolicy",
+    "AmazonEKSLoadBalancingClusterPolicy",
+    "AmazonEKSNetworkingClusterPolicy",
+    "AmazonEKSSecretReaderPolicy",
+    "AmazonEKSViewPolicy",
+];
+
 /// Placeholder account id when none is known yet (validate works without one).
 pub const UNKNOWN_ACCOUNT: &str = "000000000000";
 
@@ -530,6 +546,17 @@ pub fn resolve(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) 
                     };
                     if scope == "namespace" && namespaces.is_empty() {
                         d.push(Diagnostic::error(E_SEMANTIC, format!("access policy `{policy}` has namespace scope but no `namespaces`")).at(Some(b.span_of("access_policies"))));
+                    }
+                    let short = policy.rsplit('/').next().unwrap_or(&policy).to_string();
+                    if !EKS_ACCESS_POLICIES.contains(&short.as_str()) {
+                        let hint = crate::eval::suggest(&short, EKS_ACCESS_POLICIES.iter().copied())
+                            .map(|s| format!("did you mean `{s}`? "))
+                            .unwrap_or_default();
+                        d.push(
+                            Diagnostic::error(E_ENUM, format!("`{policy}` is not an EKS cluster access policy"))
+                                .at(Some(b.span_of("access_policies")))
+                                .help(format!("{hint}known policies: {}", EKS_ACCESS_POLICIES.join(", "))),
+                        );
                     }
                     let policy_arn = if policy.starts_with("arn:") {
                         policy
