@@ -1,5 +1,6 @@
 //! IAM: reading the live roles, customer managed policies and identity providers of an
-//! account as [`LiveObject`] pieces, applying [`Change`]s to them, and adopting existing
+//! account as [`LiveObject`](eksfed_compiler::live::LiveObject) pieces, applying
+//! [`Change`](eksfed_compiler::plan::Change)s to them, and adopting existing
 //! objects (`eksfed import`).
 //!
 //! **Reading** ([`read`]) costs, for an account with R roles, P customer managed policies,
@@ -7,13 +8,13 @@
 //!
 //! | requests | what |
 //! | --- | --- |
-//! | ⌈(R+P)/1000⌉ (AWS pages by items) | `GetAccountAuthorizationDetails` (Filter `Role`, `LocalManagedPolicy`, MaxItems 1000, Marker followed): trust policies, inline documents, attachments, boundaries and tags of every role; every version of every policy |
+//! | ⌈(R+P)/1000⌉ (more if AWS cuts a page short) | `GetAccountAuthorizationDetails` (Filter `Role`, `LocalManagedPolicy`, MaxItems 1000, Marker followed): trust policies, inline documents, attachments, boundaries and tags of every role; every version of every policy |
 //! | ⌈R/1000⌉ | `ListRoles`: the two role fields GAAD leaves out, `Description` and `MaxSessionDuration` |
 //! | P | `ListPolicyTags`, 10 at a time: GAAD carries no policy tags, and ownership is a tag |
 //! | 1 + O | `ListOpenIDConnectProviders` + `GetOpenIDConnectProvider` each (10 at a time) |
 //! | 1 + S | `ListSAMLProviders` + `GetSAMLProvider` each (10 at a time) |
 //!
-//! so 300 roles sharing one policy cost 6 requests, where reading role by role the way the
+//! so 300 roles sharing one policy cost 5 requests, where reading role by role the way the
 //! Terraform provider does (GetRole + ListRolePolicies + GetRolePolicy per inline +
 //! ListAttachedRolePolicies) costs at least 4 per role. Only objects owned by the stack (tag
 //! `eksfed:stack` = stack) or whose key the caller wants are returned; another stack's object

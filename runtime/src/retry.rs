@@ -8,6 +8,14 @@
 //! Every attempt is bounded by one total budget (default 120 s, `EKSFED_RETRY_BUDGET_SECS`
 //! lowers it, e.g. in tests). On a permanent error the first failure is returned at once.
 //!
+//! Retried: `MalformedPolicyDocument` saying "Invalid principal", `NoSuchEntity` (only
+//! where [`RetryOptions::retry_not_found`] says the object may be just created),
+//! `ConcurrentModification`, throttling (`Throttling`, `ThrottlingException`, "Rate
+//! exceeded", HTTP 429), service failures (`ServiceFailure`, `ServiceUnavailable`,
+//! `InternalFailure`; HTTP 502/503/504; HTTP 500 when it carries an error code: a bare 500
+//! is how moto answers an action it does not implement, and retrying it only delays the
+//! error).
+//!
 //! The loop is generic over the error type: [`Classify`] turns an error into a [`Failure`]
 //! (code, message, HTTP status) and [`RetryOptions::is_transient`] decides. It is
 //! implemented for every AWS SDK error (`SdkError` of IAM, EKS, STS share one type); other
