@@ -60,6 +60,9 @@ pub struct Compiled {
     pub account_known: bool,
 }
 
+/// One instance to evaluate: its `for_each` key and `each` values.
+type Instance = (Option<String>, Option<(Value, Value)>);
+
 struct ResourceBlock<'b> {
     file: FileId,
     block: &'b Block,
@@ -288,7 +291,9 @@ fn compile_bodies(
         each: None,
         files,
         partition: "aws",
-        scopes: vec![], touched: vec![] };
+        scopes: vec![],
+        touched: vec![],
+    };
     let stack_block = stacks
         .first()
         .map(|(f, b)| eval_block(*f, b, &schema::STACK, &mut env, diags));
@@ -453,7 +458,9 @@ fn compile_bodies(
                 each: None,
                 files,
                 partition: &partition,
-                scopes: vec![], touched: vec![] };
+                scopes: vec![],
+                touched: vec![],
+            };
             let result = env.eval(&a.value);
             let deps = expand_locals(std::mem::take(&mut env.touched), &local_touched);
             local_touched.insert(addr.label.clone(), deps);
@@ -477,7 +484,9 @@ fn compile_bodies(
             each: None,
             files,
             partition: &partition,
-            scopes: vec![], touched: vec![] };
+            scopes: vec![],
+            touched: vec![],
+        };
         // for_each: map -> (key, value); set/list of strings -> (s, s)
         let each_items: Option<Vec<(String, Value)>> = match rb.block.body.get_attribute("for_each")
         {
@@ -522,7 +531,7 @@ fn compile_bodies(
             }
         };
         let for_each_deps = expand_locals(std::mem::take(&mut env.touched), &local_touched);
-        let instances_of: Vec<(Option<String>, Option<(Value, Value)>)> = match &each_items {
+        let instances_of: Vec<Instance> = match &each_items {
             None => vec![(None, None)],
             Some(items) => items
                 .iter()
@@ -540,7 +549,9 @@ fn compile_bodies(
                 each,
                 files,
                 partition: &partition,
-                scopes: vec![], touched: vec![] };
+                scopes: vec![],
+                touched: vec![],
+            };
             let ev: EvBlock = eval_block(rb.file, rb.block, sch, &mut env, diags);
             let mut deps = expand_locals(std::mem::take(&mut env.touched), &local_touched);
             deps.extend(for_each_deps.iter().cloned());
@@ -725,7 +736,9 @@ fn parse_raw(raw: &str, ty: &str, reader: &dyn FileReader) -> Result<Value, Stri
                 each: None,
                 files: reader,
                 partition: "aws",
-                scopes: vec![], touched: vec![] };
+                scopes: vec![],
+                touched: vec![],
+            };
             match env.eval(&e) {
                 Ok(v) => Ok(v),
                 // An untyped variable given a bare word: take it as a string, as Terraform does.
@@ -796,7 +809,9 @@ fn resolve_variables(
         each: None,
         files: reader,
         partition: "aws",
-        scopes: vec![], touched: vec![] };
+        scopes: vec![],
+        touched: vec![],
+    };
     let names: Vec<String> = blocks
         .iter()
         .map(|(_, b)| label_text(&b.labels[0]))

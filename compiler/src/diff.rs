@@ -246,13 +246,14 @@ pub fn normalize(kind: &RenderedKind, desired: &RenderedKind) -> Json {
             RenderedKind::Policy {
                 name,
                 path,
+                description,
                 document,
                 tags,
                 ..
             },
             _,
         ) => {
-            json!({ "name": name, "path": path, "document": iam::canonical(document), "tags": sorted_map(tags) })
+            json!({ "name": name, "path": path, "description": description, "document": iam::canonical(document), "tags": sorted_map(tags) })
         }
         (
             RenderedKind::Role {

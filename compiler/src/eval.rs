@@ -301,8 +301,14 @@ impl Env<'_> {
     /// Looks a reference up without copying the collections it passes through (`var`,
     /// `local`, every instance of a resource): only the value reached is cloned. `None` means
     /// "take the general path", which also produces the precise error when there is one.
-    fn fast_lookup(&mut self, root: &str, ops: &[hcl_edit::Decorated<TraversalOperator>]) -> Result<Option<Value>, EvalError> {
-        let Some(TraversalOperator::GetAttr(first)) = ops.first().map(|o| o.value()) else { return Ok(None) };
+    fn fast_lookup(
+        &mut self,
+        root: &str,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+    ) -> Result<Option<Value>, EvalError> {
+        let Some(TraversalOperator::GetAttr(first)) = ops.first().map(|o| o.value()) else {
+            return Ok(None);
+        };
         let mut keys: Vec<Option<Value>> = Vec::with_capacity(ops.len());
         for op in &ops[1..] {
             keys.push(match op.value() {
@@ -320,17 +326,23 @@ impl Env<'_> {
                 touched.push(Address::new("local", first, None));
                 self.locals.get(first)
             }
-            k if self.resource_kinds.contains(&k) => self.resources.get(k).and_then(|m| m.get(first)),
+            k if self.resource_kinds.contains(&k) => {
+                self.resources.get(k).and_then(|m| m.get(first))
+            }
             _ => return Ok(None),
         };
-        let Some(mut cur) = start else { return Ok(None) };
+        let Some(mut cur) = start else {
+            return Ok(None);
+        };
         for (op, key) in ops[1..].iter().zip(&keys) {
             if let Value::Resource(r) = cur {
                 touched.push(r.address.clone());
             }
             let next = match (op.value(), cur, key) {
                 (TraversalOperator::GetAttr(n), Value::Map(m), _) => m.get(n.value().as_str()),
-                (TraversalOperator::GetAttr(n), Value::Resource(r), _) => r.attrs.get(n.value().as_str()),
+                (TraversalOperator::GetAttr(n), Value::Resource(r), _) => {
+                    r.attrs.get(n.value().as_str())
+                }
                 (_, Value::Map(m), Some(k)) => k.as_string().and_then(|k| m.get(&k)),
                 (_, Value::List(l), Some(Value::Number(i))) => l.get(*i as usize),
                 _ => None,
@@ -501,9 +513,10 @@ impl Env<'_> {
                             EvalError::new(E_EXPR, "a `for` key must be a string", span_of(ke))
                         })?;
                         if f.grouping {
-                            match map.entry(key).or_insert_with(|| Value::List(vec![])) {
-                                Value::List(l) => l.push(val),
-                                _ => {}
+                            if let Value::List(l) =
+                                map.entry(key).or_insert_with(|| Value::List(vec![]))
+                            {
+                                l.push(val);
                             }
                         } else {
                             map.insert(key, val);

@@ -230,7 +230,7 @@ pub fn call(name: &str, mut args: Vec<Value>, env: &Env<'_>) -> FnResult {
                 }
             }
             if name == "toset" || name == "sort" {
-                out.sort_by(|a, b| a.as_string().cmp(&b.as_string()));
+                out.sort_by_key(|a| a.as_string());
             }
             Ok(Value::List(out))
         }

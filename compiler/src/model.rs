@@ -262,8 +262,17 @@ pub struct DesiredState {
 
 impl DesiredState {
     pub fn new(stack: Stack, aws: AwsSettings, resources: Vec<Resource>) -> Self {
-        let index = resources.iter().enumerate().map(|(i, r)| (r.address.clone(), i)).collect();
-        DesiredState { stack, aws, resources, index }
+        let index = resources
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.address.clone(), i))
+            .collect();
+        DesiredState {
+            stack,
+            aws,
+            resources,
+            index,
+        }
     }
 
     pub fn get(&self, addr: &Address) -> Option<&Resource> {

@@ -372,12 +372,17 @@ pub fn resolve(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) 
                 } else {
                     vec!["sts.amazonaws.com".into()]
                 },
-                thumbprints: b.get("thumbprints").map(|_| {
-                    b.list("thumbprints")
-                        .iter()
-                        .map(|t| t.to_lowercase())
-                        .collect()
-                }),
+                // `thumbprints = []` means "not specified": AWS fills in its own, and an empty
+                // list would otherwise drift forever (terraform-aws-eks #3601).
+                thumbprints: b
+                    .get("thumbprints")
+                    .filter(|_| !b.list("thumbprints").is_empty())
+                    .map(|_| {
+                        b.list("thumbprints")
+                            .iter()
+                            .map(|t| t.to_lowercase())
+                            .collect()
+                    }),
                 tags: b.map("tags"),
             })
         }
@@ -549,13 +554,20 @@ pub fn resolve(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) 
                     }
                     let short = policy.rsplit('/').next().unwrap_or(&policy).to_string();
                     if !EKS_ACCESS_POLICIES.contains(&short.as_str()) {
-                        let hint = crate::eval::suggest(&short, EKS_ACCESS_POLICIES.iter().copied())
-                            .map(|s| format!("did you mean `{s}`? "))
-                            .unwrap_or_default();
+                        let hint =
+                            crate::eval::suggest(&short, EKS_ACCESS_POLICIES.iter().copied())
+                                .map(|s| format!("did you mean `{s}`? "))
+                                .unwrap_or_default();
                         d.push(
-                            Diagnostic::error(E_ENUM, format!("`{policy}` is not an EKS cluster access policy"))
-                                .at(Some(b.span_of("access_policies")))
-                                .help(format!("{hint}known policies: {}", EKS_ACCESS_POLICIES.join(", "))),
+                            Diagnostic::error(
+                                E_ENUM,
+                                format!("`{policy}` is not an EKS cluster access policy"),
+                            )
+                            .at(Some(b.span_of("access_policies")))
+                            .help(format!(
+                                "{hint}known policies: {}",
+                                EKS_ACCESS_POLICIES.join(", ")
+                            )),
                         );
                     }
                     let policy_arn = if policy.starts_with("arn:") {

@@ -407,7 +407,7 @@ fn reports_text_markdown_json() {
     assert_eq!(custom, "1/1");
     let j = eksfed_compiler::report::json(&p);
     assert_eq!(j["format_version"], 1);
-    assert_eq!(j["changes"][0]["action"].as_str().is_some(), true);
+    assert!(j["changes"][0]["action"].as_str().is_some());
     let no = eksfed_compiler::report::text(&plan(&c, &perfect_live(&c)).0, false);
     assert!(no.starts_with("No changes."));
 }

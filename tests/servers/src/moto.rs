@@ -23,12 +23,16 @@ impl Drop for ChildGuard {
 }
 
 fn moto_path() -> String {
-    std::env::var("EKSFED_MOTO_SERVER").unwrap_or_else(|_| format!("{}/../../.venv/bin/moto_server", env!("CARGO_MANIFEST_DIR")))
+    std::env::var("EKSFED_MOTO_SERVER")
+        .unwrap_or_else(|_| format!("{}/../../.venv/bin/moto_server", env!("CARGO_MANIFEST_DIR")))
 }
 
 /// A free loopback port (bound, then released).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
 }
 
 /// The shared moto server of this test binary.
@@ -37,13 +41,24 @@ pub fn moto() -> &'static Moto {
     MOTO.get_or_init(|| {
         let path = moto_path();
         let port = free_port();
-        let child = Command::new(&path)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        // A static is never dropped, so the server is started under a small shell watchdog
+        // that stops it when this test process exits (no moto_server outlives its tests).
+        let script = format!(
+            "\"$0\" -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; while kill -0 {parent} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1; done; kill $m 2>/dev/null",
+            parent = std::process::id()
+        );
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .arg(&path)
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start moto_server at {path} ({e}); run tests/run.sh, which installs it"));
+        if !std::path::Path::new(&path).exists() {
+            panic!("moto_server not found at {path}; run tests/run.sh, which installs it into .venv");
+        }
         let guard = ChildGuard(child);
         let deadline = Instant::now() + Duration::from_secs(60);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -70,6 +85,9 @@ pub fn env(account: &str) -> Vec<(String, String)> {
         ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
         ("AWS_REGION".into(), "us-east-1".into()),
         ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
-        ("EKSFED_AWS_HEADERS".into(), format!("x-moto-account-id={account}")),
+        (
+            "EKSFED_AWS_HEADERS".into(),
+            format!("x-moto-account-id={account}"),
+        ),
     ]
 }
