@@ -14,60 +14,6 @@ impl FileReader for NoFiles {
     }
 }
 
-pub fn stack(n: usize) -> String {
-    let mut apps = String::new();
-    for i in 0..n {
-        apps.push_str(&format!("    app{i:05} = \"team{}\"\n", i % 50));
-    }
-    format!(
-        r#"stack "bench" {{
-  account_id = "123456789012"
-}}
-locals {{
-  apps = {{
-{apps}  }}
-}}
-cluster "main" {{
-  name            = "main"
-  oidc_issuer_url = "https://oidc.eks.us-east-1.amazonaws.com/id/BENCH0123456789ABCDEF0123456789"
-}}
-oidc_provider "main" {{
-  url = cluster.main.oidc_issuer_url
-}}
-policy "shared" {{
-  statement {{
-    actions   = ["ssm:GetParameter"]
-    resources = ["arn:aws:ssm:us-east-1:123456789012:parameter/shared/*"]
-  }}
-}}
-role "app" {{
-  for_each = local.apps
-  name     = "bench-${{each.key}}"
-  tags     = {{ team = each.value }}
-  trust_service_account {{
-    cluster   = cluster.main
-    namespace = each.value
-    names     = [each.key]
-  }}
-  policies = [policy.shared.arn]
-  inline_policy "own" {{
-    statement {{
-      actions   = ["s3:GetObject"]
-      resources = ["arn:aws:s3:::bench/${{each.key}}/*"]
-    }}
-  }}
-}}
-service_account "app" {{
-  for_each  = local.apps
-  cluster   = cluster.main
-  namespace = each.value
-  name      = each.key
-  role      = role.app[each.key]
-}}
-"#
-    )
-}
-
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -94,7 +40,7 @@ fn main() {
     println!("| roles | compile (median) | compile + render | resources | peak RSS |");
     println!("| ---: | ---: | ---: | ---: | ---: |");
     for n in sizes {
-        let text = stack(n);
+        let text = eksfed_compiler::generate::stack(n, "123456789012");
         let mut times: Vec<Duration> = vec![];
         let mut with_render: Vec<Duration> = vec![];
         let mut count = 0;

@@ -11,6 +11,7 @@ pub mod diff;
 pub mod eval;
 pub mod fmt;
 pub mod functions;
+pub mod generate;
 pub mod graph;
 pub mod iam;
 pub mod lints;
