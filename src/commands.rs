@@ -6,24 +6,39 @@ use eksfed_compiler::{compile, CompileInput, Compiled, Facts, VarInputs};
 use eksfed_runtime::source::{env_vars, read_stack, FsReader};
 use std::path::Path;
 
+use crate::session;
+
 /// Reads and compiles a stack with the common flags.
 pub fn compile_dir(dir: &Path, common: &Common, facts: Facts) -> Result<Compiled> {
     let files = read_stack(dir)?;
-    let mut vars = VarInputs { env: env_vars(), ..Default::default() };
+    let mut vars = VarInputs {
+        env: env_vars(),
+        ..Default::default()
+    };
     for v in &common.vars {
-        let (n, val) = v.split_once('=').with_context(|| format!("--var {v}: expected NAME=VALUE"))?;
+        let (n, val) = v
+            .split_once('=')
+            .with_context(|| format!("--var {v}: expected NAME=VALUE"))?;
         vars.cli.push((n.to_string(), val.to_string()));
     }
     for f in &common.var_files {
-        let text = std::fs::read_to_string(f).with_context(|| format!("cannot read --var-file {}", f.display()))?;
+        let text = std::fs::read_to_string(f)
+            .with_context(|| format!("cannot read --var-file {}", f.display()))?;
         vars.files.push((f.display().to_string(), text));
     }
     let mut facts = facts;
     if facts.account_id.is_none() {
         facts.account_id = common.account_id.clone();
     }
-    let reader = FsReader { base: dir.to_path_buf() };
-    Ok(compile(CompileInput { files, reader: &reader, vars, facts }))
+    let reader = FsReader {
+        base: dir.to_path_buf(),
+    };
+    Ok(compile(CompileInput {
+        files,
+        reader: &reader,
+        vars,
+        facts,
+    }))
 }
 
 /// Prints diagnostics as text on stderr; returns whether there were errors.
@@ -58,7 +73,11 @@ pub fn validate(dir: &Path, format: DiagFormat, common: &Common) -> Result<u8> {
             }
             if !common.quiet {
                 let n = c.desired.as_ref().map(|d| d.resources.len()).unwrap_or(0);
-                let warnings = c.diagnostics.iter().filter(|d| !d.is_error() && !d.allowed).count();
+                let warnings = c
+                    .diagnostics
+                    .iter()
+                    .filter(|d| !d.is_error() && !d.allowed)
+                    .count();
                 println!("The stack is valid: {n} resources, {warnings} warning(s).");
             }
             Ok(0)
@@ -77,12 +96,18 @@ fn compiled_ok(dir: &Path, common: &Common) -> Result<Compiled> {
 pub fn render(dir: &Path, out: Option<&Path>, common: &Common) -> Result<u8> {
     let c = compiled_ok(dir, common)?;
     if !c.account_known {
-        bail!("render needs the account id: set `account_id` in the stack block or pass --account-id");
+        bail!(
+            "render needs the account id: set `account_id` in the stack block or pass --account-id"
+        );
     }
-    let Some(desired) = &c.desired else { bail!("nothing to render") };
+    let Some(desired) = &c.desired else {
+        bail!("nothing to render")
+    };
     for r in &desired.resources {
         if let eksfed_compiler::model::ResourceKind::Cluster(cl) = &r.kind {
-            if cl.oidc_issuer_url.is_none() && desired.resources.iter().any(|x| uses_issuer(x, &r.address)) {
+            if cl.oidc_issuer_url.is_none()
+                && desired.resources.iter().any(|x| uses_issuer(x, &r.address))
+            {
                 bail!("{}: `oidc_issuer_url` is not set, and render works offline; set it, or use `eksfed plan` (which reads it with DescribeCluster)", r.address);
             }
         }
@@ -95,9 +120,11 @@ pub fn render(dir: &Path, out: Option<&Path>, common: &Common) -> Result<u8> {
             for (rel, text) in &files {
                 let p = dir.join(rel);
                 if let Some(parent) = p.parent() {
-                    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+                    std::fs::create_dir_all(parent)
+                        .with_context(|| format!("cannot create {}", parent.display()))?;
                 }
-                std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
+                std::fs::write(&p, text)
+                    .with_context(|| format!("cannot write {}", p.display()))?;
             }
             if !common.quiet {
                 println!("Wrote {} files under {}", files.len(), dir.display());
@@ -110,18 +137,27 @@ pub fn render(dir: &Path, out: Option<&Path>, common: &Common) -> Result<u8> {
 fn uses_issuer(r: &eksfed_compiler::model::Resource, cluster: &eksfed_compiler::Address) -> bool {
     use eksfed_compiler::model::{ResourceKind, Trust};
     match &r.kind {
-        ResourceKind::Role(role) => role.trusts.iter().any(|t| matches!(&t.trust, Trust::ServiceAccount { cluster: Some(c), .. } if c == cluster)),
-        _ => r.block.attrs.values().any(|a| a.value.to_json().to_string().contains("UNKNOWN-")),
+        ResourceKind::Role(role) => role.trusts.iter().any(
+            |t| matches!(&t.trust, Trust::ServiceAccount { cluster: Some(c), .. } if c == cluster),
+        ),
+        _ => r
+            .block
+            .attrs
+            .values()
+            .any(|a| a.value.to_json().to_string().contains("UNKNOWN-")),
     }
 }
 
 pub fn graph(dir: &Path, format: GraphFormat, common: &Common) -> Result<u8> {
     let c = compiled_ok(dir, common)?;
     let Some(g) = &c.graph else { bail!("no graph") };
-    print!("{}", match format {
-        GraphFormat::Dot => g.to_dot(),
-        GraphFormat::Mermaid => g.to_mermaid(),
-    });
+    print!(
+        "{}",
+        match format {
+            GraphFormat::Dot => g.to_dot(),
+            GraphFormat::Mermaid => g.to_mermaid(),
+        }
+    );
     Ok(0)
 }
 
@@ -160,7 +196,11 @@ pub fn lints(format: LintsFormat) -> Result<u8> {
         LintsFormat::Markdown => print!("{}", eksfed_compiler::lints::markdown()),
         LintsFormat::Text => {
             for r in eksfed_compiler::lints::RULES {
-                let sev = if r.severity == eksfed_compiler::Severity::Error { "error" } else { "warning" };
+                let sev = if r.severity == eksfed_compiler::Severity::Error {
+                    "error"
+                } else {
+                    "warning"
+                };
                 println!("{:<9} {:<8} {}", r.code, sev, r.summary);
             }
         }
@@ -171,25 +211,144 @@ pub fn lints(format: LintsFormat) -> Result<u8> {
 pub fn explain(code: &str) -> Result<u8> {
     match eksfed_compiler::lints::rule(code) {
         Some(r) => {
-            println!("{} ({}): {}\n\n{}", r.code, if r.severity == eksfed_compiler::Severity::Error { "error" } else { "warning" }, r.summary, r.doc());
+            println!(
+                "{} ({}): {}\n\n{}",
+                r.code,
+                if r.severity == eksfed_compiler::Severity::Error {
+                    "error"
+                } else {
+                    "warning"
+                },
+                r.summary,
+                r.doc()
+            );
             Ok(0)
         }
         None => bail!("unknown lint code `{code}`; `eksfed lints` lists them"),
     }
 }
 
-pub fn plan(_dir: &Path, _out: Option<&Path>, _format: PlanFormat, _detailed: bool, _template: Option<&Path>, _common: &Common) -> Result<u8> {
-    bail!("plan is not available in this build yet")
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
-pub fn apply(_path: &Path, _auto: bool, _parallelism: usize, _lock_timeout: &str, _common: &Common) -> Result<u8> {
-    bail!("apply is not available in this build yet")
+/// Plans a stack directory: compile offline (errors stop here, before any network call), learn
+/// the account and cluster issuers, read live state, diff.
+pub fn plan(
+    dir: &Path,
+    out: Option<&Path>,
+    format: PlanFormat,
+    detailed: bool,
+    template: Option<&Path>,
+    common: &Common,
+) -> Result<u8> {
+    let template = template
+        .map(|t| {
+            std::fs::read_to_string(t)
+                .with_context(|| format!("cannot read --template {}", t.display()))
+        })
+        .transpose()?;
+    runtime()?.block_on(async {
+        let Some(planned) = session::plan_dir(dir, common, false).await? else {
+            return Ok(1);
+        };
+        let plan = &planned.plan;
+        if let Some(path) = out {
+            std::fs::write(path, serde_json::to_string_pretty(plan)? + "\n")
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        match format {
+            PlanFormat::Text => print!("{}", eksfed_compiler::report::text(plan, color(common))),
+            PlanFormat::Json => println!(
+                "{}",
+                serde_json::to_string_pretty(&eksfed_compiler::report::json(plan))?
+            ),
+            PlanFormat::Markdown => print!(
+                "{}",
+                eksfed_compiler::report::markdown(plan, template.as_deref())
+                    .map_err(|e| anyhow::anyhow!(e))?
+            ),
+        }
+        if let Some(path) = out {
+            if format == PlanFormat::Text && !common.quiet {
+                println!(
+                    "\nSaved the plan to {}. Apply it with: eksfed apply {}",
+                    path.display(),
+                    path.display()
+                );
+            }
+        }
+        Ok(if detailed && plan.has_changes() { 2 } else { 0 })
+    })
 }
 
-pub fn destroy(_dir: &Path, _auto: bool, _parallelism: usize, _lock_timeout: &str, _common: &Common) -> Result<u8> {
-    bail!("destroy is not available in this build yet")
+pub fn color(common: &Common) -> bool {
+    use std::io::IsTerminal;
+    !common.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
 }
 
-pub fn import(_dir: &Path, _addr: &str, _id: &str, _common: &Common) -> Result<u8> {
-    bail!("import is not available in this build yet")
+pub fn apply(
+    path: &Path,
+    auto: bool,
+    parallelism: usize,
+    lock_timeout: &str,
+    common: &Common,
+) -> Result<u8> {
+    let lock_timeout = parse_duration(lock_timeout)?;
+    runtime()?.block_on(async {
+        let planned = if path.is_file() {
+            session::load_saved_plan(path).await?
+        } else {
+            match session::plan_dir(path, common, false).await? {
+                Some(p) => p,
+                None => return Ok(1),
+            }
+        };
+        session::execute(
+            planned,
+            auto,
+            parallelism,
+            lock_timeout,
+            common,
+            path.is_file(),
+        )
+        .await
+    })
+}
+
+pub fn destroy(
+    dir: &Path,
+    auto: bool,
+    parallelism: usize,
+    lock_timeout: &str,
+    common: &Common,
+) -> Result<u8> {
+    let lock_timeout = parse_duration(lock_timeout)?;
+    runtime()?.block_on(async {
+        let Some(planned) = session::plan_dir(dir, common, true).await? else {
+            return Ok(1);
+        };
+        session::execute(planned, auto, parallelism, lock_timeout, common, false).await
+    })
+}
+
+pub fn import(dir: &Path, addr: &str, id: &str, common: &Common) -> Result<u8> {
+    runtime()?.block_on(session::import(dir, addr, id, common))
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num
+        .parse()
+        .with_context(|| format!("invalid duration `{s}` (e.g. 90s, 5m)"))?;
+    Ok(std::time::Duration::from_secs(match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => anyhow::bail!("invalid duration unit in `{s}` (s, m, h)"),
+    }))
 }

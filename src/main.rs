@@ -2,13 +2,18 @@
 //! `eksfed-compiler` (pure) and `eksfed-runtime` (IO).
 
 mod commands;
+mod session;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "eksfed", version, about = "Declarative identity federation for Amazon EKS")]
+#[command(
+    name = "eksfed",
+    version,
+    about = "Declarative identity federation for Amazon EKS"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -171,21 +176,54 @@ pub enum LintsFormat {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Validate { dir, format, common } => commands::validate(&dir, format, &common),
-        Command::Render { dir, format: _, out, common } => commands::render(&dir, out.as_deref(), &common),
-        Command::Graph { dir, format, common } => commands::graph(&dir, format, &common),
+        Command::Validate {
+            dir,
+            format,
+            common,
+        } => commands::validate(&dir, format, &common),
+        Command::Render {
+            dir,
+            format: _,
+            out,
+            common,
+        } => commands::render(&dir, out.as_deref(), &common),
+        Command::Graph {
+            dir,
+            format,
+            common,
+        } => commands::graph(&dir, format, &common),
         Command::Fmt { dir, check } => commands::fmt(&dir, check),
         Command::Lints { format } => commands::lints(format),
         Command::Explain { code } => commands::explain(&code),
-        Command::Plan { dir, out, format, detailed_exitcode, template, common } => {
-            commands::plan(&dir, out.as_deref(), format, detailed_exitcode, template.as_deref(), &common)
-        }
-        Command::Apply { path, auto_approve, parallelism, lock_timeout, common } => {
-            commands::apply(&path, auto_approve, parallelism, &lock_timeout, &common)
-        }
-        Command::Destroy { dir, auto_approve, parallelism, lock_timeout, common } => {
-            commands::destroy(&dir, auto_approve, parallelism, &lock_timeout, &common)
-        }
+        Command::Plan {
+            dir,
+            out,
+            format,
+            detailed_exitcode,
+            template,
+            common,
+        } => commands::plan(
+            &dir,
+            out.as_deref(),
+            format,
+            detailed_exitcode,
+            template.as_deref(),
+            &common,
+        ),
+        Command::Apply {
+            path,
+            auto_approve,
+            parallelism,
+            lock_timeout,
+            common,
+        } => commands::apply(&path, auto_approve, parallelism, &lock_timeout, &common),
+        Command::Destroy {
+            dir,
+            auto_approve,
+            parallelism,
+            lock_timeout,
+            common,
+        } => commands::destroy(&dir, auto_approve, parallelism, &lock_timeout, &common),
         Command::Import { args, common } => {
             let (dir, addr, id) = match args.as_slice() {
                 [d, a, i] => (PathBuf::from(d), a.clone(), i.clone()),

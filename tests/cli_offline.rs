@@ -5,7 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn eksfed(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_eksfed")).args(args).env_remove("EKSFED_VAR_env").output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_eksfed"))
+        .args(args)
+        .env_remove("EKSFED_VAR_env")
+        .output()
+        .unwrap()
 }
 
 fn root() -> PathBuf {
@@ -13,7 +17,11 @@ fn root() -> PathBuf {
 }
 
 fn fixture(name: &str) -> String {
-    root().join("tests/fixtures").join(name).display().to_string()
+    root()
+        .join("tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
 }
 
 /// Each error fixture exits 1 and names the file and line of its `# ERROR:` marker.
@@ -28,17 +36,34 @@ fn every_error_kind_exits_1_at_the_marked_line() {
         }
         n += 1;
         let out = eksfed(&["validate", dir.to_str().unwrap()]);
-        assert_eq!(out.status.code(), Some(1), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         files.sort();
-        for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == "hcl")) {
+        for f in files
+            .iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "hcl"))
+        {
             for (i, line) in std::fs::read_to_string(f).unwrap().lines().enumerate() {
                 if let Some(pos) = line.find("# ERROR: ") {
                     let code = line[pos + 9..].trim();
                     let want = format!("{}:{}:", f.display(), i + 1);
-                    assert!(stderr.contains(&want), "{name}: expected a diagnostic at {want}\n{stderr}");
-                    assert!(stderr.contains(&format!("error[{code}]")), "{name}: expected error[{code}]\n{stderr}");
+                    assert!(
+                        stderr.contains(&want),
+                        "{name}: expected a diagnostic at {want}\n{stderr}"
+                    );
+                    assert!(
+                        stderr.contains(&format!("error[{code}]")),
+                        "{name}: expected error[{code}]\n{stderr}"
+                    );
                 }
             }
         }
@@ -68,9 +93,20 @@ fn examples_validate_and_render() {
             continue;
         }
         let out = eksfed(&["validate", dir.to_str().unwrap()]);
-        assert_eq!(out.status.code(), Some(0), "{}: {}", dir.display(), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
         let out = eksfed(&["render", dir.to_str().unwrap()]);
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["format_version"], 1);
         assert!(!v["resources"].as_array().unwrap().is_empty());
@@ -80,38 +116,91 @@ fn examples_validate_and_render() {
 #[test]
 fn render_matches_the_aws_and_kubernetes_forms() {
     let out = eksfed(&["render", &fixture("dsl_full")]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let res = |addr: &str| v["resources"].as_array().unwrap().iter().find(|r| r["address"] == addr).cloned().unwrap();
+    let res = |addr: &str| {
+        v["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["address"] == addr)
+            .cloned()
+            .unwrap()
+    };
     let issuer = "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E";
     let role = res("role.reports_reader");
     assert_eq!(role["arn"], "arn:aws:iam::111122223333:role/reports-reader");
     let irsa = &role["trust_policy"]["Statement"][0];
-    assert_eq!(irsa["Principal"]["Federated"], format!("arn:aws:iam::111122223333:oidc-provider/{issuer}"));
+    assert_eq!(
+        irsa["Principal"]["Federated"],
+        format!("arn:aws:iam::111122223333:oidc-provider/{issuer}")
+    );
     assert_eq!(irsa["Action"], "sts:AssumeRoleWithWebIdentity");
-    assert_eq!(irsa["Condition"]["StringEquals"][format!("{issuer}:sub")], "system:serviceaccount:reports:reader");
-    assert_eq!(irsa["Condition"]["StringEquals"][format!("{issuer}:aud")], "sts.amazonaws.com");
+    assert_eq!(
+        irsa["Condition"]["StringEquals"][format!("{issuer}:sub")],
+        "system:serviceaccount:reports:reader"
+    );
+    assert_eq!(
+        irsa["Condition"]["StringEquals"][format!("{issuer}:aud")],
+        "sts.amazonaws.com"
+    );
     let pod = &role["trust_policy"]["Statement"][1];
     assert_eq!(pod["Principal"]["Service"], "pods.eks.amazonaws.com");
-    assert_eq!(pod["Action"], serde_json::json!(["sts:AssumeRole", "sts:TagSession"]));
+    assert_eq!(
+        pod["Action"],
+        serde_json::json!(["sts:AssumeRole", "sts:TagSession"])
+    );
     let saml = &res("role.platform_admins")["trust_policy"]["Statement"][0];
     assert_eq!(saml["Action"], "sts:AssumeRoleWithSAML");
-    assert_eq!(saml["Condition"]["StringEquals"]["SAML:aud"], "https://signin.aws.amazon.com/saml");
-    assert_eq!(saml["Principal"]["Federated"], "arn:aws:iam::111122223333:saml-provider/okta");
-    assert_eq!(res("role.platform_admins")["arn"], "arn:aws:iam::111122223333:role/people/role-placeholder".replace("role-placeholder", "platform_admins"));
+    assert_eq!(
+        saml["Condition"]["StringEquals"]["SAML:aud"],
+        "https://signin.aws.amazon.com/saml"
+    );
+    assert_eq!(
+        saml["Principal"]["Federated"],
+        "arn:aws:iam::111122223333:saml-provider/okta"
+    );
+    assert_eq!(
+        res("role.platform_admins")["arn"],
+        "arn:aws:iam::111122223333:role/people/role-placeholder"
+            .replace("role-placeholder", "platform_admins")
+    );
     // aws-auth strips the path; the access entry keeps it
     let access = res("access.platform_admins");
-    assert_eq!(access["aws_auth"]["rolearn"], "arn:aws:iam::111122223333:role/platform_admins");
-    assert!(access.get("access_entry").is_none(), "aws_auth mode writes no access entry");
+    assert_eq!(
+        access["aws_auth"]["rolearn"],
+        "arn:aws:iam::111122223333:role/platform_admins"
+    );
+    assert!(
+        access.get("access_entry").is_none(),
+        "aws_auth mode writes no access entry"
+    );
     let sa = res("service_account.reader");
-    assert_eq!(sa["manifest"]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"], "arn:aws:iam::111122223333:role/reports-reader");
-    assert_eq!(sa["manifest"]["metadata"]["labels"]["app.kubernetes.io/managed-by"], "eksfed");
-    assert_eq!(sa["manifest"]["metadata"]["labels"]["eksfed.io/stack"], "platform-prod");
+    assert_eq!(
+        sa["manifest"]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"],
+        "arn:aws:iam::111122223333:role/reports-reader"
+    );
+    assert_eq!(
+        sa["manifest"]["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "eksfed"
+    );
+    assert_eq!(
+        sa["manifest"]["metadata"]["labels"]["eksfed.io/stack"],
+        "platform-prod"
+    );
     let pi = res("service_account.reader_pi");
     assert!(pi["manifest"]["metadata"].get("annotations").is_none());
     assert_eq!(pi["pod_identity_association"]["cluster_name"], "prod-eks");
     let gh = &res("role.deploy")["trust_policy"]["Statement"][0];
-    assert_eq!(gh["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"], "repo:acme/deploy:ref:refs/heads/main");
+    assert_eq!(
+        gh["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"],
+        "repo:acme/deploy:ref:refs/heads/main"
+    );
     assert!(gh["Condition"].get("StringLike").is_none());
     let rb = res("rbac_binding.admins");
     assert_eq!(rb["manifests"][0]["kind"], "RoleBinding");
@@ -124,11 +213,20 @@ fn render_needs_an_account_id() {
     let dir = tempdir("noacct");
     std::fs::write(dir.join("main.hcl"), "stack \"s\" {}\nrole \"r\" {\n  trust_aws { principals = [\"arn:aws:iam::111122223333:root\"] }\n}\n").unwrap();
     let out = eksfed(&["validate", dir.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "validate works without an account id");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "validate works without an account id"
+    );
     let out = eksfed(&["render", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("account"));
-    let out = eksfed(&["render", dir.to_str().unwrap(), "--account-id", "444455556666"]);
+    let out = eksfed(&[
+        "render",
+        dir.to_str().unwrap(),
+        "--account-id",
+        "444455556666",
+    ]);
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("arn:aws:iam::444455556666:role/r"));
 }
@@ -146,8 +244,29 @@ fn variables_precedence_default_var_varfile_env() {
     assert_eq!(name(eksfed(&["render", d])), "r-dflt");
     assert_eq!(name(eksfed(&["render", d, "--var", "env=cli"])), "r-cli");
     let vf = dir.join("vars.tfvars");
-    assert_eq!(name(eksfed(&["render", d, "--var", "env=cli", "--var-file", vf.to_str().unwrap()])), "r-file");
-    let out = Command::new(env!("CARGO_BIN_EXE_eksfed")).args(["render", d, "--var", "env=cli", "--var-file", vf.to_str().unwrap()]).env("EKSFED_VAR_env", "envvar").output().unwrap();
+    assert_eq!(
+        name(eksfed(&[
+            "render",
+            d,
+            "--var",
+            "env=cli",
+            "--var-file",
+            vf.to_str().unwrap()
+        ])),
+        "r-file"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_eksfed"))
+        .args([
+            "render",
+            d,
+            "--var",
+            "env=cli",
+            "--var-file",
+            vf.to_str().unwrap(),
+        ])
+        .env("EKSFED_VAR_env", "envvar")
+        .output()
+        .unwrap();
     assert_eq!(name(out), "r-envvar");
     let out = eksfed(&["render", d, "--var", "nope=1"]);
     assert_eq!(out.status.code(), Some(1));
@@ -158,7 +277,10 @@ fn graph_formats() {
     let out = eksfed(&["graph", &fixture("dsl_full"), "--format", "dot"]);
     let dot = String::from_utf8_lossy(&out.stdout);
     assert!(dot.starts_with("digraph"));
-    assert!(dot.contains("\"oidc_provider.prod\" -> \"role.reports_reader\""), "{dot}");
+    assert!(
+        dot.contains("\"oidc_provider.prod\" -> \"role.reports_reader\""),
+        "{dot}"
+    );
     assert!(dot.contains("\"policy.reports_read\" -> \"role.reports_reader\""));
     let out = eksfed(&["graph", &fixture("dsl_full"), "--format", "mermaid"]);
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("flowchart LR"));
@@ -171,16 +293,29 @@ fn fmt_check_and_write() {
     std::fs::write(dir.join("main.hcl"), messy).unwrap();
     let d = dir.to_str().unwrap();
     assert_eq!(eksfed(&["fmt", d, "--check"]).status.code(), Some(1));
-    assert_eq!(std::fs::read_to_string(dir.join("main.hcl")).unwrap(), messy, "--check changes nothing");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("main.hcl")).unwrap(),
+        messy,
+        "--check changes nothing"
+    );
     assert_eq!(eksfed(&["fmt", d]).status.code(), Some(0));
     let formatted = std::fs::read_to_string(dir.join("main.hcl")).unwrap();
-    assert_eq!(formatted, "stack \"s\" {\n  account_id = \"111122223333\" # keep me\n}\n");
+    assert_eq!(
+        formatted,
+        "stack \"s\" {\n  account_id = \"111122223333\" # keep me\n}\n"
+    );
     assert_eq!(eksfed(&["fmt", d, "--check"]).status.code(), Some(0));
     for entry in std::fs::read_dir(root().join("examples")).unwrap() {
         let p = entry.unwrap().path();
         if p.join("main.hcl").exists() {
             let out = eksfed(&["fmt", p.to_str().unwrap(), "--check"]);
-            assert_eq!(out.status.code(), Some(0), "example {} is not formatted: {}", p.display(), String::from_utf8_lossy(&out.stdout));
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "example {} is not formatted: {}",
+                p.display(),
+                String::from_utf8_lossy(&out.stdout)
+            );
         }
     }
 }

@@ -641,6 +641,12 @@ pub fn diff(
         clusters,
         aws: (&desired.aws).into(),
         read,
+        create_namespaces: desired
+            .resources
+            .iter()
+            .filter(|r| matches!(&r.kind, ResourceKind::ServiceAccount(sa) if sa.create_namespace))
+            .map(|r| r.address.to_string())
+            .collect(),
         diagnostics: vec![],
     };
     (plan, diags)

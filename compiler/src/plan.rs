@@ -88,6 +88,9 @@ pub struct Plan {
     /// Fingerprint of every live object read (`absent` for ones that did not exist).
     #[serde(default)]
     pub read: BTreeMap<ObjectKey, String>,
+    /// Service accounts whose namespace is created when missing (`create_namespace`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub create_namespaces: std::collections::BTreeSet<String>,
     /// Lint findings at plan time (for reports), as the JSON diagnostics of validate.
     #[serde(default)]
     pub diagnostics: Vec<serde_json::Value>,

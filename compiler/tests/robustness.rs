@@ -14,11 +14,23 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
 fn action() -> impl Strategy<Value = String> {
-    prop_oneof![Just("s3:GetObject"), Just("s3:PutObject"), Just("sqs:SendMessage"), Just("iam:PassRole"), Just("ec2:*")].prop_map(String::from)
+    prop_oneof![
+        Just("s3:GetObject"),
+        Just("s3:PutObject"),
+        Just("sqs:SendMessage"),
+        Just("iam:PassRole"),
+        Just("ec2:*")
+    ]
+    .prop_map(String::from)
 }
 
 fn statement() -> impl Strategy<Value = Value> {
-    (proptest::collection::vec(action(), 1..4), proptest::collection::vec("[a-z]{1,6}", 1..3), any::<bool>(), proptest::option::of("[A-Za-z]{1,5}"))
+    (
+        proptest::collection::vec(action(), 1..4),
+        proptest::collection::vec("[a-z]{1,6}", 1..3),
+        any::<bool>(),
+        proptest::option::of("[A-Za-z]{1,5}"),
+    )
         .prop_map(|(actions, res, allow, sid)| {
             let mut s = json!({
                 "Effect": if allow { "Allow" } else { "Deny" },
@@ -36,7 +48,7 @@ fn statement() -> impl Strategy<Value = Value> {
 /// The same document as another client might write it.
 fn rewrite(doc: &Value, seed: u64) -> Value {
     let mut st: Vec<Value> = doc["Statement"].as_array().unwrap().clone();
-    if seed % 2 == 0 {
+    if seed.is_multiple_of(2) {
         st.reverse();
     }
     let st: Vec<Value> = st
@@ -49,7 +61,7 @@ fn rewrite(doc: &Value, seed: u64) -> Value {
                 let mut v = s[&k].clone();
                 if let Value::Array(a) = &mut v {
                     a.reverse();
-                    if a.len() == 1 && seed % 3 == 0 {
+                    if a.len() == 1 && seed.is_multiple_of(3) {
                         v = a[0].clone();
                     }
                 }
@@ -107,7 +119,43 @@ impl Rng {
     }
 }
 
-const TOKENS: &[&str] = &["{", "}", "[", "]", "(", ")", "\"", "${", "%{", "=", ",", ".", "*", "\n", "each.key", "role.x", "var.", "local.", "for x in", ":", "=>", "?", "...", "<<EOF\n", "\\", "#", "0x", "1e999", "\u{0}", "é", "file(\"../../etc/passwd\")", "templatefile(\"x\", {})", "for_each = 5", "toset(", "jsondecode(\"{\")"];
+const TOKENS: &[&str] = &[
+    "{",
+    "}",
+    "[",
+    "]",
+    "(",
+    ")",
+    "\"",
+    "${",
+    "%{",
+    "=",
+    ",",
+    ".",
+    "*",
+    "\n",
+    "each.key",
+    "role.x",
+    "var.",
+    "local.",
+    "for x in",
+    ":",
+    "=>",
+    "?",
+    "...",
+    "<<EOF\n",
+    "\\",
+    "#",
+    "0x",
+    "1e999",
+    "\u{0}",
+    "é",
+    "file(\"../../etc/passwd\")",
+    "templatefile(\"x\", {})",
+    "for_each = 5",
+    "toset(",
+    "jsondecode(\"{\")",
+];
 
 fn mutate(src: &str, rng: &mut Rng) -> String {
     let mut chars: Vec<char> = src.chars().collect();
@@ -144,7 +192,11 @@ fn stacks() -> Vec<PathBuf> {
     for base in ["tests/fixtures", "examples", "examples/migration"] {
         for e in std::fs::read_dir(root.join(base)).unwrap() {
             let p = e.unwrap().path();
-            if p.is_dir() && std::fs::read_dir(&p).unwrap().any(|f| f.unwrap().path().extension().is_some_and(|x| x == "hcl")) {
+            if p.is_dir()
+                && std::fs::read_dir(&p)
+                    .unwrap()
+                    .any(|f| f.unwrap().path().extension().is_some_and(|x| x == "hcl"))
+            {
                 out.push(p);
             }
         }
@@ -155,7 +207,10 @@ fn stacks() -> Vec<PathBuf> {
 
 #[test]
 fn fuzz_smoke_no_panic_on_mutated_stacks() {
-    let iterations: usize = std::env::var("EKSFED_FUZZ_ITERATIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(3000);
+    let iterations: usize = std::env::var("EKSFED_FUZZ_ITERATIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3000);
     let stacks = stacks();
     let mut rng = Rng(0x5eed_e45f_ed00_0001);
     let mut with_errors = 0;
@@ -165,7 +220,12 @@ fn fuzz_smoke_no_panic_on_mutated_stacks() {
             .unwrap()
             .map(|e| e.unwrap().path())
             .filter(|p| p.extension().is_some_and(|x| x == "hcl"))
-            .map(|p| (p.file_name().unwrap().to_string_lossy().to_string(), std::fs::read_to_string(&p).unwrap()))
+            .map(|p| {
+                (
+                    p.file_name().unwrap().to_string_lossy().to_string(),
+                    std::fs::read_to_string(&p).unwrap(),
+                )
+            })
             .collect();
         files.sort();
         let k = rng.below(files.len());
@@ -173,7 +233,12 @@ fn fuzz_smoke_no_panic_on_mutated_stacks() {
         let input = files.clone();
         let reader = DirReader(dir.clone());
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let c = compile(CompileInput { files: input, reader: &reader, vars: VarInputs::default(), facts: Facts::default() });
+            let c = compile(CompileInput {
+                files: input,
+                reader: &reader,
+                vars: VarInputs::default(),
+                facts: Facts::default(),
+            });
             // every error has a message; rendering it must not panic either
             for d in c.diagnostics.iter() {
                 assert!(!d.message.is_empty());
@@ -187,8 +252,15 @@ fn fuzz_smoke_no_panic_on_mutated_stacks() {
         }));
         match result {
             Ok(errs) => with_errors += usize::from(errs),
-            Err(_) => panic!("panic on iteration {i} (stack {}); input:\n{}", dir.display(), files[k].1),
+            Err(_) => panic!(
+                "panic on iteration {i} (stack {}); input:\n{}",
+                dir.display(),
+                files[k].1
+            ),
         }
     }
-    assert!(with_errors > iterations / 4, "the mutations should break most inputs ({with_errors}/{iterations})");
+    assert!(
+        with_errors > iterations / 4,
+        "the mutations should break most inputs ({with_errors}/{iterations})"
+    );
 }

@@ -54,4 +54,6 @@ service_account "reader" {
   namespace = "reports"
   name      = "reader"
   role      = role.reports_reader
+
+  create_namespace = true
 }

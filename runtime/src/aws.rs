@@ -60,7 +60,12 @@ impl Intercept for Headers {
 fn extra_headers() -> Vec<(String, String)> {
     std::env::var("EKSFED_AWS_HEADERS")
         .ok()
-        .map(|s| s.split(',').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect())
+        .map(|s| {
+            s.split(',')
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -83,27 +88,65 @@ pub async fn clients_with(settings: &AwsSettingsDoc, headers: Vec<(String, Strin
     if let Some(e) = &settings.endpoint {
         loader = loader.endpoint_url(e);
     }
-    let retry = aws_config::retry::RetryConfig::adaptive().with_max_attempts(8).with_initial_backoff(std::time::Duration::from_millis(200));
+    let retry = aws_config::retry::RetryConfig::adaptive()
+        .with_max_attempts(8)
+        .with_initial_backoff(std::time::Duration::from_millis(200));
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(std::time::Duration::from_secs(10))
         .operation_attempt_timeout(std::time::Duration::from_secs(30))
         .operation_timeout(std::time::Duration::from_secs(120))
         .build();
-    let sdk = loader.retry_config(retry).timeout_config(timeouts).load().await;
+    let sdk = loader
+        .retry_config(retry)
+        .timeout_config(timeouts)
+        .load()
+        .await;
     let sdk = if sdk.region().is_none() {
-        sdk.into_builder().region(aws_config::Region::from_static("us-east-1")).build()
+        sdk.into_builder()
+            .region(aws_config::Region::from_static("us-east-1"))
+            .build()
     } else {
         sdk
     };
     let count = Arc::new(AtomicUsize::new(0));
-    let iam = aws_sdk_iam::Client::from_conf(aws_sdk_iam::config::Builder::from(&sdk).interceptor(Headers { headers: headers.clone(), count: count.clone() }).build());
-    let eks = aws_sdk_eks::Client::from_conf(aws_sdk_eks::config::Builder::from(&sdk).interceptor(Headers { headers: headers.clone(), count: count.clone() }).build());
-    let sts = aws_sdk_sts::Client::from_conf(aws_sdk_sts::config::Builder::from(&sdk).interceptor(Headers { headers, count: count.clone() }).build());
-    AwsClients { iam, eks, sts, requests: count }
+    let iam = aws_sdk_iam::Client::from_conf(
+        aws_sdk_iam::config::Builder::from(&sdk)
+            .interceptor(Headers {
+                headers: headers.clone(),
+                count: count.clone(),
+            })
+            .build(),
+    );
+    let eks = aws_sdk_eks::Client::from_conf(
+        aws_sdk_eks::config::Builder::from(&sdk)
+            .interceptor(Headers {
+                headers: headers.clone(),
+                count: count.clone(),
+            })
+            .build(),
+    );
+    let sts = aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::config::Builder::from(&sdk)
+            .interceptor(Headers {
+                headers,
+                count: count.clone(),
+            })
+            .build(),
+    );
+    AwsClients {
+        iam,
+        eks,
+        sts,
+        requests: count,
+    }
 }
 
 /// The account id: STS GetCallerIdentity.
 pub async fn account_id(c: &AwsClients) -> anyhow::Result<String> {
-    let out = c.sts.get_caller_identity().send().await.map_err(|e| anyhow::anyhow!("STS GetCallerIdentity: {}", crate::error::describe(&e)))?;
-    out.account.ok_or_else(|| anyhow::anyhow!("STS GetCallerIdentity returned no account"))
+    let out =
+        c.sts.get_caller_identity().send().await.map_err(|e| {
+            anyhow::anyhow!("STS GetCallerIdentity: {}", crate::error::describe(&e))
+        })?;
+    out.account
+        .ok_or_else(|| anyhow::anyhow!("STS GetCallerIdentity returned no account"))
 }

@@ -6,7 +6,10 @@ use anyhow::{Context, Result};
 use aws_sdk_eks::types::{AccessScope, AccessScopeType};
 use eksfed_compiler::live::{self, LiveObject, ObjectKey};
 use eksfed_compiler::plan::{Action, Change};
-use eksfed_compiler::render::{AccessEntry, AccessPolicyAssociation, AccessScope as RScope, PodIdentityAssociation, RenderedKind, STACK_TAG};
+use eksfed_compiler::render::{
+    AccessEntry, AccessPolicyAssociation, AccessScope as RScope, PodIdentityAssociation,
+    RenderedKind, STACK_TAG,
+};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
@@ -16,7 +19,11 @@ where
     R: std::fmt::Debug,
 {
     let detail = match e.as_service_error() {
-        Some(se) => format!("{}: {}", se.code().unwrap_or("Error"), se.message().unwrap_or("")),
+        Some(se) => format!(
+            "{}: {}",
+            se.code().unwrap_or("Error"),
+            se.message().unwrap_or("")
+        ),
         None => format!("{e}"),
     };
     anyhow::anyhow!("EKS {what}: {detail}")
@@ -28,7 +35,13 @@ fn owner(tags: Option<&HashMap<String, String>>) -> Option<String> {
 
 /// Reads access entries and pod identity associations of one cluster. Costs: one list page per
 /// 100 objects, then one describe (and one policy list for entries) per object.
-pub async fn read(eks: &aws_sdk_eks::Client, cluster: &str, cluster_name: &str, stack: &str, wanted: &BTreeSet<ObjectKey>) -> Result<Vec<LiveObject>> {
+pub async fn read(
+    eks: &aws_sdk_eks::Client,
+    cluster: &str,
+    cluster_name: &str,
+    stack: &str,
+    wanted: &BTreeSet<ObjectKey>,
+) -> Result<Vec<LiveObject>> {
     let mut out = vec![];
     let mut token: Option<String> = None;
     let mut principals = vec![];
@@ -49,8 +62,16 @@ pub async fn read(eks: &aws_sdk_eks::Client, cluster: &str, cluster_name: &str, 
     }
     for arn in principals {
         let key = live::key_access_entry(cluster, &arn);
-        let d = eks.describe_access_entry().cluster_name(cluster_name).principal_arn(&arn).send().await.map_err(|e| err("DescribeAccessEntry", e))?;
-        let Some(entry) = d.access_entry() else { continue };
+        let d = eks
+            .describe_access_entry()
+            .cluster_name(cluster_name)
+            .principal_arn(&arn)
+            .send()
+            .await
+            .map_err(|e| err("DescribeAccessEntry", e))?;
+        let Some(entry) = d.access_entry() else {
+            continue;
+        };
         let own = owner(entry.tags());
         if own.as_deref() != Some(stack) && !wanted.contains(&key) {
             continue;
@@ -71,7 +92,10 @@ pub async fn read(eks: &aws_sdk_eks::Client, cluster: &str, cluster_name: &str, 
                 policies.push(AccessPolicyAssociation {
                     policy_arn: p.policy_arn().unwrap_or_default().to_string(),
                     access_scope: RScope {
-                        scope_type: scope.and_then(|s| s.r#type()).map(|t| t.as_str().to_string()).unwrap_or_else(|| "cluster".into()),
+                        scope_type: scope
+                            .and_then(|s| s.r#type())
+                            .map(|t| t.as_str().to_string())
+                            .unwrap_or_else(|| "cluster".into()),
                         namespaces: scope.map(|s| s.namespaces().to_vec()).unwrap_or_default(),
                     },
                 });
@@ -111,7 +135,11 @@ pub async fn read(eks: &aws_sdk_eks::Client, cluster: &str, cluster_name: &str, 
             .map_err(|e| err("ListPodIdentityAssociations", e))?;
         for a in page.associations() {
             if let Some(id) = a.association_id() {
-                ids.push((id.to_string(), a.namespace().unwrap_or_default().to_string(), a.service_account().unwrap_or_default().to_string()));
+                ids.push((
+                    id.to_string(),
+                    a.namespace().unwrap_or_default().to_string(),
+                    a.service_account().unwrap_or_default().to_string(),
+                ));
             }
         }
         token = page.next_token().map(String::from);
@@ -121,7 +149,13 @@ pub async fn read(eks: &aws_sdk_eks::Client, cluster: &str, cluster_name: &str, 
     }
     for (id, ns, sa) in ids {
         let key = live::key_pod_identity(cluster, &ns, &sa);
-        let d = eks.describe_pod_identity_association().cluster_name(cluster_name).association_id(&id).send().await.map_err(|e| err("DescribePodIdentityAssociation", e))?;
+        let d = eks
+            .describe_pod_identity_association()
+            .cluster_name(cluster_name)
+            .association_id(&id)
+            .send()
+            .await
+            .map_err(|e| err("DescribePodIdentityAssociation", e))?;
         let Some(a) = d.association() else { continue };
         let own = owner(a.tags());
         if own.as_deref() != Some(stack) && !wanted.contains(&key) {
@@ -129,7 +163,12 @@ pub async fn read(eks: &aws_sdk_eks::Client, cluster: &str, cluster_name: &str, 
         }
         let piece = live::pod_identity_piece(
             cluster,
-            PodIdentityAssociation { cluster_name: cluster_name.to_string(), namespace: ns, service_account: sa, role_arn: a.role_arn().unwrap_or_default().to_string() },
+            PodIdentityAssociation {
+                cluster_name: cluster_name.to_string(),
+                namespace: ns,
+                service_account: sa,
+                role_arn: a.role_arn().unwrap_or_default().to_string(),
+            },
         );
         let mut meta = BTreeMap::new();
         meta.insert("association_id".into(), serde_json::json!(id));
@@ -148,9 +187,14 @@ fn entry_of(k: &Option<eksfed_compiler::render::RenderedResource>) -> Option<&Ac
     }
 }
 
-fn association_of(k: &Option<eksfed_compiler::render::RenderedResource>) -> Option<&PodIdentityAssociation> {
+fn association_of(
+    k: &Option<eksfed_compiler::render::RenderedResource>,
+) -> Option<&PodIdentityAssociation> {
     match k.as_ref().map(|r| &r.kind) {
-        Some(RenderedKind::ServiceAccount { pod_identity_association, .. }) => pod_identity_association.as_ref(),
+        Some(RenderedKind::ServiceAccount {
+            pod_identity_association,
+            ..
+        }) => pod_identity_association.as_ref(),
         _ => None,
     }
 }
@@ -160,8 +204,17 @@ fn stack_tags(stack: &str) -> HashMap<String, String> {
 }
 
 fn scope(p: &AccessPolicyAssociation) -> AccessScope {
-    let t = if p.access_scope.scope_type == "namespace" { AccessScopeType::Namespace } else { AccessScopeType::Cluster };
-    AccessScope::builder().r#type(t).set_namespaces((!p.access_scope.namespaces.is_empty()).then(|| p.access_scope.namespaces.clone())).build()
+    let t = if p.access_scope.scope_type == "namespace" {
+        AccessScopeType::Namespace
+    } else {
+        AccessScopeType::Cluster
+    };
+    AccessScope::builder()
+        .r#type(t)
+        .set_namespaces(
+            (!p.access_scope.namespaces.is_empty()).then(|| p.access_scope.namespaces.clone()),
+        )
+        .build()
 }
 
 /// Retries a write the way IAM's eventual consistency needs: a role created a moment ago is
@@ -171,7 +224,10 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T>>,
 {
-    let budget = std::env::var("EKSFED_RETRY_BUDGET_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(120u64);
+    let budget = std::env::var("EKSFED_RETRY_BUDGET_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(120u64);
     let start = std::time::Instant::now();
     let mut delay = Duration::from_millis(250);
     loop {
@@ -179,19 +235,35 @@ where
             Ok(v) => return Ok(v),
             Err(e) => {
                 let msg = format!("{e:#}");
-                let transient = msg.contains("does not exist") || msg.contains("Throttl") || msg.contains("ServerException") || msg.contains("Rate exceeded");
+                let transient = msg.contains("does not exist")
+                    || msg.contains("Throttl")
+                    || msg.contains("ServerException")
+                    || msg.contains("Rate exceeded");
                 if !transient || start.elapsed() > Duration::from_secs(budget) {
-                    return Err(e).with_context(|| format!("{what} (after {:.0?})", start.elapsed()));
+                    return Err(e)
+                        .with_context(|| format!("{what} (after {:.0?})", start.elapsed()));
                 }
-                tokio::time::sleep(delay + Duration::from_millis(rand::random::<u64>() % 250)).await;
+                tokio::time::sleep(delay + Duration::from_millis(rand::random::<u64>() % 250))
+                    .await;
                 delay = (delay * 2).min(Duration::from_secs(8));
             }
         }
     }
 }
 
-async fn check_owner_entry(eks: &aws_sdk_eks::Client, cluster_name: &str, arn: &str, stack: &str) -> Result<()> {
-    let d = eks.describe_access_entry().cluster_name(cluster_name).principal_arn(arn).send().await.map_err(|e| err("DescribeAccessEntry", e))?;
+async fn check_owner_entry(
+    eks: &aws_sdk_eks::Client,
+    cluster_name: &str,
+    arn: &str,
+    stack: &str,
+) -> Result<()> {
+    let d = eks
+        .describe_access_entry()
+        .cluster_name(cluster_name)
+        .principal_arn(arn)
+        .send()
+        .await
+        .map_err(|e| err("DescribeAccessEntry", e))?;
     let own = d.access_entry().and_then(|e| owner(e.tags()));
     if own.as_deref() != Some(stack) {
         anyhow::bail!("the access entry for {arn} is not owned by stack `{stack}` (owner: {}); not changing it", own.unwrap_or_else(|| "none".into()));
@@ -199,10 +271,22 @@ async fn check_owner_entry(eks: &aws_sdk_eks::Client, cluster_name: &str, arn: &
     Ok(())
 }
 
-async fn apply_entry(eks: &aws_sdk_eks::Client, cluster_name: &str, stack: &str, action: Action, before: Option<&AccessEntry>, after: Option<&AccessEntry>) -> Result<()> {
+async fn apply_entry(
+    eks: &aws_sdk_eks::Client,
+    cluster_name: &str,
+    stack: &str,
+    action: Action,
+    before: Option<&AccessEntry>,
+    after: Option<&AccessEntry>,
+) -> Result<()> {
     let delete = |arn: String| async move {
         check_owner_entry(eks, cluster_name, &arn, stack).await?;
-        eks.delete_access_entry().cluster_name(cluster_name).principal_arn(&arn).send().await.map_err(|e| err("DeleteAccessEntry", e))?;
+        eks.delete_access_entry()
+            .cluster_name(cluster_name)
+            .principal_arn(&arn)
+            .send()
+            .await
+            .map_err(|e| err("DeleteAccessEntry", e))?;
         Ok::<_, anyhow::Error>(())
     };
     let create = |e: AccessEntry| async move {
@@ -241,7 +325,9 @@ async fn apply_entry(eks: &aws_sdk_eks::Client, cluster_name: &str, stack: &str,
         }
         (_, Some(b), Some(a)) => {
             check_owner_entry(eks, cluster_name, &a.principal_arn, stack).await?;
-            if b.kubernetes_groups != a.kubernetes_groups || (a.username.is_some() && a.username != b.username) {
+            if b.kubernetes_groups != a.kubernetes_groups
+                || (a.username.is_some() && a.username != b.username)
+            {
                 eks.update_access_entry()
                     .cluster_name(cluster_name)
                     .principal_arn(&a.principal_arn)
@@ -251,10 +337,21 @@ async fn apply_entry(eks: &aws_sdk_eks::Client, cluster_name: &str, stack: &str,
                     .await
                     .map_err(|x| err("UpdateAccessEntry", x))?;
             }
-            let have: BTreeMap<&str, &AccessPolicyAssociation> = b.access_policies.iter().map(|p| (p.policy_arn.as_str(), p)).collect();
-            let want: BTreeMap<&str, &AccessPolicyAssociation> = a.access_policies.iter().map(|p| (p.policy_arn.as_str(), p)).collect();
+            let have: BTreeMap<&str, &AccessPolicyAssociation> = b
+                .access_policies
+                .iter()
+                .map(|p| (p.policy_arn.as_str(), p))
+                .collect();
+            let want: BTreeMap<&str, &AccessPolicyAssociation> = a
+                .access_policies
+                .iter()
+                .map(|p| (p.policy_arn.as_str(), p))
+                .collect();
             for (arn, p) in &want {
-                let same = have.get(arn).is_some_and(|h| h.access_scope.scope_type == p.access_scope.scope_type && sorted(&h.access_scope.namespaces) == sorted(&p.access_scope.namespaces));
+                let same = have.get(arn).is_some_and(|h| {
+                    h.access_scope.scope_type == p.access_scope.scope_type
+                        && sorted(&h.access_scope.namespaces) == sorted(&p.access_scope.namespaces)
+                });
                 if !same {
                     // AssociateAccessPolicy replaces the scope of an existing association.
                     eks.associate_access_policy()
@@ -288,7 +385,12 @@ fn sorted(v: &[String]) -> Vec<String> {
     v
 }
 
-async fn find_association(eks: &aws_sdk_eks::Client, cluster_name: &str, ns: &str, sa: &str) -> Result<Option<(String, Option<String>)>> {
+async fn find_association(
+    eks: &aws_sdk_eks::Client,
+    cluster_name: &str,
+    ns: &str,
+    sa: &str,
+) -> Result<Option<(String, Option<String>)>> {
     let page = eks
         .list_pod_identity_associations()
         .cluster_name(cluster_name)
@@ -297,14 +399,41 @@ async fn find_association(eks: &aws_sdk_eks::Client, cluster_name: &str, ns: &st
         .send()
         .await
         .map_err(|e| err("ListPodIdentityAssociations", e))?;
-    let Some(id) = page.associations().first().and_then(|a| a.association_id()).map(String::from) else { return Ok(None) };
-    let d = eks.describe_pod_identity_association().cluster_name(cluster_name).association_id(&id).send().await.map_err(|e| err("DescribePodIdentityAssociation", e))?;
+    let Some(id) = page
+        .associations()
+        .first()
+        .and_then(|a| a.association_id())
+        .map(String::from)
+    else {
+        return Ok(None);
+    };
+    let d = eks
+        .describe_pod_identity_association()
+        .cluster_name(cluster_name)
+        .association_id(&id)
+        .send()
+        .await
+        .map_err(|e| err("DescribePodIdentityAssociation", e))?;
     Ok(Some((id, d.association().and_then(|a| owner(a.tags())))))
 }
 
-async fn apply_association(eks: &aws_sdk_eks::Client, cluster_name: &str, stack: &str, before: Option<&PodIdentityAssociation>, after: Option<&PodIdentityAssociation>) -> Result<()> {
-    let target = after.or(before).ok_or_else(|| anyhow::anyhow!("nothing to do"))?;
-    let found = find_association(eks, cluster_name, &target.namespace, &target.service_account).await?;
+async fn apply_association(
+    eks: &aws_sdk_eks::Client,
+    cluster_name: &str,
+    stack: &str,
+    before: Option<&PodIdentityAssociation>,
+    after: Option<&PodIdentityAssociation>,
+) -> Result<()> {
+    let target = after
+        .or(before)
+        .ok_or_else(|| anyhow::anyhow!("nothing to do"))?;
+    let found = find_association(
+        eks,
+        cluster_name,
+        &target.namespace,
+        &target.service_account,
+    )
+    .await?;
     if let Some((_, own)) = &found {
         if own.as_deref() != Some(stack) {
             anyhow::bail!("the pod identity association for {}/{} is not owned by stack `{stack}`; not changing it", target.namespace, target.service_account);
@@ -312,7 +441,12 @@ async fn apply_association(eks: &aws_sdk_eks::Client, cluster_name: &str, stack:
     }
     match (found, after) {
         (Some((id, _)), None) => {
-            eks.delete_pod_identity_association().cluster_name(cluster_name).association_id(&id).send().await.map_err(|e| err("DeletePodIdentityAssociation", e))?;
+            eks.delete_pod_identity_association()
+                .cluster_name(cluster_name)
+                .association_id(&id)
+                .send()
+                .await
+                .map_err(|e| err("DeletePodIdentityAssociation", e))?;
         }
         (Some((id, _)), Some(a)) => {
             if before.map(|b| &b.role_arn) != Some(&a.role_arn) {
@@ -349,10 +483,30 @@ async fn apply_association(eks: &aws_sdk_eks::Client, cluster_name: &str, stack:
 
 /// Applies the EKS side of a change: the access entry of an `access`, the pod identity
 /// association of a `service_account`.
-pub async fn apply(eks: &aws_sdk_eks::Client, _cluster: &str, cluster_name: &str, stack: &str, change: &Change) -> Result<()> {
-    let after = if change.action == Action::Delete { None } else { change.after.clone() };
+pub async fn apply(
+    eks: &aws_sdk_eks::Client,
+    _cluster: &str,
+    cluster_name: &str,
+    stack: &str,
+    change: &Change,
+) -> Result<()> {
+    let after = if change.action == Action::Delete {
+        None
+    } else {
+        change.after.clone()
+    };
     match change.kind.as_str() {
-        "access" => apply_entry(eks, cluster_name, stack, change.action, entry_of(&change.before), entry_of(&after)).await,
+        "access" => {
+            apply_entry(
+                eks,
+                cluster_name,
+                stack,
+                change.action,
+                entry_of(&change.before),
+                entry_of(&after),
+            )
+            .await
+        }
         "service_account" => {
             let (b, a) = (association_of(&change.before), association_of(&after));
             if b.is_none() && a.is_none() {
@@ -370,26 +524,58 @@ pub async fn apply(eks: &aws_sdk_eks::Client, _cluster: &str, cluster_name: &str
 
 /// `eksfed import`: tag an access entry (id = principal ARN) or a pod identity association
 /// (id = namespace/service-account) as owned by the stack.
-pub async fn adopt(eks: &aws_sdk_eks::Client, cluster_name: &str, stack: &str, kind: &str, id: &str) -> Result<()> {
+pub async fn adopt(
+    eks: &aws_sdk_eks::Client,
+    cluster_name: &str,
+    stack: &str,
+    kind: &str,
+    id: &str,
+) -> Result<()> {
     let arn = match kind {
         "access" => {
-            let d = eks.describe_access_entry().cluster_name(cluster_name).principal_arn(id).send().await.map_err(|e| err("DescribeAccessEntry", e))?;
+            let d = eks
+                .describe_access_entry()
+                .cluster_name(cluster_name)
+                .principal_arn(id)
+                .send()
+                .await
+                .map_err(|e| err("DescribeAccessEntry", e))?;
             let e = d.access_entry().context("no access entry")?;
             if let Some(o) = owner(e.tags()).filter(|o| o != stack) {
                 anyhow::bail!("the access entry for {id} is owned by stack `{o}`");
             }
-            e.access_entry_arn().context("the access entry has no ARN")?.to_string()
+            e.access_entry_arn()
+                .context("the access entry has no ARN")?
+                .to_string()
         }
         _ => {
-            let (ns, sa) = id.split_once('/').context("expected NAMESPACE/SERVICE_ACCOUNT")?;
-            let (aid, own) = find_association(eks, cluster_name, ns, sa).await?.context("no pod identity association for that service account")?;
+            let (ns, sa) = id
+                .split_once('/')
+                .context("expected NAMESPACE/SERVICE_ACCOUNT")?;
+            let (aid, own) = find_association(eks, cluster_name, ns, sa)
+                .await?
+                .context("no pod identity association for that service account")?;
             if let Some(o) = own.filter(|o| o != stack) {
                 anyhow::bail!("the association is owned by stack `{o}`");
             }
-            let d = eks.describe_pod_identity_association().cluster_name(cluster_name).association_id(&aid).send().await.map_err(|e| err("DescribePodIdentityAssociation", e))?;
-            d.association().and_then(|a| a.association_arn()).context("the association has no ARN")?.to_string()
+            let d = eks
+                .describe_pod_identity_association()
+                .cluster_name(cluster_name)
+                .association_id(&aid)
+                .send()
+                .await
+                .map_err(|e| err("DescribePodIdentityAssociation", e))?;
+            d.association()
+                .and_then(|a| a.association_arn())
+                .context("the association has no ARN")?
+                .to_string()
         }
     };
-    eks.tag_resource().resource_arn(&arn).set_tags(Some(stack_tags(stack))).send().await.map_err(|e| err("TagResource", e))?;
+    eks.tag_resource()
+        .resource_arn(&arn)
+        .set_tags(Some(stack_tags(stack)))
+        .send()
+        .await
+        .map_err(|e| err("TagResource", e))?;
     Ok(())
 }

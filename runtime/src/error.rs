@@ -29,5 +29,7 @@ pub fn code<E, R>(e: &aws_sdk_iam::error::SdkError<E, R>) -> Option<String>
 where
     E: ProvideErrorMetadata,
 {
-    e.as_service_error().and_then(|s| s.code()).map(String::from)
+    e.as_service_error()
+        .and_then(|s| s.code())
+        .map(String::from)
 }

@@ -1,12 +1,16 @@
 //! eksfed's runtime: all IO. Reads stacks from disk, live state from AWS (IAM, EKS, STS) and
 //! Kubernetes, and applies plans. It never parses HCL itself: it calls the compiler.
 
+pub mod apply;
 pub mod aws;
 pub mod eks;
 pub mod error;
 pub mod iam;
+pub mod k8s;
+pub mod lease;
 pub mod retry;
 pub mod source;
+pub mod state;
 
 /// kube (ring) and the AWS SDK (aws-lc-rs) both enable a rustls crypto provider, so rustls
 /// cannot pick one by itself: install ring's, once, before any client is built.

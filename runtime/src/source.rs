@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 /// The stack's `*.hcl` files, in name order, as (path shown to the user, text).
 pub fn read_stack(dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| anyhow::anyhow!("cannot read stack directory {}: {e}", dir.display()))?;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| anyhow::anyhow!("cannot read stack directory {}: {e}", dir.display()))?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "hcl"))
@@ -18,7 +19,8 @@ pub fn read_stack(dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
     paths
         .into_iter()
         .map(|p| {
-            let text = std::fs::read_to_string(&p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
             Ok((display_path(&p), text))
         })
         .collect()
@@ -43,7 +45,9 @@ impl FileReader for FsReader {
 
 /// `EKSFED_VAR_name` values from the environment.
 pub fn env_vars() -> Vec<(String, String)> {
-    let mut v: Vec<(String, String)> = std::env::vars().filter_map(|(k, v)| k.strip_prefix("EKSFED_VAR_").map(|n| (n.to_string(), v))).collect();
+    let mut v: Vec<(String, String)> = std::env::vars()
+        .filter_map(|(k, v)| k.strip_prefix("EKSFED_VAR_").map(|n| (n.to_string(), v)))
+        .collect();
     v.sort();
     v
 }

@@ -1,0 +1,202 @@
+//! Connecting to the live systems a stack touches and reading them into a [`LiveState`]:
+//! IAM once per stack, and per cluster the Kubernetes API (kubeconfig context) and the EKS API
+//! (access entries, pod identity), only where the stack has something there.
+
+use crate::aws::AwsClients;
+use anyhow::{Context, Result};
+use eksfed_compiler::live::{self, LiveState, ObjectKey};
+use eksfed_compiler::plan::ClusterTarget;
+use eksfed_compiler::render::RenderedKind;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What of the live system a set of objects touches.
+#[derive(Debug, Default, Clone)]
+pub struct Scope {
+    pub iam: bool,
+    /// Cluster labels whose Kubernetes API is read/written.
+    pub kube: BTreeSet<String>,
+    /// Cluster labels whose EKS access-entry / pod-identity API is read/written.
+    pub eks: BTreeSet<String>,
+    /// Every key the objects are (or may be) made of.
+    pub wanted: BTreeSet<ObjectKey>,
+}
+
+/// The scope of desired objects (and of the before/after of a plan's changes).
+pub fn scope<'a>(
+    objects: impl IntoIterator<Item = &'a RenderedKind>,
+    clusters: &BTreeMap<String, ClusterTarget>,
+) -> Scope {
+    let mut s = Scope::default();
+    for k in objects {
+        s.wanted.extend(live::keys(k));
+        match k {
+            RenderedKind::OidcProvider { .. }
+            | RenderedKind::SamlProvider { .. }
+            | RenderedKind::Policy { .. }
+            | RenderedKind::Role { .. } => s.iam = true,
+            RenderedKind::ServiceAccount {
+                cluster,
+                manifest,
+                pod_identity_association,
+            } => {
+                if !manifest.is_null() {
+                    s.kube.insert(cluster.clone());
+                }
+                if pod_identity_association.is_some() {
+                    s.eks.insert(cluster.clone());
+                }
+            }
+            RenderedKind::Access {
+                cluster,
+                aws_auth,
+                access_entry,
+            } => {
+                if aws_auth.is_some() {
+                    s.kube.insert(cluster.clone());
+                }
+                if access_entry.is_some() {
+                    s.eks.insert(cluster.clone());
+                }
+            }
+            RenderedKind::RbacBinding { cluster, .. } => {
+                s.kube.insert(cluster.clone());
+            }
+        }
+    }
+    // A cluster using access entries is read on the EKS side even when nothing is declared
+    // there yet, so owned entries left from earlier configurations are found.
+    for (label, c) in clusters {
+        if c.access_mode.uses_access_entries() && (s.kube.contains(label) || s.eks.contains(label))
+        {
+            s.eks.insert(label.clone());
+        }
+    }
+    s
+}
+
+/// Open connections to the live systems.
+#[derive(Clone)]
+pub struct Connections {
+    pub aws: AwsClients,
+    pub kube: BTreeMap<String, kube::Client>,
+}
+
+impl Connections {
+    pub fn kube(&self, cluster: &str) -> Result<&kube::Client> {
+        self.kube
+            .get(cluster)
+            .with_context(|| format!("no Kubernetes connection for cluster `{cluster}`"))
+    }
+}
+
+/// A Kubernetes client for a kubeconfig context (the current one when `None`), the way
+/// kubectl finds it: `KUBECONFIG`, then `~/.kube/config`.
+pub async fn kube_client(context: Option<&str>) -> Result<kube::Client> {
+    crate::install_crypto();
+    let opts = kube::config::KubeConfigOptions {
+        context: context.map(String::from),
+        ..Default::default()
+    };
+    let cfg = kube::Config::from_kubeconfig(&opts)
+        .await
+        .with_context(|| match context {
+            Some(c) => format!("cannot load kubeconfig context `{c}`"),
+            None => "cannot load the current kubeconfig context".to_string(),
+        })?;
+    kube::Client::try_from(cfg).context("cannot build a Kubernetes client")
+}
+
+pub async fn connect(
+    aws: AwsClients,
+    scope: &Scope,
+    clusters: &BTreeMap<String, ClusterTarget>,
+) -> Result<Connections> {
+    let mut kube = BTreeMap::new();
+    for label in &scope.kube {
+        let ctx = clusters.get(label).and_then(|c| c.kube_context.as_deref());
+        kube.insert(
+            label.clone(),
+            kube_client(ctx)
+                .await
+                .with_context(|| format!("cluster `{label}`"))?,
+        );
+    }
+    Ok(Connections { aws, kube })
+}
+
+/// Reads everything in scope. Requests: IAM a few pages plus one per provider and customer
+/// managed policy; per cluster one list per Kubernetes kind plus the aws-auth ConfigMap; EKS
+/// list + describe per entry/association.
+pub async fn read(
+    conn: &Connections,
+    stack: &str,
+    account_id: &str,
+    scope: &Scope,
+    clusters: &BTreeMap<String, ClusterTarget>,
+) -> Result<LiveState> {
+    let mut objects = vec![];
+    if scope.iam {
+        objects.extend(
+            crate::iam::read(&conn.aws.iam, stack, &scope.wanted)
+                .await
+                .context("reading IAM")?,
+        );
+    }
+    for label in &scope.kube {
+        let client = conn.kube(label)?;
+        objects.extend(
+            crate::k8s::read(client, label, stack, &scope.wanted)
+                .await
+                .with_context(|| format!("reading cluster `{label}` (Kubernetes)"))?,
+        );
+    }
+    for label in &scope.eks {
+        let name = clusters
+            .get(label)
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| label.clone());
+        objects.extend(
+            crate::eks::read(&conn.aws.eks, label, &name, stack, &scope.wanted)
+                .await
+                .with_context(|| format!("reading cluster `{label}` (EKS)"))?,
+        );
+    }
+    Ok(LiveState {
+        account_id: account_id.to_string(),
+        objects,
+    })
+}
+
+/// Issuer URLs of clusters that do not give one, with EKS DescribeCluster.
+pub async fn describe_issuers(
+    aws: &AwsClients,
+    clusters: &[(String, String)],
+) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for (address, name) in clusters {
+        let resp = aws
+            .eks
+            .describe_cluster()
+            .name(name)
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!("EKS DescribeCluster {name}: {}", crate::error::describe(&e))
+            })?;
+        let issuer = resp
+            .cluster()
+            .and_then(|c| c.identity())
+            .and_then(|i| i.oidc())
+            .and_then(|o| o.issuer())
+            .map(String::from);
+        match issuer {
+            Some(i) => {
+                out.insert(address.clone(), i);
+            }
+            None => {
+                anyhow::bail!("cluster {name} has no OIDC issuer (DescribeCluster returned none)")
+            }
+        }
+    }
+    Ok(out)
+}

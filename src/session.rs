@@ -1,0 +1,436 @@
+//! The plan/apply flow of the CLI: compile, connect, read, diff, confirm, lock, execute,
+//! summarise. The work itself is in the compiler (diff, report) and the runtime (IO).
+
+use crate::commands::{compile_dir, report_diagnostics};
+use crate::Common;
+use anyhow::{bail, Context, Result};
+use eksfed_compiler::diff::{diff, DiffOptions};
+use eksfed_compiler::model::{DesiredState, ResourceKind};
+use eksfed_compiler::plan::{Action, ClusterTarget, Plan, ABSENT, PLAN_FORMAT_VERSION};
+use eksfed_compiler::{Address, Facts};
+use eksfed_runtime::apply::{ApplyOptions, Outcome, ProgressEvent};
+use eksfed_runtime::state::{self, Connections, Scope};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct Planned {
+    pub plan: Plan,
+    pub conn: Connections,
+    pub scope: Scope,
+}
+
+fn clusters_of(d: &DesiredState) -> BTreeMap<String, ClusterTarget> {
+    d.resources
+        .iter()
+        .filter_map(|r| match &r.kind {
+            ResourceKind::Cluster(c) => Some((
+                eksfed_compiler::render::cluster_key(&r.address),
+                ClusterTarget {
+                    name: c.name.clone(),
+                    region: c.region.clone(),
+                    kube_context: c.kube_context.clone(),
+                    access_mode: c.access_mode,
+                },
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Compiles and plans a directory. `None` when the stack has errors (already printed).
+pub async fn plan_dir(dir: &Path, common: &Common, destroy: bool) -> Result<Option<Planned>> {
+    let first = compile_dir(dir, common, Facts::default())?;
+    if report_diagnostics(&first, common.quiet) {
+        return Ok(None);
+    }
+    let Some(d0) = &first.desired else {
+        return Ok(None);
+    };
+    let aws = eksfed_runtime::aws::clients(&(&d0.aws).into()).await;
+    let account = match d0
+        .stack
+        .account_id
+        .clone()
+        .or_else(|| common.account_id.clone())
+    {
+        Some(a) => a,
+        None => eksfed_runtime::aws::account_id(&aws).await?,
+    };
+    let unknown: Vec<(String, String)> = d0
+        .resources
+        .iter()
+        .filter_map(|r| match &r.kind {
+            ResourceKind::Cluster(c) if c.oidc_issuer_url.is_none() => {
+                Some((r.address.to_string(), c.name.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    let issuers = if unknown.is_empty() {
+        Default::default()
+    } else {
+        state::describe_issuers(&aws, &unknown).await?
+    };
+    let compiled = compile_dir(
+        dir,
+        common,
+        Facts {
+            account_id: Some(account.clone()),
+            cluster_issuers: issuers.into_iter().collect(),
+        },
+    )?;
+    if compiled.diagnostics.has_errors() {
+        report_diagnostics(&compiled, common.quiet);
+        return Ok(None);
+    }
+    let Some(desired) = &compiled.desired else {
+        return Ok(None);
+    };
+    let Some(graph) = &compiled.graph else {
+        return Ok(None);
+    };
+    if let Some(a) = &desired.stack.account_id {
+        if let Ok(live_account) = eksfed_runtime::aws::account_id(&aws).await {
+            if &live_account != a {
+                bail!("the stack is for account {a}, but the credentials are for account {live_account}");
+            }
+        }
+    }
+    let rendered = eksfed_compiler::render::render(desired);
+    let clusters = clusters_of(desired);
+    let scope = state::scope(rendered.resources.iter().map(|r| &r.kind), &clusters);
+    let conn = state::connect(aws, &scope, &clusters).await?;
+    let live = state::read(&conn, &desired.stack.name, &account, &scope, &clusters).await?;
+    let mut targets = vec![];
+    for t in &common.targets {
+        let a = Address::parse(t)
+            .with_context(|| format!("--target {t}: not an address like role.NAME"))?;
+        if desired.get(&a).is_none()
+            && !desired
+                .resources
+                .iter()
+                .any(|r| r.address.block() == a.block() && a.key.is_none())
+        {
+            bail!("--target {t}: no such resource in the stack");
+        }
+        if a.key.is_none() {
+            targets.extend(
+                desired
+                    .resources
+                    .iter()
+                    .filter(|r| r.address.block() == a.block())
+                    .map(|r| r.address.clone()),
+            );
+        } else {
+            targets.push(a);
+        }
+    }
+    let (mut plan, diags) = diff(desired, graph, &live, &DiffOptions { targets, destroy });
+    if diags.has_errors() {
+        for d in diags.iter() {
+            eprint!("{}", compiled.sources.render(d));
+        }
+        return Ok(None);
+    }
+    plan.diagnostics = compiled
+        .diagnostics
+        .iter()
+        .map(|d| compiled.sources.to_json(d))
+        .collect();
+    Ok(Some(Planned { plan, conn, scope }))
+}
+
+/// Loads a saved plan and connects to what it touches.
+pub async fn load_saved_plan(path: &Path) -> Result<Planned> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let plan: Plan = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not an eksfed plan file", path.display()))?;
+    if plan.format_version != PLAN_FORMAT_VERSION {
+        bail!(
+            "{} has plan format {}, this eksfed reads format {PLAN_FORMAT_VERSION}",
+            path.display(),
+            plan.format_version
+        );
+    }
+    let aws = eksfed_runtime::aws::clients(&plan.aws).await;
+    let kinds = plan
+        .changes
+        .iter()
+        .flat_map(|c| c.before.iter().chain(c.after.iter()))
+        .map(|r| &r.kind);
+    let scope = state::scope(kinds, &plan.clusters);
+    let conn = state::connect(aws, &scope, &plan.clusters).await?;
+    Ok(Planned { plan, conn, scope })
+}
+
+/// Saved plans: refuse when any live object the plan read has moved since.
+async fn check_not_stale(p: &Planned) -> Result<()> {
+    let live = state::read(
+        &p.conn,
+        &p.plan.stack,
+        &p.plan.account_id,
+        &p.scope,
+        &p.plan.clusters,
+    )
+    .await?;
+    let mut moved = vec![];
+    for (key, fp) in &p.plan.read {
+        let now = live
+            .get(key)
+            .map(|o| o.fingerprint.as_str())
+            .unwrap_or(ABSENT);
+        if now != fp {
+            moved.push(key.clone());
+        }
+    }
+    if !moved.is_empty() {
+        bail!(
+            "the saved plan is stale: {} live object(s) changed since it was made ({}); nothing was changed. Run `eksfed plan` again.",
+            moved.len(),
+            moved.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn confirm(plan: &Plan) -> Result<bool> {
+    print!("\nDo you want to perform these actions on stack `{}`?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", plan.stack);
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim() == "yes")
+}
+
+fn past(a: Action) -> &'static str {
+    match a {
+        Action::Create => "created",
+        Action::Update => "updated",
+        Action::Replace => "replaced",
+        Action::Delete => "deleted",
+        Action::NoOp => "unchanged",
+    }
+}
+
+fn doing(a: Action) -> &'static str {
+    match a {
+        Action::Create => "creating",
+        Action::Update => "updating",
+        Action::Replace => "replacing",
+        Action::Delete => "deleting",
+        Action::NoOp => "checking",
+    }
+}
+
+pub async fn execute(
+    planned: Planned,
+    auto: bool,
+    parallelism: usize,
+    lock_timeout: Duration,
+    common: &Common,
+    saved: bool,
+) -> Result<u8> {
+    let plan = &planned.plan;
+    if !saved && !common.quiet {
+        print!(
+            "{}",
+            eksfed_compiler::report::text(plan, crate::commands::color(common))
+        );
+    }
+    if !plan.has_changes() {
+        if saved {
+            println!("No changes. The saved plan has nothing to apply.");
+        }
+        return Ok(0);
+    }
+    if !saved && !auto && !confirm(plan)? {
+        println!("Apply cancelled.");
+        return Ok(1);
+    }
+    // Locks: one Lease per cluster the stack touches, taken before anything is read again.
+    let holder = format!("{}-{}-{:08x}", hostname(), std::process::id(), rand_u32());
+    let mut locks = vec![];
+    for label in &planned.scope.kube {
+        let client = planned.conn.kube(label)?;
+        locks.push(
+            eksfed_runtime::lease::acquire(
+                client,
+                &plan.stack,
+                &holder,
+                Duration::from_secs(300),
+                lock_timeout,
+            )
+            .await?,
+        );
+    }
+    let result = run_locked(&planned, parallelism, common, saved).await;
+    for l in locks {
+        if let Err(e) = l.release().await {
+            eprintln!("warning: could not release the lock: {e:#}");
+        }
+    }
+    result
+}
+
+async fn run_locked(
+    planned: &Planned,
+    parallelism: usize,
+    common: &Common,
+    saved: bool,
+) -> Result<u8> {
+    let plan = &planned.plan;
+    if saved {
+        check_not_stale(planned).await?;
+    }
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!(
+                    "\nInterrupt received: finishing the changes in flight, starting no new ones."
+                );
+                cancel.store(true, Ordering::SeqCst);
+            }
+        });
+    }
+    let quiet = common.quiet;
+    let progress: Arc<dyn Fn(ProgressEvent<'_>) + Send + Sync> = Arc::new(move |ev| match ev {
+        ProgressEvent::Started(c) if !quiet => println!("{}: {}...", c.address, doing(c.action)),
+        ProgressEvent::Finished(r) => match &r.outcome {
+            Outcome::Done if !quiet => println!(
+                "{}: {} [{:.1}s]",
+                r.address,
+                past(r.action),
+                r.elapsed.as_secs_f64()
+            ),
+            Outcome::Failed(e) => println!("{}: FAILED: {e}", r.address),
+            Outcome::Skipped(why) if !quiet => println!("{}: skipped ({why})", r.address),
+            _ => {}
+        },
+        _ => {}
+    });
+    let opts = ApplyOptions {
+        parallelism,
+        cancel: cancel.clone(),
+        progress,
+    };
+    let results = eksfed_runtime::apply::apply(plan, Arc::new(planned.conn.clone()), &opts).await;
+    let count = |a: Action| {
+        results
+            .iter()
+            .filter(|r| r.action == a && r.outcome == Outcome::Done)
+            .count()
+    };
+    let failed: Vec<_> = results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Failed(_)))
+        .collect();
+    let skipped = results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Skipped(_)))
+        .count();
+    let summary = format!(
+        "Resources: {} added, {} changed, {} replaced, {} destroyed.",
+        count(Action::Create),
+        count(Action::Update),
+        count(Action::Replace),
+        count(Action::Delete)
+    );
+    if failed.is_empty() && skipped == 0 {
+        println!("\nApply complete! {summary}");
+        Ok(0)
+    } else {
+        println!(
+            "\nApply incomplete: {} failed, {skipped} not attempted. {summary}",
+            failed.len()
+        );
+        for f in failed {
+            if let Outcome::Failed(e) = &f.outcome {
+                println!("  {}: {e}", f.address);
+            }
+        }
+        println!("Nothing else was changed. Fix the cause and run apply again: it converges from where this stopped.");
+        Ok(1)
+    }
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| "host".into())
+}
+
+fn rand_u32() -> u32 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    t ^ std::process::id().rotate_left(16)
+}
+
+/// `eksfed import DIR ADDRESS ID`: adds the ownership mark to an existing object.
+pub async fn import(dir: &Path, addr: &str, id: &str, common: &Common) -> Result<u8> {
+    let compiled = compile_dir(dir, common, Facts::default())?;
+    if report_diagnostics(&compiled, true) {
+        return Ok(1);
+    }
+    let Some(desired) = &compiled.desired else {
+        return Ok(1);
+    };
+    let a = Address::parse(addr)
+        .with_context(|| format!("`{addr}` is not an address like role.NAME"))?;
+    let Some(res) = desired.get(&a) else {
+        let all: Vec<String> = desired
+            .resources
+            .iter()
+            .map(|r| r.address.to_string())
+            .collect();
+        let hint = eksfed_compiler::eval::suggest(addr, all.iter().map(String::as_str))
+            .map(|s| format!("; did you mean `{s}`?"))
+            .unwrap_or_default();
+        bail!("no resource `{addr}` in the stack{hint}");
+    };
+    let stack = desired.stack.name.clone();
+    let aws = eksfed_runtime::aws::clients(&(&desired.aws).into()).await;
+    let clusters = clusters_of(desired);
+    let kind = a.kind.as_str();
+    match &res.kind {
+        ResourceKind::OidcProvider(_)
+        | ResourceKind::SamlProvider(_)
+        | ResourceKind::Policy(_)
+        | ResourceKind::Role(_) => {
+            eksfed_runtime::iam::adopt(&aws.iam, &stack, kind, id).await?;
+        }
+        ResourceKind::Cluster(_) => bail!("clusters are read, never owned: nothing to import"),
+        _ => {
+            let cluster_addr = res.cluster().cloned().context("no cluster")?;
+            let label = eksfed_compiler::render::cluster_key(&cluster_addr);
+            let target = clusters.get(&label).context("unknown cluster")?;
+            let uses_entries = matches!(&res.kind, ResourceKind::Access(_))
+                && target.access_mode.uses_access_entries();
+            let pod_identity = matches!(&res.kind, ResourceKind::ServiceAccount(s) if s.mode == eksfed_compiler::model::ServiceAccountMode::PodIdentity);
+            if uses_entries || pod_identity {
+                eksfed_runtime::eks::adopt(&aws.eks, &target.name, &stack, kind, id).await?;
+            }
+            if !uses_entries
+                || target.access_mode.uses_aws_auth()
+                || !matches!(&res.kind, ResourceKind::Access(_))
+            {
+                let client = state::kube_client(target.kube_context.as_deref()).await?;
+                eksfed_runtime::k8s::adopt(&client, &label, &stack, kind, id).await?;
+            }
+        }
+    }
+    println!("Imported {id} as {addr} into stack `{stack}`. Run `eksfed plan` to see what remains different.");
+    Ok(0)
+}

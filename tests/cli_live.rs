@@ -1,0 +1,261 @@
+//! End-to-end: the eksfed binary against moto (IAM/STS), the Kubernetes test server and the
+//! EKS test server, read back with other clients (boto3, raw Kubernetes HTTP).
+#![allow(clippy::unwrap_used)]
+
+mod support;
+use support::{text, World};
+
+const QUICKSTART: &str = r#"
+stack "qs" {}
+cluster "demo" {
+  name            = "demo"
+  oidc_issuer_url = "https://oidc.eks.us-east-1.amazonaws.com/id/DEMO0123456789ABCDEF0123456789AB"
+  kube_context    = "demo"
+}
+oidc_provider "demo" {
+  url = cluster.demo.oidc_issuer_url
+}
+policy "reports_read" {
+  name = "reports-read"
+  statement {
+    actions   = ["s3:GetObject", "s3:ListBucket"]
+    resources = ["arn:aws:s3:::reports", "arn:aws:s3:::reports/*"]
+  }
+}
+role "reader" {
+  name = "reports-reader"
+  trust_service_account {
+    cluster   = cluster.demo
+    namespace = "reports"
+    names     = ["reader"]
+  }
+  policies = [policy.reports_read.arn]
+  inline_policy "extra" {
+    statement {
+      actions   = ["sqs:SendMessage"]
+      resources = ["arn:aws:sqs:us-east-1:111122223333:reports"]
+    }
+  }
+}
+service_account "reader" {
+  cluster          = cluster.demo
+  namespace        = "reports"
+  name             = "reader"
+  role             = role.reader
+  create_namespace = true
+}
+"#;
+
+fn code(o: &std::process::Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+#[test]
+fn quickstart_applies_reads_back_and_converges() {
+    let w = World::new("qs");
+    let dir = w.write_stack("qs", &[("main.hcl", QUICKSTART)]);
+    let d = dir.to_str().unwrap();
+    let p = w.eksfed(&["plan", d, "--detailed-exitcode"]);
+    assert_eq!(code(&p), 2, "{}", text(&p));
+    assert!(
+        String::from_utf8_lossy(&p.stdout)
+            .contains("Plan: 4 to add, 0 to change, 0 to replace, 0 to destroy."),
+        "{}",
+        text(&p)
+    );
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    // Read back with boto3: trust policy as the EKS guide writes it, attachments, inline policy, tag.
+    let role = w.boto3("r = iam.get_role(RoleName='reports-reader')['Role']\nd = r['AssumeRolePolicyDocument']\nprint(json.dumps({'doc': d if isinstance(d, dict) else json.loads(d), 'tags': r.get('Tags', []), 'att': [p['PolicyArn'] for p in iam.list_attached_role_policies(RoleName='reports-reader')['AttachedPolicies']], 'inline': iam.list_role_policies(RoleName='reports-reader')['PolicyNames']}))");
+    let st = &role["doc"]["Statement"][0];
+    let issuer = "oidc.eks.us-east-1.amazonaws.com/id/DEMO0123456789ABCDEF0123456789AB";
+    assert_eq!(st["Action"], "sts:AssumeRoleWithWebIdentity");
+    assert_eq!(
+        st["Principal"]["Federated"],
+        format!("arn:aws:iam::{}:oidc-provider/{issuer}", w.account)
+    );
+    assert_eq!(
+        st["Condition"]["StringEquals"][format!("{issuer}:sub")],
+        "system:serviceaccount:reports:reader"
+    );
+    assert_eq!(
+        role["att"],
+        serde_json::json!([format!("arn:aws:iam::{}:policy/reports-read", w.account)])
+    );
+    assert_eq!(role["inline"], serde_json::json!(["extra"]));
+    assert!(role["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["Key"] == "eksfed:stack" && t["Value"] == "qs"));
+    // Read back the ServiceAccount with the Kubernetes API.
+    let (c, sa) = w
+        .kube
+        .get_json("/api/v1/namespaces/reports/serviceaccounts/reader");
+    assert_eq!(c, 200, "{sa}");
+    assert_eq!(
+        sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"],
+        format!("arn:aws:iam::{}:role/reports-reader", w.account)
+    );
+    assert_eq!(sa["metadata"]["labels"]["eksfed.io/stack"], "qs");
+    // A second plan is empty.
+    let p2 = w.eksfed(&["plan", d, "--detailed-exitcode"]);
+    assert_eq!(code(&p2), 0, "{}", text(&p2));
+    assert!(String::from_utf8_lossy(&p2.stdout).contains("No changes."));
+}
+
+#[test]
+fn console_drift_is_repaired_and_saved_plans_go_stale() {
+    let w = World::new("drift");
+    let dir = w.write_stack("drift", &[("main.hcl", QUICKSTART)]);
+    let d = dir.to_str().unwrap();
+    assert_eq!(code(&w.eksfed(&["apply", d, "--auto-approve"])), 0);
+    // Drift made in "the console": an extra attached policy and a widened trust policy.
+    w.boto3("iam.attach_role_policy(RoleName='reports-reader', PolicyArn='arn:aws:iam::aws:policy/AdministratorAccess')\nd = iam.get_role(RoleName='reports-reader')['Role']['AssumeRolePolicyDocument']\nd = d if isinstance(d, dict) else json.loads(d)\nfor k in list(d['Statement'][0]['Condition']['StringEquals']):\n    if k.endswith(':sub'): del d['Statement'][0]['Condition']['StringEquals'][k]\niam.update_assume_role_policy(RoleName='reports-reader', PolicyDocument=json.dumps(d))\nprint('{}')");
+    let p = w.eksfed(&["plan", d, "--detailed-exitcode"]);
+    assert_eq!(code(&p), 2, "{}", text(&p));
+    let out = String::from_utf8_lossy(&p.stdout);
+    assert!(
+        out.contains("# role.reader will be updated in-place"),
+        "{out}"
+    );
+    assert!(out.contains("AdministratorAccess"), "{out}");
+    // Save a plan, then change the live object again: the saved plan is refused, nothing changes.
+    let planfile = w.dir.join("plan.json");
+    assert_eq!(
+        code(&w.eksfed(&["plan", d, "--out", planfile.to_str().unwrap()])),
+        0
+    );
+    w.boto3("iam.tag_role(RoleName='reports-reader', Tags=[{'Key': 'touched', 'Value': 'yes'}])\nprint('{}')");
+    let stale = w.eksfed(&["apply", planfile.to_str().unwrap()]);
+    assert_eq!(code(&stale), 1, "{}", text(&stale));
+    assert!(
+        String::from_utf8_lossy(&stale.stderr).contains("stale"),
+        "{}",
+        text(&stale)
+    );
+    let att = w.boto3("print(json.dumps([p['PolicyArn'] for p in iam.list_attached_role_policies(RoleName='reports-reader')['AttachedPolicies']]))");
+    assert!(
+        att.to_string().contains("AdministratorAccess"),
+        "a refused plan changed nothing"
+    );
+    // Apply repairs the drift; the next plan is empty.
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    let att = w.boto3("print(json.dumps([p['PolicyArn'] for p in iam.list_attached_role_policies(RoleName='reports-reader')['AttachedPolicies']]))");
+    assert!(!att.to_string().contains("AdministratorAccess"), "{att}");
+    let p2 = w.eksfed(&["plan", d, "--detailed-exitcode"]);
+    assert_eq!(code(&p2), 0, "{}", text(&p2));
+}
+
+#[test]
+fn removals_delete_destroy_deletes_all_foreign_objects_survive() {
+    let w = World::new("del");
+    // Foreign objects: a role with no mark, and node-group entries in aws-auth.
+    w.boto3("iam.create_role(RoleName='someone-elses', AssumeRolePolicyDocument=json.dumps({'Version':'2012-10-17','Statement':[{'Effect':'Allow','Principal':{'Service':'ec2.amazonaws.com'},'Action':'sts:AssumeRole'}]}))\nprint('{}')");
+    let node_entries = "- groups:\n  - system:bootstrappers\n  - system:nodes\n  rolearn: arn:aws:iam::111122223333:role/eks-node-group\n  username: system:node:{{EC2PrivateDNSName}}\n";
+    let cm = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "aws-auth", "namespace": "kube-system"}, "data": {"mapRoles": node_entries}});
+    let (c, b) = w.kube.http(
+        "POST",
+        "/api/v1/namespaces/kube-system/configmaps",
+        Some(&cm.to_string()),
+        "application/json",
+    );
+    assert!(c == 201 || c == 200, "{c} {b}");
+    let stack = format!(
+        "{QUICKSTART}\nrole \"admins\" {{\n  name = \"admins\"\n  path = \"/people/\"\n  trust_aws {{ principals = [\"arn:aws:iam::ACCOUNT:root\"] }}\n}}\naccess \"admins\" {{\n  cluster  = cluster.demo\n  role     = role.admins\n  username = \"admin:{{{{SessionName}}}}\"\n  groups   = [\"platform:admins\"]\n}}\nrbac_binding \"admins\" {{\n  cluster      = cluster.demo\n  subjects     = [{{ kind = \"Group\", name = \"platform:admins\" }}]\n  cluster_role = \"view\"\n  namespaces   = [\"reports\"]\n  depends_on   = [service_account.reader]\n}}\n"
+    );
+    let dir = w.write_stack("del", &[("main.hcl", &stack)]);
+    let d = dir.to_str().unwrap();
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    let (_, cm) = w
+        .kube
+        .get_json("/api/v1/namespaces/kube-system/configmaps/aws-auth");
+    let map_roles = cm["data"]["mapRoles"].as_str().unwrap().to_string();
+    assert!(
+        map_roles.contains(&format!("arn:aws:iam::{}:role/admins", w.account)),
+        "path stripped: {map_roles}"
+    );
+    assert!(!map_roles.contains("role/people/admins"));
+    assert!(
+        map_roles.contains("rolearn: arn:aws:iam::111122223333:role/eks-node-group"),
+        "{map_roles}"
+    );
+    let (c, _) = w.kube.get_json(
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/reports/rolebindings/eksfed-admins",
+    );
+    assert_eq!(c, 200);
+    assert_eq!(code(&w.eksfed(&["plan", d, "--detailed-exitcode"])), 0);
+    // Remove the access and the binding from the config: they are deleted, nothing else is.
+    let dir = w.write_stack("del", &[("main.hcl", QUICKSTART)]);
+    let d = dir.to_str().unwrap();
+    let p = w.eksfed(&["plan", d]);
+    let out = String::from_utf8_lossy(&p.stdout).to_string();
+    assert!(out.contains("will be deleted"), "{}", text(&p));
+    assert!(
+        !out.contains("someone-elses") && !out.contains("eks-node-group"),
+        "{out}"
+    );
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    let (c, _) = w.kube.get_json(
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/reports/rolebindings/eksfed-admins",
+    );
+    assert_eq!(c, 404);
+    let (_, cm) = w
+        .kube
+        .get_json("/api/v1/namespaces/kube-system/configmaps/aws-auth");
+    let after = cm["data"]["mapRoles"].as_str().unwrap_or("").to_string();
+    assert!(!after.contains("role/admins"), "{after}");
+    assert!(
+        after.contains(node_entries.trim_end()),
+        "node-group entries survive byte for byte: {after:?}"
+    );
+    assert_eq!(code(&w.eksfed(&["plan", d, "--detailed-exitcode"])), 0);
+    // destroy: everything the stack owns goes; the foreign role and node entries stay.
+    let x = w.eksfed(&["destroy", d, "--auto-approve"]);
+    assert_eq!(code(&x), 0, "{}", text(&x));
+    let roles = w.boto3("print(json.dumps([r['RoleName'] for r in iam.list_roles()['Roles']]))");
+    assert!(roles.to_string().contains("someone-elses"));
+    assert!(!roles.to_string().contains("reports-reader"), "{roles}");
+    let pols = w.boto3("print(json.dumps([p['PolicyName'] for p in iam.list_policies(Scope='Local')['Policies']]))");
+    assert!(!pols.to_string().contains("reports-read"), "{pols}");
+    let (c, _) = w
+        .kube
+        .get_json("/api/v1/namespaces/reports/serviceaccounts/reader");
+    assert_eq!(c, 404);
+    let (_, cm) = w
+        .kube
+        .get_json("/api/v1/namespaces/kube-system/configmaps/aws-auth");
+    assert!(cm["data"]["mapRoles"]
+        .as_str()
+        .unwrap_or("")
+        .contains("eks-node-group"));
+}
+
+#[test]
+fn an_unowned_object_is_an_error_until_imported() {
+    let w = World::new("imp");
+    w.boto3("iam.create_role(RoleName='reports-reader', AssumeRolePolicyDocument=json.dumps({'Version':'2012-10-17','Statement':[{'Effect':'Allow','Principal':{'Service':'ec2.amazonaws.com'},'Action':'sts:AssumeRole'}]}))\nprint('{}')");
+    let dir = w.write_stack("imp", &[("main.hcl", QUICKSTART)]);
+    let d = dir.to_str().unwrap();
+    let p = w.eksfed(&["plan", d]);
+    assert_eq!(code(&p), 1, "{}", text(&p));
+    let err = String::from_utf8_lossy(&p.stderr);
+    assert!(
+        err.contains("E0701") && err.contains("eksfed import role.reader reports-reader"),
+        "{err}"
+    );
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(code(&a), 1);
+    let i = w.eksfed(&["import", d, "role.reader", "reports-reader"]);
+    assert_eq!(code(&i), 0, "{}", text(&i));
+    let p = w.eksfed(&["plan", d]);
+    assert_eq!(code(&p), 0, "{}", text(&p));
+    assert!(
+        String::from_utf8_lossy(&p.stdout).contains("# role.reader will be updated in-place"),
+        "{}",
+        text(&p)
+    );
+}
