@@ -541,6 +541,7 @@ pub fn diff(
         }
     }
     pair_replacements(&mut changes, &mut deletes);
+    pair_access_entries(&mut changes, &mut deletes);
     if opts.destroy {
         // Every declared, owned object goes too; prevent_destroy refuses.
         let mut out = vec![];
@@ -677,6 +678,52 @@ fn pair_replacements(changes: &mut [Change], deletes: &mut Vec<(u8, Change)>) {
             };
             c.action = Action::Replace;
             c.reason = Some(format!("{what} changed (was {})", d.address));
+            c.before = d.before.map(|b| live::resource(c.address.clone(), b.kind));
+            c.keys.extend(d.keys);
+        }
+    }
+}
+
+/// An access entry's principal is immutable: when its role's ARN changes (path or name), the
+/// entry for the new ARN is created and the one for the old ARN deleted. Shown as one replace
+/// when the old entry belongs to a role of the same name in the same cluster.
+fn pair_access_entries(changes: &mut [Change], deletes: &mut Vec<(u8, Change)>) {
+    let role_name = |arn: &str| arn.rsplit('/').next().unwrap_or(arn).to_string();
+    for c in changes
+        .iter_mut()
+        .filter(|c| c.kind == "access" && c.action == Action::Create)
+    {
+        let Some(RenderedResource {
+            kind:
+                RenderedKind::Access {
+                    cluster,
+                    access_entry: Some(new),
+                    ..
+                },
+            ..
+        }) = &c.after
+        else {
+            continue;
+        };
+        let found = deletes.iter().position(|(_, d)| {
+            matches!(&d.before, Some(RenderedResource { kind: RenderedKind::Access { cluster: dc, access_entry: Some(old), .. }, .. })
+                if dc == cluster && role_name(&old.principal_arn) == role_name(&new.principal_arn) && old.principal_arn != new.principal_arn)
+        });
+        if let Some(i) = found {
+            let (_, d) = deletes.remove(i);
+            let old_arn = match &d.before {
+                Some(RenderedResource {
+                    kind:
+                        RenderedKind::Access {
+                            access_entry: Some(o),
+                            ..
+                        },
+                    ..
+                }) => o.principal_arn.clone(),
+                _ => String::new(),
+            };
+            c.action = Action::Replace;
+            c.reason = Some(format!("principal changed from {old_arn} (an access entry's principal is immutable; the role was recreated)"));
             c.before = d.before.map(|b| live::resource(c.address.clone(), b.kind));
             c.keys.extend(d.keys);
         }

@@ -1,0 +1,197 @@
+//! End-to-end with EKS access entries and pod identity associations (the EKS test server),
+//! IAM in moto, Kubernetes in the Kubernetes test server.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+use support::{text, World};
+
+fn code(o: &std::process::Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+const ISSUER: &str = "https://oidc.eks.us-east-1.amazonaws.com/id/PROD0123456789ABCDEF0123456789AB";
+
+fn stack(path: &str) -> String {
+    format!(
+        r#"
+stack "entries" {{}}
+cluster "prod" {{
+  name            = "prod"
+  oidc_issuer_url = "{ISSUER}"
+  kube_context    = "prod"
+  access_mode     = "access_entries"
+}}
+role "admins" {{
+  name = "platform-admins"
+  path = "{path}"
+  trust_aws {{ principals = ["arn:aws:iam::ACCOUNT:root"] }}
+}}
+access "admins" {{
+  cluster  = cluster.prod
+  role     = role.admins
+  username = "admin:{{{{SessionName}}}}"
+  groups   = ["platform:admins"]
+  access_policies = [
+    {{ policy = "AmazonEKSViewPolicy", scope = "namespace", namespaces = ["apps"] }},
+    {{ policy = "AmazonEKSEditPolicy" }},
+  ]
+}}
+role "app" {{
+  name = "app"
+  trust_pod_identity {{}}
+}}
+service_account "app" {{
+  cluster          = cluster.prod
+  namespace        = "apps"
+  name             = "app"
+  role             = role.app
+  mode             = "pod_identity"
+  create_namespace = true
+}}
+"#
+    )
+}
+
+fn eks_json(w: &World, path: &str) -> serde_json::Value {
+    w.eks.as_ref().unwrap().get_json(path).1
+}
+
+#[test]
+fn access_entries_and_pod_identity_converge_and_replacement_cascades() {
+    let w = World::new("entries").with_eks(&[("prod", ISSUER)]);
+    let dir = w.write_stack("entries", &[("main.hcl", &stack("/"))]);
+    let d = dir.to_str().unwrap();
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    let arn = format!("arn:aws:iam::{}:role/platform-admins", w.account);
+    let entry = eks_json(
+        &w,
+        &format!("/clusters/prod/access-entries/{}", urlencode(&arn)),
+    );
+    assert_eq!(
+        entry["accessEntry"]["username"], "admin:{{SessionName}}",
+        "{entry}"
+    );
+    assert_eq!(entry["accessEntry"]["tags"]["eksfed:stack"], "entries");
+    let pols = eks_json(
+        &w,
+        &format!(
+            "/clusters/prod/access-entries/{}/access-policies",
+            urlencode(&arn)
+        ),
+    );
+    assert_eq!(
+        pols["associatedAccessPolicies"].as_array().unwrap().len(),
+        2,
+        "{pols}"
+    );
+    let assoc = eks_json(
+        &w,
+        "/clusters/prod/pod-identity-associations?namespace=apps&serviceAccount=app",
+    );
+    assert_eq!(
+        assoc["associations"].as_array().unwrap().len(),
+        1,
+        "{assoc}"
+    );
+    // pod identity mode: no role annotation on the ServiceAccount
+    let (c, sa) = w
+        .kube
+        .get_json("/api/v1/namespaces/apps/serviceaccounts/app");
+    assert_eq!(c, 200);
+    assert!(
+        sa["metadata"]["annotations"]
+            .get("eks.amazonaws.com/role-arn")
+            .is_none(),
+        "{sa}"
+    );
+    let p = w.eksfed(&["plan", d, "--detailed-exitcode"]);
+    assert_eq!(code(&p), 0, "second plan is empty: {}", text(&p));
+
+    // A role recreated under a new path is a new principal: its access entry is replaced too.
+    let dir = w.write_stack("entries", &[("main.hcl", &stack("/people/"))]);
+    let d = dir.to_str().unwrap();
+    let p = w.eksfed(&["plan", d]);
+    let out = String::from_utf8_lossy(&p.stdout).to_string();
+    assert!(
+        out.contains("# role.admins must be replaced (path changed from / to /people/)"),
+        "{out}"
+    );
+    assert!(out.contains("# access.admins must be replaced"), "{out}");
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    let arn2 = format!("arn:aws:iam::{}:role/people/platform-admins", w.account);
+    let entry = eks_json(
+        &w,
+        &format!("/clusters/prod/access-entries/{}", urlencode(&arn2)),
+    );
+    assert_eq!(entry["accessEntry"]["principalArn"], arn2, "{entry}");
+    let p = w.eksfed(&["plan", d, "--detailed-exitcode"]);
+    assert_eq!(code(&p), 0, "{}", text(&p));
+}
+
+#[test]
+fn migration_from_aws_auth_to_access_entries_never_loses_access() {
+    let w = World::new("migrate").with_eks(&[(
+        "prod",
+        "https://oidc.eks.us-east-1.amazonaws.com/id/PROD0123456789ABCDEF0123456789AB",
+    )]);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/migration");
+    // aws-auth names the role without its path; the access entry with it.
+    let arn = format!("arn:aws:iam::{}:role/platform-admins", w.account);
+    let full_arn = format!("arn:aws:iam::{}:role/people/platform-admins", w.account);
+    for (step, in_aws_auth, in_entries) in [
+        ("1-aws-auth", true, false),
+        ("2-both", true, true),
+        ("3-access-entries", false, true),
+    ] {
+        let text_hcl = std::fs::read_to_string(root.join(step).join("main.hcl"))
+            .unwrap()
+            .replace("123456789012", &w.account);
+        let text_hcl = text_hcl.replace(
+            "  access_mode",
+            "  kube_context    = \"prod\"\n  access_mode",
+        );
+        let dir = w.write_stack("migration", &[("main.hcl", &text_hcl)]);
+        let d = dir.to_str().unwrap();
+        if step == "1-aws-auth" {
+            // the namespace the binding lives in
+            let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "apps"}});
+            w.kube.http(
+                "POST",
+                "/api/v1/namespaces",
+                Some(&ns.to_string()),
+                "application/json",
+            );
+        }
+        let a = w.eksfed(&["apply", d, "--auto-approve"]);
+        assert_eq!(code(&a), 0, "{step}: {}", text(&a));
+        let (_, cm) = w
+            .kube
+            .get_json("/api/v1/namespaces/kube-system/configmaps/aws-auth");
+        let mapped = cm["data"]["mapRoles"].as_str().unwrap_or("").contains(&arn);
+        let (c, _) = w.eks.as_ref().unwrap().get_json(&format!(
+            "/clusters/prod/access-entries/{}",
+            urlencode(&full_arn)
+        ));
+        assert_eq!(mapped, in_aws_auth, "{step}: aws-auth mapping");
+        assert_eq!(c == 200, in_entries, "{step}: access entry\n{}", text(&a));
+        assert!(
+            mapped || c == 200,
+            "{step}: the role must always be mapped somewhere"
+        );
+        let p = w.eksfed(&["plan", d, "--detailed-exitcode"]);
+        assert_eq!(code(&p), 0, "{step}: {}", text(&p));
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
