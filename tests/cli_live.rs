@@ -259,3 +259,121 @@ fn an_unowned_object_is_an_error_until_imported() {
         text(&p)
     );
 }
+
+/// The DSL.md full stack: OIDC + SAML providers, policies (statements and a template), IRSA,
+/// SAML, GitHub OIDC and cross-account roles, service accounts (IRSA and pod identity),
+/// aws-auth access and RBAC. Applied, read back with other clients, planned again: empty.
+#[test]
+fn full_dsl_stack_applies_and_converges() {
+    let w = World::new("full").with_eks(&[(
+        "prod-eks",
+        "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E",
+    )]);
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dsl_full");
+    let read = |f: &str| {
+        std::fs::read_to_string(src.join(f))
+            .unwrap()
+            .replace("111122223333", &w.account)
+    };
+    let (main, md, tmpl) = (
+        read("main.hcl"),
+        read("okta-metadata.xml"),
+        read("queue-policy.json.j2"),
+    );
+    let dir = w.write_stack(
+        "full",
+        &[
+            ("main.hcl", &main),
+            ("okta-metadata.xml", &md),
+            ("queue-policy.json.j2", &tmpl),
+        ],
+    );
+    let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "reports"}});
+    w.kube.http(
+        "POST",
+        "/api/v1/namespaces",
+        Some(&ns.to_string()),
+        "application/json",
+    );
+    let d = dir.to_str().unwrap();
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    assert!(
+        String::from_utf8_lossy(&a.stdout).contains("Apply complete! Resources: 14 added"),
+        "{}",
+        text(&a)
+    );
+    // IAM, read with boto3
+    let got = w.boto3(
+        "out = {}\n\
+         out['saml'] = [p['Arn'] for p in iam.list_saml_providers()['SAMLProviderList']]\n\
+         out['saml_tags'] = iam.get_saml_provider(SAMLProviderArn=out['saml'][0]).get('Tags', [])\n\
+         out['oidc'] = sorted(p['Arn'] for p in iam.list_open_id_connect_providers()['OpenIDConnectProviderList'])\n\
+         out['roles'] = sorted(r['RoleName'] for r in iam.list_roles()['Roles'])\n\
+         r = iam.get_role(RoleName='deploy')['Role']['AssumeRolePolicyDocument']\n\
+         out['deploy'] = r if isinstance(r, dict) else json.loads(r)\n\
+         out['pols'] = sorted(p['PolicyName'] for p in iam.list_policies(Scope='Local')['Policies'])\n\
+         print(json.dumps(out))",
+    );
+    assert_eq!(
+        got["saml"][0],
+        format!("arn:aws:iam::{}:saml-provider/okta", w.account)
+    );
+    assert!(
+        got["saml_tags"].to_string().contains("platform-prod"),
+        "{got}"
+    );
+    assert_eq!(got["oidc"].as_array().unwrap().len(), 2);
+    for r in [
+        "app-payments",
+        "app-search",
+        "deploy",
+        "platform_admins",
+        "reports-reader",
+    ] {
+        assert!(got["roles"].to_string().contains(r), "{r}: {got}");
+    }
+    assert_eq!(
+        got["pols"],
+        serde_json::json!(["reports-read", "templated"])
+    );
+    assert_eq!(
+        got["deploy"]["Statement"][0]["Condition"]["StringEquals"]
+            ["token.actions.githubusercontent.com:sub"],
+        "repo:acme/deploy:ref:refs/heads/main"
+    );
+    // Kubernetes
+    let (c, sa) = w
+        .kube
+        .get_json("/api/v1/namespaces/reports/serviceaccounts/reader");
+    assert_eq!(c, 200);
+    assert_eq!(
+        sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"],
+        format!("arn:aws:iam::{}:role/reports-reader", w.account)
+    );
+    let (_, cm) = w
+        .kube
+        .get_json("/api/v1/namespaces/kube-system/configmaps/aws-auth");
+    assert!(
+        cm["data"]["mapRoles"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("arn:aws:iam::{}:role/platform_admins", w.account)),
+        "{cm}"
+    );
+    let (c, _) = w.kube.get_json(
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/reports/rolebindings/eksfed-admins",
+    );
+    assert_eq!(c, 200);
+    // EKS pod identity
+    let (_, assoc) = w.eks.as_ref().unwrap().get_json(
+        "/clusters/prod-eks/pod-identity-associations?namespace=reports&serviceAccount=reader-pi",
+    );
+    assert_eq!(
+        assoc["associations"].as_array().map(Vec::len),
+        Some(1),
+        "{assoc}"
+    );
+    let p = w.eksfed(&["plan", d, "--detailed-exitcode"]);
+    assert_eq!(code(&p), 0, "{}", text(&p));
+}

@@ -18,7 +18,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -r
 trap cleanup EXIT
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-MOTO_IAM_LOAD_MANAGED_POLICIES=true .venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
+MOTO_IAM_LOAD_MANAGED_POLICIES=true .venv/bin/python tests/servers/moto_server.py -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
 pids+=($!)
 target/debug/kube-test-server --kubeconfig-out "$work/kubeconfig" --context demo >"$work/kube.out" 2>"$work/kube.log" &
 pids+=($!)

@@ -390,6 +390,14 @@ pub fn resolve(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) 
             let name = name_or_label(b);
             let metadata = b.str("metadata").unwrap_or_default();
             if b.get("metadata").is_some() {
+                let n = metadata.chars().count();
+                if !(1000..=10_000_000).contains(&n) {
+                    d.push(
+                        Diagnostic::error(E_SAML, format!("SAML metadata is {n} characters; IAM accepts 1,000 to 10,000,000"))
+                            .at(Some(b.span_of("metadata")))
+                            .help("use the IdP's full metadata document (it includes the signing certificate)"),
+                    );
+                }
                 if let Err(e) = saml_metadata_ok(&metadata) {
                     d.push(Diagnostic::error(E_SAML, e).at(Some(b.span_of("metadata"))));
                 }

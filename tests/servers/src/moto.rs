@@ -43,14 +43,18 @@ pub fn moto() -> &'static Moto {
         let port = free_port();
         // A static is never dropped, so the server is started under a small shell watchdog
         // that stops it when this test process exits (no moto_server outlives its tests).
+        // moto_server's own Python runs our launcher (tests/servers/moto_server.py), which is
+        // moto with SAML provider tags kept, as AWS keeps them.
+        let python = std::path::Path::new(&path).with_file_name("python");
+        let launcher = format!("{}/moto_server.py", env!("CARGO_MANIFEST_DIR"));
         let script = format!(
-            "\"$0\" -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; while kill -0 {parent} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1; done; kill $m 2>/dev/null",
+            "\"$0\" \"{launcher}\" -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; while kill -0 {parent} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1; done; kill $m 2>/dev/null",
             parent = std::process::id()
         );
         let child = Command::new("sh")
             .arg("-c")
             .arg(script)
-            .arg(&path)
+            .arg(&python)
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
