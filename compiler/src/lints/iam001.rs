@@ -1,0 +1,40 @@
+//! ### What it finds
+//! An Allow statement whose `actions` include `*` (or `*:*`): every action of every service.
+//!
+//! ### Why it matters
+//! Full administrative privileges on whatever the resources allow. checkov CKV_AWS_1 / CKV_AWS_62
+//! / CKV_AWS_63 ("IAM policies that allow full \"*-*\" administrative privileges"), trivy
+//! AVD-AWS-0057, and IAM Access Analyzer's security warnings flag it.
+//!
+//! ### Fix
+//! List the actions the workload needs, e.g. `["s3:GetObject", "s3:ListBucket"]`.
+
+use super::util::{documents, is_allow};
+use crate::diag::Diagnostic;
+use crate::iam;
+use crate::model::DesiredState;
+
+pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
+    for d in documents(desired) {
+        for (i, s) in d.statements().iter().enumerate() {
+            if !is_allow(s) {
+                continue;
+            }
+            let actions = iam::values(s, "Action");
+            if let Some(j) = actions.iter().position(|a| a == "*" || a == "*:*") {
+                out.push(
+                    Diagnostic::warning(
+                        "IAM001",
+                        format!(
+                            "{} allows action \"{}\": every action of every service",
+                            d.what, actions[j]
+                        ),
+                    )
+                    .at(Some(d.span(i, "actions", Some(j))))
+                    .address(d.res.address.to_string())
+                    .help("list the actions the workload needs"),
+                );
+            }
+        }
+    }
+}

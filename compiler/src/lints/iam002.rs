@@ -1,0 +1,106 @@
+//! ### What it finds
+//! An Allow statement with resource `*` and at least one write or permissions-management
+//! action. "Write" is decided by the action's verb: Create, Put, Delete, Update, Attach,
+//! Detach, Add, Remove, Set, Modify, Tag, Untag, Pass, Write, Upload, Send, Start, Stop,
+//! Terminate, Run, Invoke, Reboot, Restore, Replace, Associate, Disassociate, Enable, Disable,
+//! Change, Reset, Import, Publish, Revoke, Authorize; and any wildcard that covers such a verb
+//! (`s3:*`, `iam:Put*`, `*`).
+//!
+//! ### Why it matters
+//! Writes on every resource of a service reach far beyond what one workload owns. checkov
+//! CKV_AWS_111 / CKV_AWS_355 / CKV_AWS_356 ("write access without constraints", "'*' as a
+//! statement's resource for restrictable actions") and trivy AVD-AWS-0057 flag it.
+//!
+//! ### Fix
+//! Name the resources (ARNs, with wildcards inside them if needed), or split read-only
+//! actions that truly need `*` into their own statement.
+
+use super::util::{documents, glob, is_allow};
+use crate::diag::Diagnostic;
+use crate::iam;
+use crate::model::DesiredState;
+
+const WRITE_VERBS: &[&str] = &[
+    "Create",
+    "Put",
+    "Delete",
+    "Update",
+    "Attach",
+    "Detach",
+    "Add",
+    "Remove",
+    "Set",
+    "Modify",
+    "Tag",
+    "Untag",
+    "Pass",
+    "Write",
+    "Upload",
+    "Send",
+    "Start",
+    "Stop",
+    "Terminate",
+    "Run",
+    "Invoke",
+    "Reboot",
+    "Restore",
+    "Replace",
+    "Associate",
+    "Disassociate",
+    "Enable",
+    "Disable",
+    "Change",
+    "Reset",
+    "Import",
+    "Publish",
+    "Revoke",
+    "Authorize",
+];
+
+/// Whether an action pattern covers a write: its verb is a write verb, or its wildcard could.
+pub fn is_write(action: &str) -> bool {
+    let name = action.split_once(':').map(|x| x.1).unwrap_or(action);
+    if action == "*" || name.starts_with('*') || name.starts_with('?') {
+        return true;
+    }
+    WRITE_VERBS
+        .iter()
+        .any(|v| name.starts_with(v) || glob(name, &format!("{v}X")))
+}
+
+pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
+    for d in documents(desired) {
+        for (i, s) in d.statements().iter().enumerate() {
+            if !is_allow(s) || !iam::values(s, "Resource").iter().any(|r| r == "*") {
+                continue;
+            }
+            let actions = iam::values(s, "Action");
+            if let Some(j) = actions.iter().position(|a| is_write(a)) {
+                out.push(
+                    Diagnostic::warning(
+                        "IAM002",
+                        format!(
+                            "{} allows the write action \"{}\" on resource \"*\"",
+                            d.what, actions[j]
+                        ),
+                    )
+                    .at(Some(d.span(i, "resources", None)))
+                    .address(d.res.address.to_string())
+                    .help("name the resources the writes are for"),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn writes() {
+        assert!(super::is_write("s3:PutObject"));
+        assert!(super::is_write("s3:*"));
+        assert!(super::is_write("iam:Pass*"));
+        assert!(!super::is_write("s3:GetObject"));
+        assert!(!super::is_write("s3:List*"));
+    }
+}

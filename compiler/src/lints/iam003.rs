@@ -1,0 +1,51 @@
+//! ### What it finds
+//! `iam:PassRole` (directly or through `iam:*`, `iam:Pass*`, `*`) allowed on resource `*`
+//! without an `iam:PassedToService` condition.
+//!
+//! ### Why it matters
+//! Passing any role to any service lets the holder hand a more privileged role to EC2,
+//! Lambda or ECS and act as it — a classic privilege escalation (Rhino Security Labs, "AWS IAM
+//! privilege escalation methods", PassRole methods 3–7; checkov CKV_AWS_286; IAM user guide
+//! "Granting a user permissions to pass a role to an AWS service").
+//!
+//! ### Fix
+//! Limit `resources` to the roles that may be passed, and add a condition
+//! `iam:PassedToService` naming the service.
+
+use super::util::{documents, is_allow, matching};
+use crate::diag::Diagnostic;
+use crate::iam;
+use crate::model::DesiredState;
+
+pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
+    for d in documents(desired) {
+        for (i, s) in d.statements().iter().enumerate() {
+            if !is_allow(s) || !iam::values(s, "Resource").iter().any(|r| r == "*") {
+                continue;
+            }
+            let actions = iam::values(s, "Action");
+            let Some(j) = matching(&actions, "iam:PassRole") else {
+                continue;
+            };
+            let conditioned = s
+                .get("Condition")
+                .and_then(|c| c.as_object())
+                .is_some_and(|ops| {
+                    ops.values().any(|kv| {
+                        kv.as_object().is_some_and(|m| {
+                            m.keys()
+                                .any(|k| k.eq_ignore_ascii_case("iam:PassedToService"))
+                        })
+                    })
+                });
+            if !conditioned {
+                out.push(
+                    Diagnostic::warning("IAM003", format!("{} allows iam:PassRole (through \"{}\") on every role, with no iam:PassedToService condition", d.what, actions[j]))
+                        .at(Some(d.span(i, "actions", Some(j))))
+                        .address(d.res.address.to_string())
+                        .help("limit resources to the roles to pass and add condition { test = \"StringEquals\", variable = \"iam:PassedToService\", values = [\"...\"] }"),
+                );
+            }
+        }
+    }
+}

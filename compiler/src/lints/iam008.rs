@@ -1,0 +1,73 @@
+//! ### What it finds
+//! An action (in `actions` or `not_actions`) that is not shaped `service:Action`: a service
+//! prefix of lower-case letters, digits and `-`, a colon, and an action name of letters and
+//! digits, with `*` and `?` allowed inside either part. `*` alone is accepted.
+//!
+//! ### Why it matters
+//! IAM rejects malformed actions at apply time (MalformedPolicyDocument), and a typo such as
+//! `s3.GetObject` or `s3:Get Object` never grants what was meant. IAM JSON policy reference,
+//! "Action"; IAM Access Analyzer policy validation ("Invalid action").
+//!
+//! ### Fix
+//! Write actions as `service:ActionName`, e.g. `s3:GetObject`.
+
+use super::util::documents;
+use crate::diag::Diagnostic;
+use crate::iam;
+use crate::model::DesiredState;
+
+pub fn well_formed(action: &str) -> bool {
+    if action == "*" {
+        return true;
+    }
+    let Some((svc, name)) = action.split_once(':') else {
+        return false;
+    };
+    !svc.is_empty()
+        && !name.is_empty()
+        && svc.chars().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '*' || c == '?'
+        })
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '*' || c == '?')
+}
+
+pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
+    for d in documents(desired) {
+        for (i, s) in d.statements().iter().enumerate() {
+            for (key, attr) in [("Action", "actions"), ("NotAction", "not_actions")] {
+                for (j, a) in iam::values(s, key).iter().enumerate() {
+                    if !well_formed(a) {
+                        out.push(
+                            Diagnostic::error(
+                                "IAM008",
+                                format!(
+                                    "{}: \"{a}\" is not an action (expected service:ActionName)",
+                                    d.what
+                                ),
+                            )
+                            .at(Some(d.span(i, attr, Some(j))))
+                            .address(d.res.address.to_string())
+                            .help("write actions as service:ActionName, e.g. s3:GetObject"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shapes() {
+        assert!(super::well_formed("s3:GetObject"));
+        assert!(super::well_formed("s3:Get*"));
+        assert!(super::well_formed("*"));
+        assert!(super::well_formed("elasticloadbalancing:Describe*"));
+        assert!(!super::well_formed("s3.GetObject"));
+        assert!(!super::well_formed("s3:Get Object"));
+        assert!(!super::well_formed("S3:GetObject"));
+    }
+}

@@ -1,0 +1,92 @@
+//! ### What it finds
+//! An OIDC provider with more than 100 client ids (or one longer than 255 characters), more
+//! than 5 thumbprints, a thumbprint that is not 40 hex digits; and two `oidc_provider`s of the
+//! stack with the same URL (compared without scheme, trailing slash or host case).
+//!
+//! ### Why it matters
+//! CreateOpenIDConnectProvider rejects the first ones; an account holds one provider per URL,
+//! so the second create fails with EntityAlreadyExists (terraform-aws-oidc-github #23).
+//! CreateOpenIDConnectProvider API reference; IAM user guide, "IAM and AWS STS quotas".
+//!
+//! ### Fix
+//! Keep one `oidc_provider` per URL and reference it from every role; fix the thumbprints (or
+//! leave them out: AWS no longer needs them for most IdPs).
+
+use crate::diag::Diagnostic;
+use crate::model::{DesiredState, ResourceKind};
+use std::collections::HashMap;
+
+fn normal_url(u: &str) -> String {
+    let rest = u.trim_start_matches("https://").trim_end_matches('/');
+    match rest.split_once('/') {
+        Some((host, path)) => format!("{}/{path}", host.to_lowercase()),
+        None => rest.to_lowercase(),
+    }
+}
+
+pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for r in &desired.resources {
+        let ResourceKind::OidcProvider(p) = &r.kind else {
+            continue;
+        };
+        let addr = r.address.to_string();
+        let err = |msg: String, attr: &str, i: Option<usize>| {
+            Diagnostic::error("QUOTA006", msg)
+                .at(Some(match i {
+                    Some(i) => r.block.elem_span(attr, i),
+                    None => r.block.span_of(attr),
+                }))
+                .address(addr.clone())
+        };
+        if p.client_ids.len() > 100 {
+            out.push(
+                err(
+                    format!(
+                        "{} client ids; an OIDC provider takes at most 100",
+                        p.client_ids.len()
+                    ),
+                    "client_ids",
+                    None,
+                )
+                .help("remove client ids"),
+            );
+        }
+        if let Some(i) = p.client_ids.iter().position(|c| c.chars().count() > 255) {
+            out.push(
+                err(
+                    format!(
+                        "client id \"{}…\" is longer than 255 characters",
+                        p.client_ids[i].chars().take(20).collect::<String>()
+                    ),
+                    "client_ids",
+                    Some(i),
+                )
+                .help("shorten it"),
+            );
+        }
+        if let Some(t) = &p.thumbprints {
+            if t.len() > 5 {
+                out.push(
+                    err(
+                        format!("{} thumbprints; an OIDC provider takes at most 5", t.len()),
+                        "thumbprints",
+                        None,
+                    )
+                    .help("keep at most 5"),
+                );
+            }
+            for (i, tp) in t.iter().enumerate() {
+                if tp.len() != 40 || !tp.chars().all(|c| c.is_ascii_hexdigit()) {
+                    out.push(err(format!("thumbprint \"{tp}\" is not 40 hex digits (a SHA-1 fingerprint)"), "thumbprints", Some(i)).help("use the SHA-1 fingerprint of the IdP's certificate, or leave thumbprints out"));
+                }
+            }
+        }
+        let key = normal_url(&p.url);
+        if let Some(first) = seen.get(&key) {
+            out.push(err(format!("{first} already declares an OIDC provider for {}; an account has one provider per URL", p.url), "url", None).help(format!("reference {first} instead")));
+        } else {
+            seen.insert(key, addr.clone());
+        }
+    }
+}

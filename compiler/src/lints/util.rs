@@ -1,0 +1,131 @@
+//! Shared helpers for the rules: walking policy documents with the spans of the blocks that
+//! wrote them, matching IAM action patterns.
+
+use crate::diag::Span;
+use crate::iam;
+use crate::lower::EvBlock;
+use crate::model::{DesiredState, Resource, ResourceKind};
+use serde_json::Value as Json;
+
+/// A permissions document of the stack: a managed policy's or a role's inline policy.
+pub struct Doc<'a> {
+    pub res: &'a Resource,
+    pub doc: &'a Json,
+    /// "policy `reports-read`" or "inline policy `extra` of role `x`".
+    pub what: String,
+    /// The block holding `statement` blocks or `document`.
+    pub block: &'a EvBlock,
+}
+
+impl Doc<'_> {
+    pub fn statements(&self) -> Vec<&Json> {
+        iam::statements(self.doc)
+    }
+    /// The statement block that wrote statement `i`, when the document came from blocks.
+    pub fn stmt_block(&self, i: usize) -> Option<&EvBlock> {
+        if self.block.get("document").is_some() {
+            return None;
+        }
+        self.block.blocks_of("statement").nth(i)
+    }
+    /// Where to point for statement `i`'s `attr` (element `elem` when known).
+    pub fn span(&self, i: usize, attr: &str, elem: Option<usize>) -> Span {
+        match self.stmt_block(i) {
+            Some(b) => match elem {
+                Some(e) => b.elem_span(attr, e),
+                None => b.span_of(attr),
+            },
+            None => self.block.span_of("document"),
+        }
+    }
+}
+
+/// Every managed and inline policy document of the stack.
+pub fn documents(desired: &DesiredState) -> Vec<Doc<'_>> {
+    let mut out = vec![];
+    for r in &desired.resources {
+        match &r.kind {
+            ResourceKind::Policy(p) => out.push(Doc {
+                res: r,
+                doc: &p.document,
+                what: format!("policy `{}`", p.name),
+                block: &r.block,
+            }),
+            ResourceKind::Role(role) => {
+                for ip in r.block.blocks_of("inline_policy") {
+                    let name = ip.labels.first().cloned().unwrap_or_default();
+                    if let Some(doc) = role.inline_policies.get(&name) {
+                        out.push(Doc {
+                            res: r,
+                            doc,
+                            what: format!("inline policy `{name}` of role `{}`", role.name),
+                            block: ip,
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+pub fn is_allow(stmt: &Json) -> bool {
+    stmt.get("Effect").and_then(Json::as_str).unwrap_or("Allow") == "Allow"
+}
+
+/// Case-insensitive glob match (`*`, `?`), as IAM matches actions.
+pub fn glob(pattern: &str, s: &str) -> bool {
+    let p: Vec<char> = pattern.to_lowercase().chars().collect();
+    let s: Vec<char> = s.to_lowercase().chars().collect();
+    let (mut pi, mut si, mut star, mut mark) = (0, 0, None, 0);
+    while si < s.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == s[si]) {
+            pi += 1;
+            si += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = si;
+            pi += 1;
+        } else if let Some(st) = star {
+            pi = st + 1;
+            mark += 1;
+            si = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+/// The index of the first action in `actions` that matches `target`.
+pub fn matching(actions: &[String], target: &str) -> Option<usize> {
+    actions.iter().position(|a| glob(a, target))
+}
+
+pub fn has_wildcard(s: &str) -> bool {
+    s.contains('*') || s.contains('?')
+}
+
+/// The first attribute span of a trust block, falling back to the block.
+pub fn trust_span(t: &crate::model::TrustBlock, attrs: &[&str]) -> Span {
+    attrs
+        .iter()
+        .find_map(|a| t.spans.get(*a).cloned())
+        .unwrap_or_else(|| t.span.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn glob_matches_like_iam() {
+        assert!(super::glob("iam:*", "iam:PassRole"));
+        assert!(super::glob("IAM:pass*", "iam:PassRole"));
+        assert!(super::glob("*", "s3:GetObject"));
+        assert!(!super::glob("iam:Get*", "iam:PassRole"));
+        assert!(super::glob("iam:?assRole", "iam:PassRole"));
+    }
+}
