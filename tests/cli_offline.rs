@@ -326,3 +326,56 @@ fn tempdir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// A lint error stops validate and plan before any network call (no AWS endpoint is
+/// reachable here: a call would fail differently and slowly).
+#[test]
+fn lint_errors_stop_before_the_network() {
+    let dir = fixture("lint_trust001_trigger");
+    let out = eksfed(&["validate", &dir]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error[TRUST001]"));
+    let out = Command::new(env!("CARGO_BIN_EXE_eksfed"))
+        .args(["plan", &dir])
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_ACCESS_KEY_ID", "x")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("error[TRUST001]") && !err.contains("127.0.0.1:9"),
+        "{err}"
+    );
+    let out = eksfed(&["validate", &fixture("lint_all_rules"), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codes: std::collections::BTreeSet<&str> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    for r in [
+        "EKS001", "EKS002", "EKS003", "EKS004", "EKS005", "IAM001", "IAM002", "IAM003", "IAM004",
+        "IAM005", "IAM006", "IAM007", "IAM008", "TRUST001", "TRUST002", "QUOTA001", "QUOTA002",
+        "QUOTA003", "QUOTA004", "QUOTA005", "QUOTA006",
+    ] {
+        assert!(codes.contains(r), "{r} not reported by lint_all_rules");
+    }
+    let out = eksfed(&["validate", &fixture("lint_allow_lints"), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let allowed: Vec<&str> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["allowed"] == true)
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        allowed.contains(&"IAM001") && allowed.contains(&"EKS005"),
+        "{v}"
+    );
+    let out = eksfed(&["explain", "eks001"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("What it finds"));
+}

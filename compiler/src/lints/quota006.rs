@@ -26,7 +26,14 @@ fn normal_url(u: &str) -> String {
 
 pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
     let mut seen: HashMap<String, String> = HashMap::new();
-    for r in &desired.resources {
+    // In source order, so the duplicate reported is the one declared later.
+    let mut providers: Vec<_> = desired
+        .resources
+        .iter()
+        .filter(|r| matches!(r.kind, ResourceKind::OidcProvider(_)))
+        .collect();
+    providers.sort_by_key(|r| (r.block.span.file, r.block.span.range.start));
+    for r in providers {
         let ResourceKind::OidcProvider(p) = &r.kind else {
             continue;
         };
