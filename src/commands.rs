@@ -307,6 +307,7 @@ pub fn apply(
                 None => return Ok(1),
             }
         };
+        let replan = (!path.is_file()).then_some((path, false));
         session::execute(
             planned,
             auto,
@@ -314,6 +315,7 @@ pub fn apply(
             lock_timeout,
             common,
             path.is_file(),
+            replan,
         )
         .await
     })
@@ -331,7 +333,16 @@ pub fn destroy(
         let Some(planned) = session::plan_dir(dir, common, true).await? else {
             return Ok(1);
         };
-        session::execute(planned, auto, parallelism, lock_timeout, common, false).await
+        session::execute(
+            planned,
+            auto,
+            parallelism,
+            lock_timeout,
+            common,
+            false,
+            Some((dir, true)),
+        )
+        .await
     })
 }
 

@@ -226,6 +226,7 @@ fn doing(a: Action) -> &'static str {
     }
 }
 
+/// `replan`: the directory (and whether this is a destroy) to plan again under the lock.
 pub async fn execute(
     planned: Planned,
     auto: bool,
@@ -233,8 +234,10 @@ pub async fn execute(
     lock_timeout: Duration,
     common: &Common,
     saved: bool,
+    replan: Option<(&Path, bool)>,
 ) -> Result<u8> {
-    let plan = &planned.plan;
+    let plan = planned.plan.clone();
+    let plan = &plan;
     if !saved && !common.quiet {
         print!(
             "{}",
@@ -257,17 +260,15 @@ pub async fn execute(
     for label in &planned.scope.kube {
         let client = planned.conn.kube(label)?;
         locks.push(
-            eksfed_runtime::lease::acquire(
-                client,
-                &plan.stack,
-                &holder,
-                Duration::from_secs(300),
-                lock_timeout,
-            )
-            .await?,
+            eksfed_runtime::lease::acquire(client, &plan.stack, &holder, lock_ttl(), lock_timeout)
+                .await?,
         );
     }
-    let result = run_locked(&planned, parallelism, common, saved).await;
+    let result = match settle_after_lock(planned, saved, auto, replan, common).await {
+        Ok(Some(p)) => run_locked(&p, parallelism, common).await,
+        Ok(None) => Ok(0),
+        Err(e) => Err(e),
+    };
     for l in locks {
         if let Err(e) = l.release().await {
             eprintln!("warning: could not release the lock: {e:#}");
@@ -276,16 +277,40 @@ pub async fn execute(
     result
 }
 
-async fn run_locked(
-    planned: &Planned,
-    parallelism: usize,
-    common: &Common,
+/// Once the lock is held, the plan must still describe the live state: another apply may
+/// have run while we waited. A saved plan (or an interactively approved one) is refused if
+/// anything moved; with --auto-approve a directory is planned again under the lock.
+async fn settle_after_lock(
+    planned: Planned,
     saved: bool,
-) -> Result<u8> {
-    let plan = &planned.plan;
-    if saved {
-        check_not_stale(planned).await?;
+    auto: bool,
+    replan: Option<(&Path, bool)>,
+    common: &Common,
+) -> Result<Option<Planned>> {
+    match check_not_stale(&planned).await {
+        Ok(()) => Ok(Some(planned)),
+        Err(e) if saved || !auto => Err(e),
+        Err(_) => {
+            let Some((dir, destroy)) = replan else {
+                return Ok(Some(planned));
+            };
+            println!("The live state changed while waiting for the lock; planning again.");
+            let Some(fresh) = plan_dir(dir, common, destroy).await? else {
+                bail!("the stack no longer plans cleanly")
+            };
+            if !common.quiet {
+                print!(
+                    "{}",
+                    eksfed_compiler::report::text(&fresh.plan, crate::commands::color(common))
+                );
+            }
+            Ok(fresh.plan.has_changes().then_some(fresh))
+        }
     }
+}
+
+async fn run_locked(planned: &Planned, parallelism: usize, common: &Common) -> Result<u8> {
+    let plan = &planned.plan;
     let cancel = Arc::new(AtomicBool::new(false));
     {
         let cancel = cancel.clone();
@@ -357,6 +382,16 @@ async fn run_locked(
         println!("Nothing else was changed. Fix the cause and run apply again: it converges from where this stopped.");
         Ok(1)
     }
+}
+
+/// How long a lock outlives a process that stopped renewing it (killed): 30 s, or
+/// `EKSFED_LOCK_TTL_SECS`. A live apply renews it every third of that.
+fn lock_ttl() -> Duration {
+    let secs = std::env::var("EKSFED_LOCK_TTL_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(30u64);
+    Duration::from_secs(secs.max(1))
 }
 
 fn hostname() -> String {

@@ -377,3 +377,130 @@ fn full_dsl_stack_applies_and_converges() {
     let p = w.eksfed(&["plan", d, "--detailed-exitcode"]);
     assert_eq!(code(&p), 0, "{}", text(&p));
 }
+
+fn many_roles(n: usize) -> String {
+    let mut s = String::from(QUICKSTART);
+    s.push_str("locals {\n  apps = toset([");
+    s.push_str(
+        &(0..n)
+            .map(|i| format!("\"app{i:02}\""))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    s.push_str("])\n}\nrole \"app\" {\n  for_each = local.apps\n  name     = \"app-${each.key}\"\n  trust_service_account {\n    cluster   = cluster.demo\n    namespace = \"apps\"\n    names     = [each.key]\n  }\n  policies = [policy.reports_read.arn]\n}\nservice_account \"app\" {\n  for_each         = local.apps\n  cluster          = cluster.demo\n  namespace        = \"apps\"\n  name             = each.key\n  role             = role.app[each.key]\n  create_namespace = true\n}\n");
+    s
+}
+
+/// An apply killed (SIGKILL) halfway, then run again, converges; its lock expires; nothing
+/// foreign is touched.
+#[test]
+fn killed_apply_then_rerun_converges() {
+    use std::io::BufRead;
+    let w = World::new("kill");
+    w.boto3("iam.create_role(RoleName='foreign', AssumeRolePolicyDocument=json.dumps({'Version':'2012-10-17','Statement':[{'Effect':'Allow','Principal':{'Service':'ec2.amazonaws.com'},'Action':'sts:AssumeRole'}]}))\nprint('{}')");
+    let dir = w.write_stack("kill", &[("main.hcl", &many_roles(30))]);
+    let d = dir.to_str().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_eksfed"))
+        .args(["apply", d, "--auto-approve", "--parallelism", "2"])
+        .envs(w.envs())
+        .env("EKSFED_LOCK_TTL_SECS", "2")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut done = 0;
+    while let Some(Ok(l)) = lines.next() {
+        if l.contains(": created") {
+            done += 1;
+            if done == 12 {
+                break;
+            }
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(done, 12, "the apply was killed halfway");
+    let p = w.eksfed(&["plan", d, "--detailed-exitcode"]);
+    assert_eq!(code(&p), 2, "work remains after the kill: {}", text(&p));
+    // Re-run: the dead process's lock expires (2 s), the apply finishes the rest.
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_eksfed"));
+    let a = cmd
+        .args(["apply", d, "--auto-approve"])
+        .envs(w.envs())
+        .env("EKSFED_LOCK_TTL_SECS", "2")
+        .output()
+        .unwrap();
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    let p = w.eksfed(&["plan", d, "--detailed-exitcode"]);
+    assert_eq!(code(&p), 0, "{}", text(&p));
+    let roles = w.boto3("print(json.dumps([r['RoleName'] for r in iam.list_roles()['Roles']]))");
+    assert!(roles.to_string().contains("foreign"));
+    let t = w.boto3("print(json.dumps(iam.list_role_tags(RoleName='foreign')['Tags']))");
+    assert_eq!(t, serde_json::json!([]), "the foreign role was not marked");
+}
+
+/// Two applies of one stack at once: the second waits for the Lease, or fails clearly when it
+/// may not wait; they never interleave.
+#[test]
+fn concurrent_applies_are_serialised_by_the_lease() {
+    let w = World::new("lock");
+    let dir = w.write_stack("lock", &[("main.hcl", &many_roles(20))]);
+    let d = dir.to_str().unwrap().to_string();
+    let envs = w.envs();
+    let first = {
+        let (d, envs) = (d.clone(), envs.clone());
+        std::thread::spawn(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_eksfed"))
+                .args(["apply", &d, "--auto-approve", "--parallelism", "1"])
+                .envs(envs)
+                .output()
+                .unwrap()
+        })
+    };
+    // Wait until the first holds the lock.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while w
+        .kube
+        .get_json("/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/eksfed-lock-qs")
+        .0
+        != 200
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first apply never took the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let second = w.eksfed(&["apply", &d, "--auto-approve", "--lock-timeout", "0s"]);
+    assert_eq!(code(&second), 1, "{}", text(&second));
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("is locked by"),
+        "{}",
+        text(&second)
+    );
+    let third = std::thread::spawn({
+        let (d, envs) = (d.clone(), envs.clone());
+        move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_eksfed"))
+                .args(["apply", &d, "--auto-approve", "--lock-timeout", "120s"])
+                .envs(envs)
+                .output()
+                .unwrap()
+        }
+    });
+    let first = first.join().unwrap();
+    assert_eq!(code(&first), 0, "{}", text(&first));
+    let third = third.join().unwrap();
+    assert_eq!(
+        code(&third),
+        0,
+        "the waiting apply proceeds after the first: {}",
+        text(&third)
+    );
+    let (c, _) = w
+        .kube
+        .get_json("/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/eksfed-lock-qs");
+    assert_eq!(c, 404, "the lock is released");
+    assert_eq!(code(&w.eksfed(&["plan", &d, "--detailed-exitcode"])), 0);
+}
