@@ -504,3 +504,53 @@ fn concurrent_applies_are_serialised_by_the_lease() {
     assert_eq!(c, 404, "the lock is released");
     assert_eq!(code(&w.eksfed(&["plan", &d, "--detailed-exitcode"])), 0);
 }
+
+/// Ctrl-C during apply: no new changes start, the ones in flight finish, the lock is released,
+/// and the summary says what was and was not done. A re-run finishes the rest.
+#[test]
+fn interrupt_stops_cleanly_and_releases_the_lock() {
+    use std::io::BufRead;
+    let w = World::new("int");
+    let dir = w.write_stack("int", &[("main.hcl", &many_roles(30))]);
+    let d = dir.to_str().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_eksfed"))
+        .args(["apply", d, "--auto-approve", "--parallelism", "1"])
+        .envs(w.envs())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut seen = String::new();
+    let mut created = 0;
+    let mut line = String::new();
+    while out.read_line(&mut line).unwrap() > 0 {
+        seen.push_str(&line);
+        if line.contains(": created") {
+            created += 1;
+            if created == 8 {
+                break;
+            }
+        }
+        line.clear();
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    let code_ = child.wait().unwrap().code();
+    seen.push_str(&rest);
+    assert_eq!(code_, Some(1), "{seen}");
+    assert!(seen.contains("Apply incomplete"), "{seen}");
+    assert!(seen.contains("not attempted"), "{seen}");
+    let (c, _) = w
+        .kube
+        .get_json("/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/eksfed-lock-qs");
+    assert_eq!(c, 404, "the lock is released on interrupt");
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    assert_eq!(code(&w.eksfed(&["plan", d, "--detailed-exitcode"])), 0);
+}

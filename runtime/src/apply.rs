@@ -117,7 +117,6 @@ pub async fn apply(plan: &Plan, conn: Arc<Connections>, opts: &ApplyOptions) -> 
     let mut results: BTreeMap<String, ChangeResult> = BTreeMap::new();
     let mut pending: Vec<&Change> = todo.clone();
     let mut running = tokio::task::JoinSet::new();
-    let mut in_flight: BTreeSet<String> = BTreeSet::new();
     let plan_arc = Arc::new(plan.clone());
     loop {
         // Launch every change whose dependencies are done.
@@ -158,7 +157,6 @@ pub async fn apply(plan: &Plan, conn: Arc<Connections>, opts: &ApplyOptions) -> 
                 .all(|d| results.get(*d).is_some_and(|r| r.outcome == Outcome::Done))
             {
                 (opts.progress)(ProgressEvent::Started(c));
-                in_flight.insert(c.address.clone());
                 let (sem, plan, conn, change) =
                     (sem.clone(), plan_arc.clone(), conn.clone(), c.clone());
                 running.spawn(async move {
@@ -176,7 +174,6 @@ pub async fn apply(plan: &Plan, conn: Arc<Connections>, opts: &ApplyOptions) -> 
             break;
         }
         if let Some(Ok((change, r, elapsed))) = running.join_next().await {
-            in_flight.remove(&change.address);
             let outcome = match r {
                 Ok(()) => Outcome::Done,
                 Err(e) => Outcome::Failed(format!("{e:#}")),
@@ -191,7 +188,15 @@ pub async fn apply(plan: &Plan, conn: Arc<Connections>, opts: &ApplyOptions) -> 
             results.insert(change.address.clone(), res);
         }
     }
+    // Whatever never became ready (its dependencies were interrupted or lost) is reported too.
     todo.iter()
-        .filter_map(|c| results.remove(&c.address))
+        .map(|c| {
+            results.remove(&c.address).unwrap_or_else(|| ChangeResult {
+                address: c.address.clone(),
+                action: c.action,
+                outcome: Outcome::Skipped("not attempted".into()),
+                elapsed: Duration::ZERO,
+            })
+        })
         .collect()
 }

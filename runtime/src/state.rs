@@ -97,12 +97,16 @@ pub async fn kube_client(context: Option<&str>) -> Result<kube::Client> {
         context: context.map(String::from),
         ..Default::default()
     };
-    let cfg = kube::Config::from_kubeconfig(&opts)
+    let mut cfg = kube::Config::from_kubeconfig(&opts)
         .await
         .with_context(|| match context {
             Some(c) => format!("cannot load kubeconfig context `{c}`"),
             None => "cannot load the current kubeconfig context".to_string(),
         })?;
+    // Every call is bounded: no command hangs on an unresponsive API server.
+    cfg.connect_timeout = Some(std::time::Duration::from_secs(10));
+    cfg.read_timeout = Some(std::time::Duration::from_secs(60));
+    cfg.write_timeout = Some(std::time::Duration::from_secs(60));
     kube::Client::try_from(cfg).context("cannot build a Kubernetes client")
 }
 
