@@ -1,0 +1,236 @@
+//! Faults, injected by the `faults` proxy (tests/servers) between eksfed and moto and between
+//! eksfed and the Kubernetes test server. Each scenario ends with a converged second plan and
+//! nothing foreign touched.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+use support::{text, Server, World};
+
+fn code(o: &std::process::Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+const STACK: &str = r#"
+stack "qs" {}
+cluster "demo" {
+  name            = "demo"
+  oidc_issuer_url = "https://oidc.eks.us-east-1.amazonaws.com/id/DEMO0123456789ABCDEF0123456789AB"
+  kube_context    = "demo"
+}
+oidc_provider "demo" {
+  url = cluster.demo.oidc_issuer_url
+}
+policy "read" {
+  statement {
+    actions   = ["s3:GetObject"]
+    resources = ["arn:aws:s3:::reports/*"]
+  }
+}
+role "reader" {
+  trust_service_account {
+    cluster   = cluster.demo
+    namespace = "reports"
+    names     = ["reader"]
+  }
+  policies = [policy.read.arn]
+  inline_policy "extra" {
+    statement {
+      actions   = ["sqs:SendMessage"]
+      resources = ["arn:aws:sqs:us-east-1:111122223333:reports"]
+    }
+  }
+}
+role "admins" {
+  trust_aws { principals = ["arn:aws:iam::111122223333:root"] }
+}
+service_account "reader" {
+  cluster          = cluster.demo
+  namespace        = "reports"
+  name             = "reader"
+  role             = role.reader
+  create_namespace = true
+}
+access "admins" {
+  cluster = cluster.demo
+  role    = role.admins
+  groups  = ["platform:admins"]
+}
+"#;
+
+/// A world whose AWS and Kubernetes traffic goes through fault proxies.
+struct Faulty {
+    w: World,
+    aws: Server,
+    kube: Server,
+    kubeconfig: std::path::PathBuf,
+}
+
+impl Faulty {
+    fn new(name: &str) -> Faulty {
+        let w = World::new(name);
+        let aws = Server::start("faults", &["--upstream", &support::moto::moto().endpoint]);
+        let kube = Server::start("faults", &["--upstream", &w.kube.url()]);
+        let kubeconfig = w.dir.join("kubeconfig-faults");
+        let cfg = std::fs::read_to_string(&w.kubeconfig)
+            .unwrap()
+            .replace(&w.kube.url(), &kube.url());
+        std::fs::write(&kubeconfig, cfg).unwrap();
+        // foreign objects that must survive every scenario
+        w.boto3("iam.create_role(RoleName='foreign', AssumeRolePolicyDocument=json.dumps({'Version':'2012-10-17','Statement':[{'Effect':'Allow','Principal':{'Service':'ec2.amazonaws.com'},'Action':'sts:AssumeRole'}]}))\nprint('{}')");
+        let cm = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "aws-auth", "namespace": "kube-system"}, "data": {"mapRoles": NODES}});
+        w.kube.http(
+            "POST",
+            "/api/v1/namespaces/kube-system/configmaps",
+            Some(&cm.to_string()),
+            "application/json",
+        );
+        Faulty {
+            w,
+            aws,
+            kube,
+            kubeconfig,
+        }
+    }
+
+    fn eksfed(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_eksfed"))
+            .args(args)
+            .envs(self.w.envs())
+            .env("AWS_ENDPOINT_URL", self.aws.url())
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("EKSFED_LOCK_TTL_SECS", "1")
+            .output()
+            .unwrap()
+    }
+
+    fn rules(server: &Server, rules: serde_json::Value) {
+        let (c, b) = server.http(
+            "POST",
+            "/__fault/rules",
+            Some(&serde_json::json!({ "rules": rules }).to_string()),
+            "application/json",
+        );
+        assert_eq!(c, 200, "{b}");
+    }
+
+    fn log(server: &Server) -> Vec<serde_json::Value> {
+        server
+            .get_json("/__fault/log")
+            .1
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// After the faults: a clean apply converges, the plan is empty, foreign objects are intact.
+    fn converges(&self, dir: &str, what: &str) {
+        Self::rules(&self.aws, serde_json::json!([]));
+        Self::rules(&self.kube, serde_json::json!([]));
+        let a = self.eksfed(&["apply", dir, "--auto-approve", "--lock-timeout", "10s"]);
+        assert_eq!(code(&a), 0, "{what}: the re-run must succeed: {}", text(&a));
+        let p = self.eksfed(&["plan", dir, "--detailed-exitcode"]);
+        assert_eq!(
+            code(&p),
+            0,
+            "{what}: the plan after the re-run must be empty: {}",
+            text(&p)
+        );
+        let t = self
+            .w
+            .boto3("print(json.dumps(iam.list_role_tags(RoleName='foreign')['Tags']))");
+        assert_eq!(
+            t,
+            serde_json::json!([]),
+            "{what}: the foreign role was touched"
+        );
+        let (_, cm) = self
+            .w
+            .kube
+            .get_json("/api/v1/namespaces/kube-system/configmaps/aws-auth");
+        assert!(
+            cm["data"]["mapRoles"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with(NODES),
+            "{what}: node entries changed: {cm}"
+        );
+    }
+}
+
+const NODES: &str = "- groups:\n  - system:bootstrappers\n  - system:nodes\n  rolearn: arn:aws:iam::111122223333:role/eks-node-group\n  username: system:node:{{EC2PrivateDNSName}}\n";
+
+#[test]
+fn throttling_storm_on_every_iam_call() {
+    let f = Faulty::new("throttle");
+    let dir = f.w.write_stack("throttle", &[("main.hcl", STACK)]);
+    let d = dir.to_str().unwrap();
+    Faulty::rules(
+        &f.aws,
+        serde_json::json!([{ "mode": "p:0.4", "fault": "throttle" }]),
+    );
+    Faulty::rules(
+        &f.kube,
+        serde_json::json!([{ "writes_only": true, "mode": "p:0.3", "fault": "retry_after:0" }]),
+    );
+    let a = f.eksfed(&["apply", d, "--auto-approve"]);
+    let throttled = Faulty::log(&f.aws)
+        .iter()
+        .filter(|e| e["fault"] == "throttle")
+        .count();
+    assert!(throttled >= 3, "the storm hit ({throttled} throttled)");
+    assert_eq!(code(&a), 0, "retries ride over throttling: {}", text(&a));
+    f.converges(d, "throttling");
+}
+
+/// A fault on the N-th write of an apply, for every N: IAM writes get a 500 or lose their
+/// response after being carried out; Kubernetes writes get a 409 or lose their response.
+#[test]
+fn fault_on_every_nth_write_converges() {
+    // Count the writes of a clean apply.
+    let f = Faulty::new("count");
+    let dir = f.w.write_stack("count", &[("main.hcl", STACK)]);
+    let a = f.eksfed(&["apply", dir.to_str().unwrap(), "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    let iam_writes = Faulty::log(&f.aws)
+        .iter()
+        .filter(|e| e["write"] == true)
+        .count();
+    let kube_writes = Faulty::log(&f.kube)
+        .iter()
+        .filter(|e| e["write"] == true)
+        .count();
+    assert!(
+        iam_writes >= 6 && kube_writes >= 3,
+        "iam {iam_writes}, kube {kube_writes}"
+    );
+    eprintln!(
+        "sweep over {iam_writes} IAM writes and {kube_writes} Kubernetes writes, two faults each"
+    );
+    let mut scenarios = 0;
+    for (side, writes, faults) in [
+        ("iam", iam_writes, ["status:500", "drop_after"]),
+        ("kube", kube_writes, ["conflict", "drop_after"]),
+    ] {
+        for fault in faults {
+            for n in 1..=writes {
+                let f = Faulty::new(&format!("{side}{n}{}", &fault[..4]));
+                let dir = f.w.write_stack("sweep", &[("main.hcl", STACK)]);
+                let d = dir.to_str().unwrap();
+                let target = if side == "iam" { &f.aws } else { &f.kube };
+                Faulty::rules(
+                    target,
+                    serde_json::json!([{ "writes_only": true, "mode": format!("nth:{n}"), "fault": fault }]),
+                );
+                let _first = f.eksfed(&["apply", d, "--auto-approve"]);
+                let hit = Faulty::log(target)
+                    .iter()
+                    .filter(|e| e["fault"] == fault)
+                    .count();
+                assert_eq!(hit, 1, "{side} write {n} ({fault}) was injected once");
+                f.converges(d, &format!("{fault} on {side} write {n}"));
+                scenarios += 1;
+            }
+        }
+    }
+    assert_eq!(scenarios, 2 * (iam_writes + kube_writes));
+}
