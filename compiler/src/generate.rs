@@ -52,6 +52,8 @@ service_account "app" {{
   namespace = each.value
   name      = each.key
   role      = role.app[each.key]
+
+  create_namespace = true
 }}
 "#
     )
