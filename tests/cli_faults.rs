@@ -234,3 +234,50 @@ fn fault_on_every_nth_write_converges() {
     }
     assert_eq!(scenarios, 2 * (iam_writes + kube_writes));
 }
+
+/// Reading a stack of 300 owned roles costs a handful of requests, counted at the endpoint
+/// (the proxy's log), independent of the number of roles.
+#[test]
+fn plan_of_300_roles_costs_a_handful_of_requests_at_the_endpoint() {
+    let f = Faulty::new("count300");
+    let mut counts = vec![];
+    for n in [30usize, 300] {
+        let text = eksfed_compiler::generate::stack(n, &f.w.account).replace(
+            "cluster \"main\" {",
+            "cluster \"main\" {\n  kube_context = \"demo\"",
+        );
+        let dir = f.w.write_stack(&format!("gen{n}"), &[("main.hcl", &text)]);
+        let d = dir.to_str().unwrap();
+        let a = f.eksfed(&["apply", d, "--auto-approve", "--quiet"]);
+        assert_eq!(code(&a), 0, "{}", text_of(&a));
+        f.aws
+            .http("POST", "/__fault/reset", None, "application/json");
+        f.kube
+            .http("POST", "/__fault/reset", None, "application/json");
+        let p = f.eksfed(&["plan", d, "--detailed-exitcode"]);
+        assert_eq!(code(&p), 0, "{}", text_of(&p));
+        let aws = Faulty::log(&f.aws);
+        let kube = Faulty::log(&f.kube).len();
+        counts.push((n, aws.len(), kube));
+    }
+    eprintln!("plan requests (roles, AWS, Kubernetes): {counts:?}");
+    let (_, aws30, kube30) = counts[0];
+    let (_, aws300, kube300) = counts[1];
+    assert!(aws300 <= 12, "AWS requests for 300 roles: {aws300}");
+    assert_eq!(
+        aws300, aws30,
+        "AWS requests do not grow with the number of roles"
+    );
+    assert_eq!(
+        kube300, kube30,
+        "Kubernetes requests do not grow with the number of objects"
+    );
+    assert!(kube300 <= 5, "Kubernetes requests: {kube300}");
+    // Reading role by role (GetRole, ListRolePolicies, GetRolePolicy, ListAttachedRolePolicies)
+    // would cost at least 4 x 300 = 1,200.
+    assert!(aws300 * 100 <= 1200);
+}
+
+fn text_of(o: &std::process::Output) -> String {
+    text(o)
+}

@@ -411,3 +411,69 @@ fn reports_text_markdown_json() {
     let no = eksfed_compiler::report::text(&plan(&c, &perfect_live(&c)).0, false);
     assert!(no.starts_with("No changes."));
 }
+
+/// diff(x, x) is empty for every stack of the corpus (fixtures, examples, generated stacks).
+#[test]
+fn diff_of_a_state_with_itself_is_empty_for_every_stack() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut dirs = vec![];
+    for base in ["tests/fixtures", "examples", "examples/migration"] {
+        for e in std::fs::read_dir(root.join(base)).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir()
+                && std::fs::read_dir(&p)
+                    .unwrap()
+                    .any(|f| f.unwrap().path().extension().is_some_and(|x| x == "hcl"))
+            {
+                dirs.push(p);
+            }
+        }
+    }
+    let mut checked = 0;
+    let mut compile_dir = |files: Vec<(String, String)>, dir: PathBuf| {
+        let c = compile(CompileInput {
+            files,
+            reader: &DirReader(dir),
+            vars: VarInputs::default(),
+            facts: Facts::default(),
+        });
+        if c.desired.is_none() {
+            return;
+        }
+        let (p, d) = plan(&c, &perfect_live(&c));
+        assert!(d.is_empty());
+        let changed: Vec<_> = p
+            .changes
+            .iter()
+            .filter(|c| c.action != Action::NoOp)
+            .map(|c| c.address.clone())
+            .collect();
+        assert!(changed.is_empty(), "{changed:?}");
+        checked += 1;
+    };
+    for dir in dirs {
+        let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "hcl"))
+            .map(|p| {
+                (
+                    p.file_name().unwrap().to_string_lossy().to_string(),
+                    std::fs::read_to_string(&p).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        compile_dir(files, dir);
+    }
+    for n in [1, 7, 50] {
+        compile_dir(
+            vec![(
+                "main.hcl".into(),
+                eksfed_compiler::generate::stack(n, "123456789012"),
+            )],
+            PathBuf::from("."),
+        );
+    }
+    assert!(checked >= 40, "{checked}");
+}
