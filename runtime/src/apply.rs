@@ -5,7 +5,7 @@
 use crate::state::Connections;
 use eksfed_compiler::plan::{Action, Change, Plan};
 use eksfed_compiler::render::RenderedKind;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -106,92 +106,141 @@ pub async fn apply_change(plan: &Plan, conn: &Connections, c: &Change) -> anyhow
 }
 
 /// Runs every change that is not a no-op. Returns one result per change, in plan order.
+///
+/// Scheduling is linear in changes + edges: each change counts its unfinished dependencies
+/// and is queued when the count reaches zero; a dependency that did not complete marks its
+/// dependents skipped without running them.
 pub async fn apply(plan: &Plan, conn: Arc<Connections>, opts: &ApplyOptions) -> Vec<ChangeResult> {
     let todo: Vec<&Change> = plan
         .changes
         .iter()
         .filter(|c| c.action != Action::NoOp)
         .collect();
-    let in_plan: BTreeSet<&str> = todo.iter().map(|c| c.address.as_str()).collect();
+    let index: HashMap<&str, usize> = todo
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.address.as_str(), i))
+        .collect();
+    let mut remaining: Vec<usize> = vec![0; todo.len()];
+    let mut dependents: Vec<Vec<usize>> = vec![vec![]; todo.len()];
+    for (i, c) in todo.iter().enumerate() {
+        let mut deps: Vec<usize> = c
+            .depends_on
+            .iter()
+            .filter_map(|d| index.get(d.as_str()).copied())
+            .filter(|d| *d != i)
+            .collect();
+        deps.sort_unstable();
+        deps.dedup();
+        remaining[i] = deps.len();
+        for d in deps {
+            dependents[d].push(i);
+        }
+    }
+    let mut ready: VecDeque<usize> = (0..todo.len()).filter(|i| remaining[*i] == 0).collect();
+    let mut failed_dep: Vec<Option<String>> = vec![None; todo.len()];
+    let mut results: Vec<Option<ChangeResult>> = vec![None; todo.len()];
     let sem = Arc::new(Semaphore::new(opts.parallelism.max(1)));
-    let mut results: BTreeMap<String, ChangeResult> = BTreeMap::new();
-    let mut pending: Vec<&Change> = todo.clone();
-    let mut running = tokio::task::JoinSet::new();
     let plan_arc = Arc::new(plan.clone());
+    let mut running = tokio::task::JoinSet::new();
+    let mut task_of: HashMap<tokio::task::Id, usize> = HashMap::new();
+    // Records a result and releases the change's dependents.
+    let finish = |i: usize,
+                  r: ChangeResult,
+                  results: &mut Vec<Option<ChangeResult>>,
+                  remaining: &mut Vec<usize>,
+                  failed_dep: &mut Vec<Option<String>>,
+                  ready: &mut VecDeque<usize>| {
+        let done = r.outcome == Outcome::Done;
+        results[i] = Some(r);
+        for &d in &dependents[i] {
+            if !done && failed_dep[d].is_none() {
+                failed_dep[d] = Some(todo[i].address.clone());
+            }
+            remaining[d] -= 1;
+            if remaining[d] == 0 {
+                ready.push_back(d);
+            }
+        }
+    };
     loop {
-        // Launch every change whose dependencies are done.
-        let mut still = vec![];
-        for c in pending.drain(..) {
-            let deps: Vec<&str> = c
-                .depends_on
-                .iter()
-                .map(String::as_str)
-                .filter(|d| in_plan.contains(d))
-                .collect();
-            if let Some(failed) = deps
-                .iter()
-                .find(|d| results.get(**d).is_some_and(|r| r.outcome != Outcome::Done))
-            {
+        while let Some(i) = ready.pop_front() {
+            let c = todo[i];
+            let skip = match (&failed_dep[i], opts.cancel.load(Ordering::SeqCst)) {
+                (Some(f), _) => Some(format!("{f} did not complete")),
+                (None, true) => Some("interrupted".to_string()),
+                _ => None,
+            };
+            if let Some(why) = skip {
                 let r = ChangeResult {
                     address: c.address.clone(),
                     action: c.action,
-                    outcome: Outcome::Skipped(format!("{failed} did not complete")),
+                    outcome: Outcome::Skipped(why),
                     elapsed: Duration::ZERO,
                 };
                 (opts.progress)(ProgressEvent::Finished(&r));
-                results.insert(c.address.clone(), r);
+                finish(
+                    i,
+                    r,
+                    &mut results,
+                    &mut remaining,
+                    &mut failed_dep,
+                    &mut ready,
+                );
                 continue;
             }
-            if opts.cancel.load(Ordering::SeqCst) {
-                let r = ChangeResult {
-                    address: c.address.clone(),
-                    action: c.action,
-                    outcome: Outcome::Skipped("interrupted".into()),
-                    elapsed: Duration::ZERO,
-                };
-                results.insert(c.address.clone(), r);
-                continue;
-            }
-            if deps
-                .iter()
-                .all(|d| results.get(*d).is_some_and(|r| r.outcome == Outcome::Done))
-            {
-                (opts.progress)(ProgressEvent::Started(c));
-                let (sem, plan, conn, change) =
-                    (sem.clone(), plan_arc.clone(), conn.clone(), c.clone());
-                running.spawn(async move {
-                    let _permit = sem.acquire_owned().await;
-                    let start = Instant::now();
-                    let r = apply_change(&plan, &conn, &change).await;
-                    (change, r, start.elapsed())
-                });
-            } else {
-                still.push(c);
-            }
+            (opts.progress)(ProgressEvent::Started(c));
+            let (sem, plan, conn, change) =
+                (sem.clone(), plan_arc.clone(), conn.clone(), c.clone());
+            let handle = running.spawn(async move {
+                let _permit = sem.acquire_owned().await;
+                let start = Instant::now();
+                let r = apply_change(&plan, &conn, &change).await;
+                (r, start.elapsed())
+            });
+            task_of.insert(handle.id(), i);
         }
-        pending = still;
-        if running.is_empty() {
+        let Some(joined) = running.join_next_with_id().await else {
             break;
-        }
-        if let Some(Ok((change, r, elapsed))) = running.join_next().await {
-            let outcome = match r {
-                Ok(()) => Outcome::Done,
-                Err(e) => Outcome::Failed(format!("{e:#}")),
-            };
-            let res = ChangeResult {
-                address: change.address.clone(),
-                action: change.action,
-                outcome,
+        };
+        let (i, outcome, elapsed) = match joined {
+            Ok((id, (r, elapsed))) => (
+                task_of.remove(&id),
+                r.map_err(|e| format!("{e:#}")),
                 elapsed,
-            };
-            (opts.progress)(ProgressEvent::Finished(&res));
-            results.insert(change.address.clone(), res);
-        }
+            ),
+            Err(e) => (
+                task_of.remove(&e.id()),
+                Err(format!("the change's task failed: {e}")),
+                Duration::ZERO,
+            ),
+        };
+        let Some(i) = i else { continue };
+        let outcome = match outcome {
+            Ok(()) => Outcome::Done,
+            Err(e) => Outcome::Failed(e),
+        };
+        let r = ChangeResult {
+            address: todo[i].address.clone(),
+            action: todo[i].action,
+            outcome,
+            elapsed,
+        };
+        (opts.progress)(ProgressEvent::Finished(&r));
+        finish(
+            i,
+            r,
+            &mut results,
+            &mut remaining,
+            &mut failed_dep,
+            &mut ready,
+        );
     }
-    // Whatever never became ready (its dependencies were interrupted or lost) is reported too.
+    // Whatever never became ready is reported too.
     todo.iter()
-        .map(|c| {
-            results.remove(&c.address).unwrap_or_else(|| ChangeResult {
+        .zip(results)
+        .map(|(c, r)| {
+            r.unwrap_or_else(|| ChangeResult {
                 address: c.address.clone(),
                 action: c.action,
                 outcome: Outcome::Skipped("not attempted".into()),
