@@ -1,9 +1,8 @@
 //! ### What it finds
-//! A `trust_oidc` condition key that names another issuer than the provider it trusts (the
-//! key's `HOST/PATH:` prefix is not the provider's URL), or that uses `ForAllValues:` /
-//! `ForAnyValue:` on the single-valued keys `sub` and `aud` (possible only in condition keys
-//! written as `"ForAllValues:StringLike"`-style operators — eksfed writes the operator itself,
-//! so this rule checks the keys).
+//! A `trust_oidc` condition on `sub`, `aud` or `amr` whose key names another issuer than
+//! the provider it trusts (the key's `HOST/PATH:` prefix is not the provider's URL without
+//! `https://`). (Set operators such as `ForAllValues:` cannot be written in `conditions`:
+//! eksfed chooses the operator itself, `StringEquals` or `StringLike`.)
 //!
 //! ### Why it matters
 //! A condition on another issuer's key is never present in this provider's token: IAM treats
