@@ -195,3 +195,50 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// A cluster without `oidc_issuer_url`: plan reads it with EKS DescribeCluster; the trust
+/// policy names that issuer.
+#[test]
+fn issuer_read_with_describe_cluster() {
+    let issuer = "https://oidc.eks.us-east-1.amazonaws.com/id/FROMDESCRIBE000000000000000000";
+    let w = World::new("describe").with_eks(&[("prod", issuer)]);
+    let stack = r#"
+stack "describe" {}
+cluster "prod" {
+  name         = "prod"
+  kube_context = "prod"
+}
+oidc_provider "prod" {
+  url = cluster.prod.oidc_issuer_url
+}
+role "app" {
+  trust_service_account {
+    cluster   = cluster.prod
+    namespace = "apps"
+    names     = ["app"]
+  }
+}
+"#;
+    let dir = w.write_stack("describe", &[("main.hcl", stack)]);
+    let d = dir.to_str().unwrap();
+    let out = w.eksfed(&["render", d]);
+    assert_eq!(
+        code(&out),
+        1,
+        "render is offline and cannot know the issuer: {}",
+        text(&out)
+    );
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    let doc = w.boto3("r = iam.get_role(RoleName='app')['Role']['AssumeRolePolicyDocument']\nprint(json.dumps(r if isinstance(r, dict) else json.loads(r)))");
+    let host = issuer.trim_start_matches("https://");
+    assert_eq!(
+        doc["Statement"][0]["Principal"]["Federated"],
+        format!("arn:aws:iam::{}:oidc-provider/{host}", w.account)
+    );
+    assert_eq!(
+        doc["Statement"][0]["Condition"]["StringEquals"][format!("{host}:sub")],
+        "system:serviceaccount:apps:app"
+    );
+    assert_eq!(code(&w.eksfed(&["plan", d, "--detailed-exitcode"])), 0);
+}
