@@ -6,6 +6,32 @@
 mod support;
 use support::{text, Server, World};
 
+trait LogWrites {
+    fn log_writes(url: &str) -> usize;
+}
+
+impl LogWrites for Server {
+    /// IAM writes the proxy at `url` has forwarded so far.
+    fn log_writes(url: &str) -> usize {
+        let port: u16 = url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+            return 0;
+        };
+        use std::io::{Read, Write};
+        let _ = write!(s, "GET /__fault/log HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        let mut r = String::new();
+        let _ = s.read_to_string(&mut r);
+        let body = r.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
+        serde_json::from_str::<Vec<serde_json::Value>>(body)
+            .map(|v| v.iter().filter(|e| e["write"] == true).count())
+            .unwrap_or(0)
+    }
+}
+
 fn code(o: &std::process::Output) -> i32 {
     o.status.code().unwrap_or(-1)
 }
@@ -67,7 +93,10 @@ struct Faulty {
 
 impl Faulty {
     fn new(name: &str) -> Faulty {
-        let w = World::new(name);
+        Faulty::with(World::new(name))
+    }
+
+    fn with(w: World) -> Faulty {
         let aws = Server::start("faults", &["--upstream", &support::moto::moto().endpoint]);
         let kube = Server::start("faults", &["--upstream", &w.kube.url()]);
         let kubeconfig = w.dir.join("kubeconfig-faults");
@@ -99,6 +128,12 @@ impl Faulty {
             .env("AWS_ENDPOINT_URL", self.aws.url())
             .env("KUBECONFIG", &self.kubeconfig)
             .env("EKSFED_LOCK_TTL_SECS", "1")
+            .envs(
+                self.w
+                    .eks
+                    .iter()
+                    .map(|e| ("AWS_ENDPOINT_URL_EKS".to_string(), e.url())),
+            )
             .output()
             .unwrap()
     }
@@ -280,4 +315,124 @@ fn plan_of_300_roles_costs_a_handful_of_requests_at_the_endpoint() {
 
 fn text_of(o: &std::process::Output) -> String {
     text(o)
+}
+
+/// The DSL.md full stack (providers, SAML, policies, five kinds of role, IRSA and pod
+/// identity service accounts, aws-auth, RBAC): every IAM write and every Kubernetes write
+/// in turn is carried out but loses its response (what a crash or a cut connection looks
+/// like); a re-run converges each time.
+#[test]
+fn lost_response_on_every_write_of_the_full_stack_converges() {
+    let issuer = "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E";
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dsl_full");
+    let files = |w: &World| -> Vec<(String, String)> {
+        ["main.hcl", "okta-metadata.xml", "queue-policy.json.j2"]
+            .iter()
+            .map(|f| {
+                (
+                    f.to_string(),
+                    std::fs::read_to_string(src.join(f))
+                        .unwrap()
+                        .replace("111122223333", &w.account)
+                        .replace("kube_context    = \"prod\"", "kube_context    = \"demo\""),
+                )
+            })
+            .collect()
+    };
+    let setup = |name: &str| {
+        let f = Faulty::with(World::new(name).with_eks(&[("prod-eks", issuer)]));
+        let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "reports"}});
+        f.w.kube.http(
+            "POST",
+            "/api/v1/namespaces",
+            Some(&ns.to_string()),
+            "application/json",
+        );
+        let fs = files(&f.w);
+        let refs: Vec<(&str, &str)> = fs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let dir = f.w.write_stack("full", &refs);
+        (f, dir)
+    };
+    let (f, dir) = setup("fullcount");
+    let a = f.eksfed(&["apply", dir.to_str().unwrap(), "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    let iam_writes = Faulty::log(&f.aws)
+        .iter()
+        .filter(|e| e["write"] == true)
+        .count();
+    let kube_writes = Faulty::log(&f.kube)
+        .iter()
+        .filter(|e| e["write"] == true)
+        .count();
+    eprintln!("full stack: {iam_writes} IAM writes, {kube_writes} Kubernetes writes");
+    assert!(
+        iam_writes >= 15 && kube_writes >= 3,
+        "iam {iam_writes}, kube {kube_writes}"
+    );
+    for (side, writes) in [("iam", iam_writes), ("kube", kube_writes)] {
+        for n in 1..=writes {
+            let (f, dir) = setup(&format!("full{side}{n}"));
+            let d = dir.to_str().unwrap();
+            let target = if side == "iam" { &f.aws } else { &f.kube };
+            Faulty::rules(
+                target,
+                serde_json::json!([{ "writes_only": true, "mode": format!("nth:{n}"), "fault": "drop_after" }]),
+            );
+            let _ = f.eksfed(&["apply", d, "--auto-approve"]);
+            assert_eq!(
+                Faulty::log(target)
+                    .iter()
+                    .filter(|e| e["fault"] == "drop_after")
+                    .count(),
+                1,
+                "{side} write {n}"
+            );
+            f.converges(
+                d,
+                &format!("lost response on {side} write {n} of the full stack"),
+            );
+        }
+    }
+}
+
+/// SIGKILL at several points of one apply; each time a re-run converges.
+#[test]
+fn sigkill_at_several_points_converges() {
+    use std::io::BufRead;
+    for (i, point) in [1usize, 5, 11].into_iter().enumerate() {
+        let f = Faulty::new(&format!("kill{i}"));
+        let dir = f.w.write_stack("kill", &[("main.hcl", STACK)]);
+        let d = dir.to_str().unwrap();
+        // Slow every write a little so the kill lands between writes.
+        Faulty::rules(
+            &f.aws,
+            serde_json::json!([{ "writes_only": true, "fault": "latency:150" }]),
+        );
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_eksfed"))
+            .args(["apply", d, "--auto-approve", "--parallelism", "1"])
+            .envs(f.w.envs())
+            .env("AWS_ENDPOINT_URL", f.aws.url())
+            .env("KUBECONFIG", &f.kubeconfig)
+            .env("EKSFED_LOCK_TTL_SECS", "1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let aws = f.aws.url();
+        // Kill once `point` IAM writes reached moto (the proxy's log), reading stdout meanwhile.
+        let reader = std::thread::spawn(move || std::io::BufReader::new(stdout).lines().count());
+        loop {
+            let writes = Server::log_writes(&aws);
+            if writes >= point || std::time::Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let _ = reader.join();
+        f.converges(d, &format!("SIGKILL after IAM write {point}"));
+    }
 }
