@@ -275,18 +275,6 @@ const TRUST_KINDS: &[&str] = &[
     "trust_aws",
 ];
 
-fn check_path(b: &EvBlock, path: &str, d: &mut Diagnostics) {
-    if !path.starts_with('/') || !path.ends_with('/') {
-        d.push(
-            Diagnostic::error(
-                E_SEMANTIC,
-                format!("`path` must begin and end with `/`, got \"{path}\""),
-            )
-            .at(Some(b.span_of("path"))),
-        );
-    }
-}
-
 fn saml_metadata_ok(xml: &str) -> Result<(), String> {
     let doc = roxmltree::Document::parse(xml)
         .map_err(|e| format!("metadata is not well-formed XML: {e}"))?;
@@ -412,7 +400,6 @@ pub fn resolve(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) 
         "policy" => {
             let name = name_or_label(b);
             let path = b.str("path").unwrap_or_else(|| "/".into());
-            check_path(b, &path, d);
             let document = policy_document(b, &format!("policy `{addr}`"), d);
             ResourceKind::Policy(Policy {
                 arn: iam_arn(ctx, "policy", &path, &name),
@@ -426,7 +413,6 @@ pub fn resolve(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) 
         "role" => {
             let name = name_or_label(b);
             let path = b.str("path").unwrap_or_else(|| "/".into());
-            check_path(b, &path, d);
             let trusts: Vec<TrustBlock> = b
                 .blocks
                 .iter()

@@ -280,6 +280,20 @@ async fn apply_entry(
     after: Option<&AccessEntry>,
 ) -> Result<()> {
     let delete = |arn: String| async move {
+        // Already gone (a retried delete whose first response was lost): nothing to do.
+        let exists = eks
+            .describe_access_entry()
+            .cluster_name(cluster_name)
+            .principal_arn(&arn)
+            .send()
+            .await;
+        if let Err(e) = &exists {
+            if e.as_service_error()
+                .is_some_and(|se| se.is_resource_not_found_exception())
+            {
+                return Ok(());
+            }
+        }
         check_owner_entry(eks, cluster_name, &arn, stack).await?;
         eks.delete_access_entry()
             .cluster_name(cluster_name)
@@ -513,8 +527,14 @@ pub async fn apply(
                 return Ok(());
             }
             if change.action == Action::Replace {
-                apply_association(eks, cluster_name, stack, b, None).await?;
-                return apply_association(eks, cluster_name, stack, None, a).await;
+                // Each half only where there is something on that side.
+                if b.is_some() {
+                    apply_association(eks, cluster_name, stack, b, None).await?;
+                }
+                if a.is_some() {
+                    apply_association(eks, cluster_name, stack, None, a).await?;
+                }
+                return Ok(());
             }
             apply_association(eks, cluster_name, stack, b, a).await
         }

@@ -1,8 +1,10 @@
 //! ### What it finds
 //! An IRSA or OIDC trust whose subject is not pinned to exact service accounts: a `*` or `?`
 //! in a `trust_service_account`'s `names` or `namespace`, or in the `:sub` condition of a
-//! `trust_oidc` on an EKS cluster issuer (`oidc.eks.*`). An error; a warning when the
-//! `trust_service_account` says `allow_wildcard = true`.
+//! `trust_oidc` on an EKS cluster issuer (`oidc.eks.*`), or such a `trust_oidc` with no `:sub`
+//! condition at all. An error; a warning when the `trust_service_account` says
+//! `allow_wildcard = true`. A wildcard namespace and wildcard names are separate findings,
+//! each pointing at its attribute.
 //!
 //! ### Why it matters
 //! With a wildcard subject every matching service account in the cluster — today's and
@@ -15,7 +17,7 @@
 //! List the exact service account names (`names = ["reader"]`). If a wildcard is intended,
 //! say so with `allow_wildcard = true` (the finding becomes a warning) and keep it narrow.
 
-use super::util::{has_wildcard, trust_span};
+use super::util::{claim_of, has_wildcard, normal_issuer, trust_span};
 use crate::diag::Diagnostic;
 use crate::model::{DesiredState, ResourceKind, Trust};
 
@@ -32,41 +34,44 @@ pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
                     allow_wildcard,
                     ..
                 } => {
-                    let bad: Vec<String> =
-                        names.iter().filter(|n| has_wildcard(n)).cloned().collect();
-                    let ns_bad = has_wildcard(namespace);
-                    if bad.is_empty() && !ns_bad {
-                        continue;
+                    let bad: Vec<String> = names
+                        .iter()
+                        .filter(|n| has_wildcard(n))
+                        .map(|n| format!("\"{n}\""))
+                        .collect();
+                    let mut found = vec![];
+                    if has_wildcard(namespace) {
+                        found.push(("namespace", format!("namespace \"{namespace}\"")));
                     }
-                    let what = if ns_bad {
-                        format!("namespace \"{namespace}\"")
-                    } else {
-                        format!(
-                            "name(s) {}",
-                            bad.iter()
-                                .map(|b| format!("\"{b}\""))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    };
-                    let msg = format!("role `{}` trusts service accounts by wildcard {what}: any matching service account can assume it", role.name);
-                    let d = if *allow_wildcard {
-                        Diagnostic::warning("EKS001", msg)
-                    } else {
-                        Diagnostic::error("EKS001", msg)
-                    };
-                    out.push(
-                        d.at(Some(trust_span(t, if ns_bad { &["namespace"] } else { &["names"] })))
-                            .address(r.address.to_string())
-                            .help(if *allow_wildcard { "keep the pattern as narrow as possible".to_string() } else { "name the exact service accounts, or set allow_wildcard = true if this is intended".to_string() }),
-                    );
+                    if !bad.is_empty() {
+                        found.push(("names", format!("name {}", bad.join(", "))));
+                    }
+                    for (attr, what) in found {
+                        let msg = format!("role `{}` trusts service accounts by the wildcard {what}: every matching service account, today's and tomorrow's, can assume it", role.name);
+                        let (d, help) = if *allow_wildcard {
+                            (
+                                Diagnostic::warning("EKS001", msg),
+                                "allow_wildcard = true makes this a warning; keep the pattern as narrow as possible",
+                            )
+                        } else {
+                            (
+                                Diagnostic::error("EKS001", msg),
+                                "name the exact service accounts (names = [\"api\", \"worker\"]), or set allow_wildcard = true if the wildcard is intended",
+                            )
+                        };
+                        out.push(
+                            d.at(Some(trust_span(t, &[attr])))
+                                .address(r.address.to_string())
+                                .help(help),
+                        );
+                    }
                 }
                 Trust::Oidc {
                     issuer, conditions, ..
-                } if issuer.starts_with("oidc.eks.") => {
+                } if normal_issuer(issuer).starts_with("oidc.eks.") => {
                     let subs: Vec<&String> = conditions
                         .iter()
-                        .filter(|(k, _)| k.ends_with(":sub"))
+                        .filter(|(k, _)| claim_of(k).is_some_and(|(_, c)| c == "sub"))
                         .flat_map(|(_, v)| v)
                         .collect();
                     if subs.is_empty() || subs.iter().any(|s| has_wildcard(s)) {
@@ -76,6 +81,7 @@ pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
                             format!(
                                 "matches `:sub` by wildcard ({})",
                                 subs.iter()
+                                    .filter(|s| has_wildcard(s))
                                     .map(|s| format!("\"{s}\""))
                                     .collect::<Vec<_>>()
                                     .join(", ")
@@ -83,9 +89,9 @@ pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
                         };
                         out.push(
                             Diagnostic::error("EKS001", format!("role `{}` trusts the EKS issuer {issuer} but {why}: pods are not pinned to exact service accounts", role.name))
-                                .at(Some(trust_span(t, &["conditions"])))
+                                .at(Some(trust_span(t, &["conditions", "provider"])))
                                 .address(r.address.to_string())
-                                .help("use trust_service_account { cluster = ..., namespace = ..., names = [...] }"),
+                                .help("use trust_service_account { provider = ..., namespace = \"...\", names = [\"...\"] }, which writes exact system:serviceaccount:NS:NAME subjects"),
                         );
                     }
                 }

@@ -4,13 +4,18 @@
 //! `iam:AttachRolePolicy`, `iam:PutRolePolicy`, `iam:UpdateAssumeRolePolicy`,
 //! `iam:AttachUserPolicy`, `iam:PutUserPolicy`, `iam:CreateAccessKey`,
 //! `iam:CreateLoginProfile`, `iam:UpdateLoginProfile`, `iam:AddUserToGroup`,
-//! `iam:AttachGroupPolicy`, `iam:PutGroupPolicy`.
+//! `iam:AttachGroupPolicy`, `iam:PutGroupPolicy` — in an Allow statement of a managed or inline
+//! policy, whatever its resources: even scoped to named roles or users, these let the holder
+//! rewrite what those principals may do, so each use deserves a reviewer's look (and an
+//! `allow_lints` once looked at). One finding per statement, naming every escalation action
+//! the statement's patterns cover.
 //!
 //! ### Why it matters
 //! Each is one of the privilege-escalation methods documented by Rhino Security Labs ("AWS
 //! IAM Privilege Escalation – Methods and Mitigation", also pacu's `iam__privesc_scan`) and
-//! checked by checkov CKV_AWS_107–110 ("credentials exposure", "permissions management",
-//! "privilege escalation").
+//! checked by checkov CKV_AWS_107 ("credentials exposure": CreateAccessKey,
+//! CreateLoginProfile, UpdateLoginProfile), CKV_AWS_109 ("permissions management") and
+//! CKV_AWS_110 ("privilege escalation"), and by IAM Access Analyzer's security warnings.
 //!
 //! ### Fix
 //! Remove the action, or scope it to specific resources with conditions (and silence the

@@ -1,11 +1,16 @@
 //! ### What it finds
-//! The AWS managed policy `AdministratorAccess` or `IAMFullAccess` (any partition) in a
-//! role's `policies`.
+//! The AWS managed policy `AdministratorAccess` or `IAMFullAccess` in a role's `policies`, in
+//! any partition (`arn:aws:`, `arn:aws-cn:`, `arn:aws-us-gov:`), however it is written
+//! (`aws_managed_policy("AdministratorAccess")` or the literal ARN). A customer managed policy
+//! of the same name is not AWS's and is not flagged.
 //!
 //! ### Why it matters
 //! AdministratorAccess is every action on every resource; IAMFullAccess is the power to grant
-//! yourself that. checkov CKV_AWS_274 ("Disallow IAM roles, users, and groups from using the
-//! AWS AdministratorAccess policy") and trivy AVD-AWS-0342 flag them.
+//! yourself that (every IAM004 action at once). checkov CKV_AWS_274 ("Disallow IAM roles,
+//! users, and groups from using the AWS AdministratorAccess policy") and CKV_AWS_275
+//! ("Disallow policies from using the AWS AdministratorAccess policy") flag the first; the EKS
+//! best-practices guide asks for least-privilege IRSA roles, and a role a pod can assume with
+//! either policy makes the pod an account administrator.
 //!
 //! ### Fix
 //! Attach a policy with the permissions the role needs.

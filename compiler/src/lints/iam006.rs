@@ -1,11 +1,14 @@
 //! ### What it finds
-//! An Allow statement that uses `not_actions` (NotAction) or `not_resources` (NotResource).
+//! An Allow statement of a managed or inline policy that uses `not_actions` (NotAction) or
+//! `not_resources` (NotResource). Deny statements with them are the intended use and are not
+//! flagged.
 //!
 //! ### Why it matters
 //! "Allow everything except" grants every action or resource that exists now or is added
-//! later, which is rarely what a reviewer reads it as. The IAM user guide warns against
-//! NotAction/NotResource with Allow; IAM Access Analyzer and parliament flag it; checkov
-//! CKV_AWS_283-style checks look for it.
+//! later, which is rarely what a reviewer reads it as. The IAM JSON policy reference
+//! ("NotAction", "NotResource") warns that with Allow these grant every unlisted action or
+//! resource, including ones added later; IAM Access Analyzer's policy checks and duo-labs
+//! parliament flag Allow with NotAction/NotResource.
 //!
 //! ### Fix
 //! Allow the actions and resources explicitly; keep NotAction/NotResource for Deny statements.

@@ -1,7 +1,10 @@
 //! ### What it finds
 //! An action (in `actions` or `not_actions`) that is not shaped `service:Action`: a service
 //! prefix of lower-case letters, digits and `-`, a colon, and an action name of letters and
-//! digits, with `*` and `?` allowed inside either part. `*` alone is accepted.
+//! digits, with `*` and `?` allowed inside either part. `*` alone is accepted. It checks
+//! every statement of managed and inline policies, Allow and Deny (a malformed action is
+//! rejected either way); trust policies are not checked because eksfed writes their actions
+//! itself (`sts:AssumeRole...`).
 //!
 //! ### Why it matters
 //! IAM rejects malformed actions at apply time (MalformedPolicyDocument), and a typo such as

@@ -28,6 +28,7 @@ mod quota006;
 mod trust001;
 mod trust002;
 mod trust003;
+mod trust004;
 mod util;
 
 pub struct Rule {
@@ -150,7 +151,7 @@ pub const RULES: &[Rule] = &[
         trust001,
         "TRUST001",
         Error,
-        "a GitHub Actions trust_oidc with no sub condition, or one that is only *"
+        "a GitHub Actions trust_oidc with no sub condition, or one matching every repository (* or repo:*)"
     ),
     rule!(
         trust002,
@@ -163,6 +164,12 @@ pub const RULES: &[Rule] = &[
         "TRUST003",
         Error,
         "a trust_oidc condition key naming another issuer than its provider"
+    ),
+    rule!(
+        trust004,
+        "TRUST004",
+        Error,
+        "a trust_aws on the principal * with no condition"
     ),
     rule!(
         quota001,

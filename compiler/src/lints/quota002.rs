@@ -1,9 +1,11 @@
 //! ### What it finds
-//! A customer managed policy document longer than 6,144 characters, white space not counted.
+//! A customer managed policy document longer than 6,144 characters, white space not counted
+//! (as IAM counts: the compact JSON, every character but white space). The finding points at
+//! `document` when the document is given whole, at the `policy` block otherwise.
 //!
 //! ### Why it matters
 //! CreatePolicy / CreatePolicyVersion fail with `LimitExceeded` at apply time. IAM user guide,
-//! "IAM and AWS STS quotas" (managed policy size, not raisable).
+//! "IAM and AWS STS quotas" (`reference_iam-quotas`: managed policy size, not raisable).
 //!
 //! ### Fix
 //! Split the statements over several policies (a role can have 10 attached, 20 with a quota
@@ -22,9 +24,17 @@ pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
         };
         let n = iam::size(&p.document);
         if n > LIMIT {
+            // A document given whole (`document = file(...)`) is pointed at; statement blocks
+            // share the blame, so the block's head is.
+            let at = if r.block.get("document").is_some() {
+                r.block.span_of("document")
+            } else {
+                r.block.span.clone()
+            };
+            let statements = iam::statements(&p.document).len();
             out.push(
-                Diagnostic::error("QUOTA002", format!("policy `{}` is {n} characters (white space not counted); managed policies are limited to {LIMIT}", p.name))
-                    .at(Some(r.block.span.clone()))
+                Diagnostic::error("QUOTA002", format!("policy `{}` is {n} characters in {statements} statement(s), white space not counted; a managed policy may have {LIMIT}", p.name))
+                    .at(Some(at))
                     .address(r.address.to_string())
                     .help("split it into several policies"),
             );

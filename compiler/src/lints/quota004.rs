@@ -5,7 +5,8 @@
 //!
 //! ### Why it matters
 //! AttachRolePolicy fails with `LimitExceeded` at apply time, after part of the role was
-//! written. IAM user guide, "IAM and AWS STS quotas" (managed policies per role).
+//! written. IAM user guide, "IAM and AWS STS quotas" (`reference_iam-quotas`: managed
+//! policies attached to an IAM role). The same ARN listed twice counts once.
 //!
 //! ### Fix
 //! Combine policies, or raise the quota and `managed_policies_per_role`.
@@ -27,7 +28,11 @@ pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
                 Diagnostic::error("QUOTA004", format!("role `{}` attaches {} managed policies; the limit is {limit}", role.name, distinct.len()))
                     .at(Some(r.block.span_of("policies")))
                     .address(r.address.to_string())
-                    .help("combine policies, or raise the quota and stack { managed_policies_per_role = 20 }"),
+                    .help(if limit < 20 {
+                        "combine policies, or raise the quota (Service Quotas, up to 20) and stack { managed_policies_per_role = 20 }"
+                    } else {
+                        "combine policies into fewer, larger ones"
+                    }),
             );
         }
     }

@@ -1,28 +1,24 @@
 //! ### What it finds
 //! An OIDC provider with more than 100 client ids (or one longer than 255 characters), more
 //! than 5 thumbprints, a thumbprint that is not 40 hex digits; and two `oidc_provider`s of the
-//! stack with the same URL (compared without scheme, trailing slash or host case).
+//! stack with the same URL (compared without scheme, trailing slash or host case:
+//! `https://OIDC.example.com/id/X/` and `https://oidc.example.com/id/X` are one provider to
+//! IAM). Each client id, thumbprint or duplicate is its own finding, pointing at the element.
 //!
 //! ### Why it matters
 //! CreateOpenIDConnectProvider rejects the first ones; an account holds one provider per URL,
 //! so the second create fails with EntityAlreadyExists (terraform-aws-oidc-github #23).
-//! CreateOpenIDConnectProvider API reference; IAM user guide, "IAM and AWS STS quotas".
+//! CreateOpenIDConnectProvider API reference; IAM user guide, "IAM and AWS STS quotas"
+//! (`reference_iam-quotas`: client ids and thumbprints per OIDC provider).
 //!
 //! ### Fix
 //! Keep one `oidc_provider` per URL and reference it from every role; fix the thumbprints (or
 //! leave them out: AWS no longer needs them for most IdPs).
 
+use super::util::normal_issuer;
 use crate::diag::Diagnostic;
 use crate::model::{DesiredState, ResourceKind};
 use std::collections::HashMap;
-
-fn normal_url(u: &str) -> String {
-    let rest = u.trim_start_matches("https://").trim_end_matches('/');
-    match rest.split_once('/') {
-        Some((host, path)) => format!("{}/{path}", host.to_lowercase()),
-        None => rest.to_lowercase(),
-    }
-}
 
 pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
     let mut seen: HashMap<String, String> = HashMap::new();
@@ -59,18 +55,21 @@ pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
                 .help("remove client ids"),
             );
         }
-        if let Some(i) = p.client_ids.iter().position(|c| c.chars().count() > 255) {
-            out.push(
-                err(
-                    format!(
-                        "client id \"{}…\" is longer than 255 characters",
-                        p.client_ids[i].chars().take(20).collect::<String>()
-                    ),
-                    "client_ids",
-                    Some(i),
-                )
-                .help("shorten it"),
-            );
+        for (i, c) in p.client_ids.iter().enumerate() {
+            let n = c.chars().count();
+            if n > 255 {
+                out.push(
+                    err(
+                        format!(
+                            "client id \"{}…\" is {n} characters; the limit is 255",
+                            c.chars().take(20).collect::<String>()
+                        ),
+                        "client_ids",
+                        Some(i),
+                    )
+                    .help("use the audience (client id) the IdP puts in its tokens, at most 255 characters"),
+                );
+            }
         }
         if let Some(t) = &p.thumbprints {
             if t.len() > 5 {
@@ -89,7 +88,7 @@ pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
                 }
             }
         }
-        let key = normal_url(&p.url);
+        let key = normal_issuer(&p.url);
         if let Some(first) = seen.get(&key) {
             out.push(err(format!("{first} already declares an OIDC provider for {}; an account has one provider per URL", p.url), "url", None).help(format!("reference {first} instead")));
         } else {

@@ -1,22 +1,33 @@
 //! ### What it finds
-//! A `trust_oidc` on GitHub Actions' provider (`token.actions.githubusercontent.com`) with no
-//! `token.actions.githubusercontent.com:sub` condition, or one whose only value is `*`.
+//! A `trust_oidc` on GitHub Actions' provider (URL host `token.actions.githubusercontent.com`,
+//! compared without scheme, trailing slash or case) with no
+//! `token.actions.githubusercontent.com:sub` condition, or one whose values are all `*` — or
+//! all start `repo:*`, which matches every owner's repositories just the same.
 //!
 //! ### Why it matters
 //! Without a `sub` condition, a workflow in *any* GitHub repository — anyone's — can assume
-//! the role. GitHub's "Configuring OpenID Connect in Amazon Web Services" and AWS's
-//! guidance require a `sub` condition; checkov CKV_AWS_358 ("Ensure GitHub Actions OIDC trust
+//! the role. GitHub's "Configuring OpenID Connect in Amazon Web Services" calls for a `sub`
+//! condition ("you must define at least one condition, so that untrusted repositories can't
+//! request access tokens"; "IAM recommends that users evaluate the IAM condition
+//! key, token.actions.githubusercontent.com:sub, in the trust policy of any role that trusts
+//! GitHub's OIDC identity provider"); checkov CKV_AWS_358 ("Ensure GitHub Actions OIDC trust
 //! policies only allows actions from a specific known organization") flags it.
 //!
 //! ### Fix
 //! Add `"token.actions.githubusercontent.com:sub" = ["repo:ORG/REPO:ref:refs/heads/main"]`
 //! (or an `environment:` subject).
 
-use super::util::trust_span;
+use super::util::{claim_of, normal_issuer, trust_span};
 use crate::diag::Diagnostic;
 use crate::model::{DesiredState, ResourceKind, Trust};
 
 pub const GITHUB: &str = "token.actions.githubusercontent.com";
+
+/// A `sub` pattern that does not pin a repository owner: `*`, or `repo:*...`.
+fn any_repository(v: &str) -> bool {
+    let v = v.trim();
+    v.chars().all(|c| c == '*') || v.starts_with("repo:*") || v.starts_with("repo:?")
+}
 
 pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
     for r in &desired.resources {
@@ -30,21 +41,26 @@ pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
             else {
                 continue;
             };
-            if issuer != GITHUB {
+            if normal_issuer(issuer) != GITHUB {
                 continue;
             }
-            let sub = conditions
+            let subs: Vec<&String> = conditions
                 .iter()
-                .find(|(k, _)| k.ends_with(":sub"))
-                .map(|(_, v)| v);
-            let bad = match sub {
-                None => {
-                    Some("has no `token.actions.githubusercontent.com:sub` condition".to_string())
-                }
-                Some(v) if v.is_empty() || v.iter().all(|x| x == "*") => {
-                    Some("matches every `sub` (\"*\")".to_string())
-                }
-                _ => None,
+                .filter(|(k, _)| claim_of(k).is_some_and(|(_, c)| c == "sub"))
+                .flat_map(|(_, v)| v)
+                .collect();
+            let bad = if subs.is_empty() {
+                Some("has no `token.actions.githubusercontent.com:sub` condition".to_string())
+            } else if subs.iter().all(|v| any_repository(v)) {
+                Some(format!(
+                    "its `sub` condition ({}) matches every repository",
+                    subs.iter()
+                        .map(|v| format!("\"{v}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            } else {
+                None
             };
             if let Some(why) = bad {
                 out.push(

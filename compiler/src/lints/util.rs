@@ -110,6 +110,26 @@ pub fn has_wildcard(s: &str) -> bool {
     s.contains('*') || s.contains('?')
 }
 
+/// An issuer or provider URL as IAM identifies it: no scheme, no trailing slash, host in
+/// lower case (the path keeps its case). `https://OIDC.example.com/id/X/` and
+/// `oidc.example.com/id/X` are the same issuer.
+pub fn normal_issuer(url: &str) -> String {
+    let rest = match url.split_once("://") {
+        Some((_, r)) => r,
+        None => url,
+    };
+    let rest = rest.trim_end_matches('/');
+    match rest.split_once('/') {
+        Some((host, path)) => format!("{}/{path}", host.to_lowercase()),
+        None => rest.to_lowercase(),
+    }
+}
+
+/// The claim of an OIDC condition key `ISSUER:claim` (lower case), and its issuer part.
+pub fn claim_of(key: &str) -> Option<(&str, String)> {
+    key.rsplit_once(':').map(|(p, c)| (p, c.to_lowercase()))
+}
+
 /// The first attribute span of a trust block, falling back to the block.
 pub fn trust_span(t: &crate::model::TrustBlock, attrs: &[&str]) -> Span {
     attrs
@@ -127,5 +147,19 @@ mod tests {
         assert!(super::glob("*", "s3:GetObject"));
         assert!(!super::glob("iam:Get*", "iam:PassRole"));
         assert!(super::glob("iam:?assRole", "iam:PassRole"));
+    }
+
+    #[test]
+    fn issuers_compare_without_scheme_slash_or_host_case() {
+        use super::normal_issuer as n;
+        assert_eq!(
+            n("https://OIDC.EKS.us-east-1.amazonaws.com/id/ABC/"),
+            n("oidc.eks.us-east-1.amazonaws.com/id/ABC")
+        );
+        assert_eq!(
+            n("HTTPS://Token.Actions.GithubUserContent.com"),
+            "token.actions.githubusercontent.com"
+        );
+        assert_ne!(n("https://a.example/id/ABC"), n("https://a.example/id/abc"));
     }
 }

@@ -1,0 +1,27 @@
+//! Coverage-guided fuzzing of the compiler front end: arbitrary bytes as a stack file through
+//! load, lower, eval, check and render. Any panic is a bug: every failure must be a
+//! diagnostic. Run: `cargo fuzz run compile -- -max_total_time=600` (see RELIABILITY.md);
+//! seed corpus: the fixtures and examples (`fuzz/seed.sh`).
+#![no_main]
+
+use eksfed_compiler::eval::FileReader;
+use eksfed_compiler::{compile, CompileInput, Facts, VarInputs};
+use libfuzzer_sys::fuzz_target;
+
+struct NoFiles;
+impl FileReader for NoFiles {
+    fn read(&self, path: &str) -> Result<String, String> {
+        Err(format!("no file {path}"))
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data).to_string();
+    let c = compile(CompileInput { files: vec![("main.hcl".into(), text)], reader: &NoFiles, vars: VarInputs::default(), facts: Facts::default() });
+    for d in c.diagnostics.iter() {
+        let _ = c.sources.render(d);
+    }
+    if let Some(d) = &c.desired {
+        let _ = eksfed_compiler::render::render(d);
+    }
+});
