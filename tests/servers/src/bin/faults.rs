@@ -13,7 +13,8 @@
 //!   (`drop` closes the connection without forwarding; `drop_after` forwards the request,
 //!   lets the upstream carry it out, and closes the connection without the response — what
 //!   a crash or a cut network looks like to the client);
-//!   (`action` matches the AWS Query `Action=` of the form body with `*` wildcards;
+//!   (`path_excludes: "/leases"` keeps matching paths out; `action` matches the AWS Query
+//!   `Action=` of the form body with `*` wildcards;
 //!   `writes_only` matches IAM actions that write, and Kubernetes POST/PUT/PATCH/DELETE);
 //! - `GET /__fault/log`: every request seen, `{method, path, action, write, fault}`;
 //! - `POST /__fault/reset`: no rules, empty log.
@@ -32,6 +33,8 @@ use tokio::net::{TcpListener, TcpStream};
 struct Rule {
     method: Option<String>,
     path_prefix: Option<String>,
+    /// Requests whose path contains this never match (e.g. `/leases`).
+    path_excludes: Option<String>,
     action: Option<String>,
     #[serde(default)]
     writes_only: bool,
@@ -217,6 +220,10 @@ fn choose(state: &mut State, req: &Request) -> Option<String> {
                 .path_prefix
                 .as_ref()
                 .is_none_or(|p| req.path.starts_with(p.as_str()))
+            && rule
+                .path_excludes
+                .as_ref()
+                .is_none_or(|x| !req.path.contains(x.as_str()))
             && rule.action.as_ref().is_none_or(|p| {
                 action
                     .as_deref()
