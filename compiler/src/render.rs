@@ -64,6 +64,33 @@ pub struct AccessPolicyAssociation {
     pub access_scope: AccessScope,
 }
 
+/// The `aws-auth` identity of a node role, by access entry type: what EKS assigns an access
+/// entry of that type, written the ConfigMap's way (EKS user guide, `manage-access`).
+pub fn node_identity(entry_type: &str) -> Option<(&'static str, &'static [&'static str])> {
+    const NODES: &[&str] = &["system:bootstrappers", "system:nodes"];
+    match entry_type {
+        "EC2" | "EC2_LINUX" => Some(("system:node:{{EC2PrivateDNSName}}", NODES)),
+        "HYBRID_LINUX" => Some(("system:node:{{SessionName}}", NODES)),
+        "EC2_WINDOWS" => Some((
+            "system:node:{{EC2PrivateDNSName}}",
+            &[
+                "system:bootstrappers",
+                "system:nodes",
+                "eks:kube-proxy-windows",
+            ],
+        )),
+        "FARGATE_LINUX" => Some((
+            "system:node:{{SessionName}}",
+            &[
+                "system:bootstrappers",
+                "system:nodes",
+                "system:node-proxier",
+            ],
+        )),
+        _ => None,
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AccessEntry {
     pub principal_arn: String,
@@ -296,11 +323,18 @@ pub fn render(desired: &DesiredState) -> Rendered {
                         PrincipalKind::Role => (Some(strip_role_path(&a.principal_arn)), None),
                         PrincipalKind::User => (None, Some(a.principal_arn.clone())),
                     };
+                    let (username, groups) = match node_identity(&a.entry_type) {
+                        Some((u, g)) => (
+                            Some(u.to_string()),
+                            g.iter().map(|s| s.to_string()).collect(),
+                        ),
+                        None => (a.username.clone(), a.groups.clone()),
+                    };
                     AwsAuthEntry {
                         rolearn,
                         userarn,
-                        username: a.username.clone(),
-                        groups: a.groups.clone(),
+                        username,
+                        groups,
                     }
                 });
                 let access_entry = mode.uses_access_entries().then(|| AccessEntry {

@@ -84,6 +84,58 @@ fn enum_value(
     v
 }
 
+/// Access entry types (CreateAccessEntry `type`); all but STANDARD are for nodes.
+const ENTRY_TYPES: &[&str] = &[
+    "STANDARD",
+    "EC2",
+    "EC2_LINUX",
+    "EC2_WINDOWS",
+    "FARGATE_LINUX",
+    "HYBRID_LINUX",
+];
+
+/// A node entry (any type but STANDARD) gets its username and groups from EKS, which refuses
+/// them in CreateAccessEntry; its principal must be a role, and only Auto Mode's `EC2` type
+/// takes access policies.
+fn check_node_entry(
+    b: &EvBlock,
+    entry_type: &str,
+    principal: &PrincipalKind,
+    has_policies: bool,
+    d: &mut Diagnostics,
+) {
+    if entry_type == "STANDARD" {
+        return;
+    }
+    let refuse = |attr: &str, d: &mut Diagnostics| {
+        d.push(
+            Diagnostic::error(
+                E_SEMANTIC,
+                format!("an access entry of type {entry_type} cannot set `{attr}`"),
+            )
+            .at(Some(b.span_of(attr)))
+            .help("EKS assigns the username and groups of node entries; remove the attribute or use type STANDARD"),
+        );
+    };
+    for attr in ["username", "groups"] {
+        if b.get(attr).is_some() && (attr != "groups" || !b.list(attr).is_empty()) {
+            refuse(attr, d);
+        }
+    }
+    if has_policies && entry_type != "EC2" {
+        refuse("access_policies", d);
+    }
+    if *principal == PrincipalKind::User {
+        d.push(
+            Diagnostic::error(
+                E_SEMANTIC,
+                format!("an access entry of type {entry_type} must be for a role, not a user"),
+            )
+            .at(Some(b.span_of("user_arn"))),
+        );
+    }
+}
+
 fn resource_ref(b: &EvBlock, attr: &str) -> Option<(Address, IndexMap<String, Value>)> {
     match b.get(attr) {
         Some(Value::Resource(r)) => Some((r.address.clone(), r.attrs.clone())),
@@ -579,6 +631,14 @@ pub fn resolve(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) 
                     });
                 }
             }
+            let entry_type = enum_value(b, "type", ENTRY_TYPES, "STANDARD", d);
+            check_node_entry(
+                b,
+                &entry_type,
+                &principal_kind,
+                !access_policies.is_empty(),
+                d,
+            );
             ResourceKind::Access(Access {
                 cluster: resource_ref(b, "cluster")
                     .map(|c| c.0)
@@ -589,7 +649,7 @@ pub fn resolve(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) 
                 username: b.str("username"),
                 groups: b.list("groups"),
                 access_policies,
-                entry_type: b.str("type").unwrap_or_else(|| "STANDARD".into()),
+                entry_type,
             })
         }
         "rbac_binding" => {

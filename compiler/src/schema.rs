@@ -555,7 +555,7 @@ pub const ACCESS: BlockSchema = BlockSchema {
             Ty::ListObject(ACCESS_POLICY_ATTRS),
             "EKS access policy associations",
         ),
-        opt("type", Ty::String, "access entry type (default STANDARD)"),
+        opt("type", Ty::String, "access entry type: STANDARD (default), or a node type EC2, EC2_LINUX, EC2_WINDOWS, FARGATE_LINUX, HYBRID_LINUX (EKS assigns the username and groups)"),
     ],
     blocks: &[],
     open: false,

@@ -477,3 +477,52 @@ fn diff_of_a_state_with_itself_is_empty_for_every_stack() {
     }
     assert!(checked >= 40, "{checked}");
 }
+
+/// A node role (type EC2_LINUX) in `both` mode: the access entry leaves username and groups
+/// to EKS, and the `aws-auth` item carries what EKS would assign, as the ConfigMap needs.
+#[test]
+fn node_role_renders_node_identity_for_aws_auth_only() {
+    let text = r#"
+stack "s" {
+  account_id = "111122223333"
+}
+cluster "prod" {
+  name        = "prod"
+  access_mode = "both"
+}
+access "nodes" {
+  cluster  = cluster.prod
+  role_arn = "arn:aws:iam::111122223333:role/eks/nodes"
+  type     = "EC2_LINUX"
+}
+"#;
+    let c = compile(CompileInput {
+        files: vec![("main.hcl".into(), text.into())],
+        reader: &DirReader(PathBuf::from(".")),
+        vars: VarInputs::default(),
+        facts: Facts::default(),
+    });
+    assert!(!c.diagnostics.has_errors(), "{:?}", c.diagnostics);
+    let r = render::render(c.desired.as_ref().unwrap());
+    let RenderedKind::Access {
+        aws_auth,
+        access_entry,
+        ..
+    } = &r.resources[0].kind
+    else {
+        panic!("not an access: {:?}", r.resources[0]);
+    };
+    let item = aws_auth.as_ref().unwrap();
+    assert_eq!(
+        item.rolearn.as_deref(),
+        Some("arn:aws:iam::111122223333:role/nodes")
+    );
+    assert_eq!(
+        item.username.as_deref(),
+        Some("system:node:{{EC2PrivateDNSName}}")
+    );
+    assert_eq!(item.groups, ["system:bootstrappers", "system:nodes"]);
+    let entry = access_entry.as_ref().unwrap();
+    assert_eq!(entry.entry_type, "EC2_LINUX");
+    assert!(entry.username.is_none() && entry.kubernetes_groups.is_empty());
+}

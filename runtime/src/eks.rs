@@ -2,6 +2,7 @@
 //! reading them into live pieces and applying changes. Ownership is the `eksfed:stack` tag,
 //! as for IAM. Principal and type of an access entry are immutable: changing them replaces it.
 
+use crate::par::bounded;
 use anyhow::{Context, Result};
 use aws_sdk_eks::types::{AccessScope, AccessScopeType};
 use eksfed_compiler::live::{self, LiveObject, ObjectKey};
@@ -33,8 +34,16 @@ fn owner(tags: Option<&HashMap<String, String>>) -> Option<String> {
     tags.and_then(|t| t.get(STACK_TAG)).cloned()
 }
 
+/// Requests in flight at once when describing entries and associations one by one.
+const CONCURRENCY: usize = 10;
+
+/// Whether a node entry type (EC2, EC2_LINUX, …): EKS assigns its username and groups.
+fn is_node_type(entry_type: &str) -> bool {
+    entry_type != "STANDARD"
+}
+
 /// Reads access entries and pod identity associations of one cluster. Costs: one list page per
-/// 100 objects, then one describe (and one policy list for entries) per object.
+/// 100 objects, then one describe (and one policy list for entries) per object, ten at a time.
 pub async fn read(
     eks: &aws_sdk_eks::Client,
     cluster: &str,
@@ -42,142 +51,191 @@ pub async fn read(
     stack: &str,
     wanted: &BTreeSet<ObjectKey>,
 ) -> Result<Vec<LiveObject>> {
-    let mut out = vec![];
-    let mut token: Option<String> = None;
-    let mut principals = vec![];
-    loop {
-        let page = eks
-            .list_access_entries()
-            .cluster_name(cluster_name)
-            .max_results(100)
-            .set_next_token(token.clone())
-            .send()
-            .await
-            .map_err(|e| err("ListAccessEntries", e))?;
-        principals.extend(page.access_entries().iter().cloned());
-        token = page.next_token().map(String::from);
-        if token.is_none() {
-            break;
+    let principals = eks
+        .list_access_entries()
+        .cluster_name(cluster_name)
+        .max_results(100)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| err("ListAccessEntries", e))?;
+    let entries = bounded(principals, CONCURRENCY, |arn| {
+        read_entry(
+            eks.clone(),
+            cluster.to_string(),
+            cluster_name.to_string(),
+            arn,
+            stack.to_string(),
+            wanted.clone(),
+        )
+    })
+    .await?;
+    let associations = eks
+        .list_pod_identity_associations()
+        .cluster_name(cluster_name)
+        .max_results(100)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| err("ListPodIdentityAssociations", e))?;
+    let associations = bounded(associations, CONCURRENCY, |a| {
+        read_association(
+            eks.clone(),
+            cluster.to_string(),
+            cluster_name.to_string(),
+            a,
+            stack.to_string(),
+            wanted.clone(),
+        )
+    })
+    .await?;
+    Ok(entries.into_iter().chain(associations).flatten().collect())
+}
+
+/// One access entry with its policy associations, if the stack owns or wants it.
+async fn read_entry(
+    eks: aws_sdk_eks::Client,
+    cluster: String,
+    cluster_name: String,
+    arn: String,
+    stack: String,
+    wanted: BTreeSet<ObjectKey>,
+) -> Result<Option<LiveObject>> {
+    let key = live::key_access_entry(&cluster, &arn);
+    let d = eks
+        .describe_access_entry()
+        .cluster_name(&cluster_name)
+        .principal_arn(&arn)
+        .send()
+        .await;
+    let d = match d {
+        Ok(d) => d,
+        // Deleted between the list and the describe.
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|se| se.is_resource_not_found_exception()) =>
+        {
+            return Ok(None)
         }
+        Err(e) => return Err(err("DescribeAccessEntry", e)),
+    };
+    let Some(entry) = d.access_entry() else {
+        return Ok(None);
+    };
+    let own = owner(entry.tags());
+    if own.as_deref() != Some(stack.as_str()) && !wanted.contains(&key) {
+        return Ok(None);
     }
-    for arn in principals {
-        let key = live::key_access_entry(cluster, &arn);
-        let d = eks
-            .describe_access_entry()
-            .cluster_name(cluster_name)
-            .principal_arn(&arn)
-            .send()
-            .await
-            .map_err(|e| err("DescribeAccessEntry", e))?;
-        let Some(entry) = d.access_entry() else {
-            continue;
-        };
-        let own = owner(entry.tags());
-        if own.as_deref() != Some(stack) && !wanted.contains(&key) {
-            continue;
-        }
-        let mut policies = vec![];
-        let mut ptoken: Option<String> = None;
-        loop {
-            let page = eks
-                .list_associated_access_policies()
-                .cluster_name(cluster_name)
-                .principal_arn(&arn)
-                .set_next_token(ptoken.clone())
-                .send()
-                .await
-                .map_err(|e| err("ListAssociatedAccessPolicies", e))?;
-            for p in page.associated_access_policies() {
-                let scope = p.access_scope();
-                policies.push(AccessPolicyAssociation {
-                    policy_arn: p.policy_arn().unwrap_or_default().to_string(),
-                    access_scope: RScope {
-                        scope_type: scope
-                            .and_then(|s| s.r#type())
-                            .map(|t| t.as_str().to_string())
-                            .unwrap_or_else(|| "cluster".into()),
-                        namespaces: scope.map(|s| s.namespaces().to_vec()).unwrap_or_default(),
-                    },
-                });
+    let associated = eks
+        .list_associated_access_policies()
+        .cluster_name(&cluster_name)
+        .principal_arn(&arn)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| err("ListAssociatedAccessPolicies", e))?;
+    let policies = associated
+        .iter()
+        .map(|p| {
+            let scope = p.access_scope();
+            AccessPolicyAssociation {
+                policy_arn: p.policy_arn().unwrap_or_default().to_string(),
+                access_scope: RScope {
+                    scope_type: scope
+                        .and_then(|s| s.r#type())
+                        .map(|t| t.as_str().to_string())
+                        .unwrap_or_else(|| "cluster".into()),
+                    namespaces: scope.map(|s| s.namespaces().to_vec()).unwrap_or_default(),
+                },
             }
-            ptoken = page.next_token().map(String::from);
-            if ptoken.is_none() {
-                break;
-            }
-        }
-        let piece = live::access_entry_piece(
-            cluster,
-            AccessEntry {
-                principal_arn: arn.clone(),
-                username: entry.username().map(String::from),
-                kubernetes_groups: entry.kubernetes_groups().to_vec(),
-                entry_type: entry.r#type().unwrap_or("STANDARD").to_string(),
-                access_policies: policies,
+        })
+        .collect();
+    let entry_type = entry.r#type().unwrap_or("STANDARD").to_string();
+    // A node entry's username and groups are EKS's (`system:node:…`, `system:nodes`), not
+    // the stack's: they are not compared, as the stack cannot set them.
+    let node = is_node_type(&entry_type);
+    let piece = live::access_entry_piece(
+        &cluster,
+        AccessEntry {
+            principal_arn: arn.clone(),
+            username: entry.username().filter(|_| !node).map(String::from),
+            kubernetes_groups: if node {
+                vec![]
+            } else {
+                entry.kubernetes_groups().to_vec()
             },
-        );
-        let mut meta = BTreeMap::new();
-        if let Some(a) = entry.access_entry_arn() {
-            meta.insert("access_entry_arn".into(), serde_json::json!(a));
-        }
-        out.push(live::live_object(key, own, piece, meta));
+            entry_type,
+            access_policies: policies,
+        },
+    );
+    let mut meta = BTreeMap::new();
+    if let Some(a) = entry.access_entry_arn() {
+        meta.insert("access_entry_arn".into(), serde_json::json!(a));
     }
-    // Pod identity associations.
-    let mut token: Option<String> = None;
-    let mut ids = vec![];
-    loop {
-        let page = eks
-            .list_pod_identity_associations()
-            .cluster_name(cluster_name)
-            .max_results(100)
-            .set_next_token(token.clone())
-            .send()
-            .await
-            .map_err(|e| err("ListPodIdentityAssociations", e))?;
-        for a in page.associations() {
-            if let Some(id) = a.association_id() {
-                ids.push((
-                    id.to_string(),
-                    a.namespace().unwrap_or_default().to_string(),
-                    a.service_account().unwrap_or_default().to_string(),
-                ));
-            }
+    Ok(Some(live::live_object(key, own, piece, meta)))
+}
+
+/// One pod identity association, if the stack owns or wants it.
+async fn read_association(
+    eks: aws_sdk_eks::Client,
+    cluster: String,
+    cluster_name: String,
+    summary: aws_sdk_eks::types::PodIdentityAssociationSummary,
+    stack: String,
+    wanted: BTreeSet<ObjectKey>,
+) -> Result<Option<LiveObject>> {
+    let (Some(id), Some(ns), Some(sa)) = (
+        summary.association_id(),
+        summary.namespace(),
+        summary.service_account(),
+    ) else {
+        return Ok(None);
+    };
+    let key = live::key_pod_identity(&cluster, ns, sa);
+    let d = eks
+        .describe_pod_identity_association()
+        .cluster_name(&cluster_name)
+        .association_id(id)
+        .send()
+        .await;
+    let d = match d {
+        Ok(d) => d,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|se| se.is_resource_not_found_exception()) =>
+        {
+            return Ok(None)
         }
-        token = page.next_token().map(String::from);
-        if token.is_none() {
-            break;
-        }
+        Err(e) => return Err(err("DescribePodIdentityAssociation", e)),
+    };
+    let Some(a) = d.association() else {
+        return Ok(None);
+    };
+    let own = owner(a.tags());
+    if own.as_deref() != Some(stack.as_str()) && !wanted.contains(&key) {
+        return Ok(None);
     }
-    for (id, ns, sa) in ids {
-        let key = live::key_pod_identity(cluster, &ns, &sa);
-        let d = eks
-            .describe_pod_identity_association()
-            .cluster_name(cluster_name)
-            .association_id(&id)
-            .send()
-            .await
-            .map_err(|e| err("DescribePodIdentityAssociation", e))?;
-        let Some(a) = d.association() else { continue };
-        let own = owner(a.tags());
-        if own.as_deref() != Some(stack) && !wanted.contains(&key) {
-            continue;
-        }
-        let piece = live::pod_identity_piece(
-            cluster,
-            PodIdentityAssociation {
-                cluster_name: cluster_name.to_string(),
-                namespace: ns,
-                service_account: sa,
-                role_arn: a.role_arn().unwrap_or_default().to_string(),
-            },
-        );
-        let mut meta = BTreeMap::new();
-        meta.insert("association_id".into(), serde_json::json!(id));
-        if let Some(arn) = a.association_arn() {
-            meta.insert("association_arn".into(), serde_json::json!(arn));
-        }
-        out.push(live::live_object(key, own, piece, meta));
+    let piece = live::pod_identity_piece(
+        &cluster,
+        PodIdentityAssociation {
+            cluster_name: cluster_name.clone(),
+            namespace: ns.to_string(),
+            service_account: sa.to_string(),
+            role_arn: a.role_arn().unwrap_or_default().to_string(),
+        },
+    );
+    let mut meta = BTreeMap::new();
+    meta.insert("association_id".into(), serde_json::json!(id));
+    if let Some(arn) = a.association_arn() {
+        meta.insert("association_arn".into(), serde_json::json!(arn));
     }
-    Ok(out)
+    Ok(Some(live::live_object(key, own, piece, meta)))
 }
 
 fn entry_of(k: &Option<eksfed_compiler::render::RenderedResource>) -> Option<&AccessEntry> {
@@ -303,29 +361,50 @@ async fn apply_entry(
             .map_err(|e| err("DeleteAccessEntry", e))?;
         Ok::<_, anyhow::Error>(())
     };
-    let create = |e: AccessEntry| async move {
-        settle("CreateAccessEntry", || async {
+    // AssociateAccessPolicy also replaces the scope of an existing association.
+    let associate = |principal: String, p: AccessPolicyAssociation| async move {
+        eks.associate_access_policy()
+            .cluster_name(cluster_name)
+            .principal_arn(&principal)
+            .policy_arn(&p.policy_arn)
+            .access_scope(scope(&p))
+            .send()
+            .await
+            .map_err(|x| err("AssociateAccessPolicy", x))?;
+        Ok::<_, anyhow::Error>(())
+    };
+    let create = |entry: AccessEntry| async move {
+        let node = is_node_type(&entry.entry_type);
+        let created = settle("CreateAccessEntry", || async {
             eks.create_access_entry()
                 .cluster_name(cluster_name)
-                .principal_arn(&e.principal_arn)
-                .set_kubernetes_groups(Some(e.kubernetes_groups.clone()))
-                .set_username(e.username.clone())
-                .r#type(&e.entry_type)
+                .principal_arn(&entry.principal_arn)
+                // EKS assigns a node entry's username and groups and refuses them here.
+                .set_kubernetes_groups(
+                    (!node && !entry.kubernetes_groups.is_empty())
+                        .then(|| entry.kubernetes_groups.clone()),
+                )
+                .set_username(entry.username.clone().filter(|_| !node))
+                .r#type(&entry.entry_type)
                 .set_tags(Some(stack_tags(stack)))
                 .send()
                 .await
                 .map_err(|x| err("CreateAccessEntry", x))
         })
-        .await?;
-        for p in &e.access_policies {
-            eks.associate_access_policy()
-                .cluster_name(cluster_name)
-                .principal_arn(&e.principal_arn)
-                .policy_arn(&p.policy_arn)
-                .access_scope(scope(p))
-                .send()
-                .await
-                .map_err(|x| err("AssociateAccessPolicy", x))?;
+        .await;
+        if let Err(failure) = created {
+            // A try whose response was lost may have created it already: if the entry is
+            // there and ours, carry on as if this create had answered.
+            if !format!("{failure:#}").contains("ResourceInUseException")
+                || check_owner_entry(eks, cluster_name, &entry.principal_arn, stack)
+                    .await
+                    .is_err()
+            {
+                return Err(failure);
+            }
+        }
+        for p in &entry.access_policies {
+            associate(entry.principal_arn.clone(), p.clone()).await?;
         }
         Ok::<_, anyhow::Error>(())
     };
@@ -339,9 +418,10 @@ async fn apply_entry(
         }
         (_, Some(b), Some(a)) => {
             check_owner_entry(eks, cluster_name, &a.principal_arn, stack).await?;
-            if b.kubernetes_groups != a.kubernetes_groups
-                || (a.username.is_some() && a.username != b.username)
-            {
+            let identity_differs = b.kubernetes_groups != a.kubernetes_groups
+                || (a.username.is_some() && a.username != b.username);
+            // A node entry's identity is EKS's; UpdateAccessEntry refuses to change it.
+            if identity_differs && !is_node_type(&a.entry_type) {
                 eks.update_access_entry()
                     .cluster_name(cluster_name)
                     .principal_arn(&a.principal_arn)
@@ -356,36 +436,37 @@ async fn apply_entry(
                 .iter()
                 .map(|p| (p.policy_arn.as_str(), p))
                 .collect();
-            let want: BTreeMap<&str, &AccessPolicyAssociation> = a
-                .access_policies
-                .iter()
-                .map(|p| (p.policy_arn.as_str(), p))
-                .collect();
-            for (arn, p) in &want {
-                let same = have.get(arn).is_some_and(|h| {
+            for p in &a.access_policies {
+                let same = have.get(p.policy_arn.as_str()).is_some_and(|h| {
                     h.access_scope.scope_type == p.access_scope.scope_type
                         && sorted(&h.access_scope.namespaces) == sorted(&p.access_scope.namespaces)
                 });
                 if !same {
-                    // AssociateAccessPolicy replaces the scope of an existing association.
-                    eks.associate_access_policy()
-                        .cluster_name(cluster_name)
-                        .principal_arn(&a.principal_arn)
-                        .policy_arn(*arn)
-                        .access_scope(scope(p))
-                        .send()
-                        .await
-                        .map_err(|x| err("AssociateAccessPolicy", x))?;
+                    associate(a.principal_arn.clone(), p.clone()).await?;
                 }
             }
-            for arn in have.keys().filter(|k| !want.contains_key(*k)) {
-                eks.disassociate_access_policy()
+            let want: BTreeSet<&str> = a
+                .access_policies
+                .iter()
+                .map(|p| p.policy_arn.as_str())
+                .collect();
+            for arn in have.keys().filter(|k| !want.contains(*k)) {
+                let gone = eks
+                    .disassociate_access_policy()
                     .cluster_name(cluster_name)
                     .principal_arn(&a.principal_arn)
                     .policy_arn(*arn)
                     .send()
-                    .await
-                    .map_err(|x| err("DisassociateAccessPolicy", x))?;
+                    .await;
+                match gone {
+                    // Already disassociated (a retry whose first response was lost): done.
+                    Err(e)
+                        if e.as_service_error()
+                            .is_some_and(|se| se.is_resource_not_found_exception()) => {}
+                    r => {
+                        r.map_err(|x| err("DisassociateAccessPolicy", x))?;
+                    }
+                }
             }
             Ok(())
         }
@@ -477,7 +558,7 @@ async fn apply_association(
             }
         }
         (None, Some(a)) => {
-            settle("CreatePodIdentityAssociation", || async {
+            let created = settle("CreatePodIdentityAssociation", || async {
                 eks.create_pod_identity_association()
                     .cluster_name(cluster_name)
                     .namespace(&a.namespace)
@@ -488,7 +569,29 @@ async fn apply_association(
                     .await
                     .map_err(|e| err("CreatePodIdentityAssociation", e))
             })
-            .await?;
+            .await;
+            if let Err(failure) = created {
+                // A try whose response was lost may have created it: if it is there and
+                // ours, it only needs the right role.
+                if !format!("{failure:#}").contains("ResourceInUseException") {
+                    return Err(failure);
+                }
+                let found =
+                    find_association(eks, cluster_name, &a.namespace, &a.service_account).await?;
+                let Some((id, Some(own))) = found else {
+                    return Err(failure);
+                };
+                if own != stack {
+                    return Err(failure);
+                }
+                eks.update_pod_identity_association()
+                    .cluster_name(cluster_name)
+                    .association_id(&id)
+                    .role_arn(&a.role_arn)
+                    .send()
+                    .await
+                    .map_err(|e| err("UpdatePodIdentityAssociation", e))?;
+            }
         }
         (None, None) => {}
     }

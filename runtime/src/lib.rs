@@ -8,6 +8,7 @@ pub mod error;
 pub mod iam;
 pub mod k8s;
 pub mod lease;
+pub mod par;
 pub mod retry;
 pub mod source;
 pub mod state;

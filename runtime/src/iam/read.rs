@@ -2,6 +2,7 @@
 //! `GetAccountAuthorizationDetails` pages, plus the providers one by one (there are few).
 
 use super::{arn_name, date, none_if_gone, owner_of, tag_map, CONCURRENCY};
+use crate::par::bounded;
 use crate::retry::with_retry;
 use aws_sdk_iam::types::{EntityType, ManagedPolicyDetail, Role, RoleDetail, Tag};
 use aws_sdk_iam::Client;
@@ -52,40 +53,6 @@ where
         marker = Some(next);
     }
     anyhow::bail!("{op}: more than {MAX_PAGES} pages")
-}
-
-/// Runs `f` over `items`, at most `limit` at a time; results in input order.
-pub(super) async fn bounded<I, T, F, Fut>(
-    items: Vec<I>,
-    limit: usize,
-    f: F,
-) -> anyhow::Result<Vec<T>>
-where
-    F: Fn(I) -> Fut,
-    Fut: Future<Output = anyhow::Result<T>> + Send + 'static,
-    T: Send + 'static,
-{
-    let n = items.len();
-    let mut results: Vec<Option<T>> = (0..n).map(|_| None).collect();
-    let mut pending = items.into_iter().enumerate();
-    let mut set = tokio::task::JoinSet::new();
-    let spawn = |set: &mut tokio::task::JoinSet<(usize, anyhow::Result<T>)>, i: usize, item: I| {
-        let fut = f(item);
-        set.spawn(async move { (i, fut.await) });
-    };
-    for (i, item) in pending.by_ref().take(limit.max(1)) {
-        spawn(&mut set, i, item);
-    }
-    while let Some(joined) = set.join_next().await {
-        let (i, r) = joined.map_err(|e| anyhow::anyhow!("a concurrent IAM read failed: {e}"))?;
-        if let Some(slot) = results.get_mut(i) {
-            *slot = Some(r?);
-        }
-        if let Some((i, item)) = pending.next() {
-            spawn(&mut set, i, item);
-        }
-    }
-    Ok(results.into_iter().flatten().collect())
 }
 
 /// Whether an object is returned: owned by the stack, or its key is wanted.
@@ -570,28 +537,5 @@ mod tests {
         .await;
         assert!(out.unwrap_err().to_string().contains("same Marker twice"));
         assert_eq!(markers.len(), 2);
-    }
-
-    #[tokio::test]
-    async fn bounded_keeps_order_and_limit() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        use std::sync::Arc;
-        let running = Arc::new(AtomicUsize::new(0));
-        let peak = Arc::new(AtomicUsize::new(0));
-        let out = bounded((0..40u64).collect(), 10, |i| {
-            let (running, peak) = (running.clone(), peak.clone());
-            async move {
-                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
-                peak.fetch_max(now, Ordering::SeqCst);
-                tokio::time::sleep(std::time::Duration::from_millis(40 - i)).await;
-                running.fetch_sub(1, Ordering::SeqCst);
-                Ok(i * 2)
-            }
-        })
-        .await
-        .unwrap();
-        assert_eq!(out, (0..40u64).map(|i| i * 2).collect::<Vec<_>>());
-        assert!(peak.load(Ordering::SeqCst) <= 10);
-        assert!(peak.load(Ordering::SeqCst) > 1);
     }
 }

@@ -194,3 +194,73 @@ impl Args {
     }
 }
 pub mod moto;
+/// A test-server binary of this crate (`kube-test-server`, `eks-test-server`, `faults`)
+/// for tests of other crates: built next to the running test executable
+/// (`target/<profile>/NAME`, which `cargo build --workspace` and tests/run.sh produce).
+pub fn server_bin(name: &str) -> anyhow::Result<std::path::PathBuf> {
+    let exe = std::env::current_exe()?;
+    // target/<profile>/deps/TEST-HASH -> target/<profile>
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .context("no target directory above the test executable")?;
+    let bin = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    anyhow::ensure!(
+        bin.exists(),
+        "{} not found; build it first: cargo build -p eksfed-test-servers --bins (tests/run.sh builds the workspace)",
+        bin.display()
+    );
+    Ok(bin)
+}
+
+/// A running test-server process, killed when dropped.
+pub struct Spawned {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl Spawned {
+    /// Starts the server binary `name` (see [`server_bin`]) with `args` and waits for its
+    /// `listening on http://127.0.0.1:PORT` line.
+    pub fn start(name: &str, args: &[&str]) -> anyhow::Result<Spawned> {
+        use std::io::BufRead as _;
+        let bin = server_bin(name)?;
+        let mut child = std::process::Command::new(&bin)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("starting {}", bin.display()))?;
+        let mut line = String::new();
+        let read = child
+            .stdout
+            .take()
+            .context("no stdout")
+            .and_then(|out| Ok(std::io::BufReader::new(out).read_line(&mut line)?));
+        let port = read.ok().and_then(|_| {
+            line.trim_end()
+                .strip_prefix("listening on http://127.0.0.1:")?
+                .parse()
+                .ok()
+        });
+        match port {
+            Some(port) => Ok(Spawned { child, port }),
+            None => {
+                let _ = child.kill();
+                let _ = child.wait();
+                anyhow::bail!("{name} did not announce its port (first line {line:?})")
+            }
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
