@@ -96,7 +96,9 @@ pub async fn apply_change(plan: &Plan, conn: &Connections, c: &Change) -> anyhow
                     &cluster,
                     stack,
                     c,
-                    plan.create_namespaces.contains(&c.address),
+                    plan.create_namespaces
+                        .contains(&c.address)
+                        .then_some(conn.namespaces.as_ref()),
                 )
                 .await?;
             }

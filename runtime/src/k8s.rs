@@ -485,7 +485,19 @@ async fn check_owned(
     }
 }
 
-async fn ensure_namespace(client: &kube::Client, ns: &str) -> Result<()> {
+/// Namespaces known to exist, as (cluster, namespace).
+pub type KnownNamespaces = std::sync::Mutex<BTreeSet<(String, String)>>;
+
+async fn ensure_namespace(
+    client: &kube::Client,
+    cluster: &str,
+    ns: &str,
+    known: &KnownNamespaces,
+) -> Result<()> {
+    let key = (cluster.to_string(), ns.to_string());
+    if known.lock().map(|k| k.contains(&key)).unwrap_or(false) {
+        return Ok(());
+    }
     let api = Api::<Namespace>::all(client.clone());
     if api
         .get_opt(ns)
@@ -506,17 +518,22 @@ async fn ensure_namespace(client: &kube::Client, ns: &str) -> Result<()> {
             Err(e) => return Err(api_err("create namespace", e)),
         }
     }
+    if let Ok(mut k) = known.lock() {
+        k.insert(key);
+    }
     Ok(())
 }
 
 /// Applies the Kubernetes side of a change: ServiceAccount manifests, binding manifests, and
 /// the `aws-auth` entry of an `access`.
+/// `create_namespace`: the namespaces seen so far, when the change's service account may need
+/// its namespace created.
 pub async fn apply(
     client: &kube::Client,
-    _cluster: &str,
+    cluster: &str,
     stack: &str,
     change: &Change,
-    create_namespace: bool,
+    create_namespace: Option<&KnownNamespaces>,
 ) -> Result<()> {
     let after = if change.action == Action::Delete {
         None
@@ -558,9 +575,9 @@ pub async fn apply(
     for m in &wanted {
         let (api, name) = api_for(client, m)?;
         let current = check_owned(&api, &name, stack, &key(m)).await?;
-        if m["kind"] == "ServiceAccount" && create_namespace {
+        if let (true, Some(known)) = (m["kind"] == "ServiceAccount", create_namespace) {
             if let Some(ns) = m["metadata"]["namespace"].as_str() {
-                ensure_namespace(client, ns).await?;
+                ensure_namespace(client, cluster, ns, known).await?;
             }
         }
         // roleRef is immutable: a changed one means delete, then create.

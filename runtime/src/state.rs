@@ -79,6 +79,9 @@ pub fn scope<'a>(
 pub struct Connections {
     pub aws: AwsClients,
     pub kube: BTreeMap<String, kube::Client>,
+    /// Namespaces seen to exist (or created) during this run, per cluster: each is looked up
+    /// once, not once per service account in it.
+    pub namespaces: std::sync::Arc<crate::k8s::KnownNamespaces>,
 }
 
 impl Connections {
@@ -125,7 +128,11 @@ pub async fn connect(
                 .with_context(|| format!("cluster `{label}`"))?,
         );
     }
-    Ok(Connections { aws, kube })
+    Ok(Connections {
+        aws,
+        kube,
+        namespaces: Default::default(),
+    })
 }
 
 /// Reads everything in scope. Requests: IAM a few pages plus one per provider and customer
