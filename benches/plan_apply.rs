@@ -36,6 +36,29 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// CPU seconds used so far by the moto server listening on `port` (found by its command
+/// line under /proc), to show what bounds the apply's wall time.
+fn moto_cpu_seconds(port: &str) -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    for e in dir.flatten() {
+        let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        if cmd.contains("moto_server.py")
+            && cmd.contains(&format!("-p {port}"))
+            && !cmd.starts_with("sh ")
+        {
+            let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+            let after = stat.rsplit(')').next().unwrap_or("").to_string();
+            let f: Vec<&str> = after.split_whitespace().collect();
+            let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+            return (ticks(11) + ticks(12)) / 100.0;
+        }
+    }
+    0.0
+}
+
 fn kube_requests(port: u16) -> u64 {
     let out = Command::new("curl")
         .args(["-s", &format!("http://127.0.0.1:{port}/__eksfed/requests")])
@@ -137,12 +160,13 @@ fn main() {
         .build()
         .expect("runtime");
     let endpoint = moto::moto().endpoint.clone();
+    let moto_port = endpoint.rsplit(':').next().unwrap_or("").to_string();
     std::env::set_var("AWS_ACCESS_KEY_ID", "bench");
     std::env::set_var("AWS_SECRET_ACCESS_KEY", "bench");
     std::env::set_var("EKSFED_RETRY_BUDGET_SECS", "60");
-    let mut csv = String::from("roles,objects,apply_s,apply_cpu_s,plan_s,plan_aws_requests,plan_kube_requests,baseline_s,baseline_requests\n");
-    println!("| roles | apply wall | tool CPU during apply | plan wall | plan AWS requests | plan k8s requests | per-resource read wall | per-resource requests |");
-    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let mut csv = String::from("roles,objects,apply_s,apply_cpu_s,apply_moto_cpu_s,apply_aws_requests,apply_kube_requests,plan_s,plan_aws_requests,plan_kube_requests,baseline_s,baseline_requests\n");
+    println!("| roles | apply wall | apply AWS + k8s requests | tool CPU during apply | moto CPU during apply | tool CPU per request | plan wall | plan AWS requests | plan k8s requests | per-resource read wall | per-resource requests |");
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for n in sizes {
         let account = moto::new_account();
         let dir = std::env::temp_dir().join(format!("eksfed-bench-{n}-{}", std::process::id()));
@@ -189,11 +213,17 @@ fn main() {
             let conn = state::connect(aws.clone(), &scope, &clusters).await.expect("connect");
             // apply
             let cpu0 = cpu_seconds();
+            let moto0 = moto_cpu_seconds(&moto_port);
+            let aws_apply0 = aws.request_count();
+            let kube_apply0 = kube_requests(kport);
             let t = Instant::now();
             let opts = ApplyOptions { parallelism: 10, cancel: Arc::new(AtomicBool::new(false)), progress: Arc::new(|_| {}) };
             let results = apply(&plan0, Arc::new(conn.clone()), &opts).await;
             let apply_s = t.elapsed().as_secs_f64();
             let apply_cpu = cpu_seconds() - cpu0;
+            let moto_cpu = moto_cpu_seconds(&moto_port) - moto0;
+            let apply_requests = aws.request_count() - aws_apply0;
+            let apply_kube = kube_requests(kport) - kube_apply0;
             let failed = results.iter().filter(|r| r.outcome != eksfed_runtime::apply::Outcome::Done).count();
             assert_eq!(failed, 0, "apply failures: {:?}", results.iter().find(|r| r.outcome != eksfed_runtime::apply::Outcome::Done));
             // plan (read + diff)
@@ -214,8 +244,13 @@ fn main() {
             let t = Instant::now();
             let base_req = per_resource_read(&aws.iam, &names).await;
             let base_s = t.elapsed().as_secs_f64();
-            println!("| {n} | {apply_s:.1} s | {apply_cpu:.2} s ({:.1}%) | {plan_s:.2} s | {aws_req} | {kube_req} | {base_s:.2} s | {base_req} |", 100.0 * apply_cpu / apply_s);
-            csv.push_str(&format!("{n},{},{apply_s:.3},{apply_cpu:.3},{plan_s:.3},{aws_req},{kube_req},{base_s:.3},{base_req}\n", rendered.resources.len()));
+            println!(
+                "| {n} | {apply_s:.1} s | {apply_requests} + {apply_kube} | {apply_cpu:.2} s ({:.1}%) | {moto_cpu:.2} s ({:.0}%) | {:.0} µs | {plan_s:.2} s | {aws_req} | {kube_req} | {base_s:.2} s | {base_req} |",
+                100.0 * apply_cpu / apply_s,
+                100.0 * moto_cpu / apply_s,
+                1e6 * apply_cpu / (apply_requests as f64 + apply_kube as f64).max(1.0),
+            );
+            csv.push_str(&format!("{n},{},{apply_s:.3},{apply_cpu:.3},{moto_cpu:.3},{apply_requests},{apply_kube},{plan_s:.3},{aws_req},{kube_req},{base_s:.3},{base_req}\n", rendered.resources.len()));
         });
         let _ = server.kill();
         let _ = server.wait();
