@@ -257,7 +257,6 @@ fn compile_bodies(
     }
 
     let files = reader;
-    let empty = IndexMap::new();
     let no_resources = ResourceTable::new();
 
     // --- variables ---
@@ -283,9 +282,32 @@ fn compile_bodies(
             Diagnostic::error(E_STACK, "more than one `aws` block").at(Some(head_span(*f, b))),
         );
     }
+    // Locals the stack and aws blocks read are evaluated first (only those, and only when
+    // they do not depend on resources, whose ARNs need the stack's account and partition).
+    let early_locals = {
+        let heads = stacks.iter().chain(aws.iter()).take(2);
+        let mut refs = vec![];
+        let mut at: Vec<FileId> = vec![];
+        for (f, b) in heads {
+            let before = refs.len();
+            collect_body_refs(&b.body, &mut refs);
+            at.extend(std::iter::repeat_n(*f, refs.len() - before));
+        }
+        let wanted: Vec<(Address, FileId, std::ops::Range<usize>)> = refs
+            .into_iter()
+            .zip(at)
+            .filter(|((a, _), _)| a.kind == "local")
+            .map(|((a, r), f)| (a, f, r))
+            .collect();
+        if wanted.is_empty() {
+            IndexMap::new()
+        } else {
+            early_local_values(&wanted, &locals, &vars, files, diags)
+        }
+    };
     let mut env = Env {
         vars: &vars,
-        locals: &empty,
+        locals: &early_locals,
         resources: &no_resources,
         resource_kinds: RESOURCE_KINDS,
         each: None,
@@ -694,6 +716,85 @@ fn push_eval_error(diags: &mut Diagnostics, file: FileId, e: crate::eval::EvalEr
     let mut d = Diagnostic::error(e.code, e.message).at(Some(Span::new(file, e.range)));
     d.help = e.help;
     diags.push(d);
+}
+
+/// The values of the locals `wanted` (read by the stack and aws blocks) and of the locals
+/// they read, in dependency order. A local that reads a resource cannot be known before the
+/// stack block: that is an error at the reference. Evaluation errors are left to the main
+/// pass, which evaluates every local again and reports them once.
+fn early_local_values(
+    wanted: &[(Address, FileId, std::ops::Range<usize>)],
+    locals: &[(FileId, &hcl_edit::structure::Attribute)],
+    vars: &IndexMap<String, Value>,
+    files: &dyn FileReader,
+    diags: &mut Diagnostics,
+) -> IndexMap<String, Value> {
+    let find = |name: &str| locals.iter().find(|(_, a)| a.key.value().as_str() == name);
+    // Depth-first: dependencies before dependents; `visiting` stops cycles (the main pass
+    // reports them).
+    fn visit<'a>(
+        name: &str,
+        find: &dyn Fn(&str) -> Option<&'a (FileId, &'a hcl_edit::structure::Attribute)>,
+        order: &mut Vec<String>,
+        visiting: &mut Vec<String>,
+        resource: &mut Option<Address>,
+    ) {
+        if order.iter().any(|n| n == name) || visiting.iter().any(|n| n == name) {
+            return;
+        }
+        let Some((_, a)) = find(name) else { return };
+        visiting.push(name.to_string());
+        for (dep, _) in references(&a.value, RESOURCE_KINDS) {
+            if dep.kind == "local" {
+                visit(&dep.label, find, order, visiting, resource);
+            } else if resource.is_none() {
+                *resource = Some(dep);
+            }
+        }
+        visiting.pop();
+        order.push(name.to_string());
+    }
+    let mut values = IndexMap::new();
+    let resources = ResourceTable::new();
+    for (addr, file, range) in wanted {
+        let mut order = vec![];
+        let mut resource = None;
+        visit(&addr.label, &find, &mut order, &mut vec![], &mut resource);
+        if let Some(r) = resource {
+            diags.push(
+                Diagnostic::error(
+                    E_STACK,
+                    format!("`{addr}` depends on `{r}`, which cannot be known before the `stack` and `aws` blocks"),
+                )
+                .at(Some(Span::new(*file, range.clone())))
+                .help("the stack and aws blocks may use variables and locals built from variables only"),
+            );
+            // Known to be unusable: null, so the block does not also call it undeclared.
+            values.insert(addr.label.clone(), Value::Null);
+            continue;
+        }
+        for name in order {
+            if values.contains_key(&name) {
+                continue;
+            }
+            let Some((_, a)) = find(&name) else { continue };
+            let mut env = Env {
+                vars,
+                locals: &values,
+                resources: &resources,
+                resource_kinds: RESOURCE_KINDS,
+                each: None,
+                files,
+                partition: "aws",
+                scopes: vec![],
+                touched: vec![],
+            };
+            if let Ok(v) = env.eval(&a.value) {
+                values.insert(name, v);
+            }
+        }
+    }
+    values
 }
 
 fn collect_body_refs(
