@@ -305,17 +305,14 @@ fn compile_bodies(
             early_local_values(&wanted, &locals, &vars, files, diags)
         }
     };
-    let mut env = Env {
-        vars: &vars,
-        locals: &early_locals,
-        resources: &no_resources,
-        resource_kinds: RESOURCE_KINDS,
-        each: None,
+    let mut env = Env::new(
+        &vars,
+        &early_locals,
+        &no_resources,
+        RESOURCE_KINDS,
         files,
-        partition: "aws",
-        scopes: vec![],
-        touched: vec![],
-    };
+        "aws",
+    );
     let stack_block = stacks
         .first()
         .map(|(f, b)| eval_block(*f, b, &schema::STACK, &mut env, diags));
@@ -472,17 +469,14 @@ fn compile_bodies(
             else {
                 continue;
             };
-            let mut env = Env {
-                vars: &vars,
-                locals: &local_values,
-                resources: &table,
-                resource_kinds: RESOURCE_KINDS,
-                each: None,
+            let mut env = Env::new(
+                &vars,
+                &local_values,
+                &table,
+                RESOURCE_KINDS,
                 files,
-                partition: &partition,
-                scopes: vec![],
-                touched: vec![],
-            };
+                &partition,
+            );
             let result = env.eval(&a.value);
             let deps = expand_locals(std::mem::take(&mut env.touched), &local_touched);
             local_touched.insert(addr.label.clone(), deps);
@@ -498,17 +492,14 @@ fn compile_bodies(
             continue;
         };
         let sch = schema::top_level(rb.kind).unwrap_or(&schema::ROLE);
-        let mut env = Env {
-            vars: &vars,
-            locals: &local_values,
-            resources: &table,
-            resource_kinds: RESOURCE_KINDS,
-            each: None,
+        let mut env = Env::new(
+            &vars,
+            &local_values,
+            &table,
+            RESOURCE_KINDS,
             files,
-            partition: &partition,
-            scopes: vec![],
-            touched: vec![],
-        };
+            &partition,
+        );
         // for_each: map -> (key, value); set/list of strings -> (s, s)
         let each_items: Option<Vec<(String, Value)>> = match rb.block.body.get_attribute("for_each")
         {
@@ -564,15 +555,15 @@ fn compile_bodies(
         for (key, each) in instances_of {
             let inst_addr = Address::new(rb.kind, &rb.label, key.clone());
             let mut env = Env {
-                vars: &vars,
-                locals: &local_values,
-                resources: &table,
-                resource_kinds: RESOURCE_KINDS,
                 each,
-                files,
-                partition: &partition,
-                scopes: vec![],
-                touched: vec![],
+                ..Env::new(
+                    &vars,
+                    &local_values,
+                    &table,
+                    RESOURCE_KINDS,
+                    files,
+                    &partition,
+                )
             };
             let ev: EvBlock = eval_block(rb.file, rb.block, sch, &mut env, diags);
             let mut deps = expand_locals(std::mem::take(&mut env.touched), &local_touched);
@@ -778,17 +769,7 @@ fn early_local_values(
                 continue;
             }
             let Some((_, a)) = find(&name) else { continue };
-            let mut env = Env {
-                vars,
-                locals: &values,
-                resources: &resources,
-                resource_kinds: RESOURCE_KINDS,
-                each: None,
-                files,
-                partition: "aws",
-                scopes: vec![],
-                touched: vec![],
-            };
+            let mut env = Env::new(vars, &values, &resources, RESOURCE_KINDS, files, "aws");
             if let Ok(v) = env.eval(&a.value) {
                 values.insert(name, v);
             }
@@ -829,17 +810,7 @@ fn parse_raw(raw: &str, ty: &str, reader: &dyn FileReader) -> Result<Value, Stri
     match hcl_edit::parser::parse_expr(raw) {
         Ok(e) => {
             let (v, l, r) = (IndexMap::new(), IndexMap::new(), ResourceTable::new());
-            let mut env = Env {
-                vars: &v,
-                locals: &l,
-                resources: &r,
-                resource_kinds: &[],
-                each: None,
-                files: reader,
-                partition: "aws",
-                scopes: vec![],
-                touched: vec![],
-            };
+            let mut env = Env::new(&v, &l, &r, &[], reader, "aws");
             match env.eval(&e) {
                 Ok(v) => Ok(v),
                 // An untyped variable given a bare word: take it as a string, as Terraform does.
@@ -902,17 +873,7 @@ fn resolve_variables(
     diags: &mut Diagnostics,
 ) -> IndexMap<String, Value> {
     let (v, l, r) = (IndexMap::new(), IndexMap::new(), ResourceTable::new());
-    let mut env = Env {
-        vars: &v,
-        locals: &l,
-        resources: &r,
-        resource_kinds: &[],
-        each: None,
-        files: reader,
-        partition: "aws",
-        scopes: vec![],
-        touched: vec![],
-    };
+    let mut env = Env::new(&v, &l, &r, &[], reader, "aws");
     let names: Vec<String> = blocks
         .iter()
         .map(|(_, b)| label_text(&b.labels[0]))

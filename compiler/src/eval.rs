@@ -61,6 +61,30 @@ pub struct Env<'a> {
     pub touched: Vec<Address>,
 }
 
+impl<'a> Env<'a> {
+    /// An environment with no `each`, no `for` bindings and nothing touched yet.
+    pub fn new(
+        vars: &'a IndexMap<String, Value>,
+        locals: &'a IndexMap<String, Value>,
+        resources: &'a ResourceTable,
+        resource_kinds: &'a [&'a str],
+        files: &'a dyn FileReader,
+        partition: &'a str,
+    ) -> Env<'a> {
+        Env {
+            vars,
+            locals,
+            resources,
+            resource_kinds,
+            each: None,
+            files,
+            partition,
+            scopes: vec![],
+            touched: vec![],
+        }
+    }
+}
+
 pub fn span_of(e: &Expression) -> Range<usize> {
     e.span().unwrap_or(0..0)
 }
