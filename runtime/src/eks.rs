@@ -3,6 +3,7 @@
 //! as for IAM. Principal and type of an access entry are immutable: changing them replaces it.
 
 use crate::par::bounded;
+use crate::state::keep;
 use anyhow::{Context, Result};
 use aws_sdk_eks::types::{AccessScope, AccessScopeType};
 use eksfed_compiler::live::{self, LiveObject, ObjectKey};
@@ -28,6 +29,26 @@ where
         None => format!("{e}"),
     };
     anyhow::anyhow!("EKS {what}: {detail}")
+}
+
+/// `Ok(None)` where EKS answers ResourceNotFoundException: the object is not, or no longer,
+/// there (deleted between a list and a describe; a retried delete whose first response was
+/// lost).
+fn found<T, E, R>(what: &str, r: Result<T, aws_sdk_eks::error::SdkError<E, R>>) -> Result<Option<T>>
+where
+    E: aws_sdk_eks::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e)
+            if e.as_service_error().and_then(|se| se.code())
+                == Some("ResourceNotFoundException") =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(err(what, e)),
+    }
 }
 
 fn owner(tags: Option<&HashMap<String, String>>) -> Option<String> {
@@ -112,22 +133,11 @@ async fn read_entry(
         .principal_arn(&arn)
         .send()
         .await;
-    let d = match d {
-        Ok(d) => d,
-        // Deleted between the list and the describe.
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|se| se.is_resource_not_found_exception()) =>
-        {
-            return Ok(None)
-        }
-        Err(e) => return Err(err("DescribeAccessEntry", e)),
-    };
-    let Some(entry) = d.access_entry() else {
+    let Some(entry) = found("DescribeAccessEntry", d)?.and_then(|d| d.access_entry) else {
         return Ok(None);
     };
     let own = owner(entry.tags());
-    if own.as_deref() != Some(stack.as_str()) && !wanted.contains(&key) {
+    if !keep(&own, &stack, &key, &wanted) {
         return Ok(None);
     }
     let associated = eks
@@ -204,21 +214,11 @@ async fn read_association(
         .association_id(id)
         .send()
         .await;
-    let d = match d {
-        Ok(d) => d,
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|se| se.is_resource_not_found_exception()) =>
-        {
-            return Ok(None)
-        }
-        Err(e) => return Err(err("DescribePodIdentityAssociation", e)),
-    };
-    let Some(a) = d.association() else {
+    let Some(a) = found("DescribePodIdentityAssociation", d)?.and_then(|d| d.association) else {
         return Ok(None);
     };
     let own = owner(a.tags());
-    if own.as_deref() != Some(stack.as_str()) && !wanted.contains(&key) {
+    if !keep(&own, &stack, &key, &wanted) {
         return Ok(None);
     }
     let piece = live::pod_identity_piece(
@@ -309,24 +309,28 @@ where
     }
 }
 
-async fn check_owner_entry(
+/// Whether the access entry for `arn` exists; an error when it exists and another stack (or
+/// nobody) owns it.
+async fn owned_entry(
     eks: &aws_sdk_eks::Client,
     cluster_name: &str,
     arn: &str,
     stack: &str,
-) -> Result<()> {
+) -> Result<bool> {
     let d = eks
         .describe_access_entry()
         .cluster_name(cluster_name)
         .principal_arn(arn)
         .send()
-        .await
-        .map_err(|e| err("DescribeAccessEntry", e))?;
+        .await;
+    let Some(d) = found("DescribeAccessEntry", d)? else {
+        return Ok(false);
+    };
     let own = d.access_entry().and_then(|e| owner(e.tags()));
     if own.as_deref() != Some(stack) {
         anyhow::bail!("the access entry for {arn} is not owned by stack `{stack}` (owner: {}); not changing it", own.unwrap_or_else(|| "none".into()));
     }
-    Ok(())
+    Ok(true)
 }
 
 async fn apply_entry(
@@ -339,26 +343,15 @@ async fn apply_entry(
 ) -> Result<()> {
     let delete = |arn: String| async move {
         // Already gone (a retried delete whose first response was lost): nothing to do.
-        let exists = eks
-            .describe_access_entry()
-            .cluster_name(cluster_name)
-            .principal_arn(&arn)
-            .send()
-            .await;
-        if let Err(e) = &exists {
-            if e.as_service_error()
-                .is_some_and(|se| se.is_resource_not_found_exception())
-            {
-                return Ok(());
-            }
+        if owned_entry(eks, cluster_name, &arn, stack).await? {
+            let d = eks
+                .delete_access_entry()
+                .cluster_name(cluster_name)
+                .principal_arn(&arn)
+                .send()
+                .await;
+            found("DeleteAccessEntry", d)?;
         }
-        check_owner_entry(eks, cluster_name, &arn, stack).await?;
-        eks.delete_access_entry()
-            .cluster_name(cluster_name)
-            .principal_arn(&arn)
-            .send()
-            .await
-            .map_err(|e| err("DeleteAccessEntry", e))?;
         Ok::<_, anyhow::Error>(())
     };
     // AssociateAccessPolicy also replaces the scope of an existing association.
@@ -395,11 +388,11 @@ async fn apply_entry(
         if let Err(failure) = created {
             // A try whose response was lost may have created it already: if the entry is
             // there and ours, carry on as if this create had answered.
-            if !format!("{failure:#}").contains("ResourceInUseException")
-                || check_owner_entry(eks, cluster_name, &entry.principal_arn, stack)
+            let ours = format!("{failure:#}").contains("ResourceInUseException")
+                && owned_entry(eks, cluster_name, &entry.principal_arn, stack)
                     .await
-                    .is_err()
-            {
+                    .unwrap_or(false);
+            if !ours {
                 return Err(failure);
             }
         }
@@ -417,7 +410,12 @@ async fn apply_entry(
             create(a.clone()).await
         }
         (_, Some(b), Some(a)) => {
-            check_owner_entry(eks, cluster_name, &a.principal_arn, stack).await?;
+            if !owned_entry(eks, cluster_name, &a.principal_arn, stack).await? {
+                anyhow::bail!(
+                    "the access entry for {} is gone since the plan was made; plan again",
+                    a.principal_arn
+                );
+            }
             let identity_differs = b.kubernetes_groups != a.kubernetes_groups
                 || (a.username.is_some() && a.username != b.username);
             // A node entry's identity is EKS's; UpdateAccessEntry refuses to change it.
@@ -451,22 +449,15 @@ async fn apply_entry(
                 .map(|p| p.policy_arn.as_str())
                 .collect();
             for arn in have.keys().filter(|k| !want.contains(*k)) {
-                let gone = eks
+                // Already disassociated (a retry whose first response was lost): done.
+                let d = eks
                     .disassociate_access_policy()
                     .cluster_name(cluster_name)
                     .principal_arn(&a.principal_arn)
                     .policy_arn(*arn)
                     .send()
                     .await;
-                match gone {
-                    // Already disassociated (a retry whose first response was lost): done.
-                    Err(e)
-                        if e.as_service_error()
-                            .is_some_and(|se| se.is_resource_not_found_exception()) => {}
-                    r => {
-                        r.map_err(|x| err("DisassociateAccessPolicy", x))?;
-                    }
-                }
+                found("DisassociateAccessPolicy", d)?;
             }
             Ok(())
         }

@@ -211,3 +211,13 @@ pub async fn describe_issuers(
     }
     Ok(out)
 }
+
+/// Whether an object is returned: owned by the stack, or its key is wanted.
+pub(crate) fn keep(
+    owner: &Option<String>,
+    stack: &str,
+    key: &ObjectKey,
+    wanted: &BTreeSet<ObjectKey>,
+) -> bool {
+    owner.as_deref() == Some(stack) || wanted.contains(key)
+}

@@ -4,6 +4,7 @@
 use super::{arn_name, date, none_if_gone, owner_of, tag_map, CONCURRENCY};
 use crate::par::bounded;
 use crate::retry::with_retry;
+use crate::state::keep;
 use aws_sdk_iam::types::{EntityType, ManagedPolicyDetail, Role, RoleDetail, Tag};
 use aws_sdk_iam::Client;
 use eksfed_compiler::iam::decode_document;
@@ -53,16 +54,6 @@ where
         marker = Some(next);
     }
     anyhow::bail!("{op}: more than {MAX_PAGES} pages")
-}
-
-/// Whether an object is returned: owned by the stack, or its key is wanted.
-fn keep(
-    owner: &Option<String>,
-    stack: &str,
-    key: &ObjectKey,
-    wanted: &BTreeSet<ObjectKey>,
-) -> bool {
-    owner.as_deref() == Some(stack) || wanted.contains(key)
 }
 
 /// A document as IAM returns it, decoded; an undecodable one is kept as its raw string so
