@@ -242,3 +242,62 @@ role "app" {
     );
     assert_eq!(code(&w.eksfed(&["plan", d, "--detailed-exitcode"])), 0);
 }
+
+/// A node role in `both` mode (the step before a migration to access entries): the aws-auth
+/// item carries the node identity, the access entry is of type EC2_LINUX with EKS's own
+/// username and groups, and the next plan is empty (EKS's groups are not drift).
+#[test]
+fn node_role_in_both_modes_converges() {
+    let w = World::new("nodes").with_eks(&[("prod", ISSUER)]);
+    let hcl = format!(
+        r#"
+stack "nodes" {{}}
+cluster "prod" {{
+  name            = "prod"
+  oidc_issuer_url = "{ISSUER}"
+  kube_context    = "prod"
+  access_mode     = "both"
+}}
+role "nodes" {{
+  name     = "eks-nodes"
+  path     = "/nodes/"
+  policies = ["arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"]
+  trust_aws {{ principals = ["arn:aws:iam::{account}:root"] }}
+}}
+access "nodes" {{
+  cluster = cluster.prod
+  role    = role.nodes
+  type    = "EC2_LINUX"
+}}
+"#,
+        account = w.account
+    );
+    let dir = w.write_stack("nodes", &[("main.hcl", &hcl)]);
+    let d = dir.to_str().unwrap();
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    let (_, cm) = w
+        .kube
+        .get_json("/api/v1/namespaces/kube-system/configmaps/aws-auth");
+    let roles = cm["data"]["mapRoles"].as_str().unwrap_or("");
+    let item = format!("rolearn: arn:aws:iam::{}:role/eks-nodes", w.account);
+    assert!(roles.contains(&item), "{roles}");
+    assert!(
+        roles.contains("system:node:{{EC2PrivateDNSName}}")
+            && roles.contains("system:bootstrappers")
+            && roles.contains("system:nodes"),
+        "{roles}"
+    );
+    let arn = format!("arn:aws:iam::{}:role/nodes/eks-nodes", w.account);
+    let entry = eks_json(
+        &w,
+        &format!("/clusters/prod/access-entries/{}", urlencode(&arn)),
+    );
+    assert_eq!(entry["accessEntry"]["type"], "EC2_LINUX", "{entry}");
+    assert_eq!(
+        entry["accessEntry"]["username"], "system:node:{{EC2PrivateDNSName}}",
+        "{entry}"
+    );
+    let p = w.eksfed(&["plan", d, "--detailed-exitcode"]);
+    assert_eq!(code(&p), 0, "{}", text(&p));
+}
