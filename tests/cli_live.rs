@@ -554,3 +554,93 @@ fn interrupt_stops_cleanly_and_releases_the_lock() {
     assert_eq!(code(&a), 0, "{}", text(&a));
     assert_eq!(code(&w.eksfed(&["plan", d, "--detailed-exitcode"])), 0);
 }
+
+/// Another client (say eksctl adding node groups) writes `aws-auth` again and again while
+/// eksfed applies twelve entries to it (themselves twelve concurrent writers of the same
+/// ConfigMap): every write is a read-modify-write guarded by resourceVersion, so when both
+/// are done every entry of both is there, the node group's first among them.
+#[test]
+fn aws_auth_with_a_concurrent_writer_keeps_every_entry() {
+    let w = World::new("race");
+    let node = "- groups:\n  - system:bootstrappers\n  - system:nodes\n  rolearn: arn:aws:iam::111122223333:role/eks-node-group\n  username: system:node:{{EC2PrivateDNSName}}\n";
+    let cm = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "aws-auth", "namespace": "kube-system"}, "data": {"mapRoles": node}});
+    let (c, b) = w.kube.http(
+        "POST",
+        "/api/v1/namespaces/kube-system/configmaps",
+        Some(&cm.to_string()),
+        "application/json",
+    );
+    assert!(c == 201 || c == 200, "{c} {b}");
+    let teams: Vec<String> = (0..12).map(|i| format!("\"t{i:02}\"")).collect();
+    let stack = format!(
+        r#"
+stack "race" {{}}
+cluster "demo" {{
+  name            = "demo"
+  oidc_issuer_url = "https://oidc.eks.us-east-1.amazonaws.com/id/DEMO0123456789ABCDEF0123456789AB"
+  kube_context    = "demo"
+}}
+access "team" {{
+  for_each = toset([{}])
+  cluster  = cluster.demo
+  role_arn = "arn:aws:iam::{}:role/${{each.key}}"
+  username = "${{each.key}}:{{{{SessionName}}}}"
+  groups   = ["team:${{each.key}}"]
+}}
+"#,
+        teams.join(", "),
+        w.account
+    );
+    let dir = w.write_stack("race", &[("main.hcl", &stack)]);
+    let d = dir.to_str().unwrap().to_string();
+    const OTHERS: usize = 30;
+    let writer = {
+        let port = w.kube.port;
+        std::thread::spawn(move || {
+            let path = "/api/v1/namespaces/kube-system/configmaps/aws-auth";
+            let mut conflicts = 0;
+            for i in 0..OTHERS {
+                loop {
+                    let (_, mut cm) = support::get_json(port, path);
+                    let roles = cm["data"]["mapRoles"].as_str().unwrap_or("").to_string();
+                    cm["data"]["mapRoles"] = serde_json::Value::String(format!("{roles}- groups:\n  - other\n  rolearn: arn:aws:iam::111122223333:role/other-{i:02}\n  username: other-{i:02}\n"));
+                    let (c, b) =
+                        support::http(port, "PUT", path, Some(&cm.to_string()), "application/json");
+                    match c {
+                        200 => break,
+                        409 => conflicts += 1,
+                        _ => panic!("{c} {b}"),
+                    }
+                }
+                std::thread::sleep(std::time::Duration::from_millis(15));
+            }
+            conflicts
+        })
+    };
+    let a = w.eksfed(&["apply", &d, "--auto-approve"]);
+    let conflicts = writer.join().unwrap();
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    eprintln!("the other writer met {conflicts} conflicts");
+    let (_, cm) = w
+        .kube
+        .get_json("/api/v1/namespaces/kube-system/configmaps/aws-auth");
+    let roles = cm["data"]["mapRoles"].as_str().unwrap();
+    assert!(
+        roles.starts_with(node),
+        "the node group's entry first, byte for byte:\n{roles}"
+    );
+    for i in 0..OTHERS {
+        assert!(
+            roles.contains(&format!("role/other-{i:02}\n")),
+            "other-{i:02} lost:\n{roles}"
+        );
+    }
+    for i in 0..12 {
+        assert!(
+            roles.contains(&format!("arn:aws:iam::{}:role/t{i:02}", w.account)),
+            "t{i:02} lost:\n{roles}"
+        );
+    }
+    let p = w.eksfed(&["plan", &d, "--detailed-exitcode"]);
+    assert_eq!(code(&p), 0, "{}", text(&p));
+}

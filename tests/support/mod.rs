@@ -63,27 +63,43 @@ impl Server {
         body: Option<&str>,
         content_type: &str,
     ) -> (u16, String) {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        let b = body.unwrap_or("");
-        write!(s, "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}", b.len()).unwrap();
-        let mut r = String::new();
-        s.read_to_string(&mut r).unwrap();
-        let (head, body) = r.split_once("\r\n\r\n").unwrap_or((&r, ""));
-        let code = head
-            .split(' ')
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        // chunked bodies: keep it simple, the test servers send Content-Length
-        (code, body.to_string())
+        http(self.port, method, path, body, content_type)
     }
     pub fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
-        let (c, b) = self.http("GET", path, None, "application/json");
-        (
-            c,
-            serde_json::from_str(&b).unwrap_or(serde_json::Value::Null),
-        )
+        get_json(self.port, path)
     }
+}
+
+/// One HTTP request to a loopback port, with an optional body; (status, body).
+pub fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    content_type: &str,
+) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let b = body.unwrap_or("");
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}", b.len()).unwrap();
+    let mut r = String::new();
+    s.read_to_string(&mut r).unwrap();
+    let (head, body) = r.split_once("\r\n\r\n").unwrap_or((&r, ""));
+    let code = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    // chunked bodies: keep it simple, the test servers send Content-Length
+    (code, body.to_string())
+}
+
+/// GET a JSON document from a loopback port; (status, document or null).
+pub fn get_json(port: u16, path: &str) -> (u16, serde_json::Value) {
+    let (c, b) = http(port, "GET", path, None, "application/json");
+    (
+        c,
+        serde_json::from_str(&b).unwrap_or(serde_json::Value::Null),
+    )
 }
 
 /// One isolated world: an AWS account in the shared moto, a fresh Kubernetes server, and
