@@ -273,7 +273,7 @@ pub const DEFAULT_MARKDOWN_TEMPLATE: &str = r#"### eksfed plan for `{{ stack }}`
 
 | | Resource | Action | Why |
 | --- | --- | --- | --- |
-{% for c in changes %}| {{ c.icon }} | `{{ c.address }}` | {{ c.action }} | {{ c.reason }} |
+{% for c in changes %}| {{ c.icon }} | `{{ c.address_cell }}` | {{ c.action }} | {{ c.reason }} |
 {% endfor %}
 {% for c in changes %}<details><summary><code>{{ c.address }}</code> ({{ c.action }})</summary>
 
@@ -286,10 +286,46 @@ pub const DEFAULT_MARKDOWN_TEMPLATE: &str = r#"### eksfed plan for `{{ stack }}`
 
 | Code | Severity | Resource | Finding |
 | --- | --- | --- | --- |
-{% for d in diagnostics %}| {{ d.code }} | {{ d.severity }}{% if d.allowed %} (allowed){% endif %} | `{{ d.address or "" }}` | {{ d.message }} |
+{% for d in diagnostics %}| {{ d.code }} | {{ d.severity }}{% if d.allowed %} (allowed){% endif %} | `{{ d.address_cell }}` | {{ d.message_cell }} |
 {% endfor %}{% endif %}"#;
 
+/// Text for one code-span cell of a GitHub-flavoured markdown table: a `|` would end the
+/// cell (also inside a code span) and a line break the row.
+fn code_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\r', '\n'], " ")
+}
+
+/// Prose (with `code` spans) for one cell of a markdown table: outside code spans the
+/// characters markdown would read as emphasis, links or HTML are escaped (a message about
+/// action "*" must not turn into italics); inside them only what ends the cell.
+fn cell(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for (i, part) in code_cell(s).split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        if i % 2 == 1 {
+            out.push_str(part);
+            continue;
+        }
+        for ch in part.chars() {
+            match ch {
+                '*' | '_' | '[' | ']' | '~' => {
+                    out.push('\\');
+                    out.push(ch);
+                }
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                _ => out.push(ch),
+            }
+        }
+    }
+    out
+}
+
 /// Markdown for a pull request comment, from `template` (minijinja) or the default one.
+/// Beside the plan's own fields, changes and diagnostics carry `address_cell` (and
+/// `message_cell`) for table cells.
 pub fn markdown(plan: &Plan, template: Option<&str>) -> Result<String, String> {
     let changes: Vec<Json> = plan
         .changes
@@ -304,15 +340,31 @@ pub fn markdown(plan: &Plan, template: Option<&str>) -> Result<String, String> {
                 Action::NoOp => "",
             };
             serde_json::json!({
-                "address": c.address, "type": c.kind, "action": c.action.verb(), "icon": icon,
-                "reason": c.reason.clone().unwrap_or_default().replace('|', "\\|"),
+                "address": c.address, "address_cell": code_cell(&c.address),
+                "type": c.kind, "action": c.action.verb(), "icon": icon,
+                "reason": cell(c.reason.as_deref().unwrap_or_default()),
                 "diff": change_body(c, false).lines().map(|l| l.get(6..).unwrap_or(l).replacen("    ", "", 1) + "\n").collect::<String>(),
             })
         })
         .collect();
+    // Each diagnostic as saved, `allowed` always present (the saved form omits it when false,
+    // and templates are strict), plus its message and address made safe for a table cell.
+    let diagnostics: Vec<Json> = plan
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let mut v = serde_json::to_value(d).unwrap_or_default();
+            let address = v["address"].as_str().unwrap_or_default().to_string();
+            let message = v["message"].as_str().unwrap_or_default().to_string();
+            v["allowed"] = Json::Bool(v["allowed"].as_bool().unwrap_or(false));
+            v["address_cell"] = Json::String(code_cell(&address));
+            v["message_cell"] = Json::String(cell(&message));
+            v
+        })
+        .collect();
     let ctx = serde_json::json!({
         "stack": plan.stack, "summary": plan.summary(), "has_changes": plan.has_changes(),
-        "changes": changes, "diagnostics": plan.diagnostics,
+        "changes": changes, "diagnostics": diagnostics,
         "counts": { "create": plan.count(Action::Create), "update": plan.count(Action::Update), "replace": plan.count(Action::Replace), "delete": plan.count(Action::Delete) },
     });
     crate::functions::render_template(

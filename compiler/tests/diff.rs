@@ -526,3 +526,81 @@ access "nodes" {
     assert_eq!(entry.entry_type, "EC2_LINUX");
     assert!(entry.username.is_none() && entry.kubernetes_groups.is_empty());
 }
+
+/// The markdown plan as a renderer (GitHub-flavoured: tables, HTML blocks) shows it: one table
+/// row per change, each change's diff a `diff` code block inside its `<details>`, and a `|`
+/// in a for_each key or a lint message kept inside its cell.
+#[test]
+fn markdown_plan_renders_as_tables_and_details() {
+    use pulldown_cmark::{html, Options, Parser};
+    let text = r#"
+stack "s" {
+  account_id = "111122223333"
+}
+role "app" {
+  for_each = toset(["a|b", "plain"])
+  name     = "app-${replace(each.key, "|", "-")}"
+  trust_aws { principals = ["arn:aws:iam::111122223333:root"] }
+  inline_policy "all" {
+    statement {
+      actions   = ["*"]
+      resources = ["*"]
+    }
+  }
+}
+"#;
+    let c = compile(CompileInput {
+        files: vec![("main.hcl".into(), text.into())],
+        reader: &DirReader(PathBuf::from(".")),
+        vars: VarInputs::default(),
+        facts: Facts::default(),
+    });
+    assert!(!c.diagnostics.has_errors(), "{:?}", c.diagnostics);
+    let empty = LiveState {
+        account_id: "111122223333".into(),
+        objects: vec![],
+    };
+    let (mut p, _) = plan(&c, &empty);
+    // As `eksfed plan` fills them in, each message given a `|`.
+    p.diagnostics = c
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let mut j = c.sources.to_json(d);
+            j["message"] = json!(format!("{} (a | b)", j["message"].as_str().unwrap()));
+            j
+        })
+        .collect();
+    assert!(!p.diagnostics.is_empty(), "the stack has lint findings");
+    let md = eksfed_compiler::report::markdown(&p, None).unwrap();
+    let mut out = String::new();
+    html::push_html(&mut out, Parser::new_ext(&md, Options::ENABLE_TABLES));
+    let tables: Vec<&str> = out.split("<table>").skip(1).collect();
+    assert_eq!(
+        tables.len(),
+        2,
+        "a change table and a findings table:\n{out}"
+    );
+    let rows = |t: &str| t.split("</table>").next().unwrap().matches("<tr>").count();
+    assert_eq!(
+        rows(tables[0]),
+        1 + 2,
+        "header + one row per change:\n{out}"
+    );
+    assert_eq!(rows(tables[1]), 1 + p.diagnostics.len(), "{out}");
+    // The `|` stayed in its cell: four cells in every row of the change table.
+    for row in tables[0].split("<tr>").skip(2) {
+        assert_eq!(row.matches("<td").count(), 4, "{row}");
+    }
+    assert!(out.contains(r#"<code>role.app["a|b"]</code>"#), "{out}");
+    assert!(out.contains("(a | b)"), "{out}");
+    // A message about action "*" stays literal, not emphasis.
+    assert!(!out.contains("<em>"), "{out}");
+    assert!(out.contains(r#"allows action "*": every action"#), "{out}");
+    assert_eq!(out.matches("<details>").count(), 2, "{out}");
+    assert_eq!(
+        out.matches(r#"<pre><code class="language-diff">"#).count(),
+        2,
+        "{out}"
+    );
+}
