@@ -119,7 +119,10 @@ enum Command {
         /// Exit 0 when there are no changes, 2 when there are
         #[arg(long)]
         detailed_exitcode: bool,
-        /// A minijinja template for --format markdown
+        /// A minijinja template for --format markdown. It sees `stack`, `summary`,
+        /// `has_changes`, `counts` (create/update/replace/delete), `changes` (address, type,
+        /// action, icon, reason, diff, address_cell) and `diagnostics` (as in JSON, plus
+        /// `allowed`, `address_cell`, `message_cell`: escaped for table cells)
         #[arg(long)]
         template: Option<PathBuf>,
         #[command(flatten)]
