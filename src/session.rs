@@ -136,9 +136,24 @@ pub async fn plan_dir(dir: &Path, common: &Common, destroy: bool) -> Result<Opti
         }
         return Ok(None);
     }
+    // Service accounts and bindings created into a namespace that is not there (and that
+    // eksfed will not create) would fail at apply: say so now. Costs one LIST of namespaces
+    // per cluster, only when the plan creates such objects.
+    let mut existing = BTreeMap::new();
+    for cluster in eksfed_compiler::diff::namespaces_to_check(desired, &plan).into_keys() {
+        let client = conn.kube(&cluster)?;
+        existing.insert(cluster, eksfed_runtime::k8s::namespaces(client).await?);
+    }
+    let late = eksfed_compiler::diff::missing_namespaces(desired, &plan, &existing);
+    if !common.quiet {
+        for d in late.iter() {
+            eprint!("{}", compiled.sources.render(d));
+        }
+    }
     plan.diagnostics = compiled
         .diagnostics
         .iter()
+        .chain(late.iter())
         .map(|d| compiled.sources.to_json(d))
         .collect();
     Ok(Some(Planned { plan, conn, scope }))

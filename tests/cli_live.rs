@@ -644,3 +644,41 @@ access "team" {{
     let p = w.eksfed(&["plan", &d, "--detailed-exitcode"]);
     assert_eq!(code(&p), 0, "{}", text(&p));
 }
+
+/// A service account into a namespace that is not there, without `create_namespace`: the
+/// plan warns (W0703, at the file and line of `namespace`) and still plans; once the
+/// namespace exists the warning is gone and the apply succeeds.
+#[test]
+fn a_missing_namespace_is_warned_at_plan_time() {
+    let w = World::new("nsw");
+    let stack = QUICKSTART.replace("  create_namespace = true\n", "");
+    let dir = w.write_stack("nsw", &[("main.hcl", &stack)]);
+    let d = dir.to_str().unwrap();
+    let p = w.eksfed(&["plan", d]);
+    assert_eq!(code(&p), 0, "{}", text(&p));
+    let err = String::from_utf8_lossy(&p.stderr).to_string();
+    let line = stack
+        .lines()
+        .position(|l| l.contains("namespace        = \"reports\""))
+        .unwrap()
+        + 1;
+    assert!(
+        err.contains(&format!("main.hcl:{line}:"))
+            && err.contains("warning[W0703]: namespace `reports` does not exist in cluster `demo`"),
+        "{err}"
+    );
+    let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "reports"}});
+    w.kube.http(
+        "POST",
+        "/api/v1/namespaces",
+        Some(&ns.to_string()),
+        "application/json",
+    );
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    assert!(
+        !String::from_utf8_lossy(&a.stderr).contains("W0703"),
+        "{}",
+        text(&a)
+    );
+}

@@ -604,3 +604,100 @@ role "app" {
         "{out}"
     );
 }
+
+/// Service accounts and bindings created into a namespace that is not there: a warning each,
+/// unless the namespace exists or a service account of the same plan creates it.
+#[test]
+fn missing_namespaces_are_warned_unless_created_by_the_plan() {
+    use eksfed_compiler::diff::{missing_namespaces, namespaces_to_check};
+    let text = r#"
+stack "s" {
+  account_id = "111122223333"
+}
+cluster "prod" {
+  name            = "prod"
+  oidc_issuer_url = "https://oidc.eks.us-east-1.amazonaws.com/id/ABCDEF"
+}
+role "app" {
+  trust_service_account {
+    cluster   = cluster.prod
+    namespace = "apps"
+    names     = ["app"]
+  }
+  trust_service_account {
+    cluster   = cluster.prod
+    namespace = "jobs"
+    names     = ["job"]
+  }
+}
+service_account "app" {
+  cluster   = cluster.prod
+  namespace = "apps"
+  name      = "app"
+  role      = role.app
+}
+service_account "job" {
+  cluster          = cluster.prod
+  namespace        = "jobs"
+  name             = "job"
+  role             = role.app
+  create_namespace = true
+}
+rbac_binding "view" {
+  cluster      = cluster.prod
+  subjects     = [{ kind = "Group", name = "viewers" }]
+  cluster_role = "view"
+  namespaces   = ["apps", "jobs", "ops"]
+}
+"#;
+    let c = compile(CompileInput {
+        files: vec![("main.hcl".into(), text.into())],
+        reader: &DirReader(PathBuf::from(".")),
+        vars: VarInputs::default(),
+        facts: Facts::default(),
+    });
+    assert!(!c.diagnostics.has_errors(), "{:?}", c.diagnostics);
+    let (p, _) = plan(
+        &c,
+        &LiveState {
+            account_id: "111122223333".into(),
+            objects: vec![],
+        },
+    );
+    let d = c.desired.as_ref().unwrap();
+    // "jobs" is created by service_account.job: not looked up.
+    let check = namespaces_to_check(d, &p);
+    let want: std::collections::BTreeSet<String> =
+        ["apps", "ops"].iter().map(|s| s.to_string()).collect();
+    assert_eq!(check.get("prod"), Some(&want), "{check:?}");
+    let warned = |existing: &[&str]| -> Vec<String> {
+        let mut m = BTreeMap::new();
+        m.insert(
+            "prod".to_string(),
+            existing.iter().map(|s| s.to_string()).collect(),
+        );
+        missing_namespaces(d, &p, &m)
+            .iter()
+            .map(|x| {
+                assert_eq!(x.code, "W0703");
+                assert!(!x.is_error());
+                format!("{} {}", x.address.clone().unwrap_or_default(), x.message)
+            })
+            .collect()
+    };
+    let none = warned(&[]);
+    assert_eq!(none.len(), 3, "{none:#?}");
+    assert!(
+        none.iter()
+            .any(|w| w.starts_with("service_account.app namespace `apps`")),
+        "{none:#?}"
+    );
+    assert!(none
+        .iter()
+        .any(|w| w.starts_with("rbac_binding.view namespace `ops`")));
+    assert_eq!(warned(&["apps"]).len(), 1);
+    assert!(warned(&["apps", "ops"]).is_empty());
+    // A plan with nothing to create checks nothing.
+    let (p2, _) = plan(&c, &perfect_live(&c));
+    assert!(namespaces_to_check(d, &p2).is_empty());
+}

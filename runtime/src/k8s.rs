@@ -128,6 +128,19 @@ fn push_manifests<T: serde::Serialize>(
     }
 }
 
+/// The names of the cluster's namespaces (one LIST).
+pub async fn namespaces(client: &kube::Client) -> Result<BTreeSet<String>> {
+    let list = Api::<Namespace>::all(client.clone())
+        .list(&ListParams::default())
+        .await
+        .map_err(|e| api_err("list Namespaces", e))?;
+    Ok(list
+        .items
+        .into_iter()
+        .filter_map(|n| n.metadata.name)
+        .collect())
+}
+
 /// Reads the stack's objects in one cluster.
 pub async fn read(
     client: &kube::Client,
