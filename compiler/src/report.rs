@@ -44,6 +44,8 @@ impl Style {
     }
 }
 
+/// The fields of a rendered resource as shown in a change: each inline policy on its own
+/// (`inline_policies["name"]`), so a plan shows which policy changes, appears or goes.
 fn fields(r: &Option<RenderedResource>) -> serde_json::Map<String, Json> {
     let mut m = r
         .as_ref()
@@ -52,24 +54,39 @@ fn fields(r: &Option<RenderedResource>) -> serde_json::Map<String, Json> {
         .unwrap_or_default();
     m.remove("address");
     m.remove("type");
+    if let Some(Json::Object(inline)) = m.remove("inline_policies") {
+        for (name, doc) in inline {
+            m.insert(format!("inline_policies[{name:?}]"), doc);
+        }
+    }
     m
+}
+
+/// Object keys in sorted order at every level: two maps that differ only in the order their
+/// keys came back in show no difference.
+fn sorted_keys(v: &Json) -> Json {
+    match v {
+        Json::Object(o) => {
+            let mut keys: Vec<&String> = o.keys().collect();
+            keys.sort();
+            Json::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), sorted_keys(&o[k])))
+                    .collect(),
+            )
+        }
+        Json::Array(a) => Json::Array(a.iter().map(sorted_keys).collect()),
+        other => other.clone(),
+    }
 }
 
 /// Documents are compared and shown in canonical form, so reordering never shows as a change.
 fn display_value(key: &str, v: &Json) -> Json {
     match key {
         "trust_policy" | "document" => iam::canonical(v),
-        "inline_policies" => Json::Object(
-            v.as_object()
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, d)| (k.clone(), iam::canonical(d)))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        ),
-        "manifest" | "manifests" => strip_server_fields(v),
-        _ => v.clone(),
+        k if k.starts_with("inline_policies[") => iam::canonical(v),
+        "manifest" | "manifests" => sorted_keys(&strip_server_fields(v)),
+        _ => sorted_keys(v),
     }
 }
 
@@ -186,6 +203,9 @@ fn change_body(c: &Change, color: bool) -> String {
         let (sym, show) = match c.action {
             Action::Create => ("+", true),
             Action::Delete => ("-", true),
+            // An update that adds or drops a whole field (an inline policy, say).
+            _ if a != b && b.is_null() => ("+", true),
+            _ if a != b && a.is_null() => ("-", true),
             _ if a != b => ("~", true),
             _ => (" ", false),
         };

@@ -701,3 +701,53 @@ rbac_binding "view" {
     let (p2, _) = plan(&c, &perfect_live(&c));
     assert!(namespaces_to_check(d, &p2).is_empty());
 }
+
+/// A console edit shown as a reviewer needs it: an inline policy added by hand appears as its
+/// own removed document, the changed one as its own diff, and tags that only came back in
+/// another order show no change.
+#[test]
+fn update_text_shows_each_inline_policy_and_ignores_key_order() {
+    let c = compiled();
+    let mut live = perfect_live(&c);
+    edit(&mut live, "iam:role:reports-reader", |k| {
+        if let RenderedKind::Role {
+            inline_policies,
+            tags,
+            ..
+        } = k
+        {
+            inline_policies.insert(
+                "sneaky".into(),
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
+            );
+            // The same tags in reverse order, and one added by hand.
+            let reversed: Vec<(String, String)> = tags
+                .iter()
+                .rev()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            tags.clear();
+            tags.extend(reversed);
+            tags.insert("owner".into(), "bob".into());
+        }
+    });
+    let (p, _) = plan(&c, &live);
+    assert_eq!(action(&p, "role.reports_reader"), Action::Update);
+    let text = eksfed_compiler::report::text(&p, false);
+    assert!(text.contains(r#"- inline_policies["sneaky"]:"#), "{text}");
+    assert!(text.contains(r#"-         "s3:*""#), "{text}");
+    // The tags diff is the one added tag: the reordered ones are not lines of it.
+    let tags_diff: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.contains("~ tags:"))
+        .skip(1)
+        .take_while(|l| !l.contains("inline_policies"))
+        .filter(|l| l.trim_start().starts_with(['+', '-']))
+        .collect();
+    assert_eq!(tags_diff.len(), 1, "{text}");
+    assert!(tags_diff[0].contains(r#""owner": "bob""#), "{text}");
+    assert!(
+        !text.contains(r#"inline_policies["extra"]"#),
+        "unchanged:\n{text}"
+    );
+}
