@@ -81,6 +81,88 @@ fn server_bin() -> std::path::PathBuf {
     panic!("kube-test-server not built: cargo build -p eksfed-test-servers");
 }
 
+/// A fresh Kubernetes test server writing its kubeconfig into `dir`: (process, port, kubeconfig).
+fn start_kube(dir: &std::path::Path) -> (std::process::Child, u16, std::path::PathBuf) {
+    let kubeconfig = dir.join("kubeconfig");
+    let mut server = Command::new(server_bin())
+        .args(["--kubeconfig-out", kubeconfig.to_str().expect("path")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("kube-test-server");
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("port");
+    let port: u16 = line
+        .trim()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    (server, port, kubeconfig)
+}
+
+/// CPU seconds (user + system) of this process's children that have been waited for
+/// (`cutime` + `cstime` of /proc/self/stat).
+fn children_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(13) + ticks(14)) / 100.0
+}
+
+/// Whole commands, as a user runs them: the `eksfed` binary applies the generated stack of
+/// `n` roles to a fresh account and Kubernetes server, then plans it again (exit 0: no
+/// changes). Returns (apply wall, apply CPU, plan wall, plan CPU) of the eksfed processes.
+fn whole_commands(n: usize, endpoint: &str) -> (f64, f64, f64, f64) {
+    let account = moto::new_account();
+    let dir = std::env::temp_dir().join(format!("eksfed-bench-cli-{n}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (mut server, _, kubeconfig) = start_kube(&dir);
+    let stack = dir.join("stack");
+    std::fs::create_dir_all(&stack).expect("dir");
+    std::fs::write(
+        stack.join("main.hcl"),
+        eksfed_compiler::generate::stack(n, &account),
+    )
+    .expect("write");
+    let run = |args: &[&str]| {
+        let cpu0 = children_cpu_seconds();
+        let t = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_eksfed"))
+            .args(args)
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .env("AWS_REGION", "us-east-1")
+            .env("EKSFED_AWS_HEADERS", format!("x-moto-account-id={account}"))
+            .env("KUBECONFIG", &kubeconfig)
+            .output()
+            .expect("eksfed");
+        let wall = t.elapsed().as_secs_f64();
+        assert!(
+            out.status.success(),
+            "eksfed {args:?}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (wall, children_cpu_seconds() - cpu0)
+    };
+    let dir_arg = stack.to_str().expect("path");
+    let (apply_s, apply_cpu) = run(&[
+        "apply",
+        dir_arg,
+        "--auto-approve",
+        "--parallelism",
+        "10",
+        "--quiet",
+    ]);
+    let (plan_s, plan_cpu) = run(&["plan", dir_arg, "--detailed-exitcode", "--quiet"]);
+    let _ = server.kill();
+    let _ = server.wait();
+    (apply_s, apply_cpu, plan_s, plan_cpu)
+}
+
 /// Reads every role of the stack one by one, 10 at a time: the per-resource baseline.
 async fn per_resource_read(iam: &aws_sdk_iam::Client, names: &[String]) -> usize {
     use futures_like::run_bounded;
@@ -167,27 +249,11 @@ fn main() {
     let mut csv = String::from("roles,objects,apply_s,apply_cpu_s,apply_moto_cpu_s,apply_aws_requests,apply_kube_requests,plan_s,plan_aws_requests,plan_kube_requests,baseline_s,baseline_requests\n");
     println!("| roles | apply wall | apply AWS + k8s requests | tool CPU during apply | moto CPU during apply | tool CPU per request | plan wall | plan AWS requests | plan k8s requests | per-resource read wall | per-resource requests |");
     println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-    for n in sizes {
+    for &n in &sizes {
         let account = moto::new_account();
         let dir = std::env::temp_dir().join(format!("eksfed-bench-{n}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
-        let kubeconfig = dir.join("kubeconfig");
-        let mut server = Command::new(server_bin())
-            .args(["--kubeconfig-out", kubeconfig.to_str().expect("path")])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("kube-test-server");
-        let mut line = String::new();
-        BufReader::new(server.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("port");
-        let kport: u16 = line
-            .trim()
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .expect("port");
+        let (mut server, kport, kubeconfig) = start_kube(&dir);
         std::env::set_var("KUBECONFIG", &kubeconfig);
         let text = eksfed_compiler::generate::stack(n, &account);
         let c = compile(CompileInput {
@@ -255,7 +321,22 @@ fn main() {
         let _ = server.kill();
         let _ = server.wait();
     }
+    println!();
+    println!("| roles | `eksfed apply` wall | its CPU | `eksfed plan` wall | its CPU |");
+    println!("| ---: | ---: | ---: | ---: | ---: |");
+    let mut cli_csv = String::from("roles,apply_s,apply_cpu_s,plan_s,plan_cpu_s\n");
+    for &n in &sizes {
+        let (apply_s, apply_cpu, plan_s, plan_cpu) = whole_commands(n, &endpoint);
+        println!(
+            "| {n} | {apply_s:.1} s | {apply_cpu:.2} s ({:.1}%) | {plan_s:.2} s | {plan_cpu:.2} s |",
+            100.0 * apply_cpu / apply_s
+        );
+        cli_csv.push_str(&format!(
+            "{n},{apply_s:.3},{apply_cpu:.3},{plan_s:.3},{plan_cpu:.3}\n"
+        ));
+    }
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
     let _ = std::fs::create_dir_all(&out);
     let _ = std::fs::write(out.join("plan_apply.csv"), csv);
+    let _ = std::fs::write(out.join("commands.csv"), cli_csv);
 }
