@@ -280,7 +280,10 @@ pub async fn execute(
         );
     }
     let result = match settle_after_lock(planned, saved, auto, replan, common).await {
-        Ok(Some(p)) => run_locked(&p, parallelism, common).await,
+        Ok(Some(p)) => {
+            let destroying = replan.is_some_and(|(_, destroy)| destroy);
+            run_locked(&p, parallelism, common, destroying).await
+        }
         Ok(None) => Ok(0),
         Err(e) => Err(e),
     };
@@ -324,7 +327,12 @@ async fn settle_after_lock(
     }
 }
 
-async fn run_locked(planned: &Planned, parallelism: usize, common: &Common) -> Result<u8> {
+async fn run_locked(
+    planned: &Planned,
+    parallelism: usize,
+    common: &Common,
+    destroying: bool,
+) -> Result<u8> {
     let plan = &planned.plan;
     let cancel = Arc::new(AtomicBool::new(false));
     {
@@ -381,12 +389,13 @@ async fn run_locked(planned: &Planned, parallelism: usize, common: &Common) -> R
         count(Action::Replace),
         count(Action::Delete)
     );
+    let verb = if destroying { "Destroy" } else { "Apply" };
     if failed.is_empty() && skipped == 0 {
-        println!("\nApply complete! {summary}");
+        println!("\n{verb} complete! {summary}");
         Ok(0)
     } else {
         println!(
-            "\nApply incomplete: {} failed, {skipped} not attempted. {summary}",
+            "\n{verb} incomplete: {} failed, {skipped} not attempted. {summary}",
             failed.len()
         );
         for f in failed {

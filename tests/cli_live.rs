@@ -216,6 +216,11 @@ fn removals_delete_destroy_deletes_all_foreign_objects_survive() {
     // destroy: everything the stack owns goes; the foreign role and node entries stay.
     let x = w.eksfed(&["destroy", d, "--auto-approve"]);
     assert_eq!(code(&x), 0, "{}", text(&x));
+    assert!(
+        String::from_utf8_lossy(&x.stdout).contains("Destroy complete! Resources: 0 added"),
+        "{}",
+        text(&x)
+    );
     let roles = w.boto3("print(json.dumps([r['RoleName'] for r in iam.list_roles()['Roles']]))");
     assert!(roles.to_string().contains("someone-elses"));
     assert!(!roles.to_string().contains("reports-reader"), "{roles}");
