@@ -237,7 +237,8 @@ fn main() {
     } else {
         sizes
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    // The runtime the eksfed binary uses (src/commands.rs).
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");

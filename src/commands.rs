@@ -228,8 +228,10 @@ pub fn explain(code: &str) -> Result<u8> {
     }
 }
 
+/// One thread: eksfed waits on the network, and a single-threaded runtime spends less CPU
+/// handing work between threads (measured in BENCHMARKS.md).
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")
