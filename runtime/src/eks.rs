@@ -82,17 +82,14 @@ pub async fn read(
         .try_collect()
         .await
         .map_err(|e| err("ListAccessEntries", e))?;
-    let entries = bounded(principals, CONCURRENCY, |arn| {
-        read_entry(
-            eks.clone(),
-            cluster.to_string(),
-            cluster_name.to_string(),
-            arn,
-            stack.to_string(),
-            wanted.clone(),
-        )
-    })
-    .await?;
+    let ctx = std::sync::Arc::new(ReadCtx {
+        eks: eks.clone(),
+        cluster: cluster.to_string(),
+        cluster_name: cluster_name.to_string(),
+        stack: stack.to_string(),
+        wanted: wanted.clone(),
+    });
+    let entries = bounded(principals, CONCURRENCY, |arn| read_entry(ctx.clone(), arn)).await?;
     let associations = eks
         .list_pod_identity_associations()
         .cluster_name(cluster_name)
@@ -104,32 +101,34 @@ pub async fn read(
         .await
         .map_err(|e| err("ListPodIdentityAssociations", e))?;
     let associations = bounded(associations, CONCURRENCY, |a| {
-        read_association(
-            eks.clone(),
-            cluster.to_string(),
-            cluster_name.to_string(),
-            a,
-            stack.to_string(),
-            wanted.clone(),
-        )
+        read_association(ctx.clone(), a)
     })
     .await?;
     Ok(entries.into_iter().chain(associations).flatten().collect())
 }
 
-/// One access entry with its policy associations, if the stack owns or wants it.
-async fn read_entry(
+/// What each of the concurrent per-object reads of one cluster needs.
+struct ReadCtx {
     eks: aws_sdk_eks::Client,
     cluster: String,
     cluster_name: String,
-    arn: String,
     stack: String,
     wanted: BTreeSet<ObjectKey>,
-) -> Result<Option<LiveObject>> {
-    let key = live::key_access_entry(&cluster, &arn);
+}
+
+/// One access entry with its policy associations, if the stack owns or wants it.
+async fn read_entry(ctx: std::sync::Arc<ReadCtx>, arn: String) -> Result<Option<LiveObject>> {
+    let ReadCtx {
+        eks,
+        cluster,
+        cluster_name,
+        stack,
+        wanted,
+    } = ctx.as_ref();
+    let key = live::key_access_entry(cluster, &arn);
     let d = eks
         .describe_access_entry()
-        .cluster_name(&cluster_name)
+        .cluster_name(cluster_name.as_str())
         .principal_arn(&arn)
         .send()
         .await;
@@ -137,12 +136,12 @@ async fn read_entry(
         return Ok(None);
     };
     let own = owner(entry.tags());
-    if !keep(&own, &stack, &key, &wanted) {
+    if !keep(&own, stack, &key, wanted) {
         return Ok(None);
     }
     let associated = eks
         .list_associated_access_policies()
-        .cluster_name(&cluster_name)
+        .cluster_name(cluster_name.as_str())
         .principal_arn(&arn)
         .into_paginator()
         .items()
@@ -171,7 +170,7 @@ async fn read_entry(
     // the stack's: they are not compared, as the stack cannot set them.
     let node = is_node_type(&entry_type);
     let piece = live::access_entry_piece(
-        &cluster,
+        cluster,
         AccessEntry {
             principal_arn: arn.clone(),
             username: entry.username().filter(|_| !node).map(String::from),
@@ -193,13 +192,16 @@ async fn read_entry(
 
 /// One pod identity association, if the stack owns or wants it.
 async fn read_association(
-    eks: aws_sdk_eks::Client,
-    cluster: String,
-    cluster_name: String,
+    ctx: std::sync::Arc<ReadCtx>,
     summary: aws_sdk_eks::types::PodIdentityAssociationSummary,
-    stack: String,
-    wanted: BTreeSet<ObjectKey>,
 ) -> Result<Option<LiveObject>> {
+    let ReadCtx {
+        eks,
+        cluster,
+        cluster_name,
+        stack,
+        wanted,
+    } = ctx.as_ref();
     let (Some(id), Some(ns), Some(sa)) = (
         summary.association_id(),
         summary.namespace(),
@@ -207,10 +209,10 @@ async fn read_association(
     ) else {
         return Ok(None);
     };
-    let key = live::key_pod_identity(&cluster, ns, sa);
+    let key = live::key_pod_identity(cluster, ns, sa);
     let d = eks
         .describe_pod_identity_association()
-        .cluster_name(&cluster_name)
+        .cluster_name(cluster_name.as_str())
         .association_id(id)
         .send()
         .await;
@@ -218,11 +220,11 @@ async fn read_association(
         return Ok(None);
     };
     let own = owner(a.tags());
-    if !keep(&own, &stack, &key, &wanted) {
+    if !keep(&own, stack, &key, wanted) {
         return Ok(None);
     }
     let piece = live::pod_identity_piece(
-        &cluster,
+        cluster,
         PodIdentityAssociation {
             cluster_name: cluster_name.clone(),
             namespace: ns.to_string(),
