@@ -285,19 +285,18 @@ fn compile_bodies(
     // Locals the stack and aws blocks read are evaluated first (only those, and only when
     // they do not depend on resources, whose ARNs need the stack's account and partition).
     let early_locals = {
-        let heads = stacks.iter().chain(aws.iter()).take(2);
-        let mut refs = vec![];
-        let mut at: Vec<FileId> = vec![];
-        for (f, b) in heads {
-            let before = refs.len();
-            collect_body_refs(&b.body, &mut refs);
-            at.extend(std::iter::repeat_n(*f, refs.len() - before));
-        }
-        let wanted: Vec<(Address, FileId, std::ops::Range<usize>)> = refs
-            .into_iter()
-            .zip(at)
-            .filter(|((a, _), _)| a.kind == "local")
-            .map(|((a, r), f)| (a, f, r))
+        // Only the first of each is evaluated (more than one is an error above).
+        let wanted: Vec<(Address, FileId, std::ops::Range<usize>)> = stacks
+            .iter()
+            .take(1)
+            .chain(aws.iter().take(1))
+            .flat_map(|(f, b)| {
+                let mut refs = vec![];
+                collect_body_refs(&b.body, &mut refs);
+                refs.into_iter()
+                    .filter(|(a, _)| a.kind == "local")
+                    .map(move |(a, r)| (a, *f, r))
+            })
             .collect();
         if wanted.is_empty() {
             IndexMap::new()
