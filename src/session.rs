@@ -139,12 +139,27 @@ pub async fn plan_dir(dir: &Path, common: &Common, destroy: bool) -> Result<Opti
     // Service accounts and bindings created into a namespace that is not there (and that
     // eksfed will not create) would fail at apply: say so now. Costs one LIST of namespaces
     // per cluster, only when the plan creates such objects.
+    // Only a hint: where namespaces cannot be listed (RBAC), that cluster is not checked.
     let mut existing = BTreeMap::new();
+    let mut unchecked = vec![];
     for cluster in eksfed_compiler::diff::namespaces_to_check(desired, &plan).into_keys() {
-        let client = conn.kube(&cluster)?;
-        existing.insert(cluster, eksfed_runtime::k8s::namespaces(client).await?);
+        let listed = match conn.kube(&cluster) {
+            Ok(client) => eksfed_runtime::k8s::namespaces(client).await,
+            Err(e) => Err(e),
+        };
+        match listed {
+            Ok(names) => {
+                existing.insert(cluster, names);
+            }
+            Err(e) => {
+                if !common.quiet {
+                    eprintln!("note: cluster `{cluster}`: namespaces not checked ({e:#})");
+                }
+                unchecked.push(cluster);
+            }
+        }
     }
-    let late = eksfed_compiler::diff::missing_namespaces(desired, &plan, &existing);
+    let late = eksfed_compiler::diff::missing_namespaces(desired, &plan, &existing, &unchecked);
     if !common.quiet {
         for d in late.iter() {
             eprint!("{}", compiled.sources.render(d));

@@ -875,16 +875,19 @@ fn namespace_uses<'d>(
 
 /// Warnings (W0703) for the namespaces of [`namespaces_to_check`] that are not in
 /// `existing` (per cluster label, as listed live): applying those changes would fail.
+/// Clusters in `unchecked` (their namespaces could not be listed) get none.
 pub fn missing_namespaces(
     desired: &DesiredState,
     plan: &Plan,
     existing: &BTreeMap<String, BTreeSet<String>>,
+    unchecked: &[String],
 ) -> Diagnostics {
     let mut d = Diagnostics::default();
     for (r, cluster, ns) in namespace_uses(desired, plan) {
-        if existing
-            .get(&cluster)
-            .is_some_and(|have| have.contains(&ns))
+        if unchecked.contains(&cluster)
+            || existing
+                .get(&cluster)
+                .is_some_and(|have| have.contains(&ns))
         {
             continue;
         }

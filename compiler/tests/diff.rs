@@ -676,7 +676,7 @@ rbac_binding "view" {
             "prod".to_string(),
             existing.iter().map(|s| s.to_string()).collect(),
         );
-        missing_namespaces(d, &p, &m)
+        missing_namespaces(d, &p, &m, &[])
             .iter()
             .map(|x| {
                 assert_eq!(x.code, "W0703");
@@ -697,6 +697,8 @@ rbac_binding "view" {
         .any(|w| w.starts_with("rbac_binding.view namespace `ops`")));
     assert_eq!(warned(&["apps"]).len(), 1);
     assert!(warned(&["apps", "ops"]).is_empty());
+    // A cluster whose namespaces could not be listed is not warned about.
+    assert!(missing_namespaces(d, &p, &BTreeMap::new(), &["prod".to_string()]).is_empty());
     // A plan with nothing to create checks nothing.
     let (p2, _) = plan(&c, &perfect_live(&c));
     assert!(namespaces_to_check(d, &p2).is_empty());
