@@ -560,10 +560,10 @@ fn interrupt_stops_cleanly_and_releases_the_lock() {
     assert_eq!(code(&w.eksfed(&["plan", d, "--detailed-exitcode"])), 0);
 }
 
-/// Another client (say eksctl adding node groups) writes `aws-auth` again and again while
-/// eksfed applies twelve entries to it (themselves twelve concurrent writers of the same
-/// ConfigMap): every write is a read-modify-write guarded by resourceVersion, so when both
-/// are done every entry of both is there, the node group's first among them.
+/// Another client (say eksctl adding node groups) writes `aws-auth` thirty times, every few
+/// milliseconds, while eksfed applies twelve entries to it: every write is a read-modify-write guarded by
+/// resourceVersion (eksfed's own take turns), so when both are done every entry of both is
+/// there, the node group's first among them.
 #[test]
 fn aws_auth_with_a_concurrent_writer_keeps_every_entry() {
     let w = World::new("race");
@@ -598,34 +598,48 @@ access "team" {{
     );
     let dir = w.write_stack("race", &[("main.hcl", &stack)]);
     let d = dir.to_str().unwrap().to_string();
+    // The other client starts when eksfed's first entry lands (so the two overlap) and then
+    // adds 30 entries, one every few milliseconds, retrying its own conflicts at once.
     const OTHERS: usize = 30;
     let writer = {
         let port = w.kube.port;
         std::thread::spawn(move || {
             let path = "/api/v1/namespaces/kube-system/configmaps/aws-auth";
-            let mut conflicts = 0;
-            for i in 0..OTHERS {
-                loop {
-                    let (_, mut cm) = support::get_json(port, path);
-                    let roles = cm["data"]["mapRoles"].as_str().unwrap_or("").to_string();
-                    cm["data"]["mapRoles"] = serde_json::Value::String(format!("{roles}- groups:\n  - other\n  rolearn: arn:aws:iam::111122223333:role/other-{i:02}\n  username: other-{i:02}\n"));
-                    let (c, b) =
-                        support::http(port, "PUT", path, Some(&cm.to_string()), "application/json");
-                    match c {
-                        200 => break,
-                        409 => conflicts += 1,
-                        _ => panic!("{c} {b}"),
-                    }
-                }
-                std::thread::sleep(std::time::Duration::from_millis(15));
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            while !support::get_json(port, path).1["data"]["mapRoles"]
+                .as_str()
+                .unwrap_or("")
+                .contains(":role/t")
+            {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "eksfed never wrote aws-auth"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(2));
             }
-            conflicts
+            let (mut written, mut conflicts) = (0usize, 0usize);
+            while written < OTHERS {
+                let (_, mut cm) = support::get_json(port, path);
+                let roles = cm["data"]["mapRoles"].as_str().unwrap_or("").to_string();
+                cm["data"]["mapRoles"] = serde_json::Value::String(format!("{roles}- groups:\n  - other\n  rolearn: arn:aws:iam::111122223333:role/other-{written:03}\n  username: other-{written:03}\n"));
+                let (c, b) =
+                    support::http(port, "PUT", path, Some(&cm.to_string()), "application/json");
+                match c {
+                    200 => {
+                        written += 1;
+                        std::thread::sleep(std::time::Duration::from_millis(5));
+                    }
+                    409 => conflicts += 1,
+                    _ => panic!("{c} {b}"),
+                }
+            }
+            (written, conflicts)
         })
     };
     let a = w.eksfed(&["apply", &d, "--auto-approve"]);
-    let conflicts = writer.join().unwrap();
+    let (written, conflicts) = writer.join().unwrap();
     assert_eq!(code(&a), 0, "{}", text(&a));
-    eprintln!("the other writer met {conflicts} conflicts");
+    eprintln!("the other writer wrote {written} entries and met {conflicts} conflicts");
     let (_, cm) = w
         .kube
         .get_json("/api/v1/namespaces/kube-system/configmaps/aws-auth");
@@ -634,10 +648,10 @@ access "team" {{
         roles.starts_with(node),
         "the node group's entry first, byte for byte:\n{roles}"
     );
-    for i in 0..OTHERS {
+    for i in 0..written {
         assert!(
-            roles.contains(&format!("role/other-{i:02}\n")),
-            "other-{i:02} lost:\n{roles}"
+            roles.contains(&format!("role/other-{i:03}\n")),
+            "other-{i:03} lost:\n{roles}"
         );
     }
     for i in 0..12 {

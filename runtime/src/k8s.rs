@@ -346,16 +346,26 @@ fn aws_auth_of(k: &Option<eksfed_compiler::render::RenderedResource>) -> Option<
     }
 }
 
+/// Attempts at one `aws-auth` write before giving up, each after a fresh read.
+const AWS_AUTH_ATTEMPTS: u32 = 25;
+
 /// Applies one entry change to `aws-auth` with optimistic concurrency.
+///
+/// The writes of one eksfed process take turns (one ConfigMap holds every entry, so
+/// concurrent changes of the apply would only conflict with each other); a conflict then
+/// means another client wrote it, and the write is read, merged and tried again after a
+/// jittered pause.
 async fn apply_aws_auth(
     client: &kube::Client,
     stack: &str,
     before: Option<&AwsAuthEntry>,
     after: Option<&AwsAuthEntry>,
 ) -> Result<()> {
+    static TURNS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _turn = TURNS.lock().await;
     let api = Api::<ConfigMap>::namespaced(client.clone(), AWS_AUTH_NS);
     let key = ownership_annotation(stack);
-    for attempt in 0..10 {
+    for attempt in 0..AWS_AUTH_ATTEMPTS {
         let current = api
             .get_opt(AWS_AUTH)
             .await
@@ -429,15 +439,16 @@ async fn apply_aws_auth(
         };
         match result {
             Ok(_) => return Ok(()),
-            Err(e) if is_conflict(&e) && attempt < 9 => {
+            Err(e) if is_conflict(&e) && attempt + 1 < AWS_AUTH_ATTEMPTS => {
                 // Someone else wrote aws-auth between our read and write: read again.
-                tokio::time::sleep(std::time::Duration::from_millis(100 * (attempt + 1))).await;
+                let pause = 20 * u64::from(attempt.min(10) + 1) + rand::random::<u64>() % 50;
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
                 continue;
             }
             Err(e) => return Err(api_err("update aws-auth", e)),
         }
     }
-    bail!("aws-auth kept changing under us; gave up after 10 attempts")
+    bail!("aws-auth kept changing under us; gave up after {AWS_AUTH_ATTEMPTS} attempts")
 }
 
 fn manifests_of(k: &Option<eksfed_compiler::render::RenderedResource>) -> Vec<Json> {
