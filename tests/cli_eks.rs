@@ -156,19 +156,11 @@ fn migration_from_aws_auth_to_access_entries_never_loses_access() {
         let d = dir.to_str().unwrap();
         if step == "1-aws-auth" {
             // the namespace the binding lives in
-            let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "apps"}});
-            w.kube.http(
-                "POST",
-                "/api/v1/namespaces",
-                Some(&ns.to_string()),
-                "application/json",
-            );
+            w.kube.create_namespace("apps");
         }
         let a = w.eksfed(&["apply", d, "--auto-approve"]);
         assert_eq!(code(&a), 0, "{step}: {}", text(&a));
-        let (_, cm) = w
-            .kube
-            .get_json("/api/v1/namespaces/kube-system/configmaps/aws-auth");
+        let cm = w.kube.aws_auth();
         let mapped = cm["data"]["mapRoles"].as_str().unwrap_or("").contains(&arn);
         let (c, _) = w.eks.as_ref().unwrap().get_json(&format!(
             "/clusters/prod/access-entries/{}",
@@ -276,9 +268,7 @@ access "nodes" {{
     let d = dir.to_str().unwrap();
     let a = w.eksfed(&["apply", d, "--auto-approve"]);
     assert_eq!(code(&a), 0, "{}", text(&a));
-    let (_, cm) = w
-        .kube
-        .get_json("/api/v1/namespaces/kube-system/configmaps/aws-auth");
+    let cm = w.kube.aws_auth();
     let roles = cm["data"]["mapRoles"].as_str().unwrap_or("");
     let item = format!("rolearn: arn:aws:iam::{}:role/eks-nodes", w.account);
     assert!(roles.contains(&item), "{roles}");

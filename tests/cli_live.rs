@@ -154,14 +154,7 @@ fn removals_delete_destroy_deletes_all_foreign_objects_survive() {
     // Foreign objects: a role with no mark, and node-group entries in aws-auth.
     w.boto3("iam.create_role(RoleName='someone-elses', AssumeRolePolicyDocument=json.dumps({'Version':'2012-10-17','Statement':[{'Effect':'Allow','Principal':{'Service':'ec2.amazonaws.com'},'Action':'sts:AssumeRole'}]}))\nprint('{}')");
     let node_entries = "- groups:\n  - system:bootstrappers\n  - system:nodes\n  rolearn: arn:aws:iam::111122223333:role/eks-node-group\n  username: system:node:{{EC2PrivateDNSName}}\n";
-    let cm = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "aws-auth", "namespace": "kube-system"}, "data": {"mapRoles": node_entries}});
-    let (c, b) = w.kube.http(
-        "POST",
-        "/api/v1/namespaces/kube-system/configmaps",
-        Some(&cm.to_string()),
-        "application/json",
-    );
-    assert!(c == 201 || c == 200, "{c} {b}");
+    w.kube.seed_aws_auth(node_entries);
     let stack = format!(
         "{QUICKSTART}\nrole \"admins\" {{\n  name = \"admins\"\n  path = \"/people/\"\n  trust_aws {{ principals = [\"arn:aws:iam::ACCOUNT:root\"] }}\n}}\naccess \"admins\" {{\n  cluster  = cluster.demo\n  role     = role.admins\n  username = \"admin:{{{{SessionName}}}}\"\n  groups   = [\"platform:admins\"]\n}}\nrbac_binding \"admins\" {{\n  cluster      = cluster.demo\n  subjects     = [{{ kind = \"Group\", name = \"platform:admins\" }}]\n  cluster_role = \"view\"\n  namespaces   = [\"reports\"]\n  depends_on   = [service_account.reader]\n}}\n"
     );
@@ -169,9 +162,7 @@ fn removals_delete_destroy_deletes_all_foreign_objects_survive() {
     let d = dir.to_str().unwrap();
     let a = w.eksfed(&["apply", d, "--auto-approve"]);
     assert_eq!(code(&a), 0, "{}", text(&a));
-    let (_, cm) = w
-        .kube
-        .get_json("/api/v1/namespaces/kube-system/configmaps/aws-auth");
+    let cm = w.kube.aws_auth();
     let map_roles = cm["data"]["mapRoles"].as_str().unwrap().to_string();
     assert!(
         map_roles.contains(&format!("arn:aws:iam::{}:role/admins", w.account)),
@@ -203,9 +194,7 @@ fn removals_delete_destroy_deletes_all_foreign_objects_survive() {
         "/apis/rbac.authorization.k8s.io/v1/namespaces/reports/rolebindings/eksfed-admins",
     );
     assert_eq!(c, 404);
-    let (_, cm) = w
-        .kube
-        .get_json("/api/v1/namespaces/kube-system/configmaps/aws-auth");
+    let cm = w.kube.aws_auth();
     let after = cm["data"]["mapRoles"].as_str().unwrap_or("").to_string();
     assert!(!after.contains("role/admins"), "{after}");
     assert!(
@@ -230,9 +219,7 @@ fn removals_delete_destroy_deletes_all_foreign_objects_survive() {
         .kube
         .get_json("/api/v1/namespaces/reports/serviceaccounts/reader");
     assert_eq!(c, 404);
-    let (_, cm) = w
-        .kube
-        .get_json("/api/v1/namespaces/kube-system/configmaps/aws-auth");
+    let cm = w.kube.aws_auth();
     assert!(cm["data"]["mapRoles"]
         .as_str()
         .unwrap_or("")
@@ -293,13 +280,7 @@ fn full_dsl_stack_applies_and_converges() {
             ("queue-policy.json.j2", &tmpl),
         ],
     );
-    let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "reports"}});
-    w.kube.http(
-        "POST",
-        "/api/v1/namespaces",
-        Some(&ns.to_string()),
-        "application/json",
-    );
+    w.kube.create_namespace("reports");
     let d = dir.to_str().unwrap();
     let a = w.eksfed(&["apply", d, "--auto-approve"]);
     assert_eq!(code(&a), 0, "{}", text(&a));
@@ -356,9 +337,7 @@ fn full_dsl_stack_applies_and_converges() {
         sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"],
         format!("arn:aws:iam::{}:role/reports-reader", w.account)
     );
-    let (_, cm) = w
-        .kube
-        .get_json("/api/v1/namespaces/kube-system/configmaps/aws-auth");
+    let cm = w.kube.aws_auth();
     assert!(
         cm["data"]["mapRoles"]
             .as_str()
@@ -568,14 +547,7 @@ fn interrupt_stops_cleanly_and_releases_the_lock() {
 fn aws_auth_with_a_concurrent_writer_keeps_every_entry() {
     let w = World::new("race");
     let node = "- groups:\n  - system:bootstrappers\n  - system:nodes\n  rolearn: arn:aws:iam::111122223333:role/eks-node-group\n  username: system:node:{{EC2PrivateDNSName}}\n";
-    let cm = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "aws-auth", "namespace": "kube-system"}, "data": {"mapRoles": node}});
-    let (c, b) = w.kube.http(
-        "POST",
-        "/api/v1/namespaces/kube-system/configmaps",
-        Some(&cm.to_string()),
-        "application/json",
-    );
-    assert!(c == 201 || c == 200, "{c} {b}");
+    w.kube.seed_aws_auth(node);
     let teams: Vec<String> = (0..12).map(|i| format!("\"t{i:02}\"")).collect();
     let stack = format!(
         r#"
@@ -640,9 +612,7 @@ access "team" {{
     let (written, conflicts) = writer.join().unwrap();
     assert_eq!(code(&a), 0, "{}", text(&a));
     eprintln!("the other writer wrote {written} entries and met {conflicts} conflicts");
-    let (_, cm) = w
-        .kube
-        .get_json("/api/v1/namespaces/kube-system/configmaps/aws-auth");
+    let cm = w.kube.aws_auth();
     let roles = cm["data"]["mapRoles"].as_str().unwrap();
     assert!(
         roles.starts_with(node),
@@ -686,13 +656,7 @@ fn a_missing_namespace_is_warned_at_plan_time() {
             && err.contains("warning[W0703]: namespace `reports` does not exist in cluster `demo`"),
         "{err}"
     );
-    let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "reports"}});
-    w.kube.http(
-        "POST",
-        "/api/v1/namespaces",
-        Some(&ns.to_string()),
-        "application/json",
-    );
+    w.kube.create_namespace("reports");
     let a = w.eksfed(&["apply", d, "--auto-approve"]);
     assert_eq!(code(&a), 0, "{}", text(&a));
     assert!(

@@ -35,6 +35,18 @@ fn compiled() -> Compiled {
     c
 }
 
+/// An inline stack of one file, which must compile without errors.
+fn compile_text(text: &str) -> Compiled {
+    let c = compile(CompileInput {
+        files: vec![("main.hcl".into(), text.into())],
+        reader: &DirReader(PathBuf::from(".")),
+        vars: VarInputs::default(),
+        facts: Facts::default(),
+    });
+    assert!(!c.diagnostics.has_errors(), "{:?}", c.diagnostics);
+    c
+}
+
 /// Live pieces exactly as desired, owned by the stack.
 fn perfect_live(c: &Compiled) -> LiveState {
     let d = c.desired.as_ref().unwrap();
@@ -496,13 +508,7 @@ access "nodes" {
   type     = "EC2_LINUX"
 }
 "#;
-    let c = compile(CompileInput {
-        files: vec![("main.hcl".into(), text.into())],
-        reader: &DirReader(PathBuf::from(".")),
-        vars: VarInputs::default(),
-        facts: Facts::default(),
-    });
-    assert!(!c.diagnostics.has_errors(), "{:?}", c.diagnostics);
+    let c = compile_text(text);
     let r = render::render(c.desired.as_ref().unwrap());
     let RenderedKind::Access {
         aws_auth,
@@ -549,13 +555,7 @@ role "app" {
   }
 }
 "#;
-    let c = compile(CompileInput {
-        files: vec![("main.hcl".into(), text.into())],
-        reader: &DirReader(PathBuf::from(".")),
-        vars: VarInputs::default(),
-        facts: Facts::default(),
-    });
-    assert!(!c.diagnostics.has_errors(), "{:?}", c.diagnostics);
+    let c = compile_text(text);
     let empty = LiveState {
         account_id: "111122223333".into(),
         objects: vec![],
@@ -650,13 +650,7 @@ rbac_binding "view" {
   namespaces   = ["apps", "jobs", "ops"]
 }
 "#;
-    let c = compile(CompileInput {
-        files: vec![("main.hcl".into(), text.into())],
-        reader: &DirReader(PathBuf::from(".")),
-        vars: VarInputs::default(),
-        facts: Facts::default(),
-    });
-    assert!(!c.diagnostics.has_errors(), "{:?}", c.diagnostics);
+    let c = compile_text(text);
     let (p, _) = plan(
         &c,
         &LiveState {

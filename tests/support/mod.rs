@@ -68,6 +68,26 @@ impl Server {
     pub fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
         get_json(self.port, path)
     }
+    /// Kubernetes: POST `object` to the collection at `path`; it must be created.
+    pub fn create(&self, path: &str, object: &serde_json::Value) {
+        let (c, b) = self.http("POST", path, Some(&object.to_string()), "application/json");
+        assert!(c == 201 || c == 200, "POST {path}: {c} {b}");
+    }
+    /// Kubernetes: a namespace, as another tool would create it.
+    pub fn create_namespace(&self, name: &str) {
+        let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+        self.create("/api/v1/namespaces", &ns);
+    }
+    /// Kubernetes: `kube-system/aws-auth` created with `map_roles` (node groups, other tools).
+    pub fn seed_aws_auth(&self, map_roles: &str) {
+        let cm = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "aws-auth", "namespace": "kube-system"}, "data": {"mapRoles": map_roles}});
+        self.create("/api/v1/namespaces/kube-system/configmaps", &cm);
+    }
+    /// Kubernetes: the `kube-system/aws-auth` ConfigMap (null when absent).
+    pub fn aws_auth(&self) -> serde_json::Value {
+        self.get_json("/api/v1/namespaces/kube-system/configmaps/aws-auth")
+            .1
+    }
 }
 
 /// One HTTP request to a loopback port, with an optional body; (status, body).
