@@ -209,6 +209,10 @@ pub fn lints(format: LintsFormat) -> Result<u8> {
 }
 
 pub fn explain(code: &str) -> Result<u8> {
+    if code == "well-known" {
+        print!("{}", eksfed_compiler::well_known::listing());
+        return Ok(0);
+    }
     match eksfed_compiler::lints::rule(code) {
         Some(r) => {
             println!(

@@ -105,7 +105,7 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: LintsFormat,
     },
-    /// Explain one lint code
+    /// Explain one lint code (or `well-known`: the well-known add-on policies)
     Explain { code: String },
     /// Read live AWS and Kubernetes state and show what apply would change
     Plan {

@@ -358,8 +358,8 @@ fn lint_errors_stop_before_the_network() {
         .collect();
     for r in [
         "EKS001", "EKS002", "EKS003", "EKS004", "EKS005", "IAM001", "IAM002", "IAM003", "IAM004",
-        "IAM005", "IAM006", "IAM007", "IAM008", "TRUST001", "TRUST002", "QUOTA001", "QUOTA002",
-        "QUOTA003", "QUOTA004", "QUOTA005", "QUOTA006",
+        "IAM005", "IAM006", "IAM007", "IAM008", "IAM009", "TRUST001", "TRUST002", "QUOTA001",
+        "QUOTA002", "QUOTA003", "QUOTA004", "QUOTA005", "QUOTA006",
     ] {
         assert!(codes.contains(r), "{r} not reported by lint_all_rules");
     }

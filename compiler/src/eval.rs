@@ -153,6 +153,9 @@ impl Env<'_> {
             }
             Expression::FuncCall(f) => {
                 let name = f.name.name.value().to_string();
+                if name == "try" || name == "can" {
+                    return crate::functions_tf::lazy(&name, f, range, self);
+                }
                 let mut args = Vec::new();
                 for a in f.args.iter() {
                     args.push(self.eval(a)?);
@@ -259,7 +262,10 @@ impl Env<'_> {
             }
         }
         let mut cur = self.eval(root)?;
-        let mut path = root_name.clone().unwrap_or_default();
+        let mut path = match root {
+            Expression::Variable(v) => v.value().to_string(),
+            _ => String::new(),
+        };
         for (i, op) in ops.iter().enumerate() {
             let op_range = op.span().unwrap_or(0..0);
             let range = span_of(root).start..op_range.end;

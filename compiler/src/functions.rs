@@ -243,16 +243,22 @@ pub fn call(name: &str, mut args: Vec<Value>, env: &Env<'_>) -> FnResult {
                 n.trim_start_matches('/')
             )))
         }
+        _ if crate::functions_tf::NAMES.contains(&name) => {
+            crate::functions_tf::call(name, args, env)
+        }
         _ => Err((
             format!("unknown function `{name}`"),
-            crate::eval::suggest(name, NAMES.iter().copied())
-                .map(|s| format!("did you mean `{s}`?")),
+            crate::eval::suggest(
+                name,
+                NAMES.iter().chain(crate::functions_tf::NAMES).copied(),
+            )
+            .map(|s| format!("did you mean `{s}`?")),
         )),
     }
 }
 
 /// Terraform's `format`: `%s`, `%d`, `%v`, `%q`, `%%`.
-fn format(fmt: &str, args: &[Value]) -> Result<String, String> {
+pub(crate) fn format(fmt: &str, args: &[Value]) -> Result<String, String> {
     let mut out = String::new();
     let mut it = args.iter();
     let mut chars = fmt.chars().peekable();

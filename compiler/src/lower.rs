@@ -218,6 +218,10 @@ pub fn eval_body(
             }
             Structure::Block(b) => {
                 let name = b.ident.value().as_str();
+                if name == "dynamic" {
+                    crate::dynamic::expand(file, b, schema, env, diags, &mut out.blocks);
+                    continue;
+                }
                 let Some((inner, many)) = schema.block(name) else {
                     let mut cands: Vec<&str> = schema.blocks.iter().map(|(b, _)| b.name).collect();
                     cands.extend(schema.attr_names());

@@ -19,6 +19,7 @@ mod iam005;
 mod iam006;
 mod iam007;
 mod iam008;
+mod iam009;
 mod quota001;
 mod quota002;
 mod quota003;
@@ -146,6 +147,12 @@ pub const RULES: &[Rule] = &[
         "IAM008",
         Error,
         "an action that is not service:Action shaped"
+    ),
+    rule!(
+        iam009,
+        "IAM009",
+        Error,
+        "a resource that is neither * nor an ARN"
     ),
     rule!(
         trust001,
