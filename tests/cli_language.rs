@@ -61,7 +61,9 @@ fn validate_new_examples_and_dynamic_errors() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("main.hcl:12:36: error[E0201]: reference to undeclared attribute `statement.vlaue`"),
+        err.contains(
+            "main.hcl:12:36: error[E0201]: reference to undeclared attribute `statement.vlaue`"
+        ),
         "{err}"
     );
     assert_eq!(err.matches("error[E0201]").count(), 1, "{err}");

@@ -159,13 +159,15 @@ pub fn expand(
             return;
         }
     };
-    if !many && items.len() > 1 {
+    let already = out.iter().filter(|b| b.kind == inner.name).count();
+    if !many && items.len() + already > 1 {
         diags.push(
             Diagnostic::error(
                 E_DUPLICATE,
                 format!(
-                    "only one `{name}` block is allowed here, but `for_each` gives {}",
-                    items.len()
+                    "only one `{name}` block is allowed here, but `for_each` gives {}{}",
+                    items.len(),
+                    if already > 0 { " more" } else { "" }
                 ),
             )
             .at(Some(Span::new(file, span_of(for_each)))),

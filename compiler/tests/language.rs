@@ -111,6 +111,30 @@ role "r" {
             .any(|m| m.contains("must be a list, set or map, not number")),
         "{msgs:?}"
     );
+    let c = compile_text(
+        r#"stack "s" {
+  account_id = "111122223333"
+}
+policy "p" {
+  statement {
+    actions   = ["s3:GetObject"]
+    resources = ["*"]
+  }
+  lifecycle { prevent_destroy = true }
+  dynamic "lifecycle" {
+    for_each = [true]
+    content { prevent_destroy = lifecycle.value }
+  }
+}
+"#,
+    );
+    let d = c
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "E0105")
+        .expect("a second lifecycle is a duplicate");
+    assert!(d.message.contains("only one `lifecycle`"), "{}", d.message);
+    assert_eq!(c.sources.locate(d.span.as_ref().unwrap()).unwrap().1, 11);
 }
 
 // --- functions ---------------------------------------------------------------------------
