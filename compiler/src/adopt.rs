@@ -292,7 +292,7 @@ pub fn check_imports(desired: &DesiredState, diags: &mut Diagnostics) {
         if let Some(ResourceKind::Access(a)) = desired.get(&imp.to).map(|x| &x.kind) {
             ids.insert(0, a.principal_arn.clone()); // as IAM writes it, path kept
         }
-        if !ids.iter().any(|i| i == &imp.id) {
+        if !ids.iter().any(|i| same_id(i, &imp.id)) {
             let form = match r.kind.type_name() {
                 "role" | "policy" | "saml_provider" => "its name",
                 "oidc_provider" => "its URL",
@@ -318,6 +318,25 @@ pub fn check_imports(desired: &DesiredState, diags: &mut Diagnostics) {
             );
         }
     }
+}
+
+/// `id` names `expected`; before the account is known (validate without one, or the first
+/// compile of plan) an ARN's account is the placeholder and matches any account.
+fn same_id(expected: &str, id: &str) -> bool {
+    if expected == id {
+        return true;
+    }
+    let (e, i): (Vec<&str>, Vec<&str>) = (
+        expected.splitn(6, ':').collect(),
+        id.splitn(6, ':').collect(),
+    );
+    e.len() == 6
+        && i.len() == 6
+        && e[4] == crate::resolve::UNKNOWN_ACCOUNT
+        && e.iter()
+            .zip(&i)
+            .enumerate()
+            .all(|(n, (a, b))| n == 4 || a == b)
 }
 
 /// The `import` block for an address, if any.
