@@ -450,3 +450,159 @@ import {
     let roles = w.boto3("print(json.dumps([r['RoleName'] for r in iam.list_roles()['Roles']]))");
     assert_eq!(roles, serde_json::json!(["theirs"]));
 }
+
+const ISSUER: &str = "https://oidc.eks.us-east-1.amazonaws.com/id/PROD0123456789ABCDEF0123456789AB";
+
+/// Access-entry mode and pod identity: an access entry, a pod identity association and
+/// their roles.
+fn entries_stack(name: &str) -> String {
+    format!(
+        r#"
+stack "{name}" {{}}
+cluster "prod" {{
+  name            = "prod"
+  oidc_issuer_url = "{ISSUER}"
+  kube_context    = "prod"
+  access_mode     = "access_entries"
+}}
+role "admins" {{
+  name = "platform-admins"
+  trust_aws {{ principals = ["arn:aws:iam::ACCOUNT:root"] }}
+}}
+access "admins" {{
+  cluster  = cluster.prod
+  role     = role.admins
+  username = "admin:{{{{SessionName}}}}"
+  groups   = ["platform:admins"]
+  access_policies = [{{ policy = "AmazonEKSViewPolicy", scope = "namespace", namespaces = ["apps"] }}]
+}}
+role "app" {{
+  name = "app"
+  trust_pod_identity {{}}
+}}
+service_account "app" {{
+  cluster          = cluster.prod
+  namespace        = "apps"
+  name             = "app"
+  role             = role.app
+  mode             = "pod_identity"
+  create_namespace = true
+}}
+"#
+    )
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[test]
+fn import_blocks_adopt_access_entries_and_pod_identity_associations() {
+    let w = World::new("import-eks").with_eks(&[("prod", ISSUER)]);
+    let eks = w.eks.as_ref().unwrap();
+    // Made by another tool: eksfed under a throwaway stack, then every mark taken off.
+    let dir = w.write_stack("seed", &[("main.hcl", &entries_stack("seed"))]);
+    let a = w.eksfed(&["apply", dir.to_str().unwrap(), "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    w.boto3("for n in ['platform-admins', 'app']:\n    iam.untag_role(RoleName=n, TagKeys=['eksfed:stack'])\nprint('{}')");
+    let principal = format!("arn:aws:iam::{}:role/platform-admins", w.account);
+    let entry_path = format!("/clusters/prod/access-entries/{}", urlencode(&principal));
+    let entry_arn = eks.get_json(&entry_path).1["accessEntry"]["accessEntryArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let assoc_path = "/clusters/prod/pod-identity-associations?namespace=apps&serviceAccount=app";
+    let assoc_id = eks.get_json(assoc_path).1["associations"][0]["associationId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let assoc_one = format!("/clusters/prod/pod-identity-associations/{assoc_id}");
+    let assoc_arn = eks.get_json(&assoc_one).1["association"]["associationArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for arn in [&entry_arn, &assoc_arn] {
+        let (c, b) = eks.http(
+            "DELETE",
+            &format!("/tags/{}?tagKeys=eksfed%3Astack", urlencode(arn)),
+            None,
+            "application/json",
+        );
+        assert!(c < 300, "{c} {b}");
+    }
+    let (c, b) = w.kube.http(
+        "PATCH",
+        "/api/v1/namespaces/apps/serviceaccounts/app",
+        Some(r#"{"metadata":{"labels":{"eksfed.io/stack":null,"app.kubernetes.io/managed-by":null}}}"#),
+        "application/merge-patch+json",
+    );
+    assert_eq!(c, 200, "{b}");
+    assert!(eks.get_json(&entry_path).1["accessEntry"]["tags"]
+        .get("eksfed:stack")
+        .is_none());
+
+    let imports = r#"
+import {
+  to = role.admins
+  id = "platform-admins"
+}
+import {
+  to = role.app
+  id = "app"
+}
+import {
+  to = access.admins
+  id = "arn:aws:iam::ACCOUNT:role/platform-admins"
+}
+import {
+  to = service_account.app
+  id = "apps/app"
+}
+"#;
+    let stack = format!("{}{imports}", entries_stack("main"));
+    let dir = w.write_stack("main", &[("main.hcl", &stack)]);
+    let d = dir.to_str().unwrap();
+    let p = w.eksfed(&["plan", d, "--detailed-exitcode"]);
+    assert_eq!(code(&p), 2, "{}", text(&p));
+    let out = stdout(&p);
+    assert!(
+        out.contains("Plan: 4 to import, 0 to add, 0 to change, 0 to replace, 0 to destroy."),
+        "{out}"
+    );
+    assert!(out.contains("# access.admins will be imported\n"), "{out}");
+    assert!(
+        out.contains("# service_account.app will be imported\n"),
+        "{out}"
+    );
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    let entry = eks.get_json(&entry_path).1;
+    assert_eq!(
+        entry["accessEntry"]["tags"]["eksfed:stack"], "main",
+        "{entry}"
+    );
+    let assoc = eks.get_json(&assoc_one).1;
+    assert_eq!(
+        assoc["association"]["tags"]["eksfed:stack"], "main",
+        "{assoc}"
+    );
+    let (_, sa) = w
+        .kube
+        .get_json("/api/v1/namespaces/apps/serviceaccounts/app");
+    assert_eq!(sa["metadata"]["labels"]["eksfed.io/stack"], "main", "{sa}");
+    let mark = serde_json::json!({"Key": "eksfed:stack", "Value": "main"});
+    for r in ["platform-admins", "app"] {
+        let t = role_tags(&w, r);
+        assert!(t["tags"].as_array().unwrap().contains(&mark), "{r}: {t}");
+    }
+    let p = w.eksfed(&["plan", d, "--detailed-exitcode"]);
+    assert_eq!(code(&p), 0, "{}", text(&p));
+    assert!(stdout(&p).contains("No changes."), "{}", text(&p));
+}
