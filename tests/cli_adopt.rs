@@ -89,7 +89,21 @@ fn existing_objects_are_referenced_and_never_changed() {
         !out.contains("oidc_provider.github") && !out.contains("role.sso_admin "),
         "{out}"
     );
-    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    // A saved plan: the existing objects it read are checked for staleness, and unchanged.
+    let planfile = w.dir.join("existing.plan.json");
+    let p = w.eksfed(&["plan", d, "--out", planfile.to_str().unwrap()]);
+    assert_eq!(code(&p), 0, "{}", text(&p));
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&planfile).unwrap()).unwrap();
+    assert!(
+        saved["read"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .any(|k| k.contains("AWSReservedSSO_Admin_0123456789abcdef")),
+        "{saved}"
+    );
+    let a = w.eksfed(&["apply", planfile.to_str().unwrap()]);
     assert_eq!(code(&a), 0, "{}", text(&a));
     // The owned role references the existing provider and policy by ARN.
     let deploy = w.boto3("r = iam.get_role(RoleName='deploy')['Role']\nd = r['AssumeRolePolicyDocument']\nprint(json.dumps({'doc': d if isinstance(d, dict) else json.loads(d), 'att': [p['PolicyArn'] for p in iam.list_attached_role_policies(RoleName='deploy')['AttachedPolicies']]}))");
