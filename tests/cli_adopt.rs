@@ -620,3 +620,85 @@ import {
     assert_eq!(code(&p), 0, "{}", text(&p));
     assert!(stdout(&p).contains("No changes."), "{}", text(&p));
 }
+
+/// An IAM-only stack of `n` roles made with `for_each`, named `NAME-appNNNNN`.
+fn roles_stack(stack: &str, name: &str, n: usize) -> String {
+    let apps: String = (0..n).map(|i| format!("\"app{i:05}\", ")).collect();
+    format!(
+        "stack \"{stack}\" {{}}\nrole \"app\" {{\n  for_each = toset([{apps}])\n  name     = \"{name}-${{each.key}}\"\n  tags     = {{ team = \"t\" }}\n  trust_aws {{\n    principals = [\"arn:aws:iam::ACCOUNT:root\"]\n  }}\n}}\n"
+    )
+}
+
+/// What adopting N roles with `import` blocks costs, counted at the endpoint (a proxy's
+/// log): the plan reads IAM in bulk, so its requests do not grow with N; apply makes at
+/// most two per role (GetRole to check ownership, TagRole for the mark).
+#[test]
+fn importing_many_roles_costs_bulk_reads_and_two_requests_per_role() {
+    let w = World::new("import-count");
+    let proxy = support::Server::start("faults", &["--upstream", &support::moto::moto().endpoint]);
+    let via_proxy = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_eksfed"))
+            .args(args)
+            .envs(w.envs())
+            .env("AWS_ENDPOINT_URL", proxy.url())
+            .output()
+            .unwrap()
+    };
+    let requests = || {
+        let n = proxy
+            .get_json("/__fault/log")
+            .1
+            .as_array()
+            .map_or(0, Vec::len);
+        proxy.http("POST", "/__fault/reset", None, "application/json");
+        n
+    };
+    let mut counts = vec![];
+    for n in [20usize, 200] {
+        let name = format!("n{n}");
+        let seed = w.write_stack(
+            &format!("seed{n}"),
+            &[("main.hcl", &roles_stack("seed", &name, n))],
+        );
+        let a = w.eksfed(&["apply", seed.to_str().unwrap(), "--auto-approve", "--quiet"]);
+        assert_eq!(code(&a), 0, "{}", text(&a));
+        w.boto3(&format!("for i in range({n}):\n    iam.untag_role(RoleName='{name}-app%05d' % i, TagKeys=['eksfed:stack'])\nprint('{{}}')"));
+        let imports: String = (0..n)
+            .map(|i| {
+                format!(
+                    "import {{\n  to = role.app[\"app{i:05}\"]\n  id = \"{name}-app{i:05}\"\n}}\n"
+                )
+            })
+            .collect();
+        let main = format!("{}{imports}", roles_stack(&format!("main{n}"), &name, n));
+        let dir = w.write_stack(&format!("main{n}"), &[("main.hcl", &main)]);
+        let d = dir.to_str().unwrap();
+        requests();
+        let p = via_proxy(&["plan", d, "--detailed-exitcode"]);
+        assert_eq!(code(&p), 2, "{}", text(&p));
+        assert!(
+            stdout(&p).contains(&format!("Plan: {n} to import, 0 to add, 0 to change")),
+            "{}",
+            text(&p)
+        );
+        let plan_requests = requests();
+        let a = via_proxy(&["apply", d, "--auto-approve", "--quiet"]);
+        assert_eq!(code(&a), 0, "{}", text(&a));
+        let apply_requests = requests();
+        let p = via_proxy(&["plan", d, "--detailed-exitcode"]);
+        assert_eq!(code(&p), 0, "{}", text(&p));
+        counts.push((n, plan_requests, apply_requests));
+    }
+    eprintln!("import requests (roles, plan, apply): {counts:?}");
+    let ((_, plan20, apply20), (_, plan200, apply200)) = (counts[0], counts[1]);
+    assert_eq!(plan20, plan200, "plan requests do not grow with imports");
+    assert!(plan200 <= 12, "{plan200}");
+    assert!(
+        apply200 - apply20 <= 2 * 180,
+        "at most two requests per imported role: {counts:?}"
+    );
+    assert!(
+        apply200 - apply20 >= 180,
+        "every role is marked: {counts:?}"
+    );
+}
