@@ -172,6 +172,19 @@ fn a_missing_existing_object_is_an_error_at_its_block() {
             "{err}"
         );
     }
+    // `eksfed import` refuses an existing object: it is never owned.
+    let i = w.eksfed(&[
+        "import",
+        d,
+        "role.sso_admin",
+        "AWSReservedSSO_Admin_0123456789abcdef",
+    ]);
+    assert_eq!(code(&i), 1, "{}", text(&i));
+    assert!(
+        stderr(&i).contains("`role.sso_admin` is `existing = true`"),
+        "{}",
+        text(&i)
+    );
     // Nothing was created.
     let roles = w.boto3("print(json.dumps([r['RoleName'] for r in iam.list_roles()['Roles']]))");
     assert_eq!(roles, serde_json::json!([]));
