@@ -180,6 +180,17 @@ fn offline_answers_from_the_stack_alone() {
     );
     assert!(out.contains("decided in the IdP"), "{out}");
 
+    // What each role may do in AWS, summarised from its policies.
+    let t = offline(&["access", &example("multi-team")]);
+    assert_eq!(code(&t), 0, "{}", text(&t));
+    let out = String::from_utf8_lossy(&t.stdout);
+    assert!(out.contains("What the roles may do in AWS:"), "{out}");
+    assert!(
+        out.contains("prod-payments: ssm:GetParameter on arn:aws:ssm:us-east-1:123456789012:parameter/prod/payments/*"),
+        "{out}"
+    );
+    assert!(!out.contains("prod-payments: ssm:GetParameter on arn:aws:ssm:us-east-1:123456789012:parameter/prod/search/*"), "{out}");
+
     // Bad questions are refused.
     let bad = offline(&["access", &d, "--who-can", "root"]);
     assert_eq!(code(&bad), 1, "{}", text(&bad));

@@ -94,6 +94,17 @@ pub fn text(model: &AccessModel) -> String {
             model.paths.len()
         );
     }
+    if !model.permissions.is_empty() {
+        out.push_str("\nWhat the roles may do in AWS:\n");
+        for (arn, may) in &model.permissions {
+            if may.is_empty() {
+                let _ = writeln!(out, "  {}: nothing (no policies)", short(arn));
+            }
+            for m in may {
+                let _ = writeln!(out, "  {}: {m}", short(arn));
+            }
+        }
+    }
     if !model.limits.is_empty() {
         out.push_str("\nLimits:\n");
         for l in &model.limits {

@@ -94,6 +94,10 @@ pub struct AccessModel {
     /// What the model cannot see, said plainly.
     #[serde(skip)]
     pub limits: Vec<String>,
+    /// What each role of the paths may do in AWS, summarised: `ACTIONS on RESOURCES` per
+    /// Allow statement of its inline and customer managed policies, AWS managed ones by name.
+    #[serde(skip)]
+    pub permissions: BTreeMap<String, Vec<String>>,
 }
 
 /// The clusters of a stack.
@@ -193,6 +197,14 @@ pub fn build(clusters: &[ClusterInfo], pieces: &[Piece]) -> AccessModel {
     let mode_of = |label: &str| label_name.get(label).map(|c| c.access_mode);
 
     let mut roles: BTreeMap<String, (&serde_json::Value, bool)> = BTreeMap::new();
+    let mut permissions: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let documents: BTreeMap<&str, &serde_json::Value> = pieces
+        .iter()
+        .filter_map(|p| match &p.kind {
+            RenderedKind::Policy { arn, document, .. } => Some((arn.as_str(), document)),
+            _ => None,
+        })
+        .collect();
     // cluster label -> principal ARN -> (mapping by access entry, mapping by aws-auth)
     let mut entries: BTreeMap<String, BTreeMap<String, Mapping>> = BTreeMap::new();
     let mut aws_auth: BTreeMap<String, BTreeMap<String, Mapping>> = BTreeMap::new();
@@ -203,9 +215,24 @@ pub fn build(clusters: &[ClusterInfo], pieces: &[Piece]) -> AccessModel {
     for p in pieces {
         match &p.kind {
             RenderedKind::Role {
-                arn, trust_policy, ..
+                arn,
+                trust_policy,
+                policies,
+                inline_policies,
+                ..
             } => {
                 roles.insert(arn.clone(), (trust_policy, p.managed));
+                let mut may = vec![];
+                for doc in inline_policies.values() {
+                    may.extend(summarise(doc));
+                }
+                for pa in policies {
+                    match documents.get(pa.as_str()) {
+                        Some(doc) => may.extend(summarise(doc)),
+                        None => may.push(format!("policy {pa}")),
+                    }
+                }
+                permissions.insert(arn.clone(), may);
             }
             RenderedKind::Access {
                 cluster,
@@ -463,11 +490,55 @@ pub fn build(clusters: &[ClusterInfo], pieces: &[Piece]) -> AccessModel {
     });
     paths.dedup();
     let limits = limits(clusters, &paths);
+    permissions.retain(|arn, _| paths.iter().any(|p| p.role.as_deref() == Some(arn)));
     AccessModel {
         format_version: FORMAT_VERSION,
         paths,
         limits,
+        permissions,
     }
+}
+
+/// `ACTIONS on RESOURCES` for each Allow statement of a policy document.
+fn summarise(doc: &serde_json::Value) -> Vec<String> {
+    let list = |v: &serde_json::Value| -> String {
+        match v {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Array(a) => a
+                .iter()
+                .filter_map(|x| x.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            _ => String::new(),
+        }
+    };
+    let statements = match &doc["Statement"] {
+        serde_json::Value::Array(a) => a.clone(),
+        serde_json::Value::Object(_) => vec![doc["Statement"].clone()],
+        _ => vec![],
+    };
+    statements
+        .iter()
+        .filter(|st| st["Effect"].as_str() == Some("Allow"))
+        .map(|st| {
+            let actions = if st.get("NotAction").is_some() {
+                format!("all but {}", list(&st["NotAction"]))
+            } else {
+                list(&st["Action"])
+            };
+            let resources = if st.get("NotResource").is_some() {
+                format!("all but {}", list(&st["NotResource"]))
+            } else {
+                list(&st["Resource"])
+            };
+            let cond = if st.get("Condition").is_some() {
+                " (with conditions)"
+            } else {
+                ""
+            };
+            format!("{actions} on {resources}{cond}")
+        })
+        .collect()
 }
 
 /// What the model cannot know, for the paths it has.
@@ -728,7 +799,7 @@ pub fn select(
             .map(|x| x.name.clone())
             .unwrap_or_else(|| c.to_string())
     });
-    let paths = model
+    let paths: Vec<AccessPath> = model
         .paths
         .iter()
         .filter(|p| match &cluster_name {
@@ -743,10 +814,21 @@ pub fn select(
         })
         .cloned()
         .collect();
+    let permissions = model
+        .permissions
+        .iter()
+        .filter(|(arn, _)| {
+            paths
+                .iter()
+                .any(|p| p.role.as_deref() == Some(arn.as_str()))
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     AccessModel {
         format_version: model.format_version,
         paths,
         limits: model.limits.clone(),
+        permissions,
     }
 }
 
