@@ -30,7 +30,7 @@ use serde_json::json;
 fn role(arn: &str, trust: serde_json::Value) -> Piece {
     Piece {
         kind: RenderedKind::Role {
-            name: arn.rsplit('/').next().unwrap().to_string(),
+            name: arn.rsplit('/').next().unwrap_or(arn).to_string(),
             path: "/".into(),
             description: String::new(),
             arn: arn.into(),
