@@ -164,3 +164,40 @@ fn aws_principals_and_oidc_subjects() {
         0
     );
 }
+
+#[test]
+fn pod_identity_names_the_associated_service_accounts() {
+    use crate::render::PodIdentityAssociation;
+    let arn = "arn:aws:iam::1:role/app";
+    let trust = json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"}, "Action": ["sts:AssumeRole", "sts:TagSession"]}]});
+    let sa = Piece {
+        kind: RenderedKind::ServiceAccount {
+            cluster: "prod".into(),
+            manifest: serde_json::Value::Null,
+            pod_identity_association: Some(PodIdentityAssociation {
+                cluster_name: "prod-eks".into(),
+                namespace: "apps".into(),
+                service_account: "app".into(),
+                role_arn: arn.into(),
+            }),
+        },
+        managed: false,
+    };
+    let m = build(
+        &cluster(AccessMode::AccessEntries),
+        &[role(arn, trust.clone()), sa],
+    );
+    assert_eq!(m.paths.len(), 1, "{:?}", m.paths);
+    let p = &m.paths[0];
+    assert_eq!(p.identity, "pod-identity:apps/app");
+    assert_eq!(p.cluster.as_deref(), Some("prod-eks"));
+    // The association was made by hand: the path is not the stack's alone.
+    assert!(!p.managed);
+    assert!(admits(p, "pod-identity:apps/app"));
+    assert!(admits(p, "system:serviceaccount:apps:app"));
+    assert!(!admits(p, "system:serviceaccount:apps:other"));
+    // With no association, any pod identity association could name it.
+    let m = build(&cluster(AccessMode::AccessEntries), &[role(arn, trust)]);
+    assert_eq!(m.paths[0].identity, "pod-identity:*/*");
+    assert!(admits(&m.paths[0], "pod-identity:ops/x"));
+}
