@@ -1,6 +1,7 @@
 //! The `eksfed` command line: argument parsing, exit codes and output. Thin: the work is in
 //! `eksfed-compiler` (pure) and `eksfed-runtime` (IO).
 
+mod access;
 mod commands;
 mod session;
 
@@ -155,6 +156,33 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Who can reach what: identities → roles → cluster users and groups → RBAC and access
+    /// policies; offline from the stack, with --live also from what is live (read-only)
+    Access {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Also read live IAM, aws-auth, access entries and bindings, owned or not
+        #[arg(long)]
+        live: bool,
+        /// Only this cluster (its EKS name or its label in the stack)
+        #[arg(long, value_name = "NAME")]
+        cluster: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: access::AccessFormat,
+        /// `cluster-admin`, or `group:NAME`: keep the paths that reach it
+        #[arg(
+            long,
+            value_name = "cluster-admin|group:NAME",
+            conflicts_with = "identity"
+        )]
+        who_can: Option<String>,
+        /// Keep the paths whose identity admits SUBJECT (`system:serviceaccount:NS:NAME`,
+        /// `pod-identity:NS/NAME`, `saml:ARN`, `oidc:HOST sub=...`, `aws:ARN`)
+        #[arg(long, value_name = "SUBJECT")]
+        identity: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Adopt an existing object into the stack (adds the ownership mark)
     Import {
         /// Stack directory, then ADDRESS and ID (or just ADDRESS ID in the current directory)
@@ -227,6 +255,25 @@ fn main() -> ExitCode {
             lock_timeout,
             common,
         } => commands::destroy(&dir, auto_approve, parallelism, &lock_timeout, &common),
+        Command::Access {
+            dir,
+            live,
+            cluster,
+            format,
+            who_can,
+            identity,
+            common,
+        } => access::run(
+            &dir,
+            &access::AccessArgs {
+                live,
+                cluster: cluster.as_deref(),
+                format,
+                who_can: who_can.as_deref(),
+                identity: identity.as_deref(),
+            },
+            &common,
+        ),
         Command::Import { args, common } => {
             let (dir, addr, id) = match args.as_slice() {
                 [d, a, i] => (PathBuf::from(d), a.clone(), i.clone()),

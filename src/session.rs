@@ -23,7 +23,7 @@ pub struct Planned {
     pub scope: Scope,
 }
 
-fn clusters_of(d: &DesiredState) -> BTreeMap<String, ClusterTarget> {
+pub(crate) fn clusters_of(d: &DesiredState) -> BTreeMap<String, ClusterTarget> {
     d.resources
         .iter()
         .filter_map(|r| match &r.kind {

@@ -9,5 +9,9 @@ if [ ! -x .venv/bin/moto_server ]; then
   .venv/bin/pip install --quiet 'moto[server]==5.2.5'
 fi
 export EKSFED_MOTO_SERVER="$PWD/.venv/bin/moto_server"
+# - Mermaid's own parser (npm, pinned by tests/mermaid/package-lock.json) checks `access --format mermaid`
+if [ ! -d tests/mermaid/node_modules/mermaid ]; then
+  npm ci --prefix tests/mermaid --no-audit --no-fund --silent
+fi
 cargo build --workspace --all-targets
 cargo test --workspace -- --test-threads="${EKSFED_TEST_THREADS:-4}"

@@ -41,6 +41,9 @@ impl LiveState {
     }
 }
 
+/// In a reader's wanted keys: every object, owned or not (`eksfed access --live`, read-only).
+pub const ANY_KEY: &str = "*";
+
 pub fn key_oidc(arn: &str) -> ObjectKey {
     format!("iam:oidc-provider:{arn}")
 }

@@ -219,5 +219,5 @@ pub(crate) fn keep(
     key: &ObjectKey,
     wanted: &BTreeSet<ObjectKey>,
 ) -> bool {
-    owner.as_deref() == Some(stack) || wanted.contains(key)
+    owner.as_deref() == Some(stack) || wanted.contains(key) || wanted.contains(live::ANY_KEY)
 }

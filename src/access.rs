@@ -1,0 +1,160 @@
+//! `eksfed access`: who can reach what. Offline from the stack alone; with `--live` from the
+//! live IAM, `aws-auth`, access entries and bindings as well, including objects the stack does
+//! not own. Read-only: it never takes the lock and never writes. The model and its drawing are
+//! the compiler's (`eksfed_compiler::access`).
+
+use crate::commands::{compile_dir, report_diagnostics};
+use crate::Common;
+use anyhow::{bail, Result};
+use eksfed_compiler::access::{self, AccessModel, Query};
+use eksfed_compiler::live::ANY_KEY;
+use eksfed_compiler::model::{DesiredState, ResourceKind};
+use eksfed_compiler::Facts;
+use eksfed_runtime::state;
+use std::path::Path;
+
+#[derive(Copy, Clone, PartialEq, Eq, clap::ValueEnum)]
+pub enum AccessFormat {
+    Text,
+    Json,
+    Mermaid,
+}
+
+/// The flags of `eksfed access`.
+pub struct AccessArgs<'a> {
+    pub live: bool,
+    pub cluster: Option<&'a str>,
+    pub format: AccessFormat,
+    pub who_can: Option<&'a str>,
+    pub identity: Option<&'a str>,
+}
+
+pub fn run(dir: &Path, args: &AccessArgs<'_>, common: &Common) -> Result<u8> {
+    let query = match (args.who_can, args.identity) {
+        (Some(_), Some(_)) => bail!("--who-can and --identity ask different questions: give one"),
+        (Some(w), None) => Query::who_can(w).map_err(anyhow::Error::msg)?,
+        (None, Some(i)) => Query::Identity(i.to_string()),
+        (None, None) => Query::All,
+    };
+    let first = compile_dir(dir, common, Facts::default())?;
+    if report_diagnostics(&first, true) {
+        return Ok(1);
+    }
+    let Some(d0) = &first.desired else {
+        bail!("the stack has no resources")
+    };
+    if let Some(c) = args.cluster {
+        if !access::clusters(d0)
+            .iter()
+            .any(|x| x.label == c || x.name == c)
+        {
+            bail!("--cluster {c}: the stack has no such cluster");
+        }
+    }
+    let (model, clusters) = if args.live {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        match rt.block_on(live_model(dir, common))? {
+            Some(m) => m,
+            None => return Ok(1),
+        }
+    } else {
+        (access::from_desired(d0), access::clusters(d0))
+    };
+    let selected = access::select(&model, &clusters, args.cluster, &query);
+    print(&selected, args.format, common)?;
+    Ok(0)
+}
+
+fn print(m: &AccessModel, format: AccessFormat, common: &Common) -> Result<()> {
+    match format {
+        AccessFormat::Text => print!("{}", access::text(m)),
+        AccessFormat::Json => println!("{}", serde_json::to_string_pretty(&access::json(m))?),
+        AccessFormat::Mermaid => print!("{}", access::mermaid(m)),
+    }
+    if format != AccessFormat::Text && !common.quiet {
+        for l in &m.limits {
+            eprintln!("note: {l}");
+        }
+    }
+    Ok(())
+}
+
+/// Compiles with the live facts (account, issuers), then reads every object of the account
+/// and of the stack's clusters, owned or not.
+async fn live_model(
+    dir: &Path,
+    common: &Common,
+) -> Result<Option<(AccessModel, Vec<access::ClusterInfo>)>> {
+    let first = compile_dir(dir, common, Facts::default())?;
+    let Some(d0) = &first.desired else {
+        return Ok(None);
+    };
+    let aws = eksfed_runtime::aws::clients(&(&d0.aws).into()).await;
+    let account = match d0
+        .stack
+        .account_id
+        .clone()
+        .or_else(|| common.account_id.clone())
+    {
+        Some(a) => a,
+        None => eksfed_runtime::aws::account_id(&aws).await?,
+    };
+    let unknown: Vec<(String, String)> = d0
+        .resources
+        .iter()
+        .filter_map(|r| match &r.kind {
+            ResourceKind::Cluster(c) if c.oidc_issuer_url.is_none() => {
+                Some((r.address.to_string(), c.name.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    let issuers = if unknown.is_empty() {
+        Default::default()
+    } else {
+        state::describe_issuers(&aws, &unknown).await?
+    };
+    let compiled = compile_dir(
+        dir,
+        common,
+        Facts {
+            account_id: Some(account.clone()),
+            cluster_issuers: issuers.into_iter().collect(),
+        },
+    )?;
+    if report_diagnostics(&compiled, true) {
+        return Ok(None);
+    }
+    let Some(desired) = &compiled.desired else {
+        return Ok(None);
+    };
+    let targets = crate::session::clusters_of(desired);
+    let scope = read_scope(desired, &targets);
+    let conn = state::connect(aws, &scope, &targets).await?;
+    let live = state::read(&conn, &desired.stack.name, &account, &scope, &targets).await?;
+    Ok(Some((
+        access::from_live(desired, &live),
+        access::clusters(desired),
+    )))
+}
+
+/// Everything: all of IAM, every declared cluster's Kubernetes side, and the EKS side where
+/// access entries or pod identity are used.
+fn read_scope(
+    desired: &DesiredState,
+    targets: &std::collections::BTreeMap<String, eksfed_compiler::plan::ClusterTarget>,
+) -> state::Scope {
+    let rendered = eksfed_compiler::render::render(desired);
+    let mut scope = state::scope(rendered.resources.iter().map(|r| &r.kind), targets);
+    scope.iam = true;
+    scope.wanted = [ANY_KEY.to_string()].into_iter().collect();
+    for (label, c) in targets {
+        scope.kube.insert(label.clone());
+        if c.access_mode.uses_access_entries() {
+            scope.eks.insert(label.clone());
+        }
+    }
+    scope
+}

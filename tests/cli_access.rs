@@ -1,0 +1,488 @@
+//! `eksfed access` end to end: offline from the stack alone, and `--live` over moto (IAM), the
+//! Kubernetes test server (aws-auth, bindings) and the EKS test server (access entries), with
+//! objects the stack does not own put there by hand the way people do. The Mermaid output is
+//! checked by Mermaid's own parser (tests/mermaid, installed by tests/run.sh).
+#![allow(clippy::unwrap_used)]
+
+mod support;
+use serde_json::{json, Value};
+use support::{text, World};
+
+fn code(o: &std::process::Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+fn json_out(o: &std::process::Output) -> Value {
+    assert_eq!(code(o), 0, "{}", text(o));
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(o)))
+}
+
+fn paths(v: &Value) -> Vec<Value> {
+    assert_eq!(v["format_version"], 1, "{v}");
+    v["paths"].as_array().unwrap().clone()
+}
+
+fn offline(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_eksfed"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn example(name: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+const ISSUER: &str = "https://oidc.eks.us-east-1.amazonaws.com/id/PROD0123456789ABCDEF0123456789AB";
+const HOST: &str = "oidc.eks.us-east-1.amazonaws.com/id/PROD0123456789ABCDEF0123456789AB";
+
+/// A stack with its own way to cluster admin (a group bound to `cluster-admin`), a viewer
+/// group, and an IRSA app role for `apps:web`.
+fn stack(mode: &str) -> String {
+    format!(
+        r#"
+stack "access-review" {{}}
+cluster "prod" {{
+  name            = "prod"
+  oidc_issuer_url = "{ISSUER}"
+  kube_context    = "prod"
+  access_mode     = "{mode}"
+}}
+oidc_provider "prod" {{
+  url = cluster.prod.oidc_issuer_url
+}}
+role "platform" {{
+  name = "platform-admins"
+  path = "/people/"
+  trust_aws {{ principals = ["arn:aws:iam::ACCOUNT:root"] }}
+}}
+access "platform" {{
+  cluster  = cluster.prod
+  role     = role.platform
+  username = "admin:{{{{SessionName}}}}"
+  groups   = ["platform:admins"]
+}}
+rbac_binding "platform" {{
+  cluster      = cluster.prod
+  subjects     = [{{ kind = "Group", name = "platform:admins" }}]
+  cluster_role = "cluster-admin"
+}}
+role "web" {{
+  name = "web"
+  trust_service_account {{
+    cluster   = cluster.prod
+    namespace = "apps"
+    names     = ["web"]
+  }}
+}}
+service_account "web" {{
+  cluster          = cluster.prod
+  namespace        = "apps"
+  name             = "web"
+  role             = role.web
+  create_namespace = true
+}}
+"#
+    )
+}
+
+#[test]
+fn offline_answers_from_the_stack_alone() {
+    let d = example("saml-admins");
+    let all = paths(&json_out(&offline(&["access", &d, "--format", "json"])));
+    assert_eq!(all.len(), 2, "{all:?}");
+    let admins = all
+        .iter()
+        .find(|p| p["role"] == "arn:aws:iam::123456789012:role/people/platform-admins")
+        .unwrap();
+    assert_eq!(
+        admins["identity"],
+        "saml:arn:aws:iam::123456789012:saml-provider/okta"
+    );
+    assert_eq!(admins["cluster"], "prod");
+    assert_eq!(admins["username"], "admin:{{SessionName}}");
+    assert_eq!(admins["groups"], json!(["platform:admins"]));
+    assert_eq!(
+        admins["grants"],
+        json!([{"kind": "ClusterRole", "name": "admin", "namespaces": ["apps", "monitoring"]}])
+    );
+    assert_eq!(admins["cluster_admin"], false);
+    assert_eq!(admins["managed"], true);
+
+    // --who-can group:NAME keeps the paths into that group; nobody reaches cluster admin.
+    let g = paths(&json_out(&offline(&[
+        "access",
+        &d,
+        "--format",
+        "json",
+        "--who-can",
+        "group:platform:viewers",
+    ])));
+    assert_eq!(g.len(), 1);
+    assert_eq!(
+        g[0]["role"],
+        "arn:aws:iam::123456789012:role/people/engineers"
+    );
+    let none = paths(&json_out(&offline(&[
+        "access",
+        &d,
+        "--format",
+        "json",
+        "--who-can",
+        "cluster-admin",
+    ])));
+    assert!(none.is_empty(), "{none:?}");
+
+    // --identity matches a service account against the trust; other service accounts are not
+    // admitted.
+    let q = example("quickstart");
+    let sa = paths(&json_out(&offline(&[
+        "access",
+        &q,
+        "--format",
+        "json",
+        "--identity",
+        "system:serviceaccount:reports:reader",
+    ])));
+    assert_eq!(sa.len(), 1, "{sa:?}");
+    assert_eq!(
+        sa[0]["role"],
+        "arn:aws:iam::123456789012:role/reports-reader"
+    );
+    assert_eq!(sa[0]["cluster"], "demo");
+    let other = paths(&json_out(&offline(&[
+        "access",
+        &q,
+        "--format",
+        "json",
+        "--identity",
+        "system:serviceaccount:reports:writer",
+    ])));
+    assert!(other.is_empty(), "{other:?}");
+
+    // The text table names the honest limits.
+    let t = offline(&["access", &d]);
+    assert_eq!(code(&t), 0, "{}", text(&t));
+    let out = String::from_utf8_lossy(&t.stdout);
+    assert!(out.contains("IDENTITY"), "{out}");
+    assert!(
+        out.contains("ClusterRole admin in apps,monitoring"),
+        "{out}"
+    );
+    assert!(
+        out.contains("cluster creator's system:masters is invisible"),
+        "{out}"
+    );
+    assert!(out.contains("decided in the IdP"), "{out}");
+
+    // What each role may do in AWS, summarised from its policies.
+    let t = offline(&["access", &example("multi-team")]);
+    assert_eq!(code(&t), 0, "{}", text(&t));
+    let out = String::from_utf8_lossy(&t.stdout);
+    assert!(out.contains("What the roles may do in AWS:"), "{out}");
+    assert!(
+        out.contains("prod-payments: ssm:GetParameter on arn:aws:ssm:us-east-1:123456789012:parameter/prod/payments/*"),
+        "{out}"
+    );
+    assert!(!out.contains("prod-payments: ssm:GetParameter on arn:aws:ssm:us-east-1:123456789012:parameter/prod/search/*"), "{out}");
+
+    // Bad questions are refused.
+    let bad = offline(&["access", &d, "--who-can", "root"]);
+    assert_eq!(code(&bad), 1, "{}", text(&bad));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("cluster-admin"));
+    let bad = offline(&["access", &d, "--cluster", "nope"]);
+    assert_eq!(code(&bad), 1, "{}", text(&bad));
+}
+
+#[test]
+fn live_who_can_cluster_admin_finds_foreign_masters_and_break_glass() {
+    let w = World::new("access-admin");
+    // By hand, before the stack: a legacy admin role mapped to system:masters in aws-auth next
+    // to the node group, and a role whose trust admits every service account of `apps`.
+    w.boto3(&format!("iam.create_role(RoleName='legacy-admin', AssumeRolePolicyDocument=json.dumps({{'Version':'2012-10-17','Statement':[{{'Effect':'Allow','Principal':{{'AWS':'arn:aws:iam::{}:root'}},'Action':'sts:AssumeRole'}}]}}))\nprint('{{}}')", w.account));
+    w.boto3(&format!("iam.create_role(RoleName='apps-wildcard', AssumeRolePolicyDocument=json.dumps({{'Version':'2012-10-17','Statement':[{{'Effect':'Allow','Principal':{{'Federated':'arn:aws:iam::{acct}:oidc-provider/{HOST}'}},'Action':'sts:AssumeRoleWithWebIdentity','Condition':{{'StringLike':{{'{HOST}:sub':'system:serviceaccount:apps:*'}},'StringEquals':{{'{HOST}:aud':'sts.amazonaws.com'}}}}}}]}}))\nprint('{{}}')", acct = w.account));
+    let seeded = format!(
+        "- groups:\n  - system:bootstrappers\n  - system:nodes\n  rolearn: arn:aws:iam::{0}:role/eks-node-group\n  username: system:node:{{{{EC2PrivateDNSName}}}}\n- groups:\n  - system:masters\n  rolearn: arn:aws:iam::{0}:role/legacy-admin\n  username: legacy\n",
+        w.account
+    );
+    w.kube.seed_aws_auth(&seeded);
+    w.kube.create(
+        "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+        &json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": {"name": "break-glass"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "oncall:break-glass"}]}),
+    );
+    let dir = w.write_stack("access-admin", &[("main.hcl", &stack("aws_auth"))]);
+    let d = dir.to_str().unwrap();
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    let before = w.kube.aws_auth();
+
+    // Offline, only the stack's own way in.
+    let off = paths(&json_out(&w.eksfed(&[
+        "access",
+        d,
+        "--format",
+        "json",
+        "--who-can",
+        "cluster-admin",
+    ])));
+    assert_eq!(off.len(), 1, "{off:?}");
+
+    let out = w.eksfed(&[
+        "access",
+        d,
+        "--live",
+        "--format",
+        "json",
+        "--who-can",
+        "cluster-admin",
+    ]);
+    let admins = paths(&json_out(&out));
+    assert!(admins.iter().all(|p| p["cluster_admin"] == true));
+    let own = admins
+        .iter()
+        .find(|p| p["role"] == format!("arn:aws:iam::{}:role/people/platform-admins", w.account))
+        .unwrap_or_else(|| panic!("the stack's own admin path: {admins:?}"));
+    assert_eq!(own["managed"], true, "{own}");
+    assert_eq!(own["cluster"], "prod");
+    assert_eq!(own["username"], "admin:{{SessionName}}");
+    assert_eq!(
+        own["identity"],
+        format!("aws:arn:aws:iam::{}:root", w.account)
+    );
+    assert!(own["grants"]
+        .as_array()
+        .unwrap()
+        .contains(&json!({"kind": "ClusterRole", "name": "cluster-admin", "namespaces": []})));
+
+    let legacy = admins
+        .iter()
+        .find(|p| p["role"] == format!("arn:aws:iam::{}:role/legacy-admin", w.account))
+        .unwrap_or_else(|| panic!("the hand-added system:masters entry: {admins:?}"));
+    assert_eq!(legacy["managed"], false, "{legacy}");
+    assert_eq!(legacy["username"], "legacy");
+    assert_eq!(legacy["groups"], json!(["system:masters"]));
+    assert_eq!(
+        legacy["grants"],
+        json!([{"kind": "Group", "name": "system:masters", "namespaces": []}])
+    );
+    assert_eq!(
+        legacy["identity"],
+        format!("aws:arn:aws:iam::{}:root", w.account)
+    );
+
+    let glass = admins
+        .iter()
+        .find(|p| p["identity"] == "kubernetes:group:oncall:break-glass")
+        .unwrap_or_else(|| panic!("the break-glass binding: {admins:?}"));
+    assert_eq!(glass["managed"], false, "{glass}");
+    assert_eq!(glass["role"], Value::Null);
+    assert_eq!(
+        glass["grants"],
+        json!([{"kind": "ClusterRole", "name": "cluster-admin", "namespaces": []}])
+    );
+    assert_eq!(admins.len(), 3, "{admins:?}");
+    // The node group is not an admin.
+    assert!(!admins
+        .iter()
+        .any(|p| p["role"].as_str().unwrap_or("").ends_with("eks-node-group")));
+
+    // What a service account reaches: its own role, and the foreign role whose trust admits
+    // it by wildcard; not for a service account of another namespace.
+    let sa = paths(&json_out(&w.eksfed(&[
+        "access",
+        d,
+        "--live",
+        "--format",
+        "json",
+        "--identity",
+        "system:serviceaccount:apps:web",
+    ])));
+    let web = sa
+        .iter()
+        .find(|p| p["role"] == format!("arn:aws:iam::{}:role/web", w.account))
+        .unwrap_or_else(|| panic!("{sa:?}"));
+    assert_eq!(web["managed"], true);
+    assert_eq!(web["identity"], "system:serviceaccount:apps:web");
+    let wild = sa
+        .iter()
+        .find(|p| p["role"] == format!("arn:aws:iam::{}:role/apps-wildcard", w.account))
+        .unwrap_or_else(|| panic!("the wildcard trust: {sa:?}"));
+    assert_eq!(wild["identity"], "system:serviceaccount:apps:*");
+    assert_eq!(wild["managed"], false);
+    assert_eq!(wild["cluster"], "prod");
+    let other = paths(&json_out(&w.eksfed(&[
+        "access",
+        d,
+        "--live",
+        "--format",
+        "json",
+        "--identity",
+        "system:serviceaccount:ops:web",
+    ])));
+    assert!(other.is_empty(), "{other:?}");
+
+    // The table says who is foreign, and access changed nothing.
+    let t = w.eksfed(&["access", d, "--live", "--who-can", "cluster-admin"]);
+    assert_eq!(code(&t), 0, "{}", text(&t));
+    let table = String::from_utf8_lossy(&t.stdout).to_string();
+    assert!(
+        table.contains("3 path(s), 3 to cluster admin, 2 through objects this stack does not own."),
+        "{table}"
+    );
+    assert_eq!(w.kube.aws_auth(), before);
+    let p = w.eksfed(&["plan", d, "--detailed-exitcode"]);
+    assert_eq!(code(&p), 0, "{}", text(&p));
+}
+
+#[test]
+fn live_access_entries_win_over_aws_auth_and_cluster_admin_policy_counts() {
+    let w = World::new("access-entries").with_eks(&[("prod", ISSUER)]);
+    let dir = w.write_stack("access-entries", &[("main.hcl", &stack("both"))]);
+    let d = dir.to_str().unwrap();
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    // By hand: an access entry with the cluster admin policy for a role nobody declared.
+    let eks = w.eks.as_ref().unwrap();
+    let arn = format!("arn:aws:iam::{}:role/ci-deployer", w.account);
+    w.boto3("iam.create_role(RoleName='ci-deployer', AssumeRolePolicyDocument=json.dumps({'Version':'2012-10-17','Statement':[{'Effect':'Allow','Principal':{'Service':'codebuild.amazonaws.com'},'Action':'sts:AssumeRole'}]}))\nprint('{}')");
+    let (c, b) = eks.http(
+        "POST",
+        "/clusters/prod/access-entries",
+        Some(&json!({"principalArn": arn}).to_string()),
+        "application/json",
+    );
+    assert!(c == 200 || c == 201, "{c} {b}");
+    let (c, b) = eks.http(
+        "POST",
+        &format!("/clusters/prod/access-entries/{}/access-policies", urlencode(&arn)),
+        Some(&json!({"policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", "accessScope": {"type": "cluster"}}).to_string()),
+        "application/json",
+    );
+    assert!(c == 200 || c == 201, "{c} {b}");
+
+    let admins = paths(&json_out(&w.eksfed(&[
+        "access",
+        d,
+        "--live",
+        "--format",
+        "json",
+        "--who-can",
+        "cluster-admin",
+        "--cluster",
+        "prod",
+    ])));
+    let ci = admins
+        .iter()
+        .find(|p| p["role"] == arn)
+        .unwrap_or_else(|| panic!("{admins:?}"));
+    assert_eq!(ci["managed"], false);
+    assert_eq!(ci["identity"], "aws:codebuild.amazonaws.com");
+    assert_eq!(
+        ci["username"],
+        format!(
+            "arn:aws:sts::{}:assumed-role/ci-deployer/{{{{SessionName}}}}",
+            w.account
+        )
+    );
+    assert_eq!(
+        ci["grants"],
+        json!([{"kind": "AccessPolicy", "name": "AmazonEKSClusterAdminPolicy", "namespaces": []}])
+    );
+    // The stack's role is mapped both ways; the access entry (path kept) is the one shown.
+    let own = admins
+        .iter()
+        .find(|p| p["role"] == format!("arn:aws:iam::{}:role/people/platform-admins", w.account))
+        .unwrap_or_else(|| panic!("{admins:?}"));
+    assert_eq!(own["managed"], true, "{own}");
+    assert_eq!(admins.len(), 2, "{admins:?}");
+}
+
+#[test]
+fn mermaid_output_parses_with_mermaid() {
+    let checker = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mermaid");
+    assert!(
+        checker.join("node_modules/mermaid").exists(),
+        "tests/mermaid/node_modules is missing: run `npm ci --prefix tests/mermaid` (tests/run.sh does)"
+    );
+    // The examples, and the stack of the live tests (a path to cluster admin, drawn red).
+    let own = std::env::temp_dir().join(format!("eksfed-access-mermaid-{}", std::process::id()));
+    std::fs::create_dir_all(&own).unwrap();
+    std::fs::write(own.join("main.hcl"), stack("both")).unwrap();
+    let mut dirs: Vec<String> = [
+        "saml-admins",
+        "quickstart",
+        "multi-team",
+        "github-actions",
+        "migration/2-both",
+    ]
+    .iter()
+    .map(|e| example(e))
+    .collect();
+    dirs.push(own.display().to_string());
+    for ex in &dirs {
+        let o = offline(&["access", ex, "--format", "mermaid"]);
+        assert_eq!(code(&o), 0, "{}", text(&o));
+        let chart = String::from_utf8_lossy(&o.stdout).to_string();
+        assert!(chart.starts_with("flowchart LR\n"), "{chart}");
+        let mut child = std::process::Command::new("node")
+            .arg(checker.join("check.mjs"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("node");
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(chart.as_bytes())
+            .unwrap();
+        let r = child.wait_with_output().unwrap();
+        assert!(
+            r.status.success(),
+            "{ex}: mermaid rejects\n{chart}\n{}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&r.stdout).contains("flowchart"),
+            "{}",
+            String::from_utf8_lossy(&r.stdout)
+        );
+    }
+    // The checker does reject a broken chart (so passing means something).
+    let mut child = std::process::Command::new("node")
+        .arg(checker.join("check.mjs"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"flowchart LR\n  a[[[ -->\n")
+        .unwrap();
+    assert!(!child.wait().unwrap().success());
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
