@@ -495,6 +495,7 @@ pub fn diff(
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect(),
+            sensitive: vec![],
         });
     }
 
@@ -538,6 +539,7 @@ pub fn diff(
                     after: None,
                     depends_on: vec![],
                     keys: vec![o.key.clone()],
+                    sensitive: vec![],
                 },
             ));
         }

@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod compile;
+pub mod confine;
 pub mod diag;
 pub mod diff;
 pub mod eval;
@@ -25,6 +26,7 @@ pub mod report;
 pub mod resolve;
 pub mod schema;
 pub mod schemas;
+pub mod sensitive;
 pub mod value;
 
 pub use compile::{compile, CompileInput, Compiled, Facts, VarInputs};

@@ -61,6 +61,10 @@ pub struct Change {
     /// Live objects this change touches; their fingerprints are in [`Plan::read`].
     #[serde(default)]
     pub keys: Vec<ObjectKey>,
+    /// Paths in `after` (and `before`) of values derived from a sensitive variable: kept
+    /// here, shown as `(sensitive value)` in text and markdown.
+    #[serde(default)]
+    pub sensitive: Vec<String>,
 }
 
 /// Where a cluster of the stack is reached.
