@@ -31,42 +31,14 @@ pub fn check_relative(path: &str) -> Result<(), String> {
                 }
                 depth -= 1;
             }
-            Component::RootDir | Component::Prefix(_) => return Err(format!(
+            Component::RootDir | Component::Prefix(_) => {
+                return Err(format!(
                 "`{path}` is an absolute path; only files inside the stack directory can be read"
-            )),
+            ))
+            }
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::check_relative;
-
-    #[test]
-    fn relative_paths_inside_pass() {
-        for p in [
-            "a.json",
-            "./a.json",
-            "policies/a.json",
-            "policies/../a.json",
-        ] {
-            assert_eq!(check_relative(p), Ok(()), "{p}");
-        }
-    }
-
-    #[test]
-    fn absolute_and_escaping_paths_are_refused() {
-        let e = check_relative("/etc/hostname").unwrap_err();
-        assert!(e.contains("`/etc/hostname` is an absolute path"), "{e}");
-        for p in ["..", "../x", "a/../../x", "./../../../../etc/passwd"] {
-            let e = check_relative(p).unwrap_err();
-            assert!(
-                e.contains(&format!("`{p}` leaves the stack directory")),
-                "{e}"
-            );
-        }
-    }
 }
 
 /// Reads a file named by the stack, refusing paths outside the stack directory (lexically
@@ -158,4 +130,34 @@ fn render_once(
             Failed(format!("template {name}: {e}"))
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_relative;
+
+    #[test]
+    fn relative_paths_inside_pass() {
+        for p in [
+            "a.json",
+            "./a.json",
+            "policies/a.json",
+            "policies/../a.json",
+        ] {
+            assert_eq!(check_relative(p), Ok(()), "{p}");
+        }
+    }
+
+    #[test]
+    fn absolute_and_escaping_paths_are_refused() {
+        let e = check_relative("/etc/hostname").expect_err("absolute");
+        assert!(e.contains("`/etc/hostname` is an absolute path"), "{e}");
+        for p in ["..", "../x", "a/../../x", "./../../../../etc/passwd"] {
+            let e = check_relative(p).expect_err(p);
+            assert!(
+                e.contains(&format!("`{p}` leaves the stack directory")),
+                "{e}"
+            );
+        }
+    }
 }

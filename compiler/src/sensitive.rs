@@ -281,18 +281,15 @@ fn containing(v: &Json, path: &str, secrets: &[String], out: &mut BTreeSet<Strin
                 containing(x, &format!("{path}[{i}]"), secrets, out);
             }
         }
-        Json::String(s) => {
+        Json::String(s)
             if secrets
                 .iter()
-                .any(|x| !x.is_empty() && s.contains(x.as_str()))
-            {
-                out.insert(path.to_string());
-            }
+                .any(|x| !x.is_empty() && s.contains(x.as_str())) =>
+        {
+            out.insert(path.to_string());
         }
-        Json::Number(n) => {
-            if secrets.contains(&n.to_string()) {
-                out.insert(path.to_string());
-            }
+        Json::Number(n) if secrets.contains(&n.to_string()) => {
+            out.insert(path.to_string());
         }
         _ => {}
     }
