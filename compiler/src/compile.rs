@@ -101,16 +101,18 @@ pub fn compile(input: CompileInput<'_>) -> Compiled {
         }
     }
     if !taint.values.is_empty() {
-        // The second run, with the sensitive values perturbed, tells what derives from them.
-        let perturbed = out.desired.as_ref().and_then(|_| {
-            let mut t = crate::sensitive::VarTaint {
-                perturb: true,
-                ..Default::default()
-            };
-            let mut d = Diagnostics::default();
-            let r = compile_bodies(&loaded, reader, vars, facts, &mut t, &mut d);
-            r.filter(|_| !d.has_errors()).map(|o| o.0)
-        });
+        // A second run, with the sensitive values perturbed, tells what derives from them.
+        let perturbed = (1..=crate::sensitive::PERTURBATIONS)
+            .filter(|_| out.desired.is_some())
+            .find_map(|perturb| {
+                let mut t = crate::sensitive::VarTaint {
+                    perturb,
+                    ..Default::default()
+                };
+                let mut d = Diagnostics::default();
+                let r = compile_bodies(&loaded, reader, vars, facts, &mut t, &mut d);
+                r.filter(|_| !d.has_errors()).map(|o| o.0)
+            });
         let s = crate::sensitive::analyse(out.desired.as_ref(), perturbed.as_ref(), &taint.values);
         out.sources.secrets = s.secrets.clone();
         out.sensitive = s;

@@ -6,8 +6,9 @@
 //! (every letter and digit shifted, numbers incremented, booleans flipped). Every field of
 //! the rendered desired state that differs between the two runs derives from a sensitive
 //! value, whatever functions, templates, lists or documents carried it there. A resource only
-//! one run has is sensitive as a whole. When the perturbed run fails, a field is sensitive if
-//! it contains a sensitive value's text. The values themselves, and the derived ones, are the
+//! one run has is sensitive as a whole. When the perturbed run fails (a value used as a lookup
+//! key, say), a second one appends a character instead; when that fails too, every value of
+//! every resource is taken as sensitive: eksfed hides what it cannot prove harmless. The values themselves, and the derived ones, are the
 //! `secrets` that diagnostics never echo.
 
 use crate::diag::FileId;
@@ -39,9 +40,14 @@ pub struct Sensitive {
 /// (the second run), and their real values (collected).
 #[derive(Debug, Default)]
 pub struct VarTaint {
-    pub perturb: bool,
+    /// 0: real values; 1: letters and digits shifted; 2: a character appended (for a stack
+    /// that does not evaluate with shifted values).
+    pub perturb: u8,
     pub values: Vec<Value>,
 }
+
+/// How many perturbed evaluations are tried before everything is taken as sensitive.
+pub const PERTURBATIONS: u8 = 2;
 
 /// Names of the variables declared with `sensitive = true`.
 pub fn sensitive_names(blocks: &[(FileId, &Block)]) -> Vec<String> {
@@ -69,19 +75,21 @@ pub fn taint_variables(
     for name in sensitive_names(blocks) {
         if let Some(v) = vars.get_mut(&name) {
             taint.values.push(v.clone());
-            if taint.perturb {
-                *v = perturb(v);
+            if taint.perturb > 0 {
+                *v = perturb(v, taint.perturb);
             }
         }
     }
     vars
 }
 
-/// The same shape, every letter and digit shifted by one (`z` → `a`, `9` → `0`), so
-/// ARNs, JSON and names keep their form; an empty string becomes `a`.
-pub fn perturb(v: &Value) -> Value {
+/// A different value of the same shape. Mode 1: every letter and digit shifted by one
+/// (`z` → `a`, `9` → `0`), so ARNs, account ids, JSON and names keep their form; mode 2: `0`
+/// appended to every string. An empty string becomes `a`.
+pub fn perturb(v: &Value, mode: u8) -> Value {
     match v {
         Value::String(s) if s.is_empty() => Value::String("a".into()),
+        Value::String(s) if mode == 2 => Value::String(format!("{s}0")),
         Value::String(s) => Value::String(
             s.chars()
                 .map(|c| match c {
@@ -95,14 +103,18 @@ pub fn perturb(v: &Value) -> Value {
         ),
         Value::Number(n) => Value::Number(n + 1.0),
         Value::Bool(b) => Value::Bool(!b),
-        Value::List(l) => Value::List(l.iter().map(perturb).collect()),
-        Value::Map(m) => Value::Map(m.iter().map(|(k, v)| (k.clone(), perturb(v))).collect()),
+        Value::List(l) => Value::List(l.iter().map(|x| perturb(x, mode)).collect()),
+        Value::Map(m) => Value::Map(
+            m.iter()
+                .map(|(k, v)| (k.clone(), perturb(v, mode)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
 
-/// Compares the desired state with the one from perturbed sensitive values (`None` when that
-/// run failed) and collects what is sensitive.
+/// Compares the desired state with the one from perturbed sensitive values and collects what
+/// is sensitive. `None` (no perturbed run evaluated): every field of every resource is.
 pub fn analyse(
     real: Option<&DesiredState>,
     perturbed: Option<&DesiredState>,
@@ -112,24 +124,29 @@ pub fn analyse(
     for v in values {
         leaves(&v.to_json(), &mut secrets);
     }
+    // `upper()`/`lower()` of a value, which a message might quote on its own.
+    let cased: Vec<String> = secrets
+        .iter()
+        .flat_map(|s| [s.to_uppercase(), s.to_lowercase()])
+        .collect();
+    secrets.extend(cased);
     let mut out = Sensitive::default();
     if let Some(real) = real {
         let real = crate::render::render(real);
         let other = perturbed.map(crate::render::render);
-        let base: Vec<String> = secrets.iter().cloned().collect();
         for r in &real.resources {
             let a = resource_json(r);
             let mut paths = BTreeSet::new();
-            match &other {
-                Some(other) => match other.resources.iter().find(|o| o.address == r.address) {
-                    Some(o) => differences(&a, &resource_json(o), "", &mut paths),
-                    None => {
-                        if let Json::Object(m) = &a {
-                            paths.extend(m.keys().map(|k| join_key("", k)));
-                        }
+            match other
+                .as_ref()
+                .and_then(|o| o.resources.iter().find(|o| o.address == r.address))
+            {
+                Some(o) => differences(&a, &resource_json(o), "", &mut paths),
+                None => {
+                    if let Json::Object(m) = &a {
+                        paths.extend(m.keys().map(|k| join_key("", k)));
                     }
-                },
-                None => containing(&a, "", &base, &mut paths),
+                }
             }
             if paths.is_empty() {
                 continue;
@@ -255,40 +272,6 @@ fn differences(a: &Json, b: &Json, path: &str, out: &mut BTreeSet<String>) {
             }
         }
         _ if a != b => {
-            out.insert(path.to_string());
-        }
-        _ => {}
-    }
-}
-
-/// Paths of leaves whose text contains one of `secrets`.
-fn containing(v: &Json, path: &str, secrets: &[String], out: &mut BTreeSet<String>) {
-    match v {
-        Json::Object(m) => {
-            for (k, x) in m {
-                if secrets
-                    .iter()
-                    .any(|s| !s.is_empty() && k.contains(s.as_str()))
-                {
-                    out.insert(path.to_string());
-                    return;
-                }
-                containing(x, &join_key(path, k), secrets, out);
-            }
-        }
-        Json::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                containing(x, &format!("{path}[{i}]"), secrets, out);
-            }
-        }
-        Json::String(s)
-            if secrets
-                .iter()
-                .any(|x| !x.is_empty() && s.contains(x.as_str())) =>
-        {
-            out.insert(path.to_string());
-        }
-        Json::Number(n) if secrets.contains(&n.to_string()) => {
             out.insert(path.to_string());
         }
         _ => {}
