@@ -134,6 +134,7 @@ pub async fn plan_dir(dir: &Path, common: &Common, destroy: bool) -> Result<Opti
         }
     }
     let (mut plan, diags) = diff(desired, graph, &live, &DiffOptions { targets, destroy });
+    eksfed_compiler::sensitive::mark(&mut plan, &compiled.sensitive);
     if diags.has_errors() {
         for d in diags.iter() {
             eprint!("{}", compiled.sources.render(d));

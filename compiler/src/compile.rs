@@ -58,6 +58,8 @@ pub struct Compiled {
     pub graph: Option<ResourceGraph>,
     /// True when the account id is a placeholder (validate without one).
     pub account_known: bool,
+    /// What derives from `sensitive` variables (empty without them).
+    pub sensitive: crate::sensitive::Sensitive,
 }
 
 /// One instance to evaluate: its `for_each` key and `each` values.
@@ -85,8 +87,11 @@ pub fn compile(input: CompileInput<'_>) -> Compiled {
         desired: None,
         graph: None,
         account_known: false,
+        sensitive: Default::default(),
     };
-    let result = compile_bodies(&loaded, input.reader, &input.vars, &input.facts, &mut diags);
+    let mut taint = crate::sensitive::VarTaint::default();
+    let (reader, vars, facts) = (input.reader, &input.vars, &input.facts);
+    let result = compile_bodies(&loaded, reader, vars, facts, &mut taint, &mut diags);
     if let Some((desired, graph, known)) = result {
         if !diags.has_errors() {
             crate::check::check(&desired, &graph, &mut diags);
@@ -94,6 +99,23 @@ pub fn compile(input: CompileInput<'_>) -> Compiled {
             out.graph = Some(graph);
             out.account_known = known;
         }
+    }
+    if !taint.values.is_empty() {
+        // A second run, with the sensitive values perturbed, tells what derives from them.
+        let perturbed = (1..=crate::sensitive::PERTURBATIONS)
+            .filter(|_| out.desired.is_some())
+            .find_map(|perturb| {
+                let mut t = crate::sensitive::VarTaint {
+                    perturb,
+                    ..Default::default()
+                };
+                let mut d = Diagnostics::default();
+                let r = compile_bodies(&loaded, reader, vars, facts, &mut t, &mut d);
+                r.filter(|_| !d.has_errors()).map(|o| o.0)
+            });
+        let s = crate::sensitive::analyse(out.desired.as_ref(), perturbed.as_ref(), &taint.values);
+        out.sources.secrets = s.secrets.clone();
+        out.sensitive = s;
     }
     diags.sort();
     out.diagnostics = diags;
@@ -107,6 +129,7 @@ fn compile_bodies(
     reader: &dyn FileReader,
     inputs: &VarInputs,
     facts: &Facts,
+    taint: &mut crate::sensitive::VarTaint,
     diags: &mut Diagnostics,
 ) -> Option<Output> {
     // --- collect top-level blocks ---
@@ -263,6 +286,7 @@ fn compile_bodies(
 
     // --- variables ---
     let vars = resolve_variables(&variables, inputs, files, &loaded.sources, diags);
+    let vars = crate::sensitive::taint_variables(&variables, vars, taint);
 
     // --- stack and aws blocks ---
     if stacks.is_empty() && loaded.bodies.len() == loaded.sources.files.len() {

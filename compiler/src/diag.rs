@@ -163,10 +163,47 @@ impl SourceFile {
     }
 }
 
+/// The most characters of a source line a diagnostic shows.
+pub const MAX_LINE_CHARS: usize = 200;
+
+/// A source line cut to [`MAX_LINE_CHARS`] around the caret (`…` marks a cut end), with the
+/// caret's start column and (on the same line) end column in the cut text.
+fn clip_line(
+    text: &str,
+    col: usize,
+    line: usize,
+    span: &Span,
+    file: &SourceFile,
+) -> (String, usize, Option<usize>) {
+    let (end_line, end_col) = file.line_col(span.range.end.max(span.range.start));
+    let end_col = (end_line == line).then_some(end_col);
+    let n = text.chars().count();
+    if n <= MAX_LINE_CHARS {
+        return (text.to_string(), col, end_col);
+    }
+    // Window of MAX_LINE_CHARS characters with the caret a quarter in (or at the line's ends).
+    let start = (col - 1)
+        .saturating_sub(MAX_LINE_CHARS / 4)
+        .min(n - MAX_LINE_CHARS);
+    let end = start + MAX_LINE_CHARS;
+    let mut cut: Vec<char> = text.chars().skip(start).take(MAX_LINE_CHARS).collect();
+    if start > 0 {
+        cut[0] = '…';
+    }
+    if end < n {
+        cut[MAX_LINE_CHARS - 1] = '…';
+    }
+    let shift = |c: usize| c.saturating_sub(start).clamp(1, MAX_LINE_CHARS + 1);
+    (cut.into_iter().collect(), shift(col), end_col.map(shift))
+}
+
 /// All source files that make up a stack, by [`FileId`].
 #[derive(Debug, Clone, Default)]
 pub struct SourceMap {
     pub files: Vec<SourceFile>,
+    /// Texts diagnostics never show (values of sensitive variables and what derives from
+    /// them): replaced by `(sensitive value)` in messages, help and source lines.
+    pub secrets: Vec<String>,
 }
 
 impl SourceMap {
@@ -210,13 +247,9 @@ impl SourceMap {
                     "{}:{}:{}: {}[{}]: {}{}\n",
                     file.path, line, col, sev, d.code, d.message, addr
                 ));
-                let text = file.line_text(line);
-                let (end_line, end_col) = file.line_col(span.range.end.max(span.range.start));
-                let width = if end_line == line {
-                    end_col.saturating_sub(col).max(1)
-                } else {
-                    1
-                };
+                let (text, col, end_col) = clip_line(file.line_text(line), col, line, span, file);
+                let text = text.as_str();
+                let width = end_col.map(|e| e.saturating_sub(col).max(1)).unwrap_or(1);
                 let gutter = line.to_string();
                 out.push_str(&format!("{} |\n", " ".repeat(gutter.len())));
                 out.push_str(&format!("{gutter} | {text}\n"));
@@ -232,7 +265,7 @@ impl SourceMap {
         if let Some(h) = &d.help {
             out.push_str(&format!("  = help: {h}\n"));
         }
-        out
+        crate::sensitive::redact_text(&out, &self.secrets)
     }
 
     /// The JSON form of DSL.md: code, severity, message, file, line, column, address.
@@ -241,14 +274,14 @@ impl SourceMap {
         let mut v = serde_json::json!({
             "code": d.code,
             "severity": d.severity,
-            "message": d.message,
+            "message": crate::sensitive::redact_text(&d.message, &self.secrets),
             "file": loc.map(|l| l.0),
             "line": loc.map(|l| l.1),
             "column": loc.map(|l| l.2),
             "address": d.address,
         });
         if let Some(h) = &d.help {
-            v["help"] = serde_json::Value::String(h.clone());
+            v["help"] = serde_json::Value::String(crate::sensitive::redact_text(h, &self.secrets));
         }
         if d.allowed {
             v["allowed"] = serde_json::Value::Bool(true);

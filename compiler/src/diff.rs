@@ -541,6 +541,7 @@ pub fn diff(
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect(),
+            sensitive: vec![],
         });
     }
 
@@ -585,6 +586,7 @@ pub fn diff(
                     depends_on: vec![],
                     keys: vec![o.key.clone()],
                     importing: None,
+                    sensitive: vec![],
                 },
             ));
         }

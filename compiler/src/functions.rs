@@ -79,7 +79,7 @@ pub fn call(name: &str, mut args: Vec<Value>, env: &Env<'_>) -> FnResult {
         "file" => {
             arity(&args, 1)?;
             let path = string(&args[0], "the path")?;
-            env.files.read(&path).map(Value::String).map_err(err)
+            crate::confine::read(env.files, &path).map(Value::String)
         }
         "templatefile" => {
             if args.len() != 2 {
@@ -87,10 +87,8 @@ pub fn call(name: &str, mut args: Vec<Value>, env: &Env<'_>) -> FnResult {
             }
             let vars = args.pop().unwrap_or_default();
             let path = string(&args[0], "the path")?;
-            let text = env.files.read(&path).map_err(err)?;
-            render_template(&path, &text, &vars)
-                .map(Value::String)
-                .map_err(err)
+            let text = crate::confine::read(env.files, &path)?;
+            crate::confine::render_template(env.files, &path, &text, &vars).map(Value::String)
         }
         "jsonencode" => {
             arity(&args, 1)?;

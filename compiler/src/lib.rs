@@ -8,6 +8,7 @@ pub mod access;
 pub mod adopt;
 pub mod check;
 pub mod compile;
+pub mod confine;
 pub mod diag;
 pub mod diff;
 pub mod dynamic;
@@ -29,6 +30,7 @@ pub mod report;
 pub mod resolve;
 pub mod schema;
 pub mod schemas;
+pub mod sensitive;
 pub mod value;
 pub mod well_known;
 

@@ -65,6 +65,10 @@ pub struct Change {
     /// (and makes the update, if any).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub importing: Option<Importing>,
+    /// Paths in `after` (and `before`) of values derived from a sensitive variable: kept
+    /// here, shown as `(sensitive value)` in text and markdown.
+    #[serde(default)]
+    pub sensitive: Vec<String>,
 }
 
 /// The `import` block a change adopts.

@@ -46,7 +46,8 @@ impl Style {
 
 /// The fields of a rendered resource as shown in a change: each inline policy on its own
 /// (`inline_policies["name"]`), so a plan shows which policy changes, appears or goes.
-fn fields(r: &Option<RenderedResource>) -> serde_json::Map<String, Json> {
+/// Values at the `sensitive` paths show as `(sensitive value)`.
+fn fields(r: &Option<RenderedResource>, sensitive: &[String]) -> serde_json::Map<String, Json> {
     let mut m = r
         .as_ref()
         .and_then(|r| serde_json::to_value(r).ok())
@@ -54,6 +55,7 @@ fn fields(r: &Option<RenderedResource>) -> serde_json::Map<String, Json> {
         .unwrap_or_default();
     m.remove("address");
     m.remove("type");
+    crate::sensitive::redact_fields(&mut m, sensitive);
     if let Some(Json::Object(inline)) = m.remove("inline_policies") {
         for (name, doc) in inline {
             m.insert(format!("inline_policies[{name:?}]"), doc);
@@ -154,8 +156,10 @@ fn change_body(c: &Change, color: bool) -> String {
         return String::new(); // an import that changes nothing but the mark
     }
     let style = Style { color };
-    let before = fields(&c.before);
-    let after = fields(&c.after);
+    let before = fields(&c.before, &c.sensitive);
+    let after = fields(&c.after, &c.sensitive);
+    // Whether a field changed is decided on the real values (both sides may be redacted).
+    let (real_before, real_after) = (fields(&c.before, &[]), fields(&c.after, &[]));
     let mut keys: Vec<&String> = after.keys().collect();
     for k in before.keys() {
         if !after.contains_key(k) {
@@ -189,6 +193,8 @@ fn change_body(c: &Change, color: bool) -> String {
         };
         let b = before.get(k).map(shown).unwrap_or(Json::Null);
         let a = after.get(k).map(shown).unwrap_or(Json::Null);
+        let real = |m: &serde_json::Map<String, Json>| m.get(k).map(shown).unwrap_or(Json::Null);
+        let changed = real(&real_before) != real(&real_after);
         let empty = |v: &Json| {
             v.is_null()
                 || v.as_str() == Some("")
@@ -207,9 +213,9 @@ fn change_body(c: &Change, color: bool) -> String {
             Action::Create => ("+", true),
             Action::Delete => ("-", true),
             // An update that adds or drops a whole field (an inline policy, say).
-            _ if a != b && b.is_null() => ("+", true),
-            _ if a != b && a.is_null() => ("-", true),
-            _ if a != b => ("~", true),
+            _ if changed && b.is_null() => ("+", true),
+            _ if changed && a.is_null() => ("-", true),
+            _ if changed => ("~", true),
             _ => (" ", false),
         };
         if !show {

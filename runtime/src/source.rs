@@ -31,15 +31,30 @@ fn display_path(p: &Path) -> String {
     s.strip_prefix("./").map(String::from).unwrap_or(s)
 }
 
-/// Reads files relative to the stack directory.
+/// Reads files relative to the stack directory, and only files inside it: the path, with
+/// `..` and symbolic links resolved, must stay under the directory's canonical path (DSL.md
+/// "Plans of untrusted changes"). Nothing outside is opened.
 pub struct FsReader {
     pub base: PathBuf,
 }
 
 impl FileReader for FsReader {
     fn read(&self, path: &str) -> Result<String, String> {
-        let p = self.base.join(path);
-        std::fs::read_to_string(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+        eksfed_compiler::confine::check_relative(path)?;
+        let base = std::fs::canonicalize(&self.base).map_err(|e| {
+            format!(
+                "cannot read the stack directory {}: {e}",
+                self.base.display()
+            )
+        })?;
+        let full = std::fs::canonicalize(base.join(path))
+            .map_err(|e| format!("cannot read `{path}`: {e}"))?;
+        if !full.starts_with(&base) {
+            return Err(format!(
+                "`{path}` leaves the stack directory (through a symbolic link); only files inside it can be read"
+            ));
+        }
+        std::fs::read_to_string(&full).map_err(|e| format!("cannot read `{path}`: {e}"))
     }
 }
 

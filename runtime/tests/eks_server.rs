@@ -317,6 +317,7 @@ fn change(
         depends_on: vec![],
         keys: vec![],
         importing: None,
+        sensitive: vec![],
     }
 }
 
