@@ -1,6 +1,7 @@
 //! The `eksfed` command line: argument parsing, exit codes and output. Thin: the work is in
 //! `eksfed-compiler` (pure) and `eksfed-runtime` (IO).
 
+mod ci_output;
 mod commands;
 mod session;
 
@@ -45,6 +46,10 @@ pub struct Common {
 pub enum DiagFormat {
     Text,
     Json,
+    /// SARIF 2.1.0, for code scanning
+    Sarif,
+    /// GitHub workflow commands (inline annotations)
+    Github,
 }
 
 #[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
@@ -52,6 +57,10 @@ pub enum PlanFormat {
     Text,
     Json,
     Markdown,
+    /// The plan's findings (diagnostics) as SARIF 2.1.0
+    Sarif,
+    /// The findings as GitHub workflow commands, then the text plan
+    Github,
 }
 
 #[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
