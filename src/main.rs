@@ -3,6 +3,7 @@
 
 mod ci_output;
 mod commands;
+mod progress;
 mod session;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};

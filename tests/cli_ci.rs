@@ -301,3 +301,157 @@ fn plan_sarif_and_github_carry_the_plans_findings() {
             && r["level"] == "error"
             && r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "bad.hcl"));
 }
+
+/// The example workflow is a valid GitHub Actions workflow (SchemaStore's schema, as shipped
+/// by check-jsonschema), and has the jobs DSL.md describes.
+#[test]
+fn the_example_workflow_validates_against_the_workflow_schema() {
+    let wf = root().join("examples/ci/github-actions/eksfed.yml");
+    let out = Command::new(check_jsonschema())
+        .args(["--builtin-schema", "vendor.github-workflows"])
+        .arg(&wf)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let y = std::fs::read_to_string(&wf).unwrap();
+    for needle in [
+        "pull_request:",
+        "--format markdown --out plan.json",
+        "<!-- eksfed-plan -->",
+        "updateComment",
+        "--fail-on-broadening",
+        "contains(github.event.pull_request.labels.*.name, 'eksfed-gate')",
+        "actions/upload-artifact@v4",
+        "eksfed apply plan.json",
+        "--format sarif",
+        "--format github",
+    ] {
+        assert!(y.contains(needle), "the workflow lacks {needle}");
+    }
+    // A broken workflow is refused: the check can fail.
+    let bad = tempdir("wf").join("bad.yml");
+    std::fs::write(
+        &bad,
+        y.replace("runs-on: ubuntu-latest", "runs_on: ubuntu-latest"),
+    )
+    .unwrap();
+    let out = Command::new(check_jsonschema())
+        .args(["--builtin-schema", "vendor.github-workflows"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{}", text(&out));
+}
+
+const THREE_POLICIES: &str = r#"
+stack "progress" {}
+policy "p1" {
+  name = "progress-p1"
+  statement {
+    actions   = ["s3:GetObject"]
+    resources = ["arn:aws:s3:::p1/*"]
+  }
+}
+policy "p2" {
+  name = "progress-p2"
+  statement {
+    actions   = ["s3:GetObject"]
+    resources = ["arn:aws:s3:::p2/*"]
+  }
+}
+policy "p3" {
+  name = "progress-p3"
+  statement {
+    actions   = ["s3:GetObject"]
+    resources = ["arn:aws:s3:::p3/*"]
+  }
+}
+"#;
+
+/// Runs eksfed in a pseudo-terminal (util-linux `script`); returns (exit code, raw output).
+fn in_terminal(w: &World, args: &[&str], extra_env: &[(&str, &str)]) -> (i32, String) {
+    let cmd = std::iter::once(env!("CARGO_BIN_EXE_eksfed"))
+        .chain(args.iter().copied())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = Command::new("script")
+        .args(["-qfec", &cmd, "/dev/null"])
+        .envs(w.envs())
+        .env_remove("NO_COLOR")
+        .env_remove("CI")
+        .env("TERM", "xterm-256color")
+        .envs(extra_env.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("util-linux `script` runs a command in a pseudo-terminal");
+    (
+        code(&out),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn apply_in_a_terminal_shows_the_live_display() {
+    let w = World::new("ci-tty");
+    let dir = w.write_stack("p", &[("main.hcl", THREE_POLICIES)]);
+    let d = dir.to_str().unwrap();
+    let (c, out) = in_terminal(&w, &["apply", d, "--auto-approve"], &[]);
+    assert_eq!(c, 0, "{out}");
+    // The display: done/total with the elapsed time, redrawn in place (escape sequences).
+    assert!(out.contains("3/3 done"), "{out}");
+    assert!(out.contains("\x1b[2K"), "no line redrawn in place: {out}");
+    // Each completion printed above it; no plain "creating..." start lines.
+    for p in ["p1", "p2", "p3"] {
+        assert!(out.contains(&format!("policy.{p}: created [")), "{out}");
+        assert!(!out.contains(&format!("policy.{p}: creating...")), "{out}");
+    }
+    assert!(out.contains("Apply complete! Resources: 3 added"), "{out}");
+
+    // Destroy in the terminal, with a failure printed above the display as it happens: p2
+    // is attached to a role outside the stack, so IAM refuses to delete it.
+    w.boto3(&format!("iam.create_role(RoleName='outsider', AssumeRolePolicyDocument=json.dumps({{'Version':'2012-10-17','Statement':[{{'Effect':'Allow','Principal':{{'Service':'ec2.amazonaws.com'}},'Action':'sts:AssumeRole'}}]}}))\niam.attach_role_policy(RoleName='outsider', PolicyArn='arn:aws:iam::{}:policy/progress-p2')\nprint('{{}}')", w.account));
+    let (c, out) = in_terminal(&w, &["destroy", d, "--auto-approve"], &[]);
+    assert_eq!(c, 1, "{out}");
+    assert!(out.contains("3/3 done"), "{out}");
+    assert!(out.contains("\x1b[2K"), "{out}");
+    assert!(out.contains("policy.p2: FAILED:"), "{out}");
+    assert!(out.contains("Destroy incomplete: 1 failed"), "{out}");
+}
+
+#[test]
+fn without_a_terminal_or_with_ci_apply_prints_plain_lines() {
+    let w = World::new("ci-plain");
+    let dir = w.write_stack("p", &[("main.hcl", THREE_POLICIES)]);
+    let d = dir.to_str().unwrap();
+    // No terminal (output piped).
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    let out = String::from_utf8_lossy(&a.stdout);
+    for p in ["p1", "p2", "p3"] {
+        assert!(out.contains(&format!("policy.{p}: creating...\n")), "{out}");
+        assert!(out.contains(&format!("policy.{p}: created [")), "{out}");
+    }
+    assert!(!out.contains("done,"), "{out}");
+    assert!(!out.contains('\x1b'), "{out}");
+    assert!(String::from_utf8_lossy(&a.stderr).find('\x1b').is_none());
+    // A terminal, but CI=true (and then --no-color): the same plain lines.
+    for (args, env) in [
+        (vec!["destroy", d, "--auto-approve"], vec![("CI", "true")]),
+        (vec!["apply", d, "--auto-approve", "--no-color"], vec![]),
+    ] {
+        let (c, out) = in_terminal(&w, &args, &env);
+        assert_eq!(c, 0, "{out}");
+        assert!(!out.contains("done,"), "{args:?}: {out}");
+        // (the plan itself may be coloured: CI=true does not change colours, only the display)
+        assert!(!out.contains("\x1b[2K"), "{args:?}: {out}");
+        let verb = if args[0] == "destroy" {
+            "deleting"
+        } else {
+            "creating"
+        };
+        assert!(
+            out.contains(&format!("policy.p1: {verb}...")),
+            "{args:?}: {out}"
+        );
+    }
+}

@@ -2,7 +2,16 @@
 # The demo (README.md): no AWS account needed. Starts moto (AWS IAM/STS double) and the
 # Kubernetes test server on loopback, applies examples/quickstart, shows that a second plan is
 # empty, and stops them.
+# With --keep, it leaves them running and prints the `export` lines that point eksfed at them,
+# so you can try `plan`, `apply`, `destroy` by hand in another shell; Ctrl-C stops them.
 set -euo pipefail
+keep=false
+for arg in "$@"; do
+  case "$arg" in
+    --keep) keep=true ;;
+    *) echo "usage: tests/demo.sh [--keep]" >&2; exit 2 ;;
+  esac
+done
 cd "$(dirname "$0")/.."
 root=$PWD
 if [ ! -x .venv/bin/moto_server ]; then
@@ -44,4 +53,16 @@ eksfed plan examples/quickstart --no-color --detailed-exitcode
 code=$?
 set -e
 if [ "$code" -ne 0 ]; then echo "demo: the second plan was not empty (exit $code)" >&2; exit 1; fi
+if [ "$keep" = true ]; then
+  echo; echo "==> the demo worked. The doubles keep running; in another shell, paste:"
+  echo
+  echo "export AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1"
+  echo "export AWS_EC2_METADATA_DISABLED=true KUBECONFIG=$KUBECONFIG"
+  echo "export PATH=$root/target/debug:\$PATH"
+  echo
+  echo "then e.g.: eksfed plan examples/quickstart; eksfed destroy examples/quickstart"
+  echo "==> press Ctrl-C to stop the servers"
+  trap 'echo; echo "==> stopping the servers"; exit 0' INT TERM
+  while true; do sleep 1; done
+fi
 echo; echo "==> the demo worked: applied, then planned again with no changes. Stopping the servers."
