@@ -101,10 +101,12 @@ impl ApplyDisplay {
                 ProgressEvent::Started(c) => flying.push(c.address.clone()),
                 ProgressEvent::Finished(r) => {
                     flying.retain(|a| a != &r.address);
+                    b.inc(1);
+                    b.set_message(in_flight_message(&flying));
                     if let Some(line) = finished_line(r, false) {
                         b.println(line);
                     }
-                    b.inc(1);
+                    return;
                 }
             }
             b.set_message(in_flight_message(&flying));
@@ -136,11 +138,12 @@ fn in_flight_message(flying: &[String]) -> String {
     }
 }
 
-/// What a live-state read covers, for the spinner: "IAM (300 objects), Kubernetes in 2 clusters".
+/// What a live-state read covers, for the spinner: "... of 300 objects: IAM, Kubernetes in 2
+/// clusters".
 pub fn reading_what(scope: &eksfed_runtime::state::Scope) -> String {
     let mut parts = vec![];
     if scope.iam {
-        parts.push(format!("IAM ({} objects)", scope.wanted.len()));
+        parts.push("IAM".to_string());
     }
     let n = |k: usize| {
         if k == 1 {
@@ -155,7 +158,11 @@ pub fn reading_what(scope: &eksfed_runtime::state::Scope) -> String {
     if !scope.eks.is_empty() {
         parts.push(format!("EKS in {}", n(scope.eks.len())));
     }
-    format!("Reading the live state: {}", parts.join(", "))
+    format!(
+        "Reading the live state of {} objects: {}",
+        scope.wanted.len(),
+        parts.join(", ")
+    )
 }
 
 /// A spinner on stderr saying what is being read, while it is read; nothing off a terminal.

@@ -406,6 +406,11 @@ fn apply_in_a_terminal_shows_the_live_display() {
         assert!(!out.contains(&format!("policy.{p}: creating...")), "{out}");
     }
     assert!(out.contains("Apply complete! Resources: 3 added"), "{out}");
+    // The spinner while the live state is read (on stderr, the same terminal).
+    assert!(
+        out.contains("Reading the live state of 3 objects: IAM"),
+        "{out}"
+    );
 
     // Destroy in the terminal, with a failure printed above the display as it happens: p2
     // is attached to a role outside the stack, so IAM refuses to delete it.
