@@ -460,3 +460,79 @@ fn without_a_terminal_or_with_ci_apply_prints_plain_lines() {
         );
     }
 }
+
+/// `tests/demo.sh --keep`: the demo runs, the doubles stay up and the printed `export` lines
+/// point eksfed at them; SIGINT (Ctrl-C) stops them.
+#[test]
+fn demo_keep_leaves_the_doubles_running_until_interrupted() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new("bash")
+        .arg(root().join("tests/demo.sh"))
+        .arg("--keep")
+        .env("EKSFED_BIN_DIR", support::bin_dir())
+        .env_remove("AWS_PROFILE")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = String::new();
+    let mut env: Vec<(String, String)> = vec![];
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if let Some(rest) = line.strip_prefix("export ") {
+            for kv in rest.split_whitespace() {
+                let (k, v) = kv.split_once('=').unwrap();
+                env.push((k.to_string(), v.to_string()));
+            }
+        }
+        if line.contains("press Ctrl-C") {
+            break;
+        }
+    }
+    assert!(
+        seen.contains("press Ctrl-C"),
+        "the demo did not finish:\n{seen}"
+    );
+    let endpoint = env
+        .iter()
+        .find(|(k, _)| k == "AWS_ENDPOINT_URL")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| panic!("no AWS_ENDPOINT_URL export:\n{seen}"));
+    assert!(env.iter().any(|(k, _)| k == "KUBECONFIG"), "{seen}");
+    // By hand, with the printed exports: the demo's stack is applied, so nothing to do.
+    let p = Command::new(env!("CARGO_BIN_EXE_eksfed"))
+        .args(["plan", "examples/quickstart", "--detailed-exitcode"])
+        .current_dir(root())
+        .env_remove("AWS_PROFILE")
+        .envs(env.iter().filter(|(k, _)| k != "PATH").cloned())
+        .output()
+        .unwrap();
+    assert_eq!(code(&p), 0, "{}", text(&p));
+    let addr = endpoint.trim_start_matches("http://").to_string();
+    assert!(std::net::TcpStream::connect(&addr).is_ok());
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{}", rest.join("\n"));
+    assert!(
+        rest.iter().any(|l| l.contains("stopping the servers")),
+        "{rest:?}"
+    );
+    // The servers are stopped (moto may take a moment to exit).
+    let mut closed = false;
+    for _ in 0..50 {
+        if std::net::TcpStream::connect(&addr).is_err() {
+            closed = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(closed, "moto still answers on {addr}");
+}
