@@ -66,6 +66,15 @@ pub fn validate(dir: &Path, format: DiagFormat, common: &Common) -> Result<u8> {
             println!("{}", serde_json::to_string_pretty(&diagnostics_json(&c))?);
             Ok(if c.diagnostics.has_errors() { 1 } else { 0 })
         }
+        DiagFormat::Sarif | DiagFormat::Github => {
+            let diags: Vec<_> = c.diagnostics.iter().map(|d| c.sources.to_json(d)).collect();
+            if format == DiagFormat::Sarif {
+                println!("{}", crate::ci_output::sarif(dir, &diags)?);
+            } else {
+                print!("{}", crate::ci_output::github(&diags));
+            }
+            Ok(if c.diagnostics.has_errors() { 1 } else { 0 })
+        }
         DiagFormat::Text => {
             let failed = report_diagnostics(&c, common.quiet);
             if failed {
@@ -257,6 +266,18 @@ pub fn plan(
                 .with_context(|| format!("cannot read --template {}", t.display()))
         })
         .transpose()?;
+    if matches!(format, PlanFormat::Sarif | PlanFormat::Github) {
+        // Errors found offline are findings too: written in the asked format, not only as text.
+        let c = compile_dir(dir, common, Facts::default())?;
+        if c.diagnostics.has_errors() {
+            let diags: Vec<_> = c.diagnostics.iter().map(|d| c.sources.to_json(d)).collect();
+            match format {
+                PlanFormat::Sarif => println!("{}", crate::ci_output::sarif(dir, &diags)?),
+                _ => print!("{}", crate::ci_output::github(&diags)),
+            }
+            return Ok(1);
+        }
+    }
     runtime()?.block_on(async {
         let Some(planned) = session::plan_dir(dir, common, false).await? else {
             return Ok(1);
@@ -276,6 +297,12 @@ pub fn plan(
                 "{}",
                 eksfed_compiler::report::markdown(plan, template.as_deref())
                     .map_err(|e| anyhow::anyhow!(e))?
+            ),
+            PlanFormat::Sarif => println!("{}", crate::ci_output::sarif(dir, &plan.diagnostics)?),
+            PlanFormat::Github => print!(
+                "{}{}",
+                crate::ci_output::github(&plan.diagnostics),
+                eksfed_compiler::report::text(plan, false)
             ),
         }
         if let Some(path) = out {

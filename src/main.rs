@@ -2,7 +2,9 @@
 //! `eksfed-compiler` (pure) and `eksfed-runtime` (IO).
 
 mod access;
+mod ci_output;
 mod commands;
+mod progress;
 mod session;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -46,6 +48,10 @@ pub struct Common {
 pub enum DiagFormat {
     Text,
     Json,
+    /// SARIF 2.1.0, for code scanning
+    Sarif,
+    /// GitHub workflow commands (inline annotations)
+    Github,
 }
 
 #[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
@@ -53,6 +59,10 @@ pub enum PlanFormat {
     Text,
     Json,
     Markdown,
+    /// The plan's findings (diagnostics) as SARIF 2.1.0
+    Sarif,
+    /// The findings as GitHub workflow commands, then the text plan
+    Github,
 }
 
 #[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]

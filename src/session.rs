@@ -8,7 +8,7 @@ use eksfed_compiler::diff::{diff, DiffOptions};
 use eksfed_compiler::model::{DesiredState, ResourceKind};
 use eksfed_compiler::plan::{Action, ClusterTarget, Plan, ABSENT, PLAN_FORMAT_VERSION};
 use eksfed_compiler::{Address, Facts};
-use eksfed_runtime::apply::{ApplyOptions, Outcome, ProgressEvent};
+use eksfed_runtime::apply::{ApplyOptions, Outcome};
 use eksfed_runtime::state::{self, Connections, Scope};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -108,7 +108,9 @@ pub async fn plan_dir(dir: &Path, common: &Common, destroy: bool) -> Result<Opti
         &clusters,
     );
     let conn = state::connect(aws, &scope, &clusters).await?;
+    let reading = crate::progress::Reading::start(crate::progress::reading_what(&scope), common);
     let live = state::read(&conn, &desired.stack.name, &account, &scope, &clusters).await?;
+    drop(reading);
     let mut targets = vec![];
     for t in &common.targets {
         let a = Address::parse(t)
@@ -207,7 +209,8 @@ pub async fn load_saved_plan(path: &Path) -> Result<Planned> {
 }
 
 /// Saved plans: refuse when any live object the plan read has moved since.
-async fn check_not_stale(p: &Planned) -> Result<()> {
+async fn check_not_stale(p: &Planned, common: &Common) -> Result<()> {
+    let _reading = crate::progress::Reading::start(crate::progress::reading_what(&p.scope), common);
     let live = state::read(
         &p.conn,
         &p.plan.stack,
@@ -242,26 +245,6 @@ fn confirm(plan: &Plan) -> Result<bool> {
     let mut line = String::new();
     std::io::stdin().read_line(&mut line)?;
     Ok(line.trim() == "yes")
-}
-
-fn past(a: Action) -> &'static str {
-    match a {
-        Action::Create => "created",
-        Action::Update => "updated",
-        Action::Replace => "replaced",
-        Action::Delete => "deleted",
-        Action::NoOp => "imported", // only importing no-ops are applied
-    }
-}
-
-fn doing(a: Action) -> &'static str {
-    match a {
-        Action::Create => "creating",
-        Action::Update => "updating",
-        Action::Replace => "replacing",
-        Action::Delete => "deleting",
-        Action::NoOp => "importing",
-    }
 }
 
 /// `replan`: the directory (and whether this is a destroy) to plan again under the lock.
@@ -328,7 +311,7 @@ async fn settle_after_lock(
     replan: Option<(&Path, bool)>,
     common: &Common,
 ) -> Result<Option<Planned>> {
-    match check_not_stale(&planned).await {
+    match check_not_stale(&planned, common).await {
         Ok(()) => Ok(Some(planned)),
         Err(e) if saved || !auto => Err(e),
         Err(_) => {
@@ -369,28 +352,15 @@ async fn run_locked(
             }
         });
     }
-    let quiet = common.quiet;
-    let progress: Arc<dyn Fn(ProgressEvent<'_>) + Send + Sync> = Arc::new(move |ev| match ev {
-        ProgressEvent::Started(c) if !quiet => println!("{}: {}...", c.address, doing(c.action)),
-        ProgressEvent::Finished(r) => match &r.outcome {
-            Outcome::Done if !quiet => println!(
-                "{}: {} [{:.1}s]",
-                r.address,
-                past(r.action),
-                r.elapsed.as_secs_f64()
-            ),
-            Outcome::Failed(e) => println!("{}: FAILED: {e}", r.address),
-            Outcome::Skipped(why) if !quiet => println!("{}: skipped ({why})", r.address),
-            _ => {}
-        },
-        _ => {}
-    });
+    let display = crate::progress::ApplyDisplay::new(plan, common);
+    let progress = display.hook();
     let opts = ApplyOptions {
         parallelism,
         cancel: cancel.clone(),
         progress,
     };
     let results = eksfed_runtime::apply::apply(plan, Arc::new(planned.conn.clone()), &opts).await;
+    display.finish();
     let count = |a: Action| {
         results
             .iter()

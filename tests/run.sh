@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README.md): installs what the tests need, then runs every test.
 # - moto's server (AWS IAM/STS/EKS double) in a venv at .venv (pip, from PyPI)
+# - check-jsonschema (PyPI) in the same venv: tests/cli_ci.rs validates SARIF output and the
+#   example GitHub workflow with it
 # - the Kubernetes and EKS test servers are built from tests/servers and started by the tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,10 +10,14 @@ if [ ! -x .venv/bin/moto_server ]; then
   python3 -m venv .venv
   .venv/bin/pip install --quiet 'moto[server]==5.2.5'
 fi
+if [ ! -x .venv/bin/check-jsonschema ]; then
+  .venv/bin/pip install --quiet 'check-jsonschema==0.39.0'
+fi
 export EKSFED_MOTO_SERVER="$PWD/.venv/bin/moto_server"
 # - Mermaid's own parser (npm, pinned by tests/mermaid/package-lock.json) checks `access --format mermaid`
 if [ ! -d tests/mermaid/node_modules/mermaid ]; then
   npm ci --prefix tests/mermaid --no-audit --no-fund --silent
 fi
+export EKSFED_CHECK_JSONSCHEMA="${EKSFED_CHECK_JSONSCHEMA:-$PWD/.venv/bin/check-jsonschema}"
 cargo build --workspace --all-targets
 cargo test --workspace -- --test-threads="${EKSFED_TEST_THREADS:-4}"

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod adopt;
 pub mod check;
+pub mod ci_formats;
 pub mod compile;
 pub mod confine;
 pub mod diag;

@@ -31,7 +31,8 @@ pub struct ApplyOptions {
     pub parallelism: usize,
     /// Set (e.g. by Ctrl-C) to stop launching new changes.
     pub cancel: Arc<AtomicBool>,
-    /// Called when a change starts and when it ends (progress display).
+    /// Called when a change starts (holds one of the `parallelism` slots) and when it ends
+    /// (progress display).
     pub progress: Arc<dyn Fn(ProgressEvent<'_>) + Send + Sync>,
 }
 
@@ -196,11 +197,13 @@ pub async fn apply(plan: &Plan, conn: Arc<Connections>, opts: &ApplyOptions) -> 
                 );
                 continue;
             }
-            (opts.progress)(ProgressEvent::Started(c));
             let (sem, plan, conn, change) =
                 (sem.clone(), plan_arc.clone(), conn.clone(), c.clone());
+            let progress = opts.progress.clone();
             let handle = running.spawn(async move {
                 let _permit = sem.acquire_owned().await;
+                // Started once it holds a slot: what is in flight is what runs.
+                progress(ProgressEvent::Started(&change));
                 let start = Instant::now();
                 let r = apply_change(&plan, &conn, &change).await;
                 (r, start.elapsed())
