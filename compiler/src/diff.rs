@@ -651,6 +651,7 @@ pub fn diff(
             .map(|r| r.address.to_string())
             .collect(),
         diagnostics: vec![],
+        source: None,
     };
     (plan, diags)
 }

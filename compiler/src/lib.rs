@@ -14,6 +14,7 @@ pub mod functions;
 pub mod generate;
 pub mod graph;
 pub mod iam;
+pub mod integrity;
 pub mod lints;
 pub mod live;
 pub mod load;
