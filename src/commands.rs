@@ -239,7 +239,18 @@ pub fn explain(code: &str) -> Result<u8> {
             );
             Ok(0)
         }
-        None => bail!("unknown lint code `{code}`; `eksfed lints` lists them"),
+        None => match eksfed_compiler::codes::lookup(code) {
+            Some(c) => {
+                let sev = if c.severity == eksfed_compiler::Severity::Error {
+                    "error"
+                } else {
+                    "warning"
+                };
+                println!("{} ({sev}): {}\n\n{}", c.code, c.summary, c.doc);
+                Ok(0)
+            }
+            None => bail!("unknown code `{code}`; `eksfed lints` lists the lint codes"),
+        },
     }
 }
 

@@ -271,3 +271,49 @@ fn an_edited_update_is_refused_and_the_role_keeps_its_policies() {
     );
     assert_eq!(role, "");
 }
+
+/// When STS GetCallerIdentity fails, the stack's `account_id` cannot be checked against the
+/// credentials: the plan fails closed, before reading anything else.
+#[test]
+fn an_unreachable_sts_fails_closed() {
+    let w = World::new("integsts");
+    let stack = STACK.replace(
+        "stack \"integ\" {}",
+        "stack \"integ\" {\n  account_id = \"ACCOUNT\"\n}",
+    );
+    let dir = w.write_stack("integsts", &[("main.hcl", &stack)]);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_eksfed"))
+        .args(["plan", dir.to_str().unwrap(), "--var", "team=sts"])
+        .envs(w.envs())
+        .env_remove("AWS_PROFILE")
+        .env("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot check that the credentials are for the stack's account")
+            && err.contains(&w.account),
+        "{err}"
+    );
+    // With STS reachable the same stack plans.
+    let ok = w.eksfed(&["plan", dir.to_str().unwrap(), "--var", "team=sts"]);
+    assert_eq!(code(&ok), 0, "{}", text(&ok));
+}
+
+/// `eksfed explain` knows the compile errors' codes too.
+#[test]
+fn explain_knows_compile_error_codes() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_eksfed"))
+        .args(["explain", "E0102"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.starts_with("E0102 (error): unknown attribute"), "{s}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_eksfed"))
+        .args(["explain", "E9999"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1, "{}", text(&out));
+}

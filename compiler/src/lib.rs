@@ -5,6 +5,7 @@
 //! first ones; see ARCHITECTURE.md.
 
 pub mod check;
+pub mod codes;
 pub mod compile;
 pub mod diag;
 pub mod diff;

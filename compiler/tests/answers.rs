@@ -170,3 +170,73 @@ fn fmt_never_changes_what_a_fixture_or_example_means() {
     }
     assert!(checked > 40);
 }
+
+/// Every `E....`/`W....` code written in the sources has an explanation (`eksfed explain`).
+#[test]
+fn every_diagnostic_code_is_explained() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut found = std::collections::BTreeSet::new();
+    for dir in ["compiler/src", "runtime/src", "src"] {
+        let mut stack = vec![root.join(dir)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    let text = std::fs::read_to_string(&p).unwrap();
+                    let b = text.as_bytes();
+                    for i in 0..b.len().saturating_sub(6) {
+                        if b[i] == b'"'
+                            && (b[i + 1] == b'E' || b[i + 1] == b'W')
+                            && b[i + 2..i + 6].iter().all(u8::is_ascii_digit)
+                            && b[i + 6] == b'"'
+                        {
+                            found.insert(text[i + 1..i + 6].to_string());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        found.contains("E0102") && found.contains("W0703"),
+        "{found:?}"
+    );
+    for code in &found {
+        assert!(
+            eksfed_compiler::codes::lookup(code).is_some(),
+            "{code} is printed but `eksfed explain {code}` does not know it"
+        );
+    }
+}
+
+/// Messages say what the endpoint did, never name the test double.
+#[test]
+fn no_message_names_the_test_double() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for dir in ["compiler/src", "runtime/src", "src"] {
+        let mut stack = vec![root.join(dir)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    for (i, line) in std::fs::read_to_string(&p).unwrap().lines().enumerate() {
+                        let code = line.trim_start();
+                        if code.starts_with("//") {
+                            continue;
+                        }
+                        assert!(
+                            !code.to_lowercase().contains("moto"),
+                            "{}:{}: {code}",
+                            p.display(),
+                            i + 1
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
