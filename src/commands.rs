@@ -10,7 +10,34 @@ use crate::session;
 
 /// Reads and compiles a stack with the common flags.
 pub fn compile_dir(dir: &Path, common: &Common, facts: Facts) -> Result<Compiled> {
+    compile_with(dir, var_inputs(common)?, common, facts)
+}
+
+/// Reads and compiles a stack with these variable values (a saved plan's, or the flags').
+pub fn compile_with(
+    dir: &Path,
+    vars: VarInputs,
+    common: &Common,
+    facts: Facts,
+) -> Result<Compiled> {
     let files = read_stack(dir)?;
+    let mut facts = facts;
+    if facts.account_id.is_none() {
+        facts.account_id = common.account_id.clone();
+    }
+    let reader = FsReader {
+        base: dir.to_path_buf(),
+    };
+    Ok(compile(CompileInput {
+        files,
+        reader: &reader,
+        vars,
+        facts,
+    }))
+}
+
+/// The variable values the flags and the environment give.
+pub fn var_inputs(common: &Common) -> Result<VarInputs> {
     let mut vars = VarInputs {
         env: env_vars(),
         ..Default::default()
@@ -26,19 +53,7 @@ pub fn compile_dir(dir: &Path, common: &Common, facts: Facts) -> Result<Compiled
             .with_context(|| format!("cannot read --var-file {}", f.display()))?;
         vars.files.push((f.display().to_string(), text));
     }
-    let mut facts = facts;
-    if facts.account_id.is_none() {
-        facts.account_id = common.account_id.clone();
-    }
-    let reader = FsReader {
-        base: dir.to_path_buf(),
-    };
-    Ok(compile(CompileInput {
-        files,
-        reader: &reader,
-        vars,
-        facts,
-    }))
+    Ok(vars)
 }
 
 /// Prints diagnostics as text on stderr; returns whether there were errors.
@@ -237,7 +252,18 @@ pub fn explain(code: &str) -> Result<u8> {
             );
             Ok(0)
         }
-        None => bail!("unknown lint code `{code}`; `eksfed lints` lists them"),
+        None => match eksfed_compiler::codes::lookup(code) {
+            Some(c) => {
+                let sev = if c.severity == eksfed_compiler::Severity::Error {
+                    "error"
+                } else {
+                    "warning"
+                };
+                println!("{} ({sev}): {}\n\n{}", c.code, c.summary, c.doc);
+                Ok(0)
+            }
+            None => bail!("unknown code `{code}`; `eksfed lints` lists the lint codes"),
+        },
     }
 }
 
@@ -325,6 +351,7 @@ pub fn color(common: &Common) -> bool {
 
 pub fn apply(
     path: &Path,
+    stack: Option<&Path>,
     auto: bool,
     parallelism: usize,
     lock_timeout: &str,
@@ -333,7 +360,7 @@ pub fn apply(
     let lock_timeout = parse_duration(lock_timeout)?;
     runtime()?.block_on(async {
         let planned = if path.is_file() {
-            session::load_saved_plan(path).await?
+            session::load_saved_plan(path, stack, common).await?
         } else {
             match session::plan_dir(path, common, false).await? {
                 Some(p) => p,

@@ -150,6 +150,9 @@ enum Command {
         /// How long to wait for another apply's lock
         #[arg(long, default_value = "60s")]
         lock_timeout: String,
+        /// A saved plan's stack directory, when it is no longer where the plan was made
+        #[arg(long, value_name = "DIR")]
+        stack: Option<PathBuf>,
         #[command(flatten)]
         common: Common,
     },
@@ -256,8 +259,16 @@ fn main() -> ExitCode {
             auto_approve,
             parallelism,
             lock_timeout,
+            stack,
             common,
-        } => commands::apply(&path, auto_approve, parallelism, &lock_timeout, &common),
+        } => commands::apply(
+            &path,
+            stack.as_deref(),
+            auto_approve,
+            parallelism,
+            &lock_timeout,
+            &common,
+        ),
         Command::Destroy {
             dir,
             auto_approve,

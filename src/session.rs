@@ -1,13 +1,16 @@
 //! The plan/apply flow of the CLI: compile, connect, read, diff, confirm, lock, execute,
 //! summarise. The work itself is in the compiler (diff, report) and the runtime (IO).
 
-use crate::commands::{compile_dir, report_diagnostics};
+use crate::commands::{compile_dir, compile_with, report_diagnostics, var_inputs};
 use crate::Common;
 use anyhow::{bail, Context, Result};
 use eksfed_compiler::diff::{diff, DiffOptions};
+use eksfed_compiler::integrity::Verdict;
 use eksfed_compiler::model::{DesiredState, ResourceKind};
-use eksfed_compiler::plan::{Action, ClusterTarget, Plan, ABSENT, PLAN_FORMAT_VERSION};
-use eksfed_compiler::{Address, Facts};
+use eksfed_compiler::plan::{
+    Action, ClusterTarget, NamedText, Plan, PlanFacts, PlanSource, ABSENT, PLAN_FORMAT_VERSION,
+};
+use eksfed_compiler::{Address, Facts, VarInputs};
 use eksfed_runtime::apply::{ApplyOptions, Outcome};
 use eksfed_runtime::state::{self, Connections, Scope};
 use std::collections::BTreeMap;
@@ -43,7 +46,17 @@ pub(crate) fn clusters_of(d: &DesiredState) -> BTreeMap<String, ClusterTarget> {
 
 /// Compiles and plans a directory. `None` when the stack has errors (already printed).
 pub async fn plan_dir(dir: &Path, common: &Common, destroy: bool) -> Result<Option<Planned>> {
-    let first = compile_dir(dir, common, Facts::default())?;
+    plan_with(dir, common, var_inputs(common)?, destroy).await
+}
+
+/// [`plan_dir`] with these variable values (the flags', or a saved plan's).
+async fn plan_with(
+    dir: &Path,
+    common: &Common,
+    vars: VarInputs,
+    destroy: bool,
+) -> Result<Option<Planned>> {
+    let first = compile_with(dir, vars.clone(), common, Facts::default())?;
     if report_diagnostics(&first, common.quiet) {
         return Ok(None);
     }
@@ -75,12 +88,13 @@ pub async fn plan_dir(dir: &Path, common: &Common, destroy: bool) -> Result<Opti
     } else {
         state::describe_issuers(&aws, &unknown).await?
     };
-    let compiled = compile_dir(
+    let compiled = compile_with(
         dir,
+        vars.clone(),
         common,
         Facts {
             account_id: Some(account.clone()),
-            cluster_issuers: issuers.into_iter().collect(),
+            cluster_issuers: issuers.clone().into_iter().collect(),
         },
     )?;
     if compiled.diagnostics.has_errors() {
@@ -94,10 +108,15 @@ pub async fn plan_dir(dir: &Path, common: &Common, destroy: bool) -> Result<Opti
         return Ok(None);
     };
     if let Some(a) = &desired.stack.account_id {
-        if let Ok(live_account) = eksfed_runtime::aws::account_id(&aws).await {
-            if &live_account != a {
-                bail!("the stack is for account {a}, but the credentials are for account {live_account}");
-            }
+        // Fail closed: a stack for one account is never planned (or applied) with credentials
+        // whose account is not known.
+        let live_account = eksfed_runtime::aws::account_id(&aws).await.with_context(|| {
+            format!("cannot check that the credentials are for the stack's account {a}; nothing was read or changed")
+        })?;
+        if &live_account != a {
+            bail!(
+                "the stack is for account {a}, but the credentials are for account {live_account}"
+            );
         }
     }
     let rendered = eksfed_compiler::render::render(desired);
@@ -178,11 +197,41 @@ pub async fn plan_dir(dir: &Path, common: &Common, destroy: bool) -> Result<Opti
         .chain(late.iter())
         .map(|d| compiled.sources.to_json(d))
         .collect();
+    let named = |v: &[(String, String)]| {
+        v.iter()
+            .map(|(name, text)| NamedText {
+                name: name.clone(),
+                text: text.clone(),
+            })
+            .collect()
+    };
+    plan.source = Some(PlanSource {
+        dir: std::fs::canonicalize(dir)
+            .unwrap_or_else(|_| dir.to_path_buf())
+            .display()
+            .to_string(),
+        vars: named(&vars.cli),
+        var_files: named(&vars.files),
+        env_vars: named(&vars.env),
+        account_id_flag: common.account_id.clone(),
+        targets: common.targets.clone(),
+        facts: PlanFacts {
+            account_id: account,
+            cluster_issuers: issuers.into_iter().collect(),
+        },
+    });
     Ok(Some(Planned { plan, conn, scope }))
 }
 
-/// Loads a saved plan and connects to what it touches.
-pub async fn load_saved_plan(path: &Path) -> Result<Planned> {
+/// Loads a saved plan and checks it is what its configuration gives (DSL.md "Saved plans
+/// apply only what the configuration says"): the recorded configuration (or `--stack DIR`)
+/// is planned again, reading only, and the two plans are compared (`integrity`). Nothing is
+/// written before this passes.
+pub async fn load_saved_plan(
+    path: &Path,
+    stack: Option<&Path>,
+    common: &Common,
+) -> Result<Planned> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let plan: Plan = serde_json::from_str(&text)
@@ -194,18 +243,64 @@ pub async fn load_saved_plan(path: &Path) -> Result<Planned> {
             plan.format_version
         );
     }
-    let aws = eksfed_runtime::aws::clients(&plan.aws).await;
-    let kinds = plan
-        .changes
-        .iter()
-        .flat_map(|c| c.before.iter().chain(c.after.iter()))
-        .map(|r| &r.kind);
-    let mut scope = state::scope(kinds, &plan.clusters);
-    // What was read but is not changed (`existing = true` objects) is checked too.
-    scope.iam |= plan.read.keys().any(|k| k.starts_with("iam:"));
-    scope.wanted.extend(plan.read.keys().cloned());
-    let conn = state::connect(aws, &scope, &plan.clusters).await?;
-    Ok(Planned { plan, conn, scope })
+    let Some(source) = plan.source.clone() else {
+        bail!(
+            "{} does not record the configuration it was made from, so it cannot be checked; nothing was changed. Make it again with `eksfed plan --out`.",
+            path.display()
+        );
+    };
+    let dir = stack
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| source.dir.clone().into());
+    if !dir.is_dir() {
+        bail!(
+            "the plan was made from the stack in {}, which is not a directory here; nothing was changed. Pass the stack's directory with --stack DIR.",
+            dir.display()
+        );
+    }
+    let pairs = |v: &[NamedText]| {
+        v.iter()
+            .map(|n| (n.name.clone(), n.text.clone()))
+            .collect::<Vec<_>>()
+    };
+    let vars = VarInputs {
+        cli: pairs(&source.vars),
+        files: pairs(&source.var_files),
+        env: pairs(&source.env_vars),
+    };
+    let again = Common {
+        targets: source.targets.clone(),
+        account_id: source.account_id_flag.clone(),
+        quiet: true,
+        no_color: common.no_color,
+        ..Common::default()
+    };
+    let Some(fresh) = plan_with(&dir, &again, vars, false).await? else {
+        bail!(
+            "the stack in {} does not compile to a plan (see above); the saved plan was not applied, nothing was changed",
+            dir.display()
+        );
+    };
+    match eksfed_compiler::integrity::verdict(&plan, &fresh.plan) {
+        Verdict::Same => Ok(fresh),
+        Verdict::Stale(moved) => bail!(
+            "the saved plan is stale: {} live object(s) changed since it was made ({}); nothing was changed. Run `eksfed plan` again.",
+            moved.len(),
+            moved.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+        ),
+        Verdict::Edited(diffs) => {
+            let mut lines: Vec<String> = diffs.iter().take(10).map(|d| format!("  {d}")).collect();
+            if diffs.len() > 10 {
+                lines.push(format!("  ... and {} more", diffs.len() - 10));
+            }
+            bail!(
+                "{} is not what the stack in {} compiles to; refusing to apply it, nothing was changed:\n{}",
+                path.display(),
+                dir.display(),
+                lines.join("\n")
+            )
+        }
+    }
 }
 
 /// Saved plans: refuse when any live object the plan read has moved since.

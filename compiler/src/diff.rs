@@ -700,6 +700,7 @@ pub fn diff(
             .map(|r| r.address.to_string())
             .collect(),
         diagnostics: vec![],
+        source: None,
     };
     (plan, diags)
 }

@@ -280,11 +280,12 @@ impl Env<'_> {
                 }
                 TraversalOperator::Index(ix) => {
                     let k = self.eval(ix)?;
-                    cur = index(cur, &k, &path, range)?;
+                    cur = index(cur, &k, &path, range, span_of(ix))?;
                     path = format!("{path}[{}]", k.to_json());
                 }
                 TraversalOperator::LegacyIndex(n) => {
-                    cur = index(cur, &Value::Number(*n.value() as f64), &path, range)?;
+                    let at = range.clone();
+                    cur = index(cur, &Value::Number(*n.value() as f64), &path, range, at)?;
                 }
                 TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
                     // `list[*].attr`: apply the remaining operators to each element.
@@ -374,7 +375,9 @@ impl Env<'_> {
                     r.attrs.get(n.value().as_str())
                 }
                 (_, Value::Map(m), Some(k)) => k.as_string().and_then(|k| m.get(&k)),
-                (_, Value::List(l), Some(Value::Number(i))) => l.get(*i as usize),
+                (_, Value::List(l), Some(Value::Number(i))) if *i >= 0.0 && i.fract() == 0.0 => {
+                    l.get(*i as usize)
+                }
                 _ => None,
             };
             match next {
@@ -585,17 +588,36 @@ pub fn iterate(v: Value, range: Range<usize>) -> Result<Vec<(Value, Value)>, Eva
     }
 }
 
-fn index(cur: Value, k: &Value, path: &str, range: Range<usize>) -> Result<Value, EvalError> {
+/// `at`: the index expression, where an invalid index is reported.
+fn index(
+    cur: Value,
+    k: &Value,
+    path: &str,
+    range: Range<usize>,
+    at: Range<usize>,
+) -> Result<Value, EvalError> {
     match (cur, k) {
         (Value::List(l), Value::Number(n)) => {
             let len = l.len();
-            l.into_iter().nth(*n as usize).ok_or_else(|| {
-                EvalError::new(
+            // As Terraform: a negative, fractional or too large index is an error, never a
+            // wrap-around (`-1 as usize` would silently be the first element).
+            let why = if *n < 0.0 {
+                Some("a negative number is not a valid index".to_string())
+            } else if n.fract() != 0.0 {
+                Some("an index must be a whole number".to_string())
+            } else if *n as usize >= len {
+                Some(format!("out of range (length {len})"))
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                return Err(EvalError::new(
                     E_EXPR,
-                    format!("index {n} out of range for `{path}` (length {len})"),
-                    range,
-                )
-            })
+                    format!("Invalid index: {n} for `{path}`: {why}"),
+                    if at.is_empty() { range } else { at },
+                ));
+            }
+            Ok(l.into_iter().nth(*n as usize).unwrap_or(Value::Null))
         }
         (Value::Map(mut m), k) => {
             let key = k.as_string().unwrap_or_default();

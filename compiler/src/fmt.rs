@@ -1,23 +1,28 @@
 //! `eksfed fmt`: canonical layout that keeps every comment. Indents two spaces per nesting
 //! level, aligns the `=` of consecutive attributes in a block (as `terraform fmt` does), trims
-//! trailing white space and ends the file with one newline. Heredoc bodies are left as they are.
+//! trailing white space, folds blank lines and ends the file with one newline. Heredoc bodies
+//! are copied byte for byte: a formatter never changes a value (`compiler/tests/answers.rs`
+//! checks `render` before and after on every fixture and example).
 
-/// Formats HCL source. The caller checks it parses first; formatting never changes tokens.
+/// Formats HCL source. The caller checks it parses first; formatting never changes tokens,
+/// and never a value: heredoc bodies (blank lines, trailing white space, `\r` included) are
+/// copied byte for byte and take no part in alignment or blank-line folding.
 pub fn format(src: &str) -> String {
-    let mut lines: Vec<String> = vec![];
+    // (line, verbatim): verbatim lines are heredoc bodies.
+    let mut lines: Vec<(String, bool)> = vec![];
     let mut depth: i32 = 0;
     let mut heredoc: Option<String> = None;
-    for raw in src.lines() {
+    let body = src.strip_suffix('\n').unwrap_or(src);
+    for raw in body.split('\n') {
         if let Some(end) = &heredoc {
             if raw.trim() == end {
                 heredoc = None;
-                lines.push(format!(
-                    "{}{}",
-                    "  ".repeat(depth.max(0) as usize),
-                    raw.trim()
+                lines.push((
+                    format!("{}{}", "  ".repeat(depth.max(0) as usize), raw.trim()),
+                    false,
                 ));
             } else {
-                lines.push(raw.trim_end().to_string());
+                lines.push((raw.to_string(), true));
             }
             continue;
         }
@@ -27,28 +32,80 @@ pub fn format(src: &str) -> String {
             depth -= 1;
         }
         let indent = "  ".repeat(depth.max(0) as usize);
-        lines.push(if line.is_empty() {
-            String::new()
-        } else {
-            format!("{indent}{line}")
-        });
+        lines.push((
+            if line.is_empty() {
+                String::new()
+            } else {
+                format!("{indent}{line}")
+            },
+            false,
+        ));
         if leading_close {
             depth += 1;
         }
         depth += (opens - closes).signum();
-        if let Some(i) = line.find("<<") {
-            let tag = line[i + 2..].trim_start_matches('-').trim();
-            if !tag.is_empty() && tag.chars().all(|c| c.is_alphanumeric() || c == '_') {
-                heredoc = Some(tag.to_string());
-            }
+        if let Some(tag) = heredoc_tag(line) {
+            heredoc = Some(tag);
         }
     }
     align(&mut lines);
-    let mut out = lines.join("\n");
-    while out.contains("\n\n\n") {
-        out = out.replace("\n\n\n", "\n\n");
+    // At most one blank line in a row, none at the end (outside heredocs).
+    let mut out: Vec<&str> = vec![];
+    let mut blank_before = false;
+    for (l, verbatim) in &lines {
+        let blank = !verbatim && l.is_empty();
+        if blank && blank_before {
+            continue;
+        }
+        blank_before = blank;
+        out.push(l);
     }
-    out.trim_end().to_string() + "\n"
+    let verbatim_end = lines.last().is_some_and(|x| x.1);
+    while !verbatim_end && out.last().is_some_and(|l| l.is_empty()) {
+        out.pop();
+    }
+    out.join("\n") + "\n"
+}
+
+/// The heredoc a line opens (`<<EOT`, `<<-EOT`), outside strings and comments.
+fn heredoc_tag(line: &str) -> Option<String> {
+    let code = code_part(line);
+    let i = code.find("<<")?;
+    let tag = code[i + 2..].trim_start_matches('-').trim();
+    (!tag.is_empty() && tag.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        .then(|| tag.to_string())
+}
+
+/// The part of a line before a comment, with string contents blanked out.
+fn code_part(line: &str) -> String {
+    let mut out = String::new();
+    let mut in_str = false;
+    let mut prev = ' ';
+    for ch in line.chars() {
+        if in_str {
+            if ch == '"' && prev != '\\' {
+                in_str = false;
+                out.push('"');
+            } else {
+                out.push('_');
+            }
+        } else {
+            match ch {
+                '"' => {
+                    in_str = true;
+                    out.push('"');
+                }
+                '#' => break,
+                '/' if prev == '/' => {
+                    out.pop();
+                    break;
+                }
+                _ => out.push(ch),
+            }
+        }
+        prev = if prev == '\\' && ch == '\\' { ' ' } else { ch };
+    }
+    out
 }
 
 /// Counts brackets outside strings and comments; whether the line starts with a closer.
@@ -95,40 +152,42 @@ fn attr_key(line: &str) -> Option<usize> {
     })?;
     let rest = &t[key_len..];
     let eq = rest.find('=')?;
-    if !rest[..eq].trim().is_empty() || rest[eq..].starts_with("==") || key_len == 0 {
+    if !rest[..eq].trim().is_empty()
+        || rest[eq..].starts_with("==")
+        || rest[eq..].starts_with("=>")
+        || key_len == 0
+    {
         return None;
     }
     Some(line.len() - t.len() + key_len)
 }
 
-fn align(lines: &mut [String]) {
+fn align(all: &mut [(String, bool)]) {
     let mut i = 0;
-    while i < lines.len() {
-        let indent = lines[i].len() - lines[i].trim_start().len();
+    while i < all.len() {
+        if all[i].1 {
+            i += 1;
+            continue;
+        }
+        let indent = all[i].0.len() - all[i].0.trim_start().len();
         let mut j = i;
-        while j < lines.len()
-            && attr_key(&lines[j]).is_some()
-            && lines[j].len() - lines[j].trim_start().len() == indent
+        while j < all.len()
+            && !all[j].1
+            && attr_key(&all[j].0).is_some()
+            && all[j].0.len() - all[j].0.trim_start().len() == indent
         {
             j += 1;
         }
-        if j > i + 1 {
-            let width = (i..j)
-                .filter_map(|k| attr_key(&lines[k]))
-                .max()
-                .unwrap_or(0);
-            for line in lines.iter_mut().take(j).skip(i) {
-                if let Some(k) = attr_key(line) {
-                    let (key, rest) = line.split_at(k);
-                    let rest = rest.trim_start().trim_start_matches('=').trim_start();
-                    *line = format!("{key}{} = {rest}", " ".repeat(width - k));
-                }
-            }
-        } else if j == i + 1 {
-            if let Some(k) = attr_key(&lines[i]) {
-                let (key, rest) = lines[i].split_at(k);
+        let width = (i..j)
+            .filter_map(|k| attr_key(&all[k].0))
+            .max()
+            .unwrap_or(0);
+        for (line, _) in all.iter_mut().take(j).skip(i) {
+            if let Some(k) = attr_key(line) {
+                let (key, rest) = line.split_at(k);
                 let rest = rest.trim_start().trim_start_matches('=').trim_start();
-                lines[i] = format!("{key} = {rest}");
+                // one attribute alone: no padding
+                *line = format!("{key}{} = {rest}", " ".repeat(width - k));
             }
         }
         i = j.max(i + 1);

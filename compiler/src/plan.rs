@@ -109,6 +109,48 @@ pub struct Plan {
     /// Lint findings at plan time (for reports), as the JSON diagnostics of validate.
     #[serde(default)]
     pub diagnostics: Vec<serde_json::Value>,
+    /// What shaped the plan, so that `apply PLANFILE` can compile it again and refuse a plan
+    /// that is not what the configuration says (`integrity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<PlanSource>,
+}
+
+/// The configuration a plan was made from and the facts learned while making it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanSource {
+    /// The stack directory, absolute.
+    pub dir: String,
+    /// `--var NAME=VALUE`, in the order given.
+    #[serde(default)]
+    pub vars: Vec<NamedText>,
+    /// `--var-file`: the path as given and the file's text.
+    #[serde(default)]
+    pub var_files: Vec<NamedText>,
+    /// `EKSFED_VAR_*` values.
+    #[serde(default)]
+    pub env_vars: Vec<NamedText>,
+    /// `--account-id`, when given.
+    #[serde(default)]
+    pub account_id_flag: Option<String>,
+    /// `--target` addresses.
+    #[serde(default)]
+    pub targets: Vec<String>,
+    /// Facts learned at plan time: the account the credentials reach and the cluster issuers
+    /// read with DescribeCluster (by cluster address).
+    pub facts: PlanFacts,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct NamedText {
+    pub name: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanFacts {
+    pub account_id: String,
+    #[serde(default)]
+    pub cluster_issuers: BTreeMap<String, String>,
 }
 
 /// The `aws` block as recorded in a plan.

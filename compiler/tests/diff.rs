@@ -249,6 +249,26 @@ fn drift_is_an_update() {
     let (p, _) = plan(&c, &live);
     assert_eq!(action(&p, "role.reports_reader"), Action::Update);
     assert_eq!(p.count(Action::Update), 1);
+    // The update carries the drift in `before` and the stack's values in `after`.
+    let ch = p
+        .changes
+        .iter()
+        .find(|c| c.address == "role.reports_reader")
+        .unwrap();
+    let before = serde_json::to_value(ch.before.as_ref().unwrap()).unwrap();
+    let after = serde_json::to_value(ch.after.as_ref().unwrap()).unwrap();
+    let admin = json!("arn:aws:iam::aws:policy/AdministratorAccess");
+    assert!(before["policies"].as_array().unwrap().contains(&admin));
+    assert!(!after["policies"].as_array().unwrap().contains(&admin));
+    let subs = |v: &serde_json::Value| {
+        v["trust_policy"]["Statement"][0]["Condition"]["StringEquals"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| k.ends_with(":sub"))
+            .count()
+    };
+    assert_eq!((subs(&before), subs(&after)), (0, 1));
 }
 
 #[test]
@@ -268,7 +288,40 @@ fn missing_pieces_are_created_and_orphans_deleted() {
     }
     orphan.key = live::key_role("old-role");
     live.objects.push(orphan);
+    // An owned policy no longer declared: deleted (no create of its type to pair with).
+    let mut old_policy = live
+        .objects
+        .iter()
+        .find(|o| o.key.starts_with("iam:policy:"))
+        .unwrap()
+        .clone();
+    if let RenderedKind::Policy { name, arn, .. } = &mut old_policy.piece {
+        *name = "old-policy".into();
+        *arn = "arn:aws:iam::111122223333:policy/old-policy".into();
+        old_policy.key = live::key_policy(arn);
+    }
+    live.objects.push(old_policy);
+    // A missing piece with nothing to pair with: created.
+    live.objects
+        .retain(|o| !o.key.starts_with("iam:oidc-provider:"));
     let (p, _) = plan(&c, &live);
+    assert_eq!(p.count(Action::Delete), 1, "{:?}", p.changes);
+    let del = p
+        .changes
+        .iter()
+        .find(|c| c.action == Action::Delete)
+        .unwrap();
+    assert!(
+        del.keys.iter().any(|k| k.ends_with("policy/old-policy")),
+        "{del:?}"
+    );
+    assert!(del.after.is_none());
+    assert!(p
+        .changes
+        .iter()
+        .filter(|c| c.kind == "oidc_provider")
+        .all(|c| c.action == Action::Create));
+    assert!(p.count(Action::Create) >= 1);
     // one create and one delete of the same type pair into a replace (renamed)
     assert_eq!(action(&p, "role.deploy"), Action::Replace);
     assert!(p
@@ -280,7 +333,6 @@ fn missing_pieces_are_created_and_orphans_deleted() {
         .as_ref()
         .unwrap()
         .contains("name changed"));
-    assert_eq!(p.count(Action::Delete), 0);
 }
 
 #[test]
@@ -325,7 +377,56 @@ fn access_mode_switch_and_path_change() {
             *path = "/".into();
         }
     });
+    // The cluster was in API mode: the principal has an access entry and no aws-auth entry;
+    // the stack now says `access_mode = "aws_auth"`.
+    let i = live
+        .objects
+        .iter()
+        .position(|o| o.key.starts_with("k8s:prod:aws-auth:") && o.key.contains("platform"))
+        .unwrap();
+    let entry = live.objects.remove(i);
+    let RenderedKind::Access { .. } = &entry.piece else {
+        panic!("{:?}", entry.piece)
+    };
+    let arn = serde_json::to_value(&entry.piece).unwrap().to_string();
+    let arn = arn
+        .split('"')
+        .find(|s| s.starts_with("arn:aws:iam::"))
+        .unwrap()
+        .to_string();
+    let api = live::access_entry_piece(
+        "prod",
+        render::AccessEntry {
+            principal_arn: arn.clone(),
+            username: None,
+            kubernetes_groups: vec!["platform-admins".into()],
+            entry_type: "STANDARD".into(),
+            access_policies: vec![],
+        },
+    );
+    live.objects.push(live::live_object(
+        live::key_access_entry("prod", &arn),
+        entry.owner.clone(),
+        api,
+        BTreeMap::new(),
+    ));
     let (p, _) = plan(&c, &live);
+    let sw = p
+        .changes
+        .iter()
+        .find(|c| c.address == "access.platform_admins")
+        .unwrap();
+    assert_ne!(sw.action, Action::NoOp);
+    let before = serde_json::to_value(sw.before.as_ref().unwrap()).unwrap();
+    let after = serde_json::to_value(sw.after.as_ref().unwrap()).unwrap();
+    assert!(
+        before.get("access_entry").is_some() && before.get("aws_auth").is_none(),
+        "{before}"
+    );
+    assert!(
+        after.get("aws_auth").is_some() && after.get("access_entry").is_none(),
+        "{after}"
+    );
     let ch = p
         .changes
         .iter()

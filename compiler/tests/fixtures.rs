@@ -155,10 +155,13 @@ fn stack_dirs(dir: &Path) -> Vec<PathBuf> {
     if has_hcl {
         return vec![dir.to_path_buf()];
     }
+    // A folder of steps, or of examples that are not stacks (`ci/`: workflows): the
+    // subfolders that hold a stack, at any depth.
     let mut subs: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_dir())
+        .flat_map(|p| stack_dirs(&p))
         .collect();
     subs.sort();
     subs

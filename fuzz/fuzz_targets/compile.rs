@@ -1,6 +1,7 @@
 //! Coverage-guided fuzzing of the compiler front end: arbitrary bytes as a stack file through
 //! load, lower, eval, check and render. Any panic is a bug: every failure must be a
-//! diagnostic. Run: `cargo fuzz run compile -- -max_total_time=600` (see RELIABILITY.md);
+//! diagnostic. And `eksfed fmt` never changes meaning: a stack that compiles renders the same
+//! after `fmt`, and `fmt` is idempotent. Run: `cargo fuzz run compile -- -max_total_time=600` (see RELIABILITY.md);
 //! seed corpus: the fixtures and examples (`fuzz/seed.sh`).
 #![no_main]
 
@@ -23,5 +24,17 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Some(d) = &c.desired {
         let _ = eksfed_compiler::render::render(d);
+    }
+    if !c.diagnostics.has_errors() {
+        let formatted = eksfed_compiler::fmt::format(&text);
+        assert_eq!(eksfed_compiler::fmt::format(&formatted), formatted, "fmt is not idempotent");
+        let f = compile(CompileInput { files: vec![("main.hcl".into(), formatted)], reader: &NoFiles, vars: VarInputs::default(), facts: Facts::default() });
+        assert!(!f.diagnostics.has_errors(), "fmt broke a stack that compiled");
+        if let (Some(a), Some(b)) = (&c.desired, &f.desired) {
+            assert!(
+                eksfed_compiler::render::render(a) == eksfed_compiler::render::render(b),
+                "fmt changed what the stack renders"
+            );
+        }
     }
 });

@@ -1,7 +1,9 @@
 //! ### What it finds
 //! An action (in `actions` or `not_actions`) that is not shaped `service:Action`: a service
-//! prefix of lower-case letters, digits and `-`, a colon, and an action name of letters and
-//! digits, with `*` and `?` allowed inside either part. `*` alone is accepted. It checks
+//! prefix of letters, digits and `-`, a colon, and an action name of letters and digits, with
+//! `*` and `?` allowed inside either part. `*` alone is accepted. Case is not checked: IAM
+//! matches actions case-insensitively, and AWS's own managed policies write `S3:GetBucketWebsite`
+//! and `cloudTrail:GetChannel`. It checks
 //! every statement of managed and inline policies, Allow and Deny (a malformed action is
 //! rejected either way); trust policies are not checked because eksfed writes their actions
 //! itself (`sts:AssumeRole...`).
@@ -28,9 +30,9 @@ pub fn well_formed(action: &str) -> bool {
     };
     !svc.is_empty()
         && !name.is_empty()
-        && svc.chars().all(|c| {
-            c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '*' || c == '?'
-        })
+        && svc
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '*' || c == '?')
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '*' || c == '?')
@@ -71,6 +73,12 @@ mod tests {
         assert!(super::well_formed("elasticloadbalancing:Describe*"));
         assert!(!super::well_formed("s3.GetObject"));
         assert!(!super::well_formed("s3:Get Object"));
-        assert!(!super::well_formed("S3:GetObject"));
+        assert!(!super::well_formed("s3 :GetObject"));
+        // IAM matches actions case-insensitively; AWS managed policies use these spellings.
+        assert!(super::well_formed("S3:GetObject"));
+        assert!(super::well_formed("cloudTrail:GetChannel"));
+        assert!(super::well_formed(
+            "Partnercentral-account-management:AssociatePartnerUser"
+        ));
     }
 }

@@ -252,7 +252,7 @@ async fn create(iam: &Client, stack: &str, after: &RenderedKind) -> anyhow::Resu
             .await?;
             if owner_of(got.tags()).as_deref() != Some(stack) {
                 anyhow::bail!(
-                    "created the SAML provider {arn}, but the endpoint did not keep its tags (GetSAMLProvider returns {}), so it does not carry {STACK_TAG}={stack}: eksfed will treat it as not owned by this stack and will not change or delete it (moto does not store SAML provider tags; AWS does)",
+                    "created the SAML provider {arn}, but the endpoint did not keep its tags (GetSAMLProvider returns {}), so it does not carry {STACK_TAG}={stack}: eksfed will treat it as not owned by this stack and will not change or delete it",
                     if got.tags.is_none() { "no Tags element".to_string() } else { format!("{} tags", got.tags().len()) }
                 );
             }
@@ -379,7 +379,7 @@ async fn owned_saml(iam: &Client, stack: &str, arn: &str) -> anyhow::Result<()> 
     .await?
     .ok_or_else(|| anyhow::anyhow!("the SAML provider {arn} no longer exists"))?;
     if out.tags.is_none() {
-        anyhow::bail!("refusing to change the SAML provider {arn}: the endpoint returned no tags for it, so its {STACK_TAG} ownership tag cannot be checked (moto does not store SAML provider tags)");
+        anyhow::bail!("refusing to change the SAML provider {arn}: the endpoint returned no tags for it, so its {STACK_TAG} ownership tag cannot be checked");
     }
     check_owner(&format!("the SAML provider {arn}"), out.tags(), stack)
 }
@@ -1144,7 +1144,7 @@ pub async fn adopt(iam: &Client, stack: &str, kind: &str, id: &str) -> anyhow::R
             if decide(&what, out.tags())? {
                 with_retry(&format!("IAM TagSAMLProvider {id}"), || iam.tag_saml_provider().saml_provider_arn(id).set_tags(Some(mark.clone())).send())
                     .await
-                    .with_context(|| format!("cannot mark {what} as owned (moto does not implement TagSAMLProvider)"))?;
+                    .with_context(|| format!("cannot mark {what} as owned: the endpoint refused TagSAMLProvider"))?;
                 let check = with_retry_opts(&format!("IAM GetSAMLProvider {id}"), &ec(), || iam.get_saml_provider().saml_provider_arn(id).send()).await?;
                 if owner_of(check.tags()).as_deref() != Some(stack) {
                     anyhow::bail!("tagged {what}, but the endpoint does not return the tag: eksfed cannot mark it as owned here");

@@ -448,7 +448,7 @@ async fn read_saml(
             // moto drops SAML provider tags; AWS returns them. Ownership cannot be shown.
             meta.insert(
                 "ownership".to_string(),
-                json!("unknown: GetSAMLProvider returned no Tags element, so the eksfed:stack tag cannot be read (moto does not store SAML provider tags)"),
+                json!("unknown: GetSAMLProvider returned no Tags element, so the eksfed:stack tag cannot be read (the endpoint did not return the provider's tags)"),
             );
         }
         out.push(live_object(key, owner, piece, meta));
