@@ -495,6 +495,7 @@ pub fn diff(
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect(),
+            security: vec![],
         });
     }
 
@@ -538,6 +539,7 @@ pub fn diff(
                     after: None,
                     depends_on: vec![],
                     keys: vec![o.key.clone()],
+                    security: vec![],
                 },
             ));
         }
@@ -635,7 +637,7 @@ pub fn diff(
             _ => None,
         })
         .collect();
-    let plan = Plan {
+    let mut plan = Plan {
         format_version: PLAN_FORMAT_VERSION,
         stack: stack.to_string(),
         account_id: live.account_id.clone(),
@@ -651,7 +653,9 @@ pub fn diff(
             .map(|r| r.address.to_string())
             .collect(),
         diagnostics: vec![],
+        broadening: 0,
     };
+    crate::security::review(&mut plan, live);
     (plan, diags)
 }
 

@@ -25,6 +25,7 @@ pub mod report;
 pub mod resolve;
 pub mod schema;
 pub mod schemas;
+pub mod security;
 pub mod value;
 
 pub use compile::{compile, CompileInput, Compiled, Facts, VarInputs};

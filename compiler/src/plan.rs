@@ -61,6 +61,10 @@ pub struct Change {
     /// Live objects this change touches; their fingerprints are in [`Plan::read`].
     #[serde(default)]
     pub keys: Vec<ObjectKey>,
+    /// What the change does to access (DSL.md "Security review of every plan"); empty
+    /// when access is unchanged.
+    #[serde(default)]
+    pub security: Vec<crate::security::SecurityItem>,
 }
 
 /// Where a cluster of the stack is reached.
@@ -94,6 +98,9 @@ pub struct Plan {
     /// Lint findings at plan time (for reports), as the JSON diagnostics of validate.
     #[serde(default)]
     pub diagnostics: Vec<serde_json::Value>,
+    /// The number of changes that broaden access (the security review).
+    #[serde(default)]
+    pub broadening: usize,
 }
 
 /// The `aws` block as recorded in a plan.
