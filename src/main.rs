@@ -125,7 +125,9 @@ enum Command {
         /// A minijinja template for --format markdown. It sees `stack`, `summary`,
         /// `has_changes`, `counts` (create/update/replace/delete), `changes` (address, type,
         /// action, icon, reason, diff, address_cell) and `diagnostics` (as in JSON, plus
-        /// `allowed`, `address_cell`, `message_cell`: escaped for table cells)
+        /// `allowed`, `address_cell`, `message_cell`: escaped for table cells), `security`
+        /// (review rows: icon, effect, kind, address_cell, message_cell, change_cell),
+        /// `broadening` and `changed`
         #[arg(long)]
         template: Option<PathBuf>,
         #[command(flatten)]

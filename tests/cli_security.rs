@@ -133,3 +133,60 @@ fn plan_reviews_access_and_gates_broadening() {
     let p = w.eksfed(&["plan", bad.to_str().unwrap(), "--fail-on-broadening"]);
     assert_eq!(code(&p), 1, "{}", text(&p));
 }
+
+/// A managed policy that grows broadens every role it is attached to: the stack's own, and
+/// (from the live read) a role made outside the stack.
+#[test]
+fn a_growing_managed_policy_names_every_role_it_is_attached_to() {
+    let w = World::new("security-shared");
+    let stack = |actions: &str| {
+        format!(
+            r#"
+stack "shared" {{}}
+policy "shared" {{
+  name = "sec-shared"
+  statement {{
+    actions   = [{actions}]
+    resources = ["arn:aws:sqs:us-east-1:ACCOUNT:jobs"]
+  }}
+}}
+role "a" {{
+  name = "sec-a"
+  trust_aws {{ principals = ["arn:aws:iam::ACCOUNT:root"] }}
+  policies = [policy.shared.arn]
+}}
+"#
+        )
+    };
+    let dir = w.write_stack("shared", &[("main.hcl", &stack(r#""sqs:SendMessage""#))]);
+    let d = dir.to_str().unwrap();
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    w.boto3(&format!(
+        "iam.create_role(RoleName='legacy', AssumeRolePolicyDocument=json.dumps({{'Version': '2012-10-17', 'Statement': [{{'Effect': 'Allow', 'Principal': {{'AWS': 'arn:aws:iam::{0}:root'}}, 'Action': 'sts:AssumeRole'}}]}}))\niam.attach_role_policy(RoleName='legacy', PolicyArn='arn:aws:iam::{0}:policy/sec-shared')\nprint('{{}}')",
+        w.account
+    ));
+    let dir = w.write_stack(
+        "shared",
+        &[(
+            "main.hcl",
+            &stack(r#""sqs:SendMessage", "sqs:DeleteMessage""#),
+        )],
+    );
+    let d = dir.to_str().unwrap();
+    let p = w.eksfed(&["plan", d, "--fail-on-broadening"]);
+    assert_eq!(code(&p), 3, "{}", text(&p));
+    let out = String::from_utf8_lossy(&p.stdout);
+    assert!(
+        out.contains(&format!(
+            "  ! policy.shared grows for role.a, role legacy (outside the stack): + sqs:DeleteMessage on arn:aws:sqs:us-east-1:{}:jobs\n",
+            w.account
+        )),
+        "{out}"
+    );
+    // The outside role is only named: the plan neither changes nor deletes it.
+    assert!(
+        out.contains("Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy."),
+        "{out}"
+    );
+}
