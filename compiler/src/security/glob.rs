@@ -93,14 +93,34 @@ pub fn intersect_toks(p: &[Tok], q: &[Tok]) -> bool {
     ok[at(0, 0)]
 }
 
+fn same(a: &str, b: &str, fold: bool) -> bool {
+    if !fold {
+        a == b
+    } else if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.to_lowercase() == b.to_lowercase()
+    }
+}
+
 pub fn contains(outer: &str, inner: &str, fold: bool) -> bool {
     if outer == "*" {
         return true;
+    }
+    // A pattern without wildcards matches itself only.
+    if !has_wildcard(outer) {
+        return !has_wildcard(inner) && same(outer, inner, fold);
     }
     contains_toks(&tokens(outer, fold, false), &tokens(inner, fold, false))
 }
 
 pub fn intersect(p: &str, q: &str, fold: bool) -> bool {
+    match (has_wildcard(p), has_wildcard(q)) {
+        (false, false) => return same(p, q, fold),
+        (true, false) => return matches(p, q, fold),
+        (false, true) => return matches(q, p, fold),
+        _ => {}
+    }
     intersect_toks(&tokens(p, fold, false), &tokens(q, fold, false))
 }
 
