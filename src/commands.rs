@@ -282,7 +282,7 @@ pub fn plan(
     dir: &Path,
     out: Option<&Path>,
     format: PlanFormat,
-    detailed: bool,
+    (detailed, fail_on_broadening): (bool, bool),
     template: Option<&Path>,
     common: &Common,
 ) -> Result<u8> {
@@ -340,7 +340,13 @@ pub fn plan(
                 );
             }
         }
-        Ok(if detailed && plan.has_changes() { 2 } else { 0 })
+        Ok(if fail_on_broadening && plan.broadening > 0 {
+            3
+        } else if detailed && plan.has_changes() {
+            2
+        } else {
+            0
+        })
     })
 }
 

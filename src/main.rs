@@ -130,10 +130,15 @@ enum Command {
         /// Exit 0 when there are no changes, 2 when there are
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Exit 3 when some change broadens access (the plan's security review)
+        #[arg(long)]
+        fail_on_broadening: bool,
         /// A minijinja template for --format markdown. It sees `stack`, `summary`,
         /// `has_changes`, `counts` (import/create/update/replace/delete), `changes` (address, type,
         /// action, icon, reason, diff, address_cell) and `diagnostics` (as in JSON, plus
-        /// `allowed`, `address_cell`, `message_cell`: escaped for table cells)
+        /// `allowed`, `address_cell`, `message_cell`: escaped for table cells), `security`
+        /// (review rows: icon, effect, kind, address_cell, message_cell, change_cell),
+        /// `broadening` and `changed`
         #[arg(long)]
         template: Option<PathBuf>,
         #[command(flatten)]
@@ -244,13 +249,14 @@ fn main() -> ExitCode {
             out,
             format,
             detailed_exitcode,
+            fail_on_broadening,
             template,
             common,
         } => commands::plan(
             &dir,
             out.as_deref(),
             format,
-            detailed_exitcode,
+            (detailed_exitcode, fail_on_broadening),
             template.as_deref(),
             &common,
         ),

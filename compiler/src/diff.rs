@@ -542,6 +542,7 @@ pub fn diff(
                 .into_iter()
                 .collect(),
             sensitive: vec![],
+            security: vec![],
         });
     }
 
@@ -587,6 +588,7 @@ pub fn diff(
                     keys: vec![o.key.clone()],
                     importing: None,
                     sensitive: vec![],
+                    security: vec![],
                 },
             ));
         }
@@ -684,7 +686,7 @@ pub fn diff(
             _ => None,
         })
         .collect();
-    let plan = Plan {
+    let mut plan = Plan {
         format_version: PLAN_FORMAT_VERSION,
         stack: stack.to_string(),
         account_id: live.account_id.clone(),
@@ -701,7 +703,9 @@ pub fn diff(
             .collect(),
         diagnostics: vec![],
         source: None,
+        broadening: 0,
     };
+    crate::security::review(&mut plan, live);
     (plan, diags)
 }
 

@@ -33,6 +33,7 @@ pub mod report;
 pub mod resolve;
 pub mod schema;
 pub mod schemas;
+pub mod security;
 pub mod sensitive;
 pub mod value;
 pub mod well_known;

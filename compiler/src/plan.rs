@@ -69,6 +69,10 @@ pub struct Change {
     /// here, shown as `(sensitive value)` in text and markdown.
     #[serde(default)]
     pub sensitive: Vec<String>,
+    /// What the change does to access (DSL.md "Security review of every plan"); empty
+    /// when access is unchanged.
+    #[serde(default)]
+    pub security: Vec<crate::security::SecurityItem>,
 }
 
 /// The `import` block a change adopts.
@@ -113,6 +117,9 @@ pub struct Plan {
     /// that is not what the configuration says (`integrity`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<PlanSource>,
+    /// The number of changes that broaden access (the security review).
+    #[serde(default)]
+    pub broadening: usize,
 }
 
 /// The configuration a plan was made from and the facts learned while making it.

@@ -281,6 +281,9 @@ pub fn text(plan: &Plan, color: bool) -> String {
         "eksfed will perform the following actions on stack `{}`:\n\n",
         plan.stack
     );
+    out.push_str(&crate::security::show::text(plan, &|code, s| {
+        style.paint(code, s)
+    }));
     for c in plan
         .changes
         .iter()
@@ -307,6 +310,15 @@ pub const DEFAULT_MARKDOWN_TEMPLATE: &str = r#"### eksfed plan for `{{ stack }}`
 {% if not has_changes %}**No changes.** The live state matches the configuration.
 {% else %}**{{ summary }}**
 
+#### Security review
+
+{% if security %}{{ broadening }} of {{ changed }} changes broaden access.
+
+| | Resource | What broadens or narrows | Before → after |
+| --- | --- | --- | --- |
+{% for s in security %}| {{ s.icon }} {{ s.effect }} | `{{ s.address_cell }}` | {{ s.message_cell }} | {{ s.change_cell }} |
+{% endfor %}{% else %}No change to access.
+{% endif %}
 | | Resource | Action | Why |
 | --- | --- | --- | --- |
 {% for c in changes %}| {{ c.icon }} | `{{ c.address_cell }}` | {{ c.action }} | {{ c.reason }} |
@@ -403,6 +415,8 @@ pub fn markdown(plan: &Plan, template: Option<&str>) -> Result<String, String> {
     let ctx = serde_json::json!({
         "stack": plan.stack, "summary": plan.summary(), "has_changes": plan.has_changes(),
         "changes": changes, "diagnostics": diagnostics,
+        "security": crate::security::show::rows(plan, &cell, &code_cell), "broadening": plan.broadening,
+        "changed": plan.changes.iter().filter(|c| c.action != Action::NoOp || c.importing.is_some()).count(),
         "counts": { "import": plan.count_imports(), "create": plan.count(Action::Create), "update": plan.count(Action::Update), "replace": plan.count(Action::Replace), "delete": plan.count(Action::Delete) },
     });
     crate::functions::render_template(

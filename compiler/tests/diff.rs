@@ -681,13 +681,21 @@ role "app" {
     let md = eksfed_compiler::report::markdown(&p, None).unwrap();
     let mut out = String::new();
     html::push_html(&mut out, Parser::new_ext(&md, Options::ENABLE_TABLES));
-    let tables: Vec<&str> = out.split("<table>").skip(1).collect();
+    let all: Vec<&str> = out.split("<table>").skip(1).collect();
     assert_eq!(
-        tables.len(),
-        2,
-        "a change table and a findings table:\n{out}"
+        all.len(),
+        3,
+        "a security review table, a change table and a findings table:\n{out}"
     );
     let rows = |t: &str| t.split("</table>").next().unwrap().matches("<tr>").count();
+    // The security review comes first: one row per item (two new roles, each trusted by the
+    // account and allowed every action), with action "*" shown literally.
+    let items: usize = p.changes.iter().map(|c| c.security.len()).sum();
+    assert_eq!(items, 4, "{:?}", p.changes);
+    assert_eq!(rows(all[0]), 1 + items, "{out}");
+    assert!(out.contains("role.app[\"plain\"] may now * on *"), "{out}");
+    assert!(out.find("Security review") < out.find("<table>"), "{out}");
+    let tables = &all[1..];
     assert_eq!(
         rows(tables[0]),
         1 + 2,

@@ -318,6 +318,7 @@ fn change(
         keys: vec![],
         importing: None,
         sensitive: vec![],
+        security: vec![],
     }
 }
 

@@ -238,6 +238,7 @@ fn change(
         keys: vec![],
         importing: None,
         sensitive: vec![],
+        security: vec![],
     }
 }
 

@@ -91,7 +91,13 @@ pub async fn read(
         };
         let owner = owner_of(rd.tags());
         let key = key_role(name);
-        if !keep(&owner, stack, &key, wanted) {
+        // A role outside the stack that a managed policy of the stack is attached to: the
+        // security review names it when the policy grows.
+        let attaches_wanted = rd.attached_managed_policies().iter().any(|p| {
+            p.policy_arn()
+                .is_some_and(|a| wanted.contains(&key_policy(a)))
+        });
+        if !keep(&owner, stack, &key, wanted) && !attaches_wanted {
             continue;
         }
         // A role created between GAAD and ListRoles: read its two missing fields directly.

@@ -1,0 +1,192 @@
+//! The security review of `eksfed plan` end to end against moto: the text section before the
+//! changes, the JSON items and count, the markdown table, and `--fail-on-broadening`.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+use support::{text, World};
+
+fn stack(actions: &str) -> String {
+    format!(
+        r#"
+stack "sec" {{}}
+role "app" {{
+  name = "sec-app"
+  trust_aws {{ principals = ["arn:aws:iam::ACCOUNT:root"] }}
+  inline_policy "jobs" {{
+    statement {{
+      actions   = [{actions}]
+      resources = ["arn:aws:sqs:us-east-1:ACCOUNT:jobs"]
+    }}
+  }}
+}}
+"#
+    )
+}
+
+fn code(o: &std::process::Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+#[test]
+fn plan_reviews_access_and_gates_broadening() {
+    let w = World::new("security");
+    let dir = w.write_stack("sec", &[("main.hcl", &stack(r#""sqs:SendMessage""#))]);
+    let d = dir.to_str().unwrap();
+    // A new role broadens (it can be assumed; it may send).
+    let p = w.eksfed(&["plan", d, "--fail-on-broadening"]);
+    assert_eq!(code(&p), 3, "{}", text(&p));
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    assert!(
+        String::from_utf8_lossy(&a.stdout).contains("Security review:"),
+        "apply shows the review: {}",
+        text(&a)
+    );
+    // Nothing to do: no item, the gate passes.
+    let p = w.eksfed(&["plan", d, "--fail-on-broadening", "--detailed-exitcode"]);
+    assert_eq!(code(&p), 0, "{}", text(&p));
+
+    // One action added: broadens.
+    let dir = w.write_stack(
+        "sec",
+        &[(
+            "main.hcl",
+            &stack(r#""sqs:SendMessage", "sqs:DeleteMessage""#),
+        )],
+    );
+    let d = dir.to_str().unwrap();
+    let p = w.eksfed(&["plan", d]);
+    assert_eq!(code(&p), 0, "{}", text(&p));
+    let out = String::from_utf8_lossy(&p.stdout).to_string();
+    let line = format!(
+        "  ! role.app may now sqs:DeleteMessage on arn:aws:sqs:us-east-1:{}:jobs\n",
+        w.account
+    );
+    assert!(out.contains(&line), "{out}");
+    let review = out.find("Security review:\n").unwrap();
+    assert!(
+        review < out.find("# role.app will be updated in-place").unwrap(),
+        "{out}"
+    );
+    assert!(!out.contains("may now sqs:SendMessage"), "{out}");
+    for flags in [
+        &["--fail-on-broadening"][..],
+        &["--fail-on-broadening", "--detailed-exitcode"][..],
+    ] {
+        let mut args = vec!["plan", d];
+        args.extend_from_slice(flags);
+        let p = w.eksfed(&args);
+        assert_eq!(code(&p), 3, "{flags:?}: {}", text(&p));
+    }
+    let p = w.eksfed(&["plan", d, "--detailed-exitcode"]);
+    assert_eq!(code(&p), 2, "{}", text(&p));
+    let j = w.eksfed(&["plan", d, "--format", "json"]);
+    assert_eq!(code(&j), 0, "{}", text(&j));
+    let j: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+    assert_eq!(j["broadening"], 1, "{j}");
+    let change = &j["changes"][0];
+    assert_eq!(change["address"], "role.app");
+    assert_eq!(change["security"][0]["effect"], "broadens", "{change}");
+    assert_eq!(change["security"][0]["kind"], "permissions", "{change}");
+    assert_eq!(
+        change["security"][0]["message"],
+        format!(
+            "role.app may now sqs:DeleteMessage on arn:aws:sqs:us-east-1:{}:jobs",
+            w.account
+        )
+    );
+    assert_eq!(change["security"].as_array().unwrap().len(), 1, "{change}");
+    let m = w.eksfed(&["plan", d, "--format", "markdown"]);
+    assert_eq!(code(&m), 0, "{}", text(&m));
+    let md = String::from_utf8_lossy(&m.stdout).to_string();
+    let section = md.find("#### Security review").unwrap();
+    assert!(
+        section < md.find("| | Resource | Action | Why |").unwrap(),
+        "{md}"
+    );
+    assert!(
+        md.contains("| ⚠️ broadens | `role.app` | role.app may now sqs:DeleteMessage on arn:aws:sqs:us-east-1:"),
+        "{md}"
+    );
+
+    // Apply it, then take the action away again: narrows, so the gate lets it through.
+    assert_eq!(code(&w.eksfed(&["apply", d, "--auto-approve"])), 0);
+    let dir = w.write_stack("sec", &[("main.hcl", &stack(r#""sqs:SendMessage""#))]);
+    let d = dir.to_str().unwrap();
+    let p = w.eksfed(&["plan", d, "--fail-on-broadening", "--detailed-exitcode"]);
+    assert_eq!(code(&p), 2, "{}", text(&p));
+    assert!(
+        String::from_utf8_lossy(&p.stdout).contains(&format!(
+            "  - role.app may no longer sqs:DeleteMessage on arn:aws:sqs:us-east-1:{}:jobs\n",
+            w.account
+        )),
+        "{}",
+        text(&p)
+    );
+    let j = w.eksfed(&["plan", d, "--format", "json"]);
+    let j: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+    assert_eq!(j["broadening"], 0, "{j}");
+    assert_eq!(j["changes"][0]["security"][0]["effect"], "narrows", "{j}");
+
+    // An error still exits 1.
+    let bad = w.write_stack("bad", &[("main.hcl", "stack \"bad\" {\n role \"x\" {\n")]);
+    let p = w.eksfed(&["plan", bad.to_str().unwrap(), "--fail-on-broadening"]);
+    assert_eq!(code(&p), 1, "{}", text(&p));
+}
+
+/// A managed policy that grows broadens every role it is attached to: the stack's own, and
+/// (from the live read) a role made outside the stack.
+#[test]
+fn a_growing_managed_policy_names_every_role_it_is_attached_to() {
+    let w = World::new("security-shared");
+    let stack = |actions: &str| {
+        format!(
+            r#"
+stack "shared" {{}}
+policy "shared" {{
+  name = "sec-shared"
+  statement {{
+    actions   = [{actions}]
+    resources = ["arn:aws:sqs:us-east-1:ACCOUNT:jobs"]
+  }}
+}}
+role "a" {{
+  name = "sec-a"
+  trust_aws {{ principals = ["arn:aws:iam::ACCOUNT:root"] }}
+  policies = [policy.shared.arn]
+}}
+"#
+        )
+    };
+    let dir = w.write_stack("shared", &[("main.hcl", &stack(r#""sqs:SendMessage""#))]);
+    let d = dir.to_str().unwrap();
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    w.boto3(&format!(
+        "iam.create_role(RoleName='legacy', AssumeRolePolicyDocument=json.dumps({{'Version': '2012-10-17', 'Statement': [{{'Effect': 'Allow', 'Principal': {{'AWS': 'arn:aws:iam::{0}:root'}}, 'Action': 'sts:AssumeRole'}}]}}))\niam.attach_role_policy(RoleName='legacy', PolicyArn='arn:aws:iam::{0}:policy/sec-shared')\nprint('{{}}')",
+        w.account
+    ));
+    let dir = w.write_stack(
+        "shared",
+        &[(
+            "main.hcl",
+            &stack(r#""sqs:SendMessage", "sqs:DeleteMessage""#),
+        )],
+    );
+    let d = dir.to_str().unwrap();
+    let p = w.eksfed(&["plan", d, "--fail-on-broadening"]);
+    assert_eq!(code(&p), 3, "{}", text(&p));
+    let out = String::from_utf8_lossy(&p.stdout);
+    assert!(
+        out.contains(&format!(
+            "  ! policy.shared grows for role.a, role legacy (outside the stack): + sqs:DeleteMessage on arn:aws:sqs:us-east-1:{}:jobs\n",
+            w.account
+        )),
+        "{out}"
+    );
+    // The outside role is only named: the plan neither changes nor deletes it.
+    assert!(
+        out.contains("Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy."),
+        "{out}"
+    );
+}
