@@ -12,6 +12,7 @@ pub mod eval;
 pub mod fmt;
 pub mod functions;
 pub mod generate;
+pub mod generate_stack;
 pub mod graph;
 pub mod iam;
 pub mod lints;
