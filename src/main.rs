@@ -2,6 +2,7 @@
 //! `eksfed-compiler` (pure) and `eksfed-runtime` (IO).
 
 mod commands;
+mod generate;
 mod session;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -155,6 +156,9 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Write a stack from what is live in the account and one cluster
+    #[command(long_about = generate::LONG_ABOUT)]
+    Generate(generate::GenerateArgs),
     /// Adopt an existing object into the stack (adds the ownership mark)
     Import {
         /// Stack directory, then ADDRESS and ID (or just ADDRESS ID in the current directory)
@@ -227,6 +231,7 @@ fn main() -> ExitCode {
             lock_timeout,
             common,
         } => commands::destroy(&dir, auto_approve, parallelism, &lock_timeout, &common),
+        Command::Generate(a) => generate::run(&a),
         Command::Import { args, common } => {
             let (dir, addr, id) = match args.as_slice() {
                 [d, a, i] => (PathBuf::from(d), a.clone(), i.clone()),

@@ -109,7 +109,7 @@ fn push_manifests<T: serde::Serialize>(
         let m = clean_manifest(serde_json::to_value(&item).unwrap_or_default());
         let key = live::key_manifest(cluster, &m);
         let own = owner_of(&m).filter(|_| is_managed(&m));
-        if own.as_deref() != Some(stack) && !wanted.contains(&key) {
+        if own.as_deref() != Some(stack) && !crate::state::wants(wanted, &key) {
             continue;
         }
         let piece = if rbac {
@@ -185,7 +185,7 @@ pub async fn read(
                 let arn = entry.arn().to_string();
                 let key = live::key_aws_auth(cluster, &arn);
                 let own = owned.contains(&arn).then(|| stack.to_string());
-                if own.is_none() && !wanted.contains(&key) {
+                if own.is_none() && !crate::state::wants(wanted, &key) {
                     continue;
                 }
                 out.push(live::live_object(

@@ -219,5 +219,13 @@ pub(crate) fn keep(
     key: &ObjectKey,
     wanted: &BTreeSet<ObjectKey>,
 ) -> bool {
-    owner.as_deref() == Some(stack) || wanted.contains(key)
+    owner.as_deref() == Some(stack) || wants(wanted, key)
+}
+
+/// The `wanted` entry that asks for every object (`eksfed generate` reads everything).
+pub const ALL: &str = "*";
+
+/// Whether a key is wanted (or everything is).
+pub(crate) fn wants(wanted: &BTreeSet<ObjectKey>, key: &ObjectKey) -> bool {
+    wanted.contains(key) || wanted.contains(ALL)
 }
