@@ -121,7 +121,7 @@ enum Command {
         #[arg(long)]
         detailed_exitcode: bool,
         /// A minijinja template for --format markdown. It sees `stack`, `summary`,
-        /// `has_changes`, `counts` (create/update/replace/delete), `changes` (address, type,
+        /// `has_changes`, `counts` (import/create/update/replace/delete), `changes` (address, type,
         /// action, icon, reason, diff, address_cell) and `diagnostics` (as in JSON, plus
         /// `allowed`, `address_cell`, `message_cell`: escaped for table cells)
         #[arg(long)]

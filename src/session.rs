@@ -102,7 +102,11 @@ pub async fn plan_dir(dir: &Path, common: &Common, destroy: bool) -> Result<Opti
     }
     let rendered = eksfed_compiler::render::render(desired);
     let clusters = clusters_of(desired);
-    let scope = state::scope(rendered.resources.iter().map(|r| &r.kind), &clusters);
+    let existing = eksfed_compiler::adopt::rendered_existing(desired);
+    let scope = state::scope(
+        rendered.resources.iter().chain(&existing).map(|r| &r.kind),
+        &clusters,
+    );
     let conn = state::connect(aws, &scope, &clusters).await?;
     let live = state::read(&conn, &desired.stack.name, &account, &scope, &clusters).await?;
     let mut targets = vec![];
@@ -242,7 +246,7 @@ fn past(a: Action) -> &'static str {
         Action::Update => "updated",
         Action::Replace => "replaced",
         Action::Delete => "deleted",
-        Action::NoOp => "unchanged",
+        Action::NoOp => "imported", // only importing no-ops are applied
     }
 }
 
@@ -252,7 +256,7 @@ fn doing(a: Action) -> &'static str {
         Action::Update => "updating",
         Action::Replace => "replacing",
         Action::Delete => "deleting",
-        Action::NoOp => "checking",
+        Action::NoOp => "importing",
     }
 }
 
@@ -397,8 +401,21 @@ async fn run_locked(
         .iter()
         .filter(|r| matches!(r.outcome, Outcome::Skipped(_)))
         .count();
+    let imported = results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Done)
+        .filter(|r| {
+            plan.changes
+                .iter()
+                .any(|c| c.address == r.address && c.importing.is_some())
+        })
+        .count();
     let summary = format!(
-        "Resources: {} added, {} changed, {} replaced, {} destroyed.",
+        "Resources: {}{} added, {} changed, {} replaced, {} destroyed.",
+        match imported {
+            0 => String::new(),
+            n => format!("{n} imported, "),
+        },
         count(Action::Create),
         count(Action::Update),
         count(Action::Replace),
@@ -474,6 +491,9 @@ pub async fn import(dir: &Path, addr: &str, id: &str, common: &Common) -> Result
             .unwrap_or_default();
         bail!("no resource `{addr}` in the stack{hint}");
     };
+    if res.is_existing() {
+        bail!("`{addr}` is `existing = true`: it is only read, never owned; remove `existing = true` to manage it");
+    }
     let stack = desired.stack.name.clone();
     let aws = eksfed_runtime::aws::clients(&(&desired.aws).into()).await;
     let clusters = clusters_of(desired);

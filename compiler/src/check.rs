@@ -16,6 +16,14 @@ pub fn check(desired: &DesiredState, _graph: &ResourceGraph, diags: &mut Diagnos
         }
     }
     for mut d in found {
+        // An `existing = true` object is not the stack's to fix.
+        let res = d.address.as_deref().and_then(crate::value::Address::parse);
+        if res
+            .and_then(|a| desired.get(&a))
+            .is_some_and(|r| r.is_existing())
+        {
+            continue;
+        }
         let on_resource = d
             .address
             .as_ref()

@@ -115,6 +115,7 @@ fn compile_bodies(
     let mut locals: Vec<(FileId, &hcl_edit::structure::Attribute)> = vec![];
     let mut aws: Vec<(FileId, &Block)> = vec![];
     let mut resources: Vec<ResourceBlock<'_>> = vec![];
+    let mut import_blocks: Vec<(FileId, &Block)> = vec![];
     let mut seen: HashMap<String, Span> = HashMap::new();
     for (file, body) in &loaded.bodies {
         for s in body.iter() {
@@ -180,7 +181,7 @@ fn compile_bodies(
                         "{name}.{}",
                         b.labels.first().map(label_text).unwrap_or_default()
                     );
-                    if name != "locals" && name != "aws" && name != "stack" {
+                    if !["locals", "aws", "stack", "import"].contains(&name) {
                         if let Some(prev) = seen.get(&key) {
                             let at = loaded
                                 .sources
@@ -203,6 +204,7 @@ fn compile_bodies(
                         "stack" => stacks.push((*file, b)),
                         "variable" => variables.push((*file, b)),
                         "aws" => aws.push((*file, b)),
+                        "import" => import_blocks.push((*file, b)),
                         "locals" => {
                             for s in b.body.iter() {
                                 match s {
@@ -626,6 +628,20 @@ fn compile_bodies(
             entry.insert(rb.label.clone(), v);
         }
     }
+    // `import` blocks: evaluated once every resource is known.
+    let mut imports = vec![];
+    for (file, b) in &import_blocks {
+        let mut env = Env::new(
+            &vars,
+            &local_values,
+            &table,
+            RESOURCE_KINDS,
+            files,
+            &partition,
+        );
+        let ev = eval_block(*file, b, &schema::IMPORT, &mut env, diags);
+        imports.extend(crate::adopt::lower_import(&ev));
+    }
     let stack = stack?;
     if diags.has_errors() {
         return None;
@@ -680,11 +696,10 @@ fn compile_bodies(
             .address(names[0].clone()),
         );
     }
-    Some((
-        DesiredState::new(stack, aws_settings, instances),
-        graph,
-        account_known.is_some(),
-    ))
+    let mut desired = DesiredState::new(stack, aws_settings, instances);
+    desired.imports = imports;
+    crate::adopt::check_imports(&desired, diags);
+    Some((desired, graph, account_known.is_some()))
 }
 
 /// Replaces `local.NAME` entries by what that local reads; de-duplicates.

@@ -3,12 +3,13 @@
 //! condition order, white space, defaults) never shows as a change, and what the user did not
 //! specify (thumbprints, other writers' labels) is not compared.
 
+use crate::adopt;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::graph::ResourceGraph;
 use crate::iam;
 use crate::live::{self, LiveObject, LiveState, ObjectKey};
 use crate::model::{DesiredState, ResourceKind};
-use crate::plan::{Action, Change, ClusterTarget, Plan, ABSENT, PLAN_FORMAT_VERSION};
+use crate::plan::{Action, Change, ClusterTarget, Importing, Plan, ABSENT, PLAN_FORMAT_VERSION};
 use crate::render::{self, RenderedKind, RenderedResource};
 use crate::value::Address;
 use serde_json::{json, Value as Json};
@@ -409,15 +410,46 @@ pub fn diff(
     let mut changes: Vec<Change> = vec![];
     let mut replaced_roles: BTreeMap<String, String> = BTreeMap::new();
 
+    // `existing = true` objects: read, never changed; an error when missing.
+    for r in adopt::rendered_existing(desired) {
+        for k in live::keys(&r.kind) {
+            if let Some(o) = by_key.get(k.as_str()) {
+                consumed.insert(k.clone());
+                read.insert(k, o.fingerprint.clone());
+            } else {
+                read.insert(k, ABSENT.to_string());
+                if let Some(res) = Address::parse(&r.address).and_then(|a| desired.get(&a)) {
+                    diags.push(adopt::existing_missing(
+                        res,
+                        &adopt::describe_existing(&r.kind),
+                    ));
+                }
+            }
+        }
+    }
+
     for r in &resources {
         let wanted = live::keys(&r.kind);
         let candidates = candidate_keys(&r.kind, stack, live);
+        let import = adopt::import_for(desired, &r.address);
+        let (mut adopting, mut foreign) = (false, false);
         let mut pieces = vec![];
         for k in &candidates {
             if let Some(o) = by_key.get(k.as_str()) {
                 consumed.insert(k.clone());
                 if o.owner.as_deref() == Some(stack) {
                     pieces.push(*o);
+                } else if let (Some(imp), true) = (import, wanted.contains(k)) {
+                    match &o.owner {
+                        None => {
+                            pieces.push(*o);
+                            adopting = true;
+                        }
+                        Some(other) => {
+                            foreign = true;
+                            diags.push(adopt::import_foreign(imp, &describe(&o.piece), other))
+                        }
+                    }
                 } else if wanted.contains(k) {
                     let who = match &o.owner {
                         Some(other) => format!("is owned by the stack `{other}`"),
@@ -452,11 +484,22 @@ pub fn diff(
                 read.insert(k.clone(), ABSENT.to_string());
             }
         }
+        if let (Some(imp), true) = (import, pieces.is_empty() && !foreign) {
+            diags.push(adopt::import_missing(imp, &describe(&r.kind)));
+        }
         if in_scope.as_ref().is_some_and(|s| !s.contains(&r.address)) {
             continue;
         }
         let before = merge_pieces(&r.kind, &pieces);
-        let (action, reason) = match &before {
+        // An adopted object is compared as it will be: with the mark apply adds.
+        let compared = before.as_ref().map(|b| {
+            if adopting {
+                adopt::marked(b, stack)
+            } else {
+                b.clone()
+            }
+        });
+        let (action, reason) = match &compared {
             None => (Action::Create, None),
             Some(b) => {
                 if normalize(b, &r.kind) == normalize(&r.kind, &r.kind) {
@@ -476,6 +519,9 @@ pub fn diff(
             kind: r.kind.type_name().to_string(),
             action,
             reason,
+            importing: import
+                .filter(|_| adopting)
+                .map(|i| Importing { id: i.id.clone() }),
             before: before.map(|k| live::resource(r.address.clone(), k)),
             after: Some((*r).clone()),
             depends_on: Address::parse(&r.address)
@@ -538,6 +584,7 @@ pub fn diff(
                     after: None,
                     depends_on: vec![],
                     keys: vec![o.key.clone()],
+                    importing: None,
                 },
             ));
         }

@@ -4,6 +4,7 @@
 //! (with [`lints`]) -> [`render`] -> [`diff`] -> [`report`]. [`compile::compile`] runs the
 //! first ones; see ARCHITECTURE.md.
 
+pub mod adopt;
 pub mod check;
 pub mod compile;
 pub mod diag;

@@ -266,7 +266,7 @@ pub fn eval_body(
         }
     }
     for a in schema.attrs.iter().filter(|a| a.required) {
-        if !present.iter().any(|p| p == a.name) {
+        if !present.iter().any(|p| p == a.name) && !crate::adopt::required_waived(&out, a.name) {
             diags.push(
                 Diagnostic::error(
                     E_MISSING_ATTR,

@@ -244,6 +244,10 @@ impl Resource {
             _ => None,
         }
     }
+    /// `existing = true`: made and owned elsewhere, only read (see `adopt.rs`).
+    pub fn is_existing(&self) -> bool {
+        crate::adopt::is_existing(&self.block)
+    }
     /// The cluster a Kubernetes- or EKS-side resource lives in.
     pub fn cluster(&self) -> Option<&Address> {
         match &self.kind {
@@ -261,6 +265,8 @@ pub struct DesiredState {
     pub stack: Stack,
     pub aws: AwsSettings,
     pub resources: Vec<Resource>,
+    /// `import` blocks, in source order.
+    pub imports: Vec<crate::adopt::Import>,
     index: std::collections::HashMap<Address, usize>,
 }
 
@@ -275,6 +281,7 @@ impl DesiredState {
             stack,
             aws,
             resources,
+            imports: vec![],
             index,
         }
     }

@@ -61,6 +61,17 @@ pub struct Change {
     /// Live objects this change touches; their fingerprints are in [`Plan::read`].
     #[serde(default)]
     pub keys: Vec<ObjectKey>,
+    /// Set when an `import` block adopts the live object: apply adds the ownership mark
+    /// (and makes the update, if any).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub importing: Option<Importing>,
+}
+
+/// The `import` block a change adopts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Importing {
+    /// The block's `id`.
+    pub id: String,
 }
 
 /// Where a cluster of the stack is reached.
@@ -118,15 +129,29 @@ pub const ABSENT: &str = "absent";
 
 impl Plan {
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action != Action::NoOp)
+        self.changes
+            .iter()
+            .any(|c| c.action != Action::NoOp || c.importing.is_some())
+    }
+    /// Changes that adopt an object (`import` blocks).
+    pub fn count_imports(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| c.importing.is_some())
+            .count()
     }
     pub fn count(&self, a: Action) -> usize {
         self.changes.iter().filter(|c| c.action == a).count()
     }
-    /// `Plan: 1 to add, 2 to change, 0 to replace, 1 to destroy.`
+    /// `Plan: 1 to add, 2 to change, 0 to replace, 1 to destroy.`, with `N to import, `
+    /// first when the plan imports.
     pub fn summary(&self) -> String {
+        let imports = match self.count_imports() {
+            0 => String::new(),
+            n => format!("{n} to import, "),
+        };
         format!(
-            "Plan: {} to add, {} to change, {} to replace, {} to destroy.",
+            "Plan: {imports}{} to add, {} to change, {} to replace, {} to destroy.",
             self.count(Action::Create),
             self.count(Action::Update),
             self.count(Action::Replace),

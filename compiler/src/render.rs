@@ -246,6 +246,9 @@ pub fn render(desired: &DesiredState) -> Rendered {
     let stack = &desired.stack.name;
     let mut resources = vec![];
     for r in &desired.resources {
+        if r.is_existing() {
+            continue; // read, never rendered: see adopt.rs
+        }
         let kind = match &r.kind {
             ResourceKind::Cluster(_) => continue,
             ResourceKind::OidcProvider(p) => RenderedKind::OidcProvider {

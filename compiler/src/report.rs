@@ -150,6 +150,9 @@ pub fn json_diff(before: &Json, after: &Json, style_color: bool) -> String {
 
 /// The attribute-level lines of one change.
 fn change_body(c: &Change, color: bool) -> String {
+    if c.action == Action::NoOp {
+        return String::new(); // an import that changes nothing but the mark
+    }
     let style = Style { color };
     let before = fields(&c.before);
     let after = fields(&c.after);
@@ -233,6 +236,9 @@ fn change_body(c: &Change, color: bool) -> String {
 }
 
 fn headline(c: &Change) -> String {
+    if c.importing.is_some() {
+        return crate::adopt::headline(c);
+    }
     match c.action {
         Action::Create => format!("# {} will be created", c.address),
         Action::Update => format!("# {} will be updated in-place", c.address),
@@ -269,7 +275,11 @@ pub fn text(plan: &Plan, color: bool) -> String {
         "eksfed will perform the following actions on stack `{}`:\n\n",
         plan.stack
     );
-    for c in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
+    for c in plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp || c.importing.is_some())
+    {
         out.push_str(&format!("  {}\n", style.paint("1", &headline(c))));
         let label = c.address.split_once('.').map(|x| x.1).unwrap_or(&c.address);
         out.push_str(&format!(
@@ -350,9 +360,10 @@ pub fn markdown(plan: &Plan, template: Option<&str>) -> Result<String, String> {
     let changes: Vec<Json> = plan
         .changes
         .iter()
-        .filter(|c| c.action != Action::NoOp)
+        .filter(|c| c.action != Action::NoOp || c.importing.is_some())
         .map(|c| {
             let icon = match c.action {
+                _ if c.importing.is_some() => "📥",
                 Action::Create => "➕",
                 Action::Update => "🔄",
                 Action::Replace => "♻️",
@@ -361,8 +372,9 @@ pub fn markdown(plan: &Plan, template: Option<&str>) -> Result<String, String> {
             };
             serde_json::json!({
                 "address": c.address, "address_cell": code_cell(&c.address),
-                "type": c.kind, "action": c.action.verb(), "icon": icon,
-                "reason": cell(c.reason.as_deref().unwrap_or_default()),
+                "type": c.kind, "action": crate::adopt::verb(c), "icon": icon,
+                "importing": c.importing.as_ref().map(|i| i.id.clone()),
+                "reason": cell(&crate::adopt::reason(c)),
                 "diff": change_body(c, false).lines().map(|l| l.get(6..).unwrap_or(l).replacen("    ", "", 1) + "\n").collect::<String>(),
             })
         })
@@ -385,7 +397,7 @@ pub fn markdown(plan: &Plan, template: Option<&str>) -> Result<String, String> {
     let ctx = serde_json::json!({
         "stack": plan.stack, "summary": plan.summary(), "has_changes": plan.has_changes(),
         "changes": changes, "diagnostics": diagnostics,
-        "counts": { "create": plan.count(Action::Create), "update": plan.count(Action::Update), "replace": plan.count(Action::Replace), "delete": plan.count(Action::Delete) },
+        "counts": { "import": plan.count_imports(), "create": plan.count(Action::Create), "update": plan.count(Action::Update), "replace": plan.count(Action::Replace), "delete": plan.count(Action::Delete) },
     });
     crate::functions::render_template(
         "plan.md",

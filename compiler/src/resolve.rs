@@ -351,6 +351,9 @@ fn saml_metadata_ok(xml: &str) -> Result<(), String> {
 pub fn resolve(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> ResourceKind {
     let label = addr.key.clone().unwrap_or_else(|| addr.label.clone());
     let name_or_label = |b: &EvBlock| b.str("name").unwrap_or_else(|| label.clone());
+    if crate::adopt::is_existing(b) {
+        return crate::adopt::resolve_existing(addr, b, ctx, d);
+    }
     match addr.kind.as_str() {
         "cluster" => {
             let name = b.str("name").unwrap_or_default();

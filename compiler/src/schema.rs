@@ -273,6 +273,11 @@ pub const OIDC_PROVIDER: BlockSchema = BlockSchema {
             "server certificate thumbprints (40 hex digits)",
         ),
         opt("tags", Ty::MapString, "IAM tags"),
+        opt(
+            "existing",
+            Ty::Bool,
+            "made and owned elsewhere: only read (never created, changed, tagged or deleted); only the identifying attributes are allowed",
+        ),
     ],
     blocks: &[],
     open: false,
@@ -290,6 +295,11 @@ pub const SAML_PROVIDER: BlockSchema = BlockSchema {
             "SAML 2.0 EntityDescriptor metadata XML",
         ),
         opt("tags", Ty::MapString, "IAM tags"),
+        opt(
+            "existing",
+            Ty::Bool,
+            "made and owned elsewhere: only read (never created, changed, tagged or deleted); only the identifying attributes are allowed",
+        ),
     ],
     blocks: &[],
     open: false,
@@ -350,6 +360,11 @@ pub const POLICY: BlockSchema = BlockSchema {
             "a JSON document (string or object) instead of statement blocks",
         ),
         opt("tags", Ty::MapString, "IAM tags"),
+        opt(
+            "existing",
+            Ty::Bool,
+            "made and owned elsewhere: only read (never created, changed, tagged or deleted); only the identifying attributes are allowed",
+        ),
     ],
     blocks: &[(&STATEMENT, true)],
     open: false,
@@ -482,6 +497,11 @@ pub const ROLE: BlockSchema = BlockSchema {
             Ty::ListString,
             "managed policy ARNs attached exclusively",
         ),
+        opt(
+            "existing",
+            Ty::Bool,
+            "made and owned elsewhere: only read (never created, changed, tagged or deleted); only the identifying attributes are allowed",
+        ),
     ],
     blocks: &[
         (&TRUST_SERVICE_ACCOUNT, true),
@@ -600,6 +620,34 @@ pub const RBAC_BINDING: BlockSchema = BlockSchema {
     doc: "Kubernetes RBAC for mapped groups or users",
 };
 
+pub const IMPORT: BlockSchema = BlockSchema {
+    name: "import",
+    labels: &[],
+    attrs: &[
+        req(
+            "to",
+            Ty::Ref(&[
+                "role",
+                "policy",
+                "oidc_provider",
+                "saml_provider",
+                "service_account",
+                "access",
+                "rbac_binding",
+            ]),
+            "the address of this stack to adopt into (with its key under for_each)",
+        ),
+        req(
+            "id",
+            Ty::String,
+            "the live object: role/policy/saml_provider: name; oidc_provider: URL; service_account: NAMESPACE/NAME; access: principal ARN; rbac_binding: NAMESPACE/NAME or NAME",
+        ),
+    ],
+    blocks: &[],
+    open: false,
+    doc: "adopt an existing object: the plan marks it as imported, apply adds the ownership mark",
+};
+
 /// Every top-level block.
 pub const TOP_LEVEL: &[&BlockSchema] = &[
     &STACK,
@@ -614,6 +662,7 @@ pub const TOP_LEVEL: &[&BlockSchema] = &[
     &SERVICE_ACCOUNT,
     &ACCESS,
     &RBAC_BINDING,
+    &IMPORT,
 ];
 
 pub fn top_level(name: &str) -> Option<&'static BlockSchema> {

@@ -102,6 +102,11 @@ fn perfect_live(c: &Compiled) -> LiveState {
             ));
         }
     }
+    // `existing = true` objects are there, made by someone else.
+    for e in eksfed_compiler::adopt::rendered_existing(d) {
+        let key = live::keys(&e.kind).remove(0);
+        objects.push(live::live_object(key, None, e.kind, BTreeMap::new()));
+    }
     LiveState {
         account_id: "111122223333".into(),
         objects,

@@ -70,6 +70,11 @@ fn is_eks_side(k: &RenderedKind) -> bool {
 /// One change against the live systems.
 pub async fn apply_change(plan: &Plan, conn: &Connections, c: &Change) -> anyhow::Result<()> {
     let stack = plan.stack.as_str();
+    // An `import` block: the ownership mark first, then the update (if any).
+    crate::adopt::mark(plan, conn, c).await?;
+    if c.action == Action::NoOp {
+        return Ok(());
+    }
     match c.kind.as_str() {
         "oidc_provider" | "saml_provider" | "policy" | "role" => {
             crate::iam::apply(&conn.aws.iam, stack, c).await
@@ -107,7 +112,7 @@ pub async fn apply_change(plan: &Plan, conn: &Connections, c: &Change) -> anyhow
     }
 }
 
-/// Runs every change that is not a no-op. Returns one result per change, in plan order.
+/// Runs every change that is not a no-op (an importing no-op runs: it adds the mark). Returns one result per change, in plan order.
 ///
 /// Scheduling is linear in changes + edges: each change counts its unfinished dependencies
 /// and is queued when the count reaches zero; a dependency that did not complete marks its
@@ -116,7 +121,7 @@ pub async fn apply(plan: &Plan, conn: Arc<Connections>, opts: &ApplyOptions) -> 
     let todo: Vec<&Change> = plan
         .changes
         .iter()
-        .filter(|c| c.action != Action::NoOp)
+        .filter(|c| c.action != Action::NoOp || c.importing.is_some())
         .collect();
     let index: HashMap<&str, usize> = todo
         .iter()

@@ -1,6 +1,7 @@
 //! eksfed's runtime: all IO. Reads stacks from disk, live state from AWS (IAM, EKS, STS) and
 //! Kubernetes, and applies plans. It never parses HCL itself: it calls the compiler.
 
+pub mod adopt;
 pub mod apply;
 pub mod aws;
 pub mod eks;

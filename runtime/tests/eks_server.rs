@@ -316,6 +316,7 @@ fn change(
         after,
         depends_on: vec![],
         keys: vec![],
+        importing: None,
     }
 }
 

@@ -236,6 +236,7 @@ fn change(
         after: after.map(res),
         depends_on: vec![],
         keys: vec![],
+        importing: None,
     }
 }
 

@@ -1,0 +1,511 @@
+//! Objects the stack uses but does not own (`existing = true`) and `import` blocks
+//! (DSL.md "Contract v1 additions").
+//!
+//! - An `existing = true` `oidc_provider`, `saml_provider`, `policy` or `role` takes only
+//!   the attributes that identify it (`url`; `name` and `path`). Its exports (`arn`, `name`,
+//!   `url`) work as for an owned one. The diff never plans a change for it; the plan fails
+//!   (E0704, at the block) when it does not exist.
+//! - `import { to = ADDRESS, id = "..." }` adopts a live object into a resource of the stack.
+//!   The id must name the object the resource describes (checked offline, E0531). The diff
+//!   takes the unmarked live object as the resource's own, marks the change `importing`
+//!   (action `no-op` when it already matches, `update` when it differs); apply adds the
+//!   ownership mark first. An object already owned by this stack makes the block do nothing;
+//!   one owned by another stack (E0706) or missing (E0705) is an error at the block.
+
+use crate::diag::{Diagnostic, Diagnostics, Span};
+use crate::iam;
+use crate::lower::EvBlock;
+use crate::model::{
+    DesiredState, OidcProvider, Policy, Resource, ResourceKind, Role, SamlProvider,
+};
+use crate::render::{self, RenderedKind};
+use crate::resolve::{iam_arn, strip_https, Ctx, E_SEMANTIC};
+use crate::value::{Address, Value};
+use indexmap::IndexMap;
+use serde::Serialize;
+
+/// An attribute or block an `existing = true` object cannot have.
+pub const E_EXISTING: &str = "E0530";
+/// An `import` block that cannot be: its target is not importable, or its id names another
+/// object than the resource describes.
+pub const E_IMPORT: &str = "E0531";
+/// At plan time: an `existing = true` object is not there.
+pub const E_EXISTING_MISSING: &str = "E0704";
+/// At plan time: the object an `import` block names is not there.
+pub const E_IMPORT_MISSING: &str = "E0705";
+/// At plan time: the object an `import` block names is owned by another stack.
+pub const E_IMPORT_FOREIGN: &str = "E0706";
+
+/// The kinds that may be `existing = true`.
+pub const EXISTING_KINDS: &[&str] = &["oidc_provider", "saml_provider", "policy", "role"];
+
+/// Attributes allowed on an `existing = true` block besides the identifying ones: `existing`
+/// itself and the meta-attributes that do not imply ownership.
+const EXISTING_META: &[&str] = &["existing", "for_each", "depends_on"];
+
+/// The attributes that identify an object of `kind` (the only ones `existing` allows).
+pub fn identifying(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "oidc_provider" => &["url"],
+        "saml_provider" => &["name"],
+        _ => &["name", "path"],
+    }
+}
+
+/// True for a block of a kind that allows it with `existing = true`.
+pub fn is_existing(b: &EvBlock) -> bool {
+    EXISTING_KINDS.contains(&b.kind.as_str()) && b.bool("existing") == Some(true)
+}
+
+/// Whether the schema's required attribute `attr` may be left out of `b` (an existing
+/// object needs only its identifying attributes).
+pub fn required_waived(b: &EvBlock, attr: &str) -> bool {
+    is_existing(b) && !identifying(&b.kind).contains(&attr)
+}
+
+/// The typed form of an `existing = true` block: identity and ARN only. Anything else
+/// written in the block is an error (E0530) at that attribute or block.
+pub fn resolve_existing(
+    addr: &Address,
+    b: &EvBlock,
+    ctx: &Ctx<'_>,
+    d: &mut Diagnostics,
+) -> ResourceKind {
+    let kind = addr.kind.as_str();
+    let ident = identifying(kind);
+    let ident_text = ident
+        .iter()
+        .map(|a| format!("`{a}`"))
+        .collect::<Vec<_>>()
+        .join(" and ");
+    for (name, a) in &b.attrs {
+        if ident.contains(&name.as_str()) || EXISTING_META.contains(&name.as_str()) {
+            continue;
+        }
+        d.push(
+            Diagnostic::error(
+                E_EXISTING,
+                format!(
+                    "`{name}` cannot be set on `{addr}`: it is `existing = true`, so eksfed only reads it and never creates, changes or tags it"
+                ),
+            )
+            .at(Some(a.span.clone()))
+            .address(addr.to_string())
+            .help(format!(
+                "only {ident_text} identify an existing {kind}; remove `{name}`, or remove `existing = true` to manage it here"
+            )),
+        );
+    }
+    for nb in &b.blocks {
+        d.push(
+            Diagnostic::error(
+                E_EXISTING,
+                format!(
+                    "`{}` block in `{addr}`: it is `existing = true`, so eksfed only reads it and never creates or changes it",
+                    nb.kind
+                ),
+            )
+            .at(Some(nb.span.clone()))
+            .address(addr.to_string())
+            .help(format!(
+                "only {ident_text} identify an existing {kind}; remove the block, or remove `existing = true` to manage it here"
+            )),
+        );
+    }
+    let label = addr.key.clone().unwrap_or_else(|| addr.label.clone());
+    let name = b.str("name").unwrap_or(label);
+    let path = b.str("path").unwrap_or_else(|| "/".into());
+    match kind {
+        "oidc_provider" => {
+            let url = b.str("url").unwrap_or_default();
+            if b.get("url").is_some() && !url.starts_with("https://") {
+                d.push(
+                    Diagnostic::error(
+                        E_SEMANTIC,
+                        format!("`url` must start with https://, got \"{url}\""),
+                    )
+                    .at(Some(b.span_of("url"))),
+                );
+            }
+            ResourceKind::OidcProvider(OidcProvider {
+                arn: iam_arn(ctx, "oidc-provider/", "", &strip_https(&url)),
+                url,
+                client_ids: vec![],
+                thumbprints: None,
+                tags: IndexMap::new(),
+            })
+        }
+        "saml_provider" => ResourceKind::SamlProvider(SamlProvider {
+            arn: iam_arn(ctx, "saml-provider/", "", &name),
+            name,
+            metadata: String::new(),
+            tags: IndexMap::new(),
+        }),
+        "policy" => ResourceKind::Policy(Policy {
+            arn: iam_arn(ctx, "policy", &path, &name),
+            name,
+            path,
+            description: String::new(),
+            document: iam::document(vec![]),
+            tags: IndexMap::new(),
+        }),
+        _ => ResourceKind::Role(Role {
+            arn: iam_arn(ctx, "role", &path, &name),
+            name,
+            path,
+            description: String::new(),
+            max_session_duration: 3600,
+            permissions_boundary: None,
+            tags: IndexMap::new(),
+            trusts: vec![],
+            policies: vec![],
+            inline_policies: IndexMap::new(),
+            trust_policy: iam::document(vec![]),
+        }),
+    }
+}
+
+/// One `import` block.
+#[derive(Debug, Clone, Serialize)]
+pub struct Import {
+    pub to: Address,
+    pub id: String,
+    /// The `import` block's head.
+    #[serde(skip)]
+    pub span: Span,
+    #[serde(skip)]
+    pub id_span: Span,
+}
+
+/// The import of an evaluated `import` block (`None` when `to` or `id` did not evaluate;
+/// the error is already reported).
+pub fn lower_import(b: &EvBlock) -> Option<Import> {
+    let to = match b.get("to") {
+        Some(Value::Resource(r)) => r.address.clone(),
+        _ => return None,
+    };
+    Some(Import {
+        to,
+        id: b.str("id")?,
+        span: b.span.clone(),
+        id_span: b.span_of("id"),
+    })
+}
+
+/// The ids that name the object a rendered resource describes, in the form `import` takes.
+pub fn expected_ids(kind: &RenderedKind) -> Vec<String> {
+    match kind {
+        RenderedKind::Role { name, .. }
+        | RenderedKind::Policy { name, .. }
+        | RenderedKind::SamlProvider { name, .. } => vec![name.clone()],
+        RenderedKind::OidcProvider { url, .. } => {
+            let u = url.trim_end_matches('/').to_string();
+            vec![u.clone(), strip_https(&u), format!("{u}/")]
+        }
+        RenderedKind::ServiceAccount {
+            manifest,
+            pod_identity_association,
+            ..
+        } => {
+            let mut v = vec![];
+            if let Some(p) = pod_identity_association {
+                v.push(format!("{}/{}", p.namespace, p.service_account));
+            }
+            if !manifest.is_null() {
+                v.push(format!(
+                    "{}/{}",
+                    manifest["metadata"]["namespace"].as_str().unwrap_or(""),
+                    manifest["metadata"]["name"].as_str().unwrap_or("")
+                ));
+            }
+            v
+        }
+        RenderedKind::Access {
+            aws_auth,
+            access_entry,
+            ..
+        } => {
+            let mut v = vec![];
+            if let Some(e) = access_entry {
+                v.push(e.principal_arn.clone());
+                v.push(render::strip_role_path(&e.principal_arn));
+            }
+            if let Some(a) = aws_auth {
+                v.push(a.arn().to_string());
+            }
+            v
+        }
+        RenderedKind::RbacBinding { manifests, .. } => manifests
+            .iter()
+            .flat_map(|m| {
+                let name = m["metadata"]["name"].as_str().unwrap_or("").to_string();
+                match m["metadata"]["namespace"].as_str() {
+                    Some(ns) if !ns.is_empty() => vec![format!("{ns}/{name}")],
+                    _ => vec![name.clone(), format!("/{name}")],
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Checks the stack's `import` blocks offline: the target is a resource this stack may own,
+/// each target is imported once, and the id names the object the resource describes.
+pub fn check_imports(desired: &DesiredState, diags: &mut Diagnostics) {
+    if desired.imports.is_empty() {
+        return;
+    }
+    let rendered = render::render(desired);
+    let mut seen: Vec<&Address> = vec![];
+    for imp in &desired.imports {
+        let target = imp.to.to_string();
+        if seen.contains(&&imp.to) {
+            diags.push(
+                Diagnostic::error(E_IMPORT, format!("`{target}` is imported twice"))
+                    .at(Some(imp.span.clone()))
+                    .address(target.clone())
+                    .help("keep one `import` block per address"),
+            );
+            continue;
+        }
+        seen.push(&imp.to);
+        if desired.get(&imp.to).is_some_and(Resource::is_existing) {
+            diags.push(
+                Diagnostic::error(
+                    E_IMPORT,
+                    format!("`{target}` is `existing = true`: it is only read, so it cannot be imported"),
+                )
+                .at(Some(imp.span.clone()))
+                .address(target.clone())
+                .help("remove `existing = true` to manage it, or remove this `import` block"),
+            );
+            continue;
+        }
+        let Some(r) = rendered.resources.iter().find(|r| r.address == target) else {
+            diags.push(
+                Diagnostic::error(E_IMPORT, format!("`{target}` cannot be imported"))
+                    .at(Some(imp.span.clone()))
+                    .address(target.clone()),
+            );
+            continue;
+        };
+        let mut ids = expected_ids(&r.kind);
+        if let Some(ResourceKind::Access(a)) = desired.get(&imp.to).map(|x| &x.kind) {
+            ids.insert(0, a.principal_arn.clone()); // as IAM writes it, path kept
+        }
+        if !ids.iter().any(|i| same_id(i, &imp.id)) {
+            let form = match r.kind.type_name() {
+                "role" | "policy" | "saml_provider" => "its name",
+                "oidc_provider" => "its URL",
+                "service_account" => "NAMESPACE/NAME",
+                "access" => "the principal ARN",
+                _ => "NAMESPACE/NAME, or NAME for a ClusterRoleBinding",
+            };
+            diags.push(
+                Diagnostic::error(
+                    E_IMPORT,
+                    format!(
+                        "the import id \"{}\" does not name the object `{target}` describes ({form}: \"{}\")",
+                        imp.id,
+                        ids.first().cloned().unwrap_or_default()
+                    ),
+                )
+                .at(Some(imp.id_span.clone()))
+                .address(target.clone())
+                .help(format!(
+                    "write `id = \"{}\"`, or change `{target}` to describe the object to adopt",
+                    ids.first().cloned().unwrap_or_default()
+                )),
+            );
+        }
+    }
+}
+
+/// `id` names `expected`; before the account is known (validate without one, or the first
+/// compile of plan) an ARN's account is the placeholder and matches any account.
+fn same_id(expected: &str, id: &str) -> bool {
+    if expected == id {
+        return true;
+    }
+    let (e, i): (Vec<&str>, Vec<&str>) = (
+        expected.splitn(6, ':').collect(),
+        id.splitn(6, ':').collect(),
+    );
+    e.len() == 6
+        && i.len() == 6
+        && e[4] == crate::resolve::UNKNOWN_ACCOUNT
+        && e.iter()
+            .zip(&i)
+            .enumerate()
+            .all(|(n, (a, b))| n == 4 || a == b)
+}
+
+/// The `import` block for an address, if any.
+pub fn import_for<'d>(desired: &'d DesiredState, address: &str) -> Option<&'d Import> {
+    desired.imports.iter().find(|i| i.to.to_string() == address)
+}
+
+/// A live piece as it is once adopted: with this stack's ownership mark (IAM tag, or the
+/// Kubernetes labels). `aws-auth` entries, access entries and pod identity associations
+/// carry their mark outside the compared piece.
+pub fn marked(piece: &RenderedKind, stack: &str) -> RenderedKind {
+    let mut p = piece.clone();
+    let label = |m: &mut serde_json::Value| {
+        if m.is_object() {
+            for (k, v) in render::ownership_labels(stack) {
+                m["metadata"]["labels"][k] = serde_json::Value::String(v);
+            }
+        }
+    };
+    match &mut p {
+        RenderedKind::OidcProvider { tags, .. }
+        | RenderedKind::SamlProvider { tags, .. }
+        | RenderedKind::Policy { tags, .. }
+        | RenderedKind::Role { tags, .. } => *tags = render::with_stack_tag(tags, stack),
+        RenderedKind::ServiceAccount { manifest, .. } => label(manifest),
+        RenderedKind::RbacBinding { manifests, .. } => manifests.iter_mut().for_each(label),
+        RenderedKind::Access { .. } => {}
+    }
+    p
+}
+
+/// E0704: an `existing = true` object that is not there.
+pub fn existing_missing(res: &Resource, what: &str) -> Diagnostic {
+    Diagnostic::error(
+        E_EXISTING_MISSING,
+        format!(
+            "`{}` is `existing = true`, but {what} does not exist",
+            res.address
+        ),
+    )
+    .at(Some(res.block.span.clone()))
+    .address(res.address.to_string())
+    .help("create it first (eksfed never creates an existing object), or fix its name/URL")
+}
+
+/// E0705: the object an `import` block names is not there.
+pub fn import_missing(imp: &Import, what: &str) -> Diagnostic {
+    Diagnostic::error(
+        E_IMPORT_MISSING,
+        format!(
+            "cannot import `{}`: {what} (id \"{}\") does not exist",
+            imp.to, imp.id
+        ),
+    )
+    .at(Some(imp.span.clone()))
+    .address(imp.to.to_string())
+    .help("remove the `import` block to create it instead")
+}
+
+/// E0706: the object an `import` block names is owned by another stack.
+pub fn import_foreign(imp: &Import, what: &str, owner: &str) -> Diagnostic {
+    Diagnostic::error(
+        E_IMPORT_FOREIGN,
+        format!(
+            "cannot import `{}`: {what} (id \"{}\") is owned by the stack `{owner}`",
+            imp.to, imp.id
+        ),
+    )
+    .at(Some(imp.span.clone()))
+    .address(imp.to.to_string())
+    .help("remove it from the other stack first; eksfed never takes an object from another stack")
+}
+
+/// The `existing = true` resources of the stack in rendered form (identity only, no mark):
+/// not rendered as desired objects, but read, so the plan can say whether they exist.
+pub fn rendered_existing(desired: &DesiredState) -> Vec<crate::render::RenderedResource> {
+    desired
+        .resources
+        .iter()
+        .filter(|r| r.is_existing())
+        .filter_map(|r| {
+            let kind = match &r.kind {
+                ResourceKind::OidcProvider(p) => RenderedKind::OidcProvider {
+                    arn: p.arn.clone(),
+                    url: p.url.clone(),
+                    client_ids: vec![],
+                    thumbprints: None,
+                    tags: IndexMap::new(),
+                },
+                ResourceKind::SamlProvider(p) => RenderedKind::SamlProvider {
+                    arn: p.arn.clone(),
+                    name: p.name.clone(),
+                    metadata: String::new(),
+                    tags: IndexMap::new(),
+                },
+                ResourceKind::Policy(p) => RenderedKind::Policy {
+                    name: p.name.clone(),
+                    path: p.path.clone(),
+                    description: String::new(),
+                    arn: p.arn.clone(),
+                    document: p.document.clone(),
+                    tags: IndexMap::new(),
+                },
+                ResourceKind::Role(role) => RenderedKind::Role {
+                    name: role.name.clone(),
+                    path: role.path.clone(),
+                    description: String::new(),
+                    arn: role.arn.clone(),
+                    max_session_duration: role.max_session_duration,
+                    permissions_boundary: None,
+                    tags: IndexMap::new(),
+                    trust_policy: role.trust_policy.clone(),
+                    policies: vec![],
+                    inline_policies: IndexMap::new(),
+                },
+                _ => return None,
+            };
+            Some(crate::render::RenderedResource {
+                address: r.address.to_string(),
+                kind,
+            })
+        })
+        .collect()
+}
+
+/// What an `existing = true` resource is, for messages.
+pub fn describe_existing(kind: &RenderedKind) -> String {
+    match kind {
+        RenderedKind::OidcProvider { url, .. } => format!("the OIDC provider for {url}"),
+        RenderedKind::SamlProvider { name, .. } => format!("the SAML provider {name}"),
+        RenderedKind::Policy { arn, .. } => format!("the policy {arn}"),
+        RenderedKind::Role { name, .. } => format!("the role {name}"),
+        other => format!("the {}", other.type_name()),
+    }
+}
+
+/// The text plan's headline of an importing change.
+pub fn headline(c: &crate::plan::Change) -> String {
+    use crate::plan::Action;
+    match c.action {
+        Action::NoOp => format!("# {} will be imported", c.address),
+        Action::Update => format!("# {} will be imported and updated in-place", c.address),
+        Action::Replace => format!(
+            "# {} will be imported and must be replaced{}",
+            c.address,
+            c.reason
+                .as_ref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        ),
+        other => format!("# {} will be imported ({})", c.address, other.verb()),
+    }
+}
+
+/// A change's action for the markdown table: `import`, `import, update`...
+pub fn verb(c: &crate::plan::Change) -> String {
+    use crate::plan::Action;
+    match (&c.importing, c.action) {
+        (Some(_), Action::NoOp) => "import".into(),
+        (Some(_), a) => format!("import, {}", a.verb()),
+        (None, a) => a.verb().into(),
+    }
+}
+
+/// The markdown table's "why": the change's reason, or the id an import adopts.
+pub fn reason(c: &crate::plan::Change) -> String {
+    match (&c.importing, &c.reason) {
+        (Some(i), Some(r)) => format!("imports `{}`; {r}", i.id),
+        (Some(i), None) => format!("imports `{}`", i.id),
+        (None, r) => r.clone().unwrap_or_default(),
+    }
+}
