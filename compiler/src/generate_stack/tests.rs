@@ -293,6 +293,65 @@ pub(super) fn snapshot() -> Snapshot {
             ),
             None,
         ),
+        // An SSO role (IAM Identity Center makes it, under /aws-reserved/), mapped by its
+        // path-less ARN as aws-iam-authenticator needs.
+        obj(
+            role(
+                "AWSReservedSSO_AdministratorAccess_0123456789abcdef",
+                "/aws-reserved/sso.amazonaws.com/",
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": format!("arn:aws:iam::{ACCT}:saml-provider/AWSSSO_abc_DO_NOT_DELETE")}, "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"], "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}}}]}),
+                &["arn:aws:iam::aws:policy/AdministratorAccess".into()],
+                &[],
+                &[],
+            ),
+            None,
+        ),
+        obj(
+            aws_auth(
+                &format!(
+                    "arn:aws:iam::{ACCT}:role/AWSReservedSSO_AdministratorAccess_0123456789abcdef"
+                ),
+                "sso-admin:{{SessionName}}",
+                &["platform:admins"],
+            ),
+            None,
+        ),
+        // GitHub Actions deploys: the account's GitHub provider (existing), mapped to a group.
+        obj(
+            RenderedKind::OidcProvider {
+                arn: format!(
+                    "arn:aws:iam::{ACCT}:oidc-provider/token.actions.githubusercontent.com"
+                ),
+                url: "https://token.actions.githubusercontent.com".into(),
+                client_ids: vec!["sts.amazonaws.com".into()],
+                thumbprints: Some(vec!["6938fd4d98bab03faadb97b34396831e3780aea1".into()]),
+                tags: IndexMap::new(),
+            },
+            None,
+        ),
+        obj(
+            role(
+                "gha-deploy",
+                "/",
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"Federated": format!("arn:aws:iam::{ACCT}:oidc-provider/token.actions.githubusercontent.com")},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                              "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/deploy:*"}}}]}),
+                &[],
+                &[],
+                &[],
+            ),
+            None,
+        ),
+        obj(
+            aws_auth(
+                &format!("arn:aws:iam::{ACCT}:role/gha-deploy"),
+                "gha-deploy",
+                &["deployers"],
+            ),
+            None,
+        ),
         obj(
             RenderedKind::RbacBinding {
                 cluster: "prod".into(),
@@ -344,8 +403,10 @@ fn marked(s: &Snapshot, generated: &crate::render::Rendered) -> LiveState {
     let objects = s
         .objects
         .iter()
-        .filter(|o| keys.contains(&o.key))
         .map(|o| {
+            if !keys.contains(&o.key) {
+                return o.clone();
+            }
             let mut piece = o.piece.clone();
             match &mut piece {
                 RenderedKind::Role { tags, .. }
@@ -375,9 +436,12 @@ fn marked(s: &Snapshot, generated: &crate::render::Rendered) -> LiveState {
     }
 }
 
-pub(super) fn compile_main(main: &str) -> crate::Compiled {
+pub(super) fn compile_main(g: &Generated) -> crate::Compiled {
     crate::compile(crate::CompileInput {
-        files: vec![("main.hcl".into(), main.to_string())],
+        files: vec![
+            ("imports.hcl".into(), g.imports.clone()),
+            ("main.hcl".into(), g.main.clone()),
+        ],
         reader: &NoFiles,
         vars: Default::default(),
         facts: Default::default(),
@@ -388,7 +452,7 @@ pub(super) fn compile_main(main: &str) -> crate::Compiled {
 fn generated_stack_round_trips_with_no_change() {
     let s = snapshot();
     let g = generate(&s);
-    let c = compile_main(&g.main);
+    let c = compile_main(&g);
     let errors: Vec<String> = c
         .diagnostics
         .iter()
@@ -409,6 +473,42 @@ fn generated_stack_round_trips_with_no_change() {
     assert_eq!(crate::fmt::format(&g.main), g.main);
     assert_eq!(crate::fmt::format(&g.imports), g.imports);
     let desired = c.desired.as_ref().unwrap();
+    // Before apply: only imports, each a no-op.
+    let unmarked = LiveState {
+        account_id: s.account_id.clone(),
+        objects: s.objects.clone(),
+    };
+    let (plan, diags) = diff(
+        desired,
+        c.graph.as_ref().unwrap(),
+        &unmarked,
+        &DiffOptions::default(),
+    );
+    assert!(!diags.has_errors(), "{diags:?}\n{}", g.main);
+    let not_import: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|ch| ch.action != Action::NoOp || ch.importing.is_none())
+        .map(|ch| {
+            format!(
+                "{} {:?} importing={:?}",
+                ch.address, ch.action, ch.importing
+            )
+        })
+        .collect();
+    assert!(
+        not_import.is_empty(),
+        "{}\n{}",
+        not_import.join("\n"),
+        g.main
+    );
+    assert_eq!(
+        plan.changes.len(),
+        g.imports.matches("import {").count(),
+        "{}",
+        g.imports
+    );
+    // After apply (the mark added): nothing to do.
     let rendered = crate::render::render(desired);
     let live = marked(&s, &rendered);
     let (plan, diags) = diff(
@@ -517,6 +617,21 @@ fn references_labels_and_exclusions() {
     assert!(g
         .imports
         .contains("id = \"kube-system/aws-load-balancer-controller\""));
+    // Not owned: the SSO role and the GitHub provider are `existing`, not imported.
+    assert!(m.contains("role \"sso_administratoraccess\" {"), "{m}");
+    assert!(m.contains("existing = true"), "{m}");
+    assert!(m.contains("provider   = oidc_provider.github"), "{m}");
+    assert!(
+        !g.imports.contains("role.sso_administratoraccess\n"),
+        "{}",
+        g.imports
+    );
+    assert!(
+        !g.imports.contains("oidc_provider.github\n"),
+        "{}",
+        g.imports
+    );
+    assert!(m.contains("role     = role.sso_administratoraccess"), "{m}");
     // The same on every run.
     assert_eq!(generate(&snapshot()).main, g.main);
 }
