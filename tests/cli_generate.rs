@@ -211,3 +211,54 @@ fn generate_validate_plan_imports_apply_marks_then_empty() {
     let p2 = w.eksfed(&["plan", d, "--detailed-exitcode"]);
     assert_eq!(code(&p2), 0, "{}", text(&p2));
 }
+
+/// The AWS requests `generate` made, from its summary line.
+fn requests(o: &std::process::Output) -> usize {
+    let s = String::from_utf8_lossy(&o.stdout);
+    let i = s.find("AWS requests: ").unwrap_or_else(|| panic!("{s}"));
+    s[i + 14..]
+        .split(')')
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn generate_requests_grow_with_pages_not_roles() {
+    let w = World::new("generate-scale");
+    let _ = seed_aws(&w);
+    seed_kube(&w);
+    let run = |name: &str| {
+        let out = w.dir.join(name);
+        let g = w.eksfed(&[
+            "generate",
+            "--cluster",
+            "prod",
+            "--out",
+            out.to_str().unwrap(),
+            "--kube-context",
+            "prod",
+        ]);
+        assert_eq!(code(&g), 0, "{}", text(&g));
+        (
+            requests(&g),
+            std::fs::read_to_string(out.join("imports.hcl")).unwrap(),
+        )
+    };
+    let (few, imports_few) = run("few");
+    // 300 more IRSA roles trusting the cluster's provider (one GAAD / ListRoles page each).
+    w.boto3("host = iam.list_open_id_connect_providers()['OpenIDConnectProviderList']\nimport re\narn = [p['Arn'] for p in host if 'oidc.eks' in p['Arn']][0]\nh = arn.split('oidc-provider/')[1]\nfor i in range(300):\n    iam.create_role(RoleName=f'app-{i}', AssumeRolePolicyDocument=json.dumps({'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Principal': {'Federated': arn}, 'Action': 'sts:AssumeRoleWithWebIdentity', 'Condition': {'StringEquals': {h + ':sub': f'system:serviceaccount:apps:app-{i}', h + ':aud': 'sts.amazonaws.com'}}}]}))\nprint(json.dumps(1))");
+    let (many, imports_many) = run("many");
+    assert_eq!(
+        imports_many.matches("import {").count(),
+        imports_few.matches("import {").count() + 300
+    );
+    eprintln!("generate: {few} AWS requests before, {many} with 300 more roles");
+    assert_eq!(
+        many, few,
+        "requests must not grow with roles ({few} → {many})"
+    );
+    assert!(few <= 15, "{few} requests");
+}
