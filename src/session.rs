@@ -197,7 +197,10 @@ pub async fn load_saved_plan(path: &Path) -> Result<Planned> {
         .iter()
         .flat_map(|c| c.before.iter().chain(c.after.iter()))
         .map(|r| &r.kind);
-    let scope = state::scope(kinds, &plan.clusters);
+    let mut scope = state::scope(kinds, &plan.clusters);
+    // What was read but is not changed (`existing = true` objects) is checked too.
+    scope.iam |= plan.read.keys().any(|k| k.starts_with("iam:"));
+    scope.wanted.extend(plan.read.keys().cloned());
     let conn = state::connect(aws, &scope, &plan.clusters).await?;
     Ok(Planned { plan, conn, scope })
 }

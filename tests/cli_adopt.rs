@@ -89,7 +89,21 @@ fn existing_objects_are_referenced_and_never_changed() {
         !out.contains("oidc_provider.github") && !out.contains("role.sso_admin "),
         "{out}"
     );
-    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    // A saved plan: the existing objects it read are checked for staleness, and unchanged.
+    let planfile = w.dir.join("existing.plan.json");
+    let p = w.eksfed(&["plan", d, "--out", planfile.to_str().unwrap()]);
+    assert_eq!(code(&p), 0, "{}", text(&p));
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&planfile).unwrap()).unwrap();
+    assert!(
+        saved["read"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .any(|k| k.contains("AWSReservedSSO_Admin_0123456789abcdef")),
+        "{saved}"
+    );
+    let a = w.eksfed(&["apply", planfile.to_str().unwrap()]);
     assert_eq!(code(&a), 0, "{}", text(&a));
     // The owned role references the existing provider and policy by ARN.
     let deploy = w.boto3("r = iam.get_role(RoleName='deploy')['Role']\nd = r['AssumeRolePolicyDocument']\nprint(json.dumps({'doc': d if isinstance(d, dict) else json.loads(d), 'att': [p['PolicyArn'] for p in iam.list_attached_role_policies(RoleName='deploy')['AttachedPolicies']]}))");
@@ -158,6 +172,19 @@ fn a_missing_existing_object_is_an_error_at_its_block() {
             "{err}"
         );
     }
+    // `eksfed import` refuses an existing object: it is never owned.
+    let i = w.eksfed(&[
+        "import",
+        d,
+        "role.sso_admin",
+        "AWSReservedSSO_Admin_0123456789abcdef",
+    ]);
+    assert_eq!(code(&i), 1, "{}", text(&i));
+    assert!(
+        stderr(&i).contains("`role.sso_admin` is `existing = true`"),
+        "{}",
+        text(&i)
+    );
     // Nothing was created.
     let roles = w.boto3("print(json.dumps([r['RoleName'] for r in iam.list_roles()['Roles']]))");
     assert_eq!(roles, serde_json::json!([]));
@@ -605,4 +632,86 @@ import {
     let p = w.eksfed(&["plan", d, "--detailed-exitcode"]);
     assert_eq!(code(&p), 0, "{}", text(&p));
     assert!(stdout(&p).contains("No changes."), "{}", text(&p));
+}
+
+/// An IAM-only stack of `n` roles made with `for_each`, named `NAME-appNNNNN`.
+fn roles_stack(stack: &str, name: &str, n: usize) -> String {
+    let apps: String = (0..n).map(|i| format!("\"app{i:05}\", ")).collect();
+    format!(
+        "stack \"{stack}\" {{}}\nrole \"app\" {{\n  for_each = toset([{apps}])\n  name     = \"{name}-${{each.key}}\"\n  tags     = {{ team = \"t\" }}\n  trust_aws {{\n    principals = [\"arn:aws:iam::ACCOUNT:root\"]\n  }}\n}}\n"
+    )
+}
+
+/// What adopting N roles with `import` blocks costs, counted at the endpoint (a proxy's
+/// log): the plan reads IAM in bulk, so its requests do not grow with N; apply makes at
+/// most two per role (GetRole to check ownership, TagRole for the mark).
+#[test]
+fn importing_many_roles_costs_bulk_reads_and_two_requests_per_role() {
+    let w = World::new("import-count");
+    let proxy = support::Server::start("faults", &["--upstream", &support::moto::moto().endpoint]);
+    let via_proxy = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_eksfed"))
+            .args(args)
+            .envs(w.envs())
+            .env("AWS_ENDPOINT_URL", proxy.url())
+            .output()
+            .unwrap()
+    };
+    let requests = || {
+        let n = proxy
+            .get_json("/__fault/log")
+            .1
+            .as_array()
+            .map_or(0, Vec::len);
+        proxy.http("POST", "/__fault/reset", None, "application/json");
+        n
+    };
+    let mut counts = vec![];
+    for n in [20usize, 200] {
+        let name = format!("n{n}");
+        let seed = w.write_stack(
+            &format!("seed{n}"),
+            &[("main.hcl", &roles_stack("seed", &name, n))],
+        );
+        let a = w.eksfed(&["apply", seed.to_str().unwrap(), "--auto-approve", "--quiet"]);
+        assert_eq!(code(&a), 0, "{}", text(&a));
+        w.boto3(&format!("for i in range({n}):\n    iam.untag_role(RoleName='{name}-app%05d' % i, TagKeys=['eksfed:stack'])\nprint('{{}}')"));
+        let imports: String = (0..n)
+            .map(|i| {
+                format!(
+                    "import {{\n  to = role.app[\"app{i:05}\"]\n  id = \"{name}-app{i:05}\"\n}}\n"
+                )
+            })
+            .collect();
+        let main = format!("{}{imports}", roles_stack(&format!("main{n}"), &name, n));
+        let dir = w.write_stack(&format!("main{n}"), &[("main.hcl", &main)]);
+        let d = dir.to_str().unwrap();
+        requests();
+        let p = via_proxy(&["plan", d, "--detailed-exitcode"]);
+        assert_eq!(code(&p), 2, "{}", text(&p));
+        assert!(
+            stdout(&p).contains(&format!("Plan: {n} to import, 0 to add, 0 to change")),
+            "{}",
+            text(&p)
+        );
+        let plan_requests = requests();
+        let a = via_proxy(&["apply", d, "--auto-approve", "--quiet"]);
+        assert_eq!(code(&a), 0, "{}", text(&a));
+        let apply_requests = requests();
+        let p = via_proxy(&["plan", d, "--detailed-exitcode"]);
+        assert_eq!(code(&p), 0, "{}", text(&p));
+        counts.push((n, plan_requests, apply_requests));
+    }
+    eprintln!("import requests (roles, plan, apply): {counts:?}");
+    let ((_, plan20, apply20), (_, plan200, apply200)) = (counts[0], counts[1]);
+    assert_eq!(plan20, plan200, "plan requests do not grow with imports");
+    assert!(plan200 <= 12, "{plan200}");
+    assert!(
+        apply200 - apply20 <= 2 * 180,
+        "at most two requests per imported role: {counts:?}"
+    );
+    assert!(
+        apply200 - apply20 >= 180,
+        "every role is marked: {counts:?}"
+    );
 }
