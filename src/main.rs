@@ -4,6 +4,7 @@
 mod access;
 mod ci_output;
 mod commands;
+mod generate;
 mod progress;
 mod session;
 
@@ -201,6 +202,9 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Write a stack from what is live in the account and one cluster
+    #[command(long_about = generate::LONG_ABOUT)]
+    Generate(generate::GenerateArgs),
     /// Adopt an existing object into the stack (adds the ownership mark)
     Import {
         /// Stack directory, then ADDRESS and ID (or just ADDRESS ID in the current directory)
@@ -301,6 +305,7 @@ fn main() -> ExitCode {
             },
             &common,
         ),
+        Command::Generate(a) => generate::run(&a),
         Command::Import { args, common } => {
             let (dir, addr, id) = match args.as_slice() {
                 [d, a, i] => (PathBuf::from(d), a.clone(), i.clone()),

@@ -194,6 +194,7 @@ pub fn trust_statement(t: &Trust) -> Json {
             }
             s
         }
+        Trust::Raw { statement } => statement.clone(),
     }
 }
 

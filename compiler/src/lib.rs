@@ -19,6 +19,7 @@ pub mod fmt;
 pub mod functions;
 pub mod functions_tf;
 pub mod generate;
+pub mod generate_stack;
 pub mod graph;
 pub mod iam;
 pub mod integrity;

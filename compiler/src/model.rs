@@ -114,6 +114,8 @@ pub enum Trust {
         principals: Vec<String>,
         conditions: IndexMap<String, Vec<String>>,
     },
+    /// `trust_statement`: one statement written as is.
+    Raw { statement: serde_json::Value },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -197,6 +199,8 @@ pub struct Subject {
 #[derive(Debug, Clone, Serialize)]
 pub struct RbacBinding {
     pub cluster: Address,
+    /// The Kubernetes name; `eksfed-LABEL` when not given.
+    pub name: Option<String>,
     pub subjects: Vec<Subject>,
     pub cluster_role: Option<String>,
     pub role: Option<String>,

@@ -364,15 +364,17 @@ pub fn render(desired: &DesiredState) -> Rendered {
                 }
             }
             ResourceKind::RbacBinding(b) => {
-                let name = k8s_name(&format!(
-                    "eksfed-{}{}",
-                    r.address.label,
-                    r.address
-                        .key
-                        .as_deref()
-                        .map(|k| format!("-{k}"))
-                        .unwrap_or_default()
-                ));
+                let name = b.name.clone().unwrap_or_else(|| {
+                    k8s_name(&format!(
+                        "eksfed-{}{}",
+                        r.address.label,
+                        r.address
+                            .key
+                            .as_deref()
+                            .map(|k| format!("-{k}"))
+                            .unwrap_or_default()
+                    ))
+                });
                 let (role_kind, role_name) = match (&b.cluster_role, &b.role) {
                     (Some(cr), _) => ("ClusterRole", cr.clone()),
                     (None, Some(r)) => ("Role", r.clone()),

@@ -310,6 +310,9 @@ fn trust(b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> Option<TrustBlock> 
             principals: b.list("principals"),
             conditions: conditions(b, "conditions", d),
         },
+        "trust_statement" => Trust::Raw {
+            statement: crate::generate_stack::raw_statement(b, d)?,
+        },
         _ => return None,
     };
     Some(TrustBlock {
@@ -325,6 +328,7 @@ const TRUST_KINDS: &[&str] = &[
     "trust_saml",
     "trust_oidc",
     "trust_aws",
+    "trust_statement",
 ];
 
 fn saml_metadata_ok(xml: &str) -> Result<(), String> {
@@ -708,6 +712,7 @@ pub fn resolve(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) 
                 cluster: resource_ref(b, "cluster")
                     .map(|c| c.0)
                     .unwrap_or_else(|| Address::new("cluster", "?", None)),
+                name: b.str("name"),
                 subjects,
                 cluster_role: cr,
                 role: r,
@@ -722,6 +727,7 @@ fn unreachable_kind(kind: &str) -> ResourceKind {
     // The loader only hands resource kinds of the schema; keep a harmless value otherwise.
     ResourceKind::RbacBinding(RbacBinding {
         cluster: Address::new("cluster", kind, None),
+        name: None,
         subjects: vec![],
         cluster_role: None,
         role: None,

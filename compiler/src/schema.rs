@@ -469,6 +469,19 @@ pub const TRUST_AWS: BlockSchema = BlockSchema {
     doc: "plain cross-account trust",
 };
 
+pub const TRUST_STATEMENT: BlockSchema = BlockSchema {
+    name: "trust_statement",
+    labels: &[],
+    attrs: &[req(
+        "statement",
+        Ty::Any,
+        "one trust policy statement, written as is: a JSON string (jsonencode({...})) or an object",
+    )],
+    blocks: &[],
+    open: false,
+    doc: "a raw trust statement, for what the typed trust blocks cannot express (a Deny, other operators or principals); `eksfed generate` writes it",
+};
+
 pub const ROLE: BlockSchema = BlockSchema {
     name: "role",
     labels: &["label"],
@@ -496,6 +509,7 @@ pub const ROLE: BlockSchema = BlockSchema {
         (&TRUST_SAML, true),
         (&TRUST_OIDC, true),
         (&TRUST_AWS, true),
+        (&TRUST_STATEMENT, true),
         (&INLINE_POLICY, true),
     ],
     open: false,
@@ -588,6 +602,11 @@ pub const RBAC_BINDING: BlockSchema = BlockSchema {
     attrs: &[
         req("cluster", Ty::Ref(&["cluster"]), "the cluster"),
         req("subjects", Ty::ListObject(SUBJECT_ATTRS), "subjects"),
+        opt(
+            "name",
+            Ty::String,
+            "the bindings' Kubernetes name (default eksfed-LABEL)",
+        ),
         opt("cluster_role", Ty::String, "a ClusterRole name"),
         opt("role", Ty::String, "or a namespaced Role name"),
         opt(

@@ -219,5 +219,13 @@ pub(crate) fn keep(
     key: &ObjectKey,
     wanted: &BTreeSet<ObjectKey>,
 ) -> bool {
-    owner.as_deref() == Some(stack) || wanted.contains(key) || wanted.contains(live::ANY_KEY)
+    owner.as_deref() == Some(stack) || wants(wanted, key)
+}
+
+/// The `wanted` entry that asks for every object (`eksfed generate` and `access --live` read everything).
+pub const ALL: &str = live::ANY_KEY;
+
+/// Whether a key is wanted (or everything is).
+pub(crate) fn wants(wanted: &BTreeSet<ObjectKey>, key: &ObjectKey) -> bool {
+    wanted.contains(key) || wanted.contains(ALL)
 }

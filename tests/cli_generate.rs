@@ -1,0 +1,264 @@
+//! `eksfed generate` end to end (DSL.md "Generating a stack from what is live"): an account and
+//! cluster seeded the way eksctl and Terraform leave them (boto3 through moto, the Kubernetes
+//! API), generate → validate → fmt --check → plan (only imports, all no-op) → apply (every
+//! generated object marked, foreign entries byte for byte intact) → the next plan is empty.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+use support::{text, World};
+
+fn code(o: &std::process::Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+/// Seeds IAM and EKS (moto) as eksctl and Terraform leave them; returns the issuer host.
+fn seed_aws(w: &World) -> String {
+    let moto = support::moto::moto();
+    let out = w.boto3(&format!(r#"
+eks = boto3.client('eks', endpoint_url='{endpoint}', region_name='us-east-1', aws_access_key_id='t', aws_secret_access_key='t')
+eks.meta.events.register('before-sign.*.*', lambda request, **kw: request.headers.__setitem__('x-moto-account-id', '{acct}'))
+eks.create_cluster(name='prod', roleArn='arn:aws:iam::{acct}:role/eksClusterRole', resourcesVpcConfig={{}})
+issuer = eks.describe_cluster(name='prod')['cluster']['identity']['oidc']['issuer']
+host = issuer.replace('https://', '')
+acct = '{acct}'
+iam.create_open_id_connect_provider(Url=issuer, ClientIDList=['sts.amazonaws.com'], ThumbprintList=['9e99a48a9960b14926bb7f3b02e22da2b0ab7280'], Tags=[{{'Key': 'alpha.eksctl.io/cluster-name', 'Value': 'prod'}}])
+prov = f'arn:aws:iam::{{acct}}:oidc-provider/{{host}}'
+def irsa(subs, op='StringEquals'):
+    c = {{'StringEquals': {{host + ':aud': 'sts.amazonaws.com'}}}}
+    c.setdefault(op, {{}})[host + ':sub'] = subs
+    return json.dumps({{'Version': '2012-10-17', 'Statement': [{{'Effect': 'Allow', 'Principal': {{'Federated': prov}}, 'Action': 'sts:AssumeRoleWithWebIdentity', 'Condition': c}}]}})
+lbc = {{'Version': '2012-10-17', 'Statement': [
+  {{'Effect': 'Allow', 'Action': ['iam:CreateServiceLinkedRole'], 'Resource': '*', 'Condition': {{'StringEquals': {{'iam:AWSServiceName': 'elasticloadbalancing.amazonaws.com'}}}}}},
+  {{'Effect': 'Allow', 'Action': ['ec2:DescribeAccountAttributes', 'elasticloadbalancing:DescribeLoadBalancers'], 'Resource': '*'}},
+  {{'Effect': 'Allow', 'Action': ['ec2:CreateTags'], 'Resource': 'arn:aws:ec2:*:*:security-group/*', 'Condition': {{'StringEquals': {{'ec2:CreateAction': 'CreateSecurityGroup'}}, 'Null': {{'aws:RequestTag/elbv2.k8s.aws/cluster': 'false'}}}}}}]}}
+pol = iam.create_policy(PolicyName='AWSLoadBalancerControllerIAMPolicy', PolicyDocument=json.dumps(lbc))['Policy']['Arn']
+lbc_role = 'eksctl-prod-addon-iamserviceaccount-kube-sy-Role1-1A2B3C4D5E6F'
+iam.create_role(RoleName=lbc_role, AssumeRolePolicyDocument=irsa('system:serviceaccount:kube-system:aws-load-balancer-controller'),
+  Tags=[{{'Key': 'alpha.eksctl.io/cluster-name', 'Value': 'prod'}}, {{'Key': 'alpha.eksctl.io/iamserviceaccount-name', 'Value': 'kube-system/aws-load-balancer-controller'}}])
+iam.attach_role_policy(RoleName=lbc_role, PolicyArn=pol)
+tf = 'payments-api-20240101120000123400000001'
+iam.create_role(RoleName=tf, Path='/apps/', AssumeRolePolicyDocument=irsa(['system:serviceaccount:payments:api', 'system:serviceaccount:payments:worker']), Tags=[{{'Key': 'team', 'Value': 'payments'}}])
+iam.attach_role_policy(RoleName=tf, PolicyArn='arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess')
+iam.put_role_policy(RoleName=tf, PolicyName='own-prefix', PolicyDocument=json.dumps({{'Version': '2012-10-17', 'Statement': [{{'Sid': 'Own', 'Effect': 'Allow', 'Action': 's3:PutObject', 'Resource': 'arn:aws:s3:::payments/${{aws:username}}/*'}}]}}))
+iam.create_role(RoleName='ci-runners', AssumeRolePolicyDocument=irsa('system:serviceaccount:ci:runner-*', 'StringLike'))
+ec2 = json.dumps({{'Version': '2012-10-17', 'Statement': [{{'Effect': 'Allow', 'Principal': {{'Service': 'ec2.amazonaws.com'}}, 'Action': 'sts:AssumeRole'}}]}})
+iam.create_role(RoleName='eksctl-prod-nodegroup-ng-1-NodeInstanceRole-ABCDEF123456', AssumeRolePolicyDocument=ec2)
+root = json.dumps({{'Version': '2012-10-17', 'Statement': [{{'Effect': 'Allow', 'Principal': {{'AWS': f'arn:aws:iam::{{acct}}:root'}}, 'Action': 'sts:AssumeRole'}},
+  {{'Effect': 'Deny', 'Principal': {{'AWS': '*'}}, 'Action': 'sts:AssumeRole', 'Condition': {{'BoolIfExists': {{'aws:MultiFactorAuthPresent': 'false'}}}}}}]}})
+iam.create_role(RoleName='platform-admins', AssumeRolePolicyDocument=root)
+iam.attach_role_policy(RoleName='platform-admins', PolicyArn='arn:aws:iam::aws:policy/ReadOnlyAccess')
+iam.create_role(RoleName='unrelated', AssumeRolePolicyDocument=ec2)
+print(json.dumps(host))
+"#, endpoint = moto.endpoint, acct = w.account));
+    out.as_str().unwrap().to_string()
+}
+
+const NODE_ENTRY: &str = "- groups:\n  - system:bootstrappers\n  - system:nodes\n  rolearn: arn:aws:iam::ACCOUNT:role/eksctl-prod-nodegroup-ng-1-NodeInstanceRole-ABCDEF123456\n  username: system:node:{{EC2PrivateDNSName}}\n";
+const ADMIN_ENTRY: &str = "- rolearn: arn:aws:iam::ACCOUNT:role/platform-admins\n  username: admin:{{SessionName}}\n  groups:\n    - platform:admins\n";
+
+fn seed_kube(w: &World) -> String {
+    let k = &w.kube;
+    for ns in ["kube-system", "payments", "ci"] {
+        let _ = k.http(
+            "POST",
+            "/api/v1/namespaces",
+            Some(&serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}).to_string()),
+            "application/json",
+        );
+    }
+    let sa = |ns: &str, name: &str, arn: String| {
+        serde_json::json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": ns,
+            "labels": {"app.kubernetes.io/managed-by": "eksctl"},
+            "annotations": {"eks.amazonaws.com/role-arn": arn}}})
+    };
+    k.create(
+        "/api/v1/namespaces/kube-system/serviceaccounts",
+        &sa("kube-system", "aws-load-balancer-controller", format!("arn:aws:iam::{}:role/eksctl-prod-addon-iamserviceaccount-kube-sy-Role1-1A2B3C4D5E6F", w.account)),
+    );
+    k.create(
+        "/api/v1/namespaces/payments/serviceaccounts",
+        &sa(
+            "payments",
+            "api",
+            format!(
+                "arn:aws:iam::{}:role/apps/payments-api-20240101120000123400000001",
+                w.account
+            ),
+        ),
+    );
+    let map_roles = format!("{NODE_ENTRY}{ADMIN_ENTRY}").replace("ACCOUNT", &w.account);
+    k.seed_aws_auth(&map_roles);
+    k.create(
+        "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+        &serde_json::json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": {"name": "platform-admins"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "platform:admins"}]}),
+    );
+    map_roles
+}
+
+#[test]
+fn generate_validate_plan_imports_apply_marks_then_empty() {
+    let w = World::new("generate");
+    let _host = seed_aws(&w);
+    let map_roles = seed_kube(&w);
+    let out = w.dir.join("prod");
+    let d = out.to_str().unwrap();
+    let g = w.eksfed(&[
+        "generate",
+        "--cluster",
+        "prod",
+        "--out",
+        d,
+        "--kube-context",
+        "prod",
+        "--stack",
+        "prod-fed",
+    ]);
+    assert_eq!(code(&g), 0, "{}", text(&g));
+    let main = std::fs::read_to_string(out.join("main.hcl")).unwrap();
+    let imports = std::fs::read_to_string(out.join("imports.hcl")).unwrap();
+    // References, readable labels, exclusions named.
+    assert!(
+        main.contains("role \"aws_load_balancer_controller\" {"),
+        "{main}"
+    );
+    assert!(
+        main.contains("policies = [policy.awsloadbalancercontrolleriampolicy.arn]"),
+        "{main}"
+    );
+    assert!(main.contains("role     = role.platform_admins"), "{main}");
+    assert!(main.contains("allow_wildcard = true"), "{main}");
+    assert!(main.contains("trust_statement {"), "{main}");
+    assert!(main.contains("# left out: node role"), "{main}");
+    assert!(!main.contains("role \"unrelated\""), "{main}");
+    assert!(imports.contains("to = role.payments_api\n"), "{imports}");
+    // An existing non-empty directory is refused.
+    let again = w.eksfed(&[
+        "generate",
+        "--cluster",
+        "prod",
+        "--out",
+        d,
+        "--kube-context",
+        "prod",
+    ]);
+    assert_eq!(code(&again), 1, "{}", text(&again));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("not empty"),
+        "{}",
+        text(&again)
+    );
+
+    let v = w.eksfed(&["validate", d]);
+    assert_eq!(code(&v), 0, "{}\n{main}", text(&v));
+    assert!(
+        !String::from_utf8_lossy(&v.stderr).contains("error"),
+        "{}",
+        text(&v)
+    );
+    let f = w.eksfed(&["fmt", d, "--check"]);
+    assert_eq!(code(&f), 0, "{}", text(&f));
+
+    let p = w.eksfed(&["plan", d, "--format", "json"]);
+    assert_eq!(code(&p), 0, "{}\n{main}", text(&p));
+    let plan: serde_json::Value = serde_json::from_slice(&p.stdout).unwrap();
+    let changes = plan["changes"].as_array().unwrap();
+    let n_imports = imports.matches("import {").count();
+    assert_eq!(
+        changes.len(),
+        n_imports,
+        "{}\n{main}",
+        serde_json::to_string_pretty(&plan).unwrap()
+    );
+    for c in changes {
+        assert_eq!(c["action"], "no-op", "{c}\n{main}");
+        assert!(c["importing"]["id"].is_string(), "{c}");
+    }
+
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    // Marked: IAM tags, Kubernetes labels, the aws-auth annotation.
+    let tags = w.boto3("print(json.dumps([r.get('Tags', []) for r in [iam.get_role(RoleName=n)['Role'] for n in ['payments-api-20240101120000123400000001', 'platform-admins', 'unrelated']]]))");
+    let has_mark = |t: &serde_json::Value| {
+        t.as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["Key"] == "eksfed:stack" && t["Value"] == "prod-fed")
+    };
+    assert!(has_mark(&tags[0]) && has_mark(&tags[1]), "{tags}");
+    assert!(
+        !has_mark(&tags[2]),
+        "an object not generated is not marked: {tags}"
+    );
+    let (_, sa) = w
+        .kube
+        .get_json("/api/v1/namespaces/payments/serviceaccounts/api");
+    assert_eq!(
+        sa["metadata"]["labels"]["eksfed.io/stack"], "prod-fed",
+        "{sa}"
+    );
+    // The node entry keeps its bytes.
+    let cm = w.kube.aws_auth();
+    let now = cm["data"]["mapRoles"].as_str().unwrap();
+    assert!(
+        now.contains(&NODE_ENTRY.replace("ACCOUNT", &w.account)),
+        "{now}\nwas:\n{map_roles}"
+    );
+    assert!(now.contains("platform:admins"), "{now}");
+
+    let p2 = w.eksfed(&["plan", d, "--detailed-exitcode"]);
+    assert_eq!(code(&p2), 0, "{}", text(&p2));
+}
+
+/// The AWS requests `generate` made, from its summary line.
+fn requests(o: &std::process::Output) -> usize {
+    let s = String::from_utf8_lossy(&o.stdout);
+    let i = s.find("AWS requests: ").unwrap_or_else(|| panic!("{s}"));
+    s[i + 14..]
+        .split(')')
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn generate_requests_grow_with_pages_not_roles() {
+    let w = World::new("generate-scale");
+    let _ = seed_aws(&w);
+    seed_kube(&w);
+    let run = |name: &str| {
+        let out = w.dir.join(name);
+        let g = w.eksfed(&[
+            "generate",
+            "--cluster",
+            "prod",
+            "--out",
+            out.to_str().unwrap(),
+            "--kube-context",
+            "prod",
+        ]);
+        assert_eq!(code(&g), 0, "{}", text(&g));
+        (
+            requests(&g),
+            std::fs::read_to_string(out.join("imports.hcl")).unwrap(),
+        )
+    };
+    let (few, imports_few) = run("few");
+    // 300 more IRSA roles trusting the cluster's provider (one GAAD / ListRoles page each).
+    w.boto3("host = iam.list_open_id_connect_providers()['OpenIDConnectProviderList']\nimport re\narn = [p['Arn'] for p in host if 'oidc.eks' in p['Arn']][0]\nh = arn.split('oidc-provider/')[1]\nfor i in range(300):\n    iam.create_role(RoleName=f'app-{i}', AssumeRolePolicyDocument=json.dumps({'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Principal': {'Federated': arn}, 'Action': 'sts:AssumeRoleWithWebIdentity', 'Condition': {'StringEquals': {h + ':sub': f'system:serviceaccount:apps:app-{i}', h + ':aud': 'sts.amazonaws.com'}}}]}))\nprint(json.dumps(1))");
+    let (many, imports_many) = run("many");
+    assert_eq!(
+        imports_many.matches("import {").count(),
+        imports_few.matches("import {").count() + 300
+    );
+    eprintln!("generate: {few} AWS requests before, {many} with 300 more roles");
+    assert_eq!(
+        many, few,
+        "requests must not grow with roles ({few} → {many})"
+    );
+    assert!(few <= 15, "{few} requests");
+}
