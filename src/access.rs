@@ -63,15 +63,17 @@ pub fn run(dir: &Path, args: &AccessArgs<'_>, common: &Common) -> Result<u8> {
         (access::from_desired(d0), access::clusters(d0))
     };
     let selected = access::select(&model, &clusters, args.cluster, &query);
-    print(&selected, args.format, common)?;
+    print(&selected, args.format, common, &first.sensitive.secrets)?;
     Ok(0)
 }
 
-fn print(m: &AccessModel, format: AccessFormat, common: &Common) -> Result<()> {
+/// Prints the model; values derived from `sensitive` variables are shown redacted.
+fn print(m: &AccessModel, format: AccessFormat, common: &Common, secrets: &[String]) -> Result<()> {
+    let hide = |s: String| eksfed_compiler::sensitive::redact_text(&s, secrets);
     match format {
-        AccessFormat::Text => print!("{}", access::text(m)),
-        AccessFormat::Json => println!("{}", serde_json::to_string_pretty(&access::json(m))?),
-        AccessFormat::Mermaid => print!("{}", access::mermaid(m)),
+        AccessFormat::Text => print!("{}", hide(access::text(m))),
+        AccessFormat::Json => println!("{}", hide(serde_json::to_string_pretty(&access::json(m))?)),
+        AccessFormat::Mermaid => print!("{}", hide(access::mermaid(m))),
     }
     if format != AccessFormat::Text && !common.quiet {
         for l in &m.limits {

@@ -358,3 +358,37 @@ fn sensitive_values_are_hidden_in_plans_and_applied() {
         "{out2}"
     );
 }
+
+/// `eksfed access` shows what derives from a sensitive variable redacted too (here the
+/// binding's subject, a user named by the variable), in every format.
+#[test]
+fn access_review_redacts_sensitive_values() {
+    let dir = tempdir("access");
+    std::fs::write(dir.join("main.hcl"), SENSITIVE_STACK).unwrap();
+    let d = dir.to_str().unwrap();
+    let var = format!("owner={SECRET}");
+    for format in ["text", "json", "mermaid"] {
+        let out = eksfed_in_time(&[
+            "access",
+            d,
+            "--account-id",
+            "111122223333",
+            "--var",
+            &var,
+            "--format",
+            format,
+        ]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{format}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !stdout.contains("s3cr3t"),
+            "{format} shows the value:\n{stdout}"
+        );
+        assert!(stdout.contains("(sensitive value)"), "{format}: {stdout}");
+    }
+}

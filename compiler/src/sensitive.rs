@@ -171,6 +171,32 @@ pub fn mark(plan: &mut Plan, sensitive: &Sensitive) {
         if c.after.is_some() {
             c.sensitive = sensitive.paths.get(&c.address).cloned().unwrap_or_default();
         }
+        // The security review quotes values (principals, conditions, resources): apply does
+        // not need its text, so it is redacted in every output, JSON included — the values
+        // of now and, at the same paths, the live values they replace (an earlier value of
+        // the variable).
+        if c.security.is_empty() {
+            continue;
+        }
+        let mut secrets = sensitive.secrets.clone();
+        if let Some(before) = &c.before {
+            let set: BTreeSet<&str> = c.sensitive.iter().map(String::as_str).collect();
+            if let Json::Object(m) = resource_json(before) {
+                for (k, v) in &m {
+                    values_at(v, &join_key("", k), &set, &mut secrets);
+                }
+            }
+            secrets.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+            secrets.dedup();
+        }
+        for item in &mut c.security {
+            item.message = redact_text(&item.message, &secrets);
+            for side in [&mut item.before, &mut item.after] {
+                if let Some(t) = side {
+                    *t = redact_text(t, &secrets);
+                }
+            }
+        }
     }
 }
 
@@ -213,6 +239,34 @@ fn redact_at(v: &mut Json, path: &str, set: &BTreeSet<&str>) {
         Json::Array(a) => {
             for (i, x) in a.iter_mut().enumerate() {
                 redact_at(x, &format!("{path}[{i}]"), set);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The texts (of four characters or more) at `paths` in a rendered value.
+fn values_at(v: &Json, path: &str, set: &BTreeSet<&str>, out: &mut Vec<String>) {
+    if set.contains(path) {
+        let text = match v {
+            Json::Null => return,
+            Json::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        if text.chars().count() >= 4 {
+            out.push(text);
+        }
+        return;
+    }
+    match v {
+        Json::Object(m) => {
+            for (k, x) in m {
+                values_at(x, &join_key(path, k), set, out);
+            }
+        }
+        Json::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                values_at(x, &format!("{path}[{i}]"), set, out);
             }
         }
         _ => {}
