@@ -8,7 +8,7 @@ use crate::Common;
 use anyhow::{bail, Result};
 use eksfed_compiler::access::{self, AccessModel, Query};
 use eksfed_compiler::live::ANY_KEY;
-use eksfed_compiler::model::{DesiredState, ResourceKind};
+use eksfed_compiler::model::DesiredState;
 use eksfed_compiler::Facts;
 use eksfed_runtime::state;
 use std::path::Path;
@@ -89,46 +89,15 @@ async fn live_model(
     dir: &Path,
     common: &Common,
 ) -> Result<Option<(AccessModel, Vec<access::ClusterInfo>)>> {
-    let first = compile_dir(dir, common, Facts::default())?;
-    let Some(d0) = &first.desired else {
+    let Some(crate::session::LiveCompiled {
+        compiled,
+        aws,
+        account,
+        ..
+    }) = crate::session::compile_live(dir, common, &crate::commands::var_inputs(common)?).await?
+    else {
         return Ok(None);
     };
-    let aws = eksfed_runtime::aws::clients(&(&d0.aws).into()).await;
-    let account = match d0
-        .stack
-        .account_id
-        .clone()
-        .or_else(|| common.account_id.clone())
-    {
-        Some(a) => a,
-        None => eksfed_runtime::aws::account_id(&aws).await?,
-    };
-    let unknown: Vec<(String, String)> = d0
-        .resources
-        .iter()
-        .filter_map(|r| match &r.kind {
-            ResourceKind::Cluster(c) if c.oidc_issuer_url.is_none() => {
-                Some((r.address.to_string(), c.name.clone()))
-            }
-            _ => None,
-        })
-        .collect();
-    let issuers = if unknown.is_empty() {
-        Default::default()
-    } else {
-        state::describe_issuers(&aws, &unknown).await?
-    };
-    let compiled = compile_dir(
-        dir,
-        common,
-        Facts {
-            account_id: Some(account.clone()),
-            cluster_issuers: issuers.into_iter().collect(),
-        },
-    )?;
-    if report_diagnostics(&compiled, true) {
-        return Ok(None);
-    }
     let Some(desired) = &compiled.desired else {
         return Ok(None);
     };

@@ -10,8 +10,9 @@ use eksfed_compiler::model::{DesiredState, ResourceKind};
 use eksfed_compiler::plan::{
     Action, ClusterTarget, NamedText, Plan, PlanFacts, PlanSource, ABSENT, PLAN_FORMAT_VERSION,
 };
-use eksfed_compiler::{Address, Facts, VarInputs};
+use eksfed_compiler::{Address, Compiled, Facts, VarInputs};
 use eksfed_runtime::apply::{ApplyOptions, Outcome};
+use eksfed_runtime::aws::AwsClients;
 use eksfed_runtime::state::{self, Connections, Scope};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -49,13 +50,22 @@ pub async fn plan_dir(dir: &Path, common: &Common, destroy: bool) -> Result<Opti
     plan_with(dir, common, var_inputs(common)?, destroy).await
 }
 
-/// [`plan_dir`] with these variable values (the flags', or a saved plan's).
-async fn plan_with(
+/// A stack compiled with the facts only the live account gives: its id (the stack's, the
+/// flag's, or STS's) and the issuers of clusters that do not write theirs (DescribeCluster).
+pub(crate) struct LiveCompiled {
+    pub compiled: Compiled,
+    pub aws: AwsClients,
+    pub account: String,
+    pub issuers: BTreeMap<String, String>,
+}
+
+/// Compiles once offline, learns the facts, compiles again with them. `None` when the stack
+/// has errors (already printed).
+pub(crate) async fn compile_live(
     dir: &Path,
     common: &Common,
-    vars: VarInputs,
-    destroy: bool,
-) -> Result<Option<Planned>> {
+    vars: &VarInputs,
+) -> Result<Option<LiveCompiled>> {
     let first = compile_with(dir, vars.clone(), common, Facts::default())?;
     if report_diagnostics(&first, common.quiet) {
         return Ok(None);
@@ -101,6 +111,30 @@ async fn plan_with(
         report_diagnostics(&compiled, common.quiet);
         return Ok(None);
     }
+    Ok(Some(LiveCompiled {
+        compiled,
+        aws,
+        account,
+        issuers,
+    }))
+}
+
+/// [`plan_dir`] with these variable values (the flags', or a saved plan's).
+async fn plan_with(
+    dir: &Path,
+    common: &Common,
+    vars: VarInputs,
+    destroy: bool,
+) -> Result<Option<Planned>> {
+    let Some(LiveCompiled {
+        compiled,
+        aws,
+        account,
+        issuers,
+    }) = compile_live(dir, common, &vars).await?
+    else {
+        return Ok(None);
+    };
     let Some(desired) = &compiled.desired else {
         return Ok(None);
     };
