@@ -191,10 +191,8 @@ pub fn mark(plan: &mut Plan, sensitive: &Sensitive) {
         }
         for item in &mut c.security {
             item.message = redact_text(&item.message, &secrets);
-            for side in [&mut item.before, &mut item.after] {
-                if let Some(t) = side {
-                    *t = redact_text(t, &secrets);
-                }
+            for t in [&mut item.before, &mut item.after].into_iter().flatten() {
+                *t = redact_text(t, &secrets);
             }
         }
     }
