@@ -23,6 +23,7 @@ pub mod generate_stack;
 pub mod graph;
 pub mod iam;
 pub mod integrity;
+pub mod kinds;
 pub mod lints;
 pub mod live;
 pub mod load;
