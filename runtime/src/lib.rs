@@ -6,6 +6,7 @@ pub mod apply;
 pub mod aws;
 pub mod eks;
 pub mod error;
+pub mod filter;
 pub mod generate;
 pub mod iam;
 pub mod k8s;

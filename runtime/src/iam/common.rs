@@ -1,0 +1,43 @@
+//! What reading and writing IAM share: the ownership tag, tag maps, dates, ARN names.
+
+use aws_sdk_iam::types::Tag;
+use eksfed_compiler::render::STACK_TAG;
+
+/// Concurrent per-object requests (ListPolicyTags, Get*Provider).
+pub const CONCURRENCY: usize = 10;
+
+/// The `eksfed:stack` tag's value.
+pub(super) fn owner_of(tags: &[Tag]) -> Option<String> {
+    tags.iter()
+        .find(|t| t.key() == STACK_TAG)
+        .map(|t| t.value().to_string())
+}
+
+/// Tags as a map, in the order IAM returns them (the map type is the rendered one).
+pub(super) fn tag_map<M: FromIterator<(String, String)>>(tags: &[Tag]) -> M {
+    tags.iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect()
+}
+
+/// Refuses to change an object this stack does not own (checked right before each write).
+pub(super) fn check_owner(what: &str, tags: &[Tag], stack: &str) -> anyhow::Result<()> {
+    match owner_of(tags) {
+        Some(s) if s == stack => Ok(()),
+        Some(other) => anyhow::bail!("refusing to change {what}: it is owned by the stack `{other}` (tag {STACK_TAG}={other})"),
+        None => anyhow::bail!(
+            "refusing to change {what}: it does not carry the tag {STACK_TAG}={stack} (it changed after the plan was made, or eksfed does not manage it; `eksfed import` adopts it)"
+        ),
+    }
+}
+
+pub(super) fn date(d: Option<&aws_smithy_types::DateTime>) -> serde_json::Value {
+    d.and_then(|d| d.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
+        .map(serde_json::Value::String)
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// The name in `arn:aws:iam::1:policy/path/name` (or a provider's `.../name`).
+pub(super) fn arn_name(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
