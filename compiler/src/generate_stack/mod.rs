@@ -430,6 +430,17 @@ fn trust_block(c: &Ctx<'_>, stmt: &Json) -> (String, bool) {
             }
             return (s, false);
         }
+        let mut with_sid = stmt.clone();
+        with_sid["Sid"] = json!("AllowEksAuthToAssumeRoleForPodIdentity");
+        if stmt.get("Sid").is_none() && same_statement(&iam::trust_statement(&t), &with_sid) {
+            return (
+                format!(
+                    "# trust_pod_identity would add AWS's Sid \"AllowEksAuthToAssumeRoleForPodIdentity\": kept as is\ntrust_statement {{\nstatement = jsonencode({})\n}}\n",
+                    hcl::json_expr(stmt)
+                ),
+                false,
+            );
+        }
     }
     let aws = principal_values(stmt, "AWS");
     if let (true, false, Some(conds)) = (one_kind, aws.is_empty(), &conds) {
