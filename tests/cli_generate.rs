@@ -367,45 +367,48 @@ print(json.dumps(1))
         }
     };
     let policy = |name: &str, scope: serde_json::Value| serde_json::json!({"policyArn": format!("arn:aws:eks::aws:cluster-access-policy/{name}"), "accessScope": scope});
+    let api = mode != "CONFIG_MAP";
     // eksctl: a node group's entry (EKS gives it its username and groups).
-    entry(
-        role("eksctl-prod-nodegroup-ng-1-NodeInstanceRole-ABCDEF123456"),
-        serde_json::json!({"type": "EC2_LINUX"}),
-        &[],
-    );
-    // The console: an SSO role, the default username, cluster admin.
-    entry(
-        role("aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef"),
-        serde_json::json!({}),
-        &[policy(
-            "AmazonEKSClusterAdminPolicy",
-            serde_json::json!({"type": "cluster"}),
-        )],
-    );
-    // eksctl `accessConfig.accessEntries`: a username, groups, two policies.
-    entry(
-        role("platform-admins"),
-        serde_json::json!({"username": "admin:{{SessionName}}", "kubernetesGroups": ["platform:admins"]}),
-        &[
-            policy(
-                "AmazonEKSViewPolicy",
-                serde_json::json!({"type": "namespace", "namespaces": ["payments", "search"]}),
-            ),
-            policy(
-                "AmazonEKSEditPolicy",
+    if api {
+        entry(
+            role("eksctl-prod-nodegroup-ng-1-NodeInstanceRole-ABCDEF123456"),
+            serde_json::json!({"type": "EC2_LINUX"}),
+            &[],
+        );
+        // The console: an SSO role, the default username, cluster admin.
+        entry(
+            role("aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef"),
+            serde_json::json!({}),
+            &[policy(
+                "AmazonEKSClusterAdminPolicy",
                 serde_json::json!({"type": "cluster"}),
-            ),
-        ],
-    );
-    // Another eksfed stack's entry.
-    entry(
-        role("other-team"),
-        serde_json::json!({"kubernetesGroups": ["other:team"], "tags": {"eksfed:stack": "other-fed"}}),
-        &[policy(
-            "AmazonEKSViewPolicy",
-            serde_json::json!({"type": "cluster"}),
-        )],
-    );
+            )],
+        );
+        // eksctl `accessConfig.accessEntries`: a username, groups, two policies.
+        entry(
+            role("platform-admins"),
+            serde_json::json!({"username": "admin:{{SessionName}}", "kubernetesGroups": ["platform:admins"]}),
+            &[
+                policy(
+                    "AmazonEKSViewPolicy",
+                    serde_json::json!({"type": "namespace", "namespaces": ["payments", "search"]}),
+                ),
+                policy(
+                    "AmazonEKSEditPolicy",
+                    serde_json::json!({"type": "cluster"}),
+                ),
+            ],
+        );
+        // Another eksfed stack's entry.
+        entry(
+            role("other-team"),
+            serde_json::json!({"kubernetesGroups": ["other:team"], "tags": {"eksfed:stack": "other-fed"}}),
+            &[policy(
+                "AmazonEKSViewPolicy",
+                serde_json::json!({"type": "cluster"}),
+            )],
+        );
+    }
     // Pod identity associations (eksctl `podIdentityAssociations`).
     for (ns, sa, r) in [
         ("payments", "api", role("apps/payments-api")),
@@ -417,7 +420,7 @@ print(json.dumps(1))
             serde_json::json!({"namespace": ns, "serviceAccount": sa, "roleArn": r}),
         );
     }
-    if mode != "API_AND_CONFIG_MAP" {
+    if mode == "API" {
         // As `eksctl utils update-authentication-mode` does.
         eks_post(
             w,
@@ -447,8 +450,14 @@ print(json.dumps(1))
             &serde_json::json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": sa, "namespace": ns}}),
         );
     }
-    // What EKS left in aws-auth before the switch to the API (not read in API mode).
-    k.seed_aws_auth(&NODE_ENTRY.replace("ACCOUNT", &w.account));
+    // What EKS left in aws-auth before the switch to the API (not read in API mode); in
+    // CONFIG_MAP mode, the admins are mapped there.
+    let map_roles = if api {
+        NODE_ENTRY.to_string()
+    } else {
+        format!("{NODE_ENTRY}{ADMIN_ENTRY}")
+    };
+    k.seed_aws_auth(&map_roles.replace("ACCOUNT", &w.account));
     k.create(
         "/apis/rbac.authorization.k8s.io/v1/namespaces/payments/rolebindings",
         &serde_json::json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
@@ -626,4 +635,75 @@ fn generate_access_entries_and_pod_identity_round_trip() {
         rb["metadata"]["labels"]["eksfed.io/stack"], "prod-fed",
         "{rb}"
     );
+}
+
+/// CONFIG_MAP mode (no access-entry API; the EKS test server refuses those calls as EKS does):
+/// `aws-auth` is read, pod identity associations still are.
+#[test]
+fn generate_config_map_mode_with_pod_identity_round_trip() {
+    let mut w = World::new("generate-configmap");
+    let account = w.account.clone();
+    let cluster = format!("prod={EKS_ISSUER}");
+    w.eks = Some(support::Server::start(
+        "eks-test-server",
+        &[
+            "--account-id",
+            &account,
+            "--cluster",
+            &cluster,
+            "--authentication-mode",
+            "CONFIG_MAP",
+        ],
+    ));
+    seed_access_entries(&w, "CONFIG_MAP");
+    let (c, _) = w
+        .eks
+        .as_ref()
+        .unwrap()
+        .get_json("/clusters/prod/access-entries");
+    assert_eq!(c, 400, "no access-entry API in CONFIG_MAP mode");
+    let before = eks_objects_pod_identity(&w);
+    let cm_before = w.kube.aws_auth();
+    let (main, imports) = round_trip(&w, &[]);
+    assert!(has(&main, "access_mode = \"aws_auth\""), "{main}");
+    assert!(has(&main, "mode = \"pod_identity\""), "{main}");
+    assert!(has(&main, "role = role.payments_api"), "{main}");
+    assert!(has(&main, "role = role.platform_admins"), "{main}");
+    assert!(has(&imports, "id = \"search/indexer\""), "{imports}");
+    assert!(!has(&main, "access_policies"), "{main}");
+    // The associations are marked and otherwise unchanged; the node entry keeps its bytes.
+    let after = eks_objects_pod_identity(&w);
+    assert_eq!(before.len(), 2);
+    for (k, b) in &before {
+        assert_eq!(stack_tag(&after[k]).as_deref(), Some("prod-fed"), "{k}");
+        assert_eq!(
+            without_tags(b.clone()),
+            without_tags(after[k].clone()),
+            "{k}"
+        );
+    }
+    let now = w.kube.aws_auth()["data"]["mapRoles"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        now.contains(&NODE_ENTRY.replace("ACCOUNT", &w.account)),
+        "{now}\nwas: {cm_before}"
+    );
+}
+
+/// The pod identity associations of the cluster, as the EKS API describes them.
+fn eks_objects_pod_identity(w: &World) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let eks = w.eks.as_ref().unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    let (_, l) = eks.get_json("/clusters/prod/pod-identity-associations");
+    for a in l["associations"].as_array().unwrap() {
+        let id = a["associationId"].as_str().unwrap();
+        let (_, d) = eks.get_json(&format!("/clusters/prod/pod-identity-associations/{id}"));
+        out.insert(
+            format!("association {}/{}", a["namespace"], a["serviceAccount"]),
+            d["association"].clone(),
+        );
+    }
+    out
 }

@@ -72,7 +72,7 @@ pub async fn read(
     stack: &str,
     wanted: &BTreeSet<ObjectKey>,
 ) -> Result<Vec<LiveObject>> {
-    let principals = eks
+    let principals = match eks
         .list_access_entries()
         .cluster_name(cluster_name)
         .max_results(100)
@@ -81,7 +81,18 @@ pub async fn read(
         .send()
         .try_collect()
         .await
-        .map_err(|e| err("ListAccessEntries", e))?;
+    {
+        Ok(p) => p,
+        // A cluster whose authentication mode has no API (CONFIG_MAP) has no access entries
+        // (EKS answers InvalidRequestException); its pod identity associations are still read.
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_invalid_request_exception()) =>
+        {
+            vec![]
+        }
+        Err(e) => return Err(err("ListAccessEntries", e)),
+    };
     let ctx = std::sync::Arc::new(ReadCtx {
         eks: eks.clone(),
         cluster: cluster.to_string(),
