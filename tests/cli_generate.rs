@@ -707,3 +707,78 @@ fn eks_objects_pod_identity(w: &World) -> std::collections::BTreeMap<String, ser
     }
     out
 }
+
+/// `--group`: IRSA roles alike but for name, namespace and service account become one `role`
+/// block with `for_each`, their service accounts one `service_account` block; the round trip
+/// stays a no-op (every instance imported, nothing to change), the next plan is empty.
+#[test]
+fn generate_group_round_trip() {
+    let w = World::new("generate-group").with_eks(&[("prod", EKS_ISSUER)]);
+    seed_access_entries(&w, "API");
+    // Five roles of one shape (one service account each, one managed policy, a team tag), two
+    // of them in another namespace, and one that differs (no tag): not grouped.
+    let host = EKS_ISSUER.trim_start_matches("https://");
+    w.boto3(&format!(r#"
+prov = 'arn:aws:iam::{acct}:oidc-provider/{host}'
+def irsa(ns, sa):
+    return json.dumps({{'Version': '2012-10-17', 'Statement': [{{'Effect': 'Allow', 'Principal': {{'Federated': prov}}, 'Action': 'sts:AssumeRoleWithWebIdentity',
+      'Condition': {{'StringEquals': {{'{host}:aud': 'sts.amazonaws.com', '{host}:sub': f'system:serviceaccount:{{ns}}:{{sa}}'}}}}}}]}})
+for ns, sa in [('apps', 'a'), ('apps', 'b'), ('apps', 'c'), ('jobs', 'd'), ('jobs', 'e')]:
+    iam.create_role(RoleName=f'app-{{sa}}', AssumeRolePolicyDocument=irsa(ns, sa), Tags=[{{'Key': 'team', 'Value': 'apps'}}])
+    iam.attach_role_policy(RoleName=f'app-{{sa}}', PolicyArn='arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess')
+iam.create_role(RoleName='app-f', AssumeRolePolicyDocument=irsa('apps', 'f'))
+iam.attach_role_policy(RoleName='app-f', PolicyArn='arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess')
+print(json.dumps(1))
+"#, acct = w.account));
+    for ns in ["apps", "jobs"] {
+        w.kube.create_namespace(ns);
+    }
+    for (ns, sa) in [
+        ("apps", "a"),
+        ("apps", "b"),
+        ("apps", "c"),
+        ("jobs", "d"),
+        ("jobs", "e"),
+        ("apps", "f"),
+    ] {
+        w.kube.create(
+            &format!("/api/v1/namespaces/{ns}/serviceaccounts"),
+            &serde_json::json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": sa, "namespace": ns,
+                "annotations": {"eks.amazonaws.com/role-arn": format!("arn:aws:iam::{}:role/app-{sa}", w.account)}}}),
+        );
+    }
+    let (main, imports) = round_trip(&w, &["--group"]);
+    assert!(has(&main, "role \"irsa\" {"), "{main}");
+    assert!(
+        has(
+            &main,
+            "\"app-d\" = { namespace = \"jobs\", names = [\"d\"] }"
+        ),
+        "{main}"
+    );
+    assert!(has(&main, "name = each.key"), "{main}");
+    assert!(has(&main, "namespace = each.value.namespace"), "{main}");
+    assert!(has(&main, "role = role.irsa[each.value.role]"), "{main}");
+    assert!(
+        has(
+            &main,
+            "\"jobs/e\" = { namespace = \"jobs\", name = \"e\", role = \"app-e\" }"
+        ),
+        "{main}"
+    );
+    // The one that differs keeps its own block.
+    assert!(has(&main, "role \"app_f\" {"), "{main}");
+    assert!(has(&main, "role = role.app_f"), "{main}");
+    assert!(has(&imports, "to = role.irsa[\"app-a\"]"), "{imports}");
+    assert!(
+        has(&imports, "to = service_account.irsa[\"apps/b\"]"),
+        "{imports}"
+    );
+    // No service account of the group is left with a block of its own.
+    assert!(!has(&main, "role = role.irsa[\"app-"), "{main}");
+    // Every role is marked.
+    let tags = w.boto3("print(json.dumps({n: {t['Key']: t['Value'] for t in iam.list_role_tags(RoleName=n)['Tags']} for n in ['app-a', 'app-d', 'app-f']}))");
+    for n in ["app-a", "app-d", "app-f"] {
+        assert_eq!(tags[n]["eksfed:stack"], "prod-fed", "{n}: {tags}");
+    }
+}
