@@ -97,6 +97,7 @@ fn boto3(account: &str, code: &str) {
 
 struct Run {
     wall_s: f64,
+    cpu_s: f64,
     rss_mb: f64,
     aws: usize,
     kube: u64,
@@ -118,7 +119,7 @@ fn generate(
     let _ = std::fs::remove_dir_all(&out_dir);
     let mut args = vec![
         "-f".to_string(),
-        "%M".into(),
+        "%M %U %S".into(),
         env!("CARGO_BIN_EXE_eksfed").into(),
         "generate".into(),
         "--cluster".into(),
@@ -148,11 +149,18 @@ fn generate(
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "generate: {stdout}\n{stderr}");
-    let rss_kb: f64 = stderr
+    let fields: Vec<f64> = stderr
         .lines()
         .last()
-        .and_then(|l| l.trim().parse().ok())
-        .expect("peak RSS from /usr/bin/time");
+        .map(|l| {
+            l.split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let [rss_kb, user, sys] = fields[..] else {
+        panic!("peak RSS and CPU from /usr/bin/time: {stderr}");
+    };
     let i = stdout.find("AWS requests: ").expect("request count");
     let aws = stdout[i + 14..]
         .split(')')
@@ -173,6 +181,7 @@ fn generate(
     assert!(imports.matches("import {").count() >= 2 * n);
     Run {
         wall_s,
+        cpu_s: user + sys,
         rss_mb: rss_kb / 1024.0,
         aws,
         kube,
@@ -192,10 +201,11 @@ fn main() {
     };
     let host = ISSUER.trim_start_matches("https://");
     println!(
-        "| IRSA roles | mode | AWS requests | k8s requests | wall | peak RSS | main.hcl lines |"
+        "| IRSA roles | blocks | AWS requests | k8s requests | wall | eksfed CPU | peak RSS | main.hcl lines |"
     );
-    println!("| ---: | --- | ---: | ---: | ---: | ---: | ---: |");
-    let mut csv = String::from("roles,group,aws_requests,kube_requests,wall_s,peak_rss_mb,lines\n");
+    println!("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let mut csv =
+        String::from("roles,group,aws_requests,kube_requests,wall_s,cpu_s,peak_rss_mb,lines\n");
     for &n in &sizes {
         let account = moto::new_account();
         let dir = std::env::temp_dir().join(format!("eksfed-bench-gen-{n}-{}", std::process::id()));
@@ -250,12 +260,12 @@ for i in range(20):
             let r = generate(n, &account, eport, kport, &kubeconfig, group);
             let mode = if group { "`--group`" } else { "one block each" };
             println!(
-                "| {n} | {mode} | {} | {} | {:.2} s | {:.0} MB | {} |",
-                r.aws, r.kube, r.wall_s, r.rss_mb, r.lines
+                "| {n} | {mode} | {} | {} | {:.2} s | {:.2} s | {:.0} MB | {} |",
+                r.aws, r.kube, r.wall_s, r.cpu_s, r.rss_mb, r.lines
             );
             csv.push_str(&format!(
-                "{n},{group},{},{},{:.3},{:.1},{}\n",
-                r.aws, r.kube, r.wall_s, r.rss_mb, r.lines
+                "{n},{group},{},{},{:.3},{:.2},{:.1},{}\n",
+                r.aws, r.kube, r.wall_s, r.cpu_s, r.rss_mb, r.lines
             ));
         }
         let _ = kube.kill();
