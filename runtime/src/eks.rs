@@ -80,7 +80,7 @@ pub async fn read(
     stack: &str,
     wanted: &BTreeSet<ObjectKey>,
 ) -> Result<Vec<LiveObject>> {
-    let principals = eks
+    let principals = match eks
         .list_access_entries()
         .cluster_name(cluster_name)
         .max_results(100)
@@ -89,7 +89,18 @@ pub async fn read(
         .send()
         .try_collect()
         .await
-        .map_err(|e| err("ListAccessEntries", e))?;
+    {
+        Ok(p) => p,
+        // A cluster whose authentication mode has no API (CONFIG_MAP) has no access entries
+        // (EKS answers InvalidRequestException); its pod identity associations are still read.
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_invalid_request_exception()) =>
+        {
+            vec![]
+        }
+        Err(e) => return Err(err("ListAccessEntries", e)),
+    };
     let ctx = std::sync::Arc::new(ReadCtx {
         eks: eks.clone(),
         cluster: cluster.to_string(),
@@ -113,6 +124,40 @@ pub async fn read(
     })
     .await?;
     Ok(entries.into_iter().chain(associations).flatten().collect())
+}
+
+/// Reads only the pod identity associations of one cluster (they exist whatever its
+/// authentication mode; access entries need the API in it). One list page per 100, then one
+/// describe per association, ten at a time.
+pub async fn read_pod_identity_associations(
+    eks: &aws_sdk_eks::Client,
+    cluster: &str,
+    cluster_name: &str,
+    stack: &str,
+    wanted: &BTreeSet<ObjectKey>,
+) -> Result<Vec<LiveObject>> {
+    let associations = eks
+        .list_pod_identity_associations()
+        .cluster_name(cluster_name)
+        .max_results(100)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| err("ListPodIdentityAssociations", e))?;
+    let ctx = std::sync::Arc::new(ReadCtx {
+        eks: eks.clone(),
+        cluster: cluster.to_string(),
+        cluster_name: cluster_name.to_string(),
+        stack: stack.to_string(),
+        wanted: wanted.clone(),
+    });
+    let associations = bounded(associations, CONCURRENCY, |a| {
+        read_association(ctx.clone(), a)
+    })
+    .await?;
+    Ok(associations.into_iter().flatten().collect())
 }
 
 /// What each of the concurrent per-object reads of one cluster needs.
