@@ -139,14 +139,15 @@ impl World {
     }
 }
 
-type OnConfirm = Box<dyn Fn() + Send + Sync>;
+type OnLine = Box<dyn Fn() + Send + Sync>;
 
 /// Records what the workflow shows, asks and reports, as short lines.
 struct Recorder {
     log: Mutex<Vec<String>>,
     approve: bool,
-    /// Run when asked, before answering (a live change made while the user reads the plan).
-    on_confirm: Option<OnConfirm>,
+    /// Run when this line is recorded (e.g. `confirm`: a live change made while the user
+    /// reads the plan), before the workflow goes on.
+    on: Option<(&'static str, OnLine)>,
 }
 
 impl Recorder {
@@ -154,12 +155,16 @@ impl Recorder {
         Arc::new(Recorder {
             log: Mutex::default(),
             approve,
-            on_confirm: None,
+            on: None,
         })
     }
 
     fn push(&self, s: String) {
+        let run = matches!(&self.on, Some((line, _)) if *line == s);
         self.log.lock().unwrap().push(s);
+        if let (true, Some((_, f))) = (run, &self.on) {
+            f();
+        }
     }
 
     fn log(&self) -> Vec<String> {
@@ -181,9 +186,6 @@ impl Hooks for Recorder {
     }
     fn confirm(&self, _plan: &Plan) -> anyhow::Result<bool> {
         self.push("confirm".into());
-        if let Some(f) = &self.on_confirm {
-            f();
-        }
         Ok(self.approve)
     }
     fn event(&self, ev: Event<'_>) {
@@ -204,6 +206,20 @@ impl Hooks for Recorder {
         };
         self.push(line);
     }
+}
+
+/// Runs a future to completion from a synchronous hook (on a thread of its own, so the
+/// workflow's runtime is not re-entered).
+fn blocking(f: impl std::future::Future<Output = ()> + Send + 'static) {
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(f)
+    })
+    .join()
+    .unwrap();
 }
 
 /// Index of the first line equal to `s` (the test fails when there is none).
@@ -311,29 +327,21 @@ async fn a_live_change_while_asking_is_refused_under_the_lock() {
     let w = World::new("wf-moved").await;
     // While the user reads the plan, someone else creates the role the plan would create.
     let iam = w.aws.iam.clone();
-    let on_confirm: OnConfirm = Box::new(move || {
+    let create_role: OnLine = Box::new(move || {
         let iam = iam.clone();
-        std::thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap()
-                .block_on(async {
-                    iam.create_role()
-                        .role_name("wf-moved-reader")
-                        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
-                        .send()
-                        .await
-                        .unwrap();
-                })
+        blocking(async move {
+            iam.create_role()
+                .role_name("wf-moved-reader")
+                .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
+                .send()
+                .await
+                .unwrap();
         })
-        .join()
-        .unwrap();
     });
     let hooks = Arc::new(Recorder {
         log: Mutex::default(),
         approve: true,
-        on_confirm: Some(on_confirm),
+        on: Some(("confirm", create_role)),
     });
     let err = workflow::apply(&w.options(Source::Stack(w.inputs()), false), hooks.clone())
         .await
@@ -418,4 +426,69 @@ async fn a_saved_plan_is_checked_then_applied_without_asking() {
     .unwrap_err();
     assert!(format!("{err:#}").contains("is stale"), "{err:#}");
     assert!(!again.log().iter().any(|l| l.starts_with("locked")));
+}
+
+#[tokio::test]
+async fn auto_approved_plans_again_when_the_live_state_moved_while_locking() {
+    let w = World::new("wf-replan").await;
+    let first = workflow::apply(
+        &w.options(Source::Stack(w.inputs()), true),
+        Recorder::new(false),
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(&first, Outcome::Ran(s) if s.complete()),
+        "{first:?}"
+    );
+    // Drift: the service account is deleted, so the plan has one change; then, once the lock
+    // is taken and before the re-check, someone deletes the role as well.
+    let client = eksfed_runtime::state::kube_client(Some("demo"))
+        .await
+        .unwrap();
+    kube::Api::<k8s_openapi::api::core::v1::ServiceAccount>::namespaced(client, "reports")
+        .delete("reader", &Default::default())
+        .await
+        .unwrap();
+    let iam = w.aws.iam.clone();
+    let delete_role: OnLine = Box::new(move || {
+        let iam = iam.clone();
+        blocking(async move {
+            iam.delete_role()
+                .role_name("wf-replan-reader")
+                .send()
+                .await
+                .unwrap();
+        })
+    });
+    let hooks = Arc::new(Recorder {
+        log: Mutex::default(),
+        approve: false,
+        on: Some(("locked demo", delete_role)),
+    });
+    let out = workflow::apply(&w.options(Source::Stack(w.inputs()), true), hooks.clone())
+        .await
+        .unwrap();
+    let log = hooks.log();
+    let Outcome::Ran(summary) = out else {
+        panic!("{out:?} {log:#?}")
+    };
+    assert!(summary.complete(), "{summary:?}");
+    // The fresh plan (role and service account) is what ran, not the one approved.
+    assert_eq!(summary.count(Action::Create), 2, "{summary:?} {log:#?}");
+    let order = [
+        "show plan (1 changes)",
+        "locked demo",
+        "read Recheck done",
+        "replanning",
+        "read Replan",
+        "read Replan done",
+        "show plan (2 changes)",
+        "apply started",
+        "unlocked []",
+    ]
+    .map(|s| at(&log, s));
+    assert!(order.windows(2).all(|p| p[0] < p[1]), "{log:#?}");
+    assert!(!log.iter().any(|l| l == "confirm"), "{log:#?}");
+    assert!(w.role_exists("wf-replan-reader").await);
 }
