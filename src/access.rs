@@ -3,8 +3,8 @@
 //! not own. Read-only: it never takes the lock and never writes. The model and its drawing are
 //! the compiler's (`eksfed_compiler::access`).
 
+use crate::cli::Common;
 use crate::commands::{compile_dir, report_diagnostics};
-use crate::Common;
 use anyhow::{bail, Result};
 use eksfed_compiler::access::{self, AccessModel, Query};
 use eksfed_compiler::live::ANY_KEY;

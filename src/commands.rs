@@ -1,7 +1,7 @@
 //! One function per command. Each returns the process exit code.
 
+use crate::cli::{Common, DiagFormat, GraphFormat, LintsFormat, PlanFormat};
 use crate::session::{self, CliHooks};
-use crate::{Common, DiagFormat, GraphFormat, LintsFormat, PlanFormat};
 use anyhow::{bail, Context, Result};
 use eksfed_compiler::{Compiled, Facts, VarInputs};
 use eksfed_runtime::source::{env_vars, read_stack};

@@ -3,8 +3,8 @@
 //! `progress.rs`, messages) and asks for confirmation on stdin; [`exit_code`] prints how an
 //! apply ended and gives the process exit code.
 
+use crate::cli::Common;
 use crate::progress::{ApplyDisplay, Hook, Reading};
-use crate::Common;
 use anyhow::Result;
 use eksfed_compiler::plan::{Action, Plan};
 use eksfed_compiler::{Diagnostic, SourceMap};
