@@ -1,6 +1,6 @@
 //! The runtime's typed errors. Every failed call to AWS (IAM, EKS, STS) or Kubernetes is
 //! classified once, where it happens, into an [`Error`] saying what kind of failure it is;
-//! the retry policy ([`crate::retry`]) and the callers (a delete that finds the object gone,
+//! the retry policy (`retry.rs`) and the callers (a delete that finds the object gone,
 //! a create that finds it there) decide by that variant. [`CallError`] adds the operation
 //! (`IAM CreateRole r`) and is what the public functions' `anyhow::Error`s carry: find it
 //! with [`of`].
@@ -207,13 +207,17 @@ impl HttpStatus for aws_sdk_iam::config::http::HttpResponse {
     }
 }
 
+/// Environment variable that sets the total retry budget, in seconds (read by `retry.rs`;
+/// named in the message of a call that outlasted it).
+pub const BUDGET_ENV: &str = "EKSFED_RETRY_BUDGET_SECS";
+
 /// A call that failed: the operation (`IAM CreateRole r`) and the classified error.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CallError {
     #[error("{op}: {error}")]
     Failed { op: String, error: Error },
     /// A transient failure outlasted the retry budget.
-    #[error("{op}: still failing after {attempts} attempts in {elapsed:.1} s (retry budget {budget:.0} s, {env}); last error: {error}", env = crate::retry::BUDGET_ENV)]
+    #[error("{op}: still failing after {attempts} attempts in {elapsed:.1} s (retry budget {budget:.0} s, {env}); last error: {error}", env = BUDGET_ENV)]
     GaveUp {
         op: String,
         error: Error,

@@ -8,13 +8,13 @@
 //! Every attempt is bounded by one total budget (default 120 s, `EKSFED_RETRY_BUDGET_SECS`
 //! lowers it, e.g. in tests). On a permanent error the first failure is returned at once.
 //!
-//! Retried: `MalformedPolicyDocument` saying "Invalid principal", `NoSuchEntity` (only
-//! where [`RetryOptions::retry_not_found`] says the object may be just created),
-//! `ConcurrentModification`, throttling (`Throttling`, `ThrottlingException`, "Rate
-//! exceeded", HTTP 429), service failures (`ServiceFailure`, `ServiceUnavailable`,
-//! `InternalFailure`; HTTP 502/503/504; HTTP 500 when it carries an error code: a bare 500
-//! is how moto answers an action it does not implement, and retrying it only delays the
-//! error).
+//! Retried, as `error.rs` classifies them: not yet propagated (`MalformedPolicyDocument`
+//! saying "Invalid principal", EKS saying a role "does not exist"), transient
+//! (`ConcurrentModification`, service failures, HTTP 502/503/504, HTTP 500 when it carries an
+//! error code: a bare 500 is how moto answers an action it does not implement, and retrying
+//! it only delays the error), throttled (`Throttling`, "Rate exceeded", HTTP 429); missing
+//! (`NoSuchEntity`) only where [`RetryOptions::retry_not_found`] says the object may be just
+//! created; conflicts (`DeleteConflict`) only where [`RetryOptions::retry_conflict`] says so.
 //!
 //! The loop is generic over the error type: [`Classify`] turns an error into a typed
 //! [`Error`] (implemented for every AWS SDK error, `SdkError` of IAM, EKS, STS sharing one
@@ -29,10 +29,8 @@ use crate::error::{CallError, Error};
 use aws_sdk_iam::config::http::HttpResponse;
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 
-pub use crate::error::Failure;
+pub use crate::error::{Failure, BUDGET_ENV};
 
-/// Environment variable that sets the total retry budget, in seconds.
-pub const BUDGET_ENV: &str = "EKSFED_RETRY_BUDGET_SECS";
 pub const DEFAULT_BUDGET: Duration = Duration::from_secs(120);
 
 /// Errors the retry loop can classify.
@@ -197,18 +195,6 @@ where
         let wait = opts.delay(attempt - 1).min(opts.budget - elapsed);
         tokio::time::sleep(wait).await;
     }
-}
-
-/// One attempt, no retry: the error classified and named after the operation.
-pub async fn once<T, E, Fut>(op_name: &str, f: Fut) -> Result<T, CallError>
-where
-    E: Classify,
-    Fut: Future<Output = Result<T, E>>,
-{
-    f.await.map_err(|e| CallError::Failed {
-        op: op_name.to_string(),
-        error: e.classify(),
-    })
 }
 
 #[cfg(test)]

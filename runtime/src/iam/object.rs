@@ -22,7 +22,7 @@ pub(super) trait IamObject {
     /// In operation names: `IAM GetRole r`, `IAM TagOpenIDConnectProvider arn:...`.
     const API: &'static str;
     /// The endpoint may drop this kind's tags (moto does for SAML providers; see the module
-    /// documentation of [`crate::iam`]): a Get answer without tags is not "no owner", and a
+    /// documentation of `iam.rs`): a Get answer without tags is not "no owner", and a
     /// mark written by `eksfed import` is read back.
     const TAGS_MAY_NOT_STICK: bool = false;
     /// What a Get returns.

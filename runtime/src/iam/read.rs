@@ -143,7 +143,7 @@ fn document(raw: Option<&str>) -> Json {
 }
 
 /// The live roles, policies and providers owned by `stack` or wanted by it. See the module
-/// documentation of [`crate::iam`] for what it costs.
+/// documentation of `iam.rs` for what it costs.
 pub async fn read(
     iam: &Client,
     stack: &str,
