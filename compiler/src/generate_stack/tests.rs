@@ -520,7 +520,7 @@ fn grouped_stack_round_trips_with_no_change() {
 }
 
 fn assert_round_trip(s: &Snapshot, g: &Generated) {
-    let c = compile_main(&g);
+    let c = compile_main(g);
     let errors: Vec<String> = c
         .diagnostics
         .iter()
@@ -578,7 +578,7 @@ fn assert_round_trip(s: &Snapshot, g: &Generated) {
     );
     // After apply (the mark added): nothing to do.
     let rendered = crate::render::render(desired);
-    let live = marked(&s, &rendered);
+    let live = marked(s, &rendered);
     let (plan, diags) = diff(
         desired,
         c.graph.as_ref().unwrap(),
