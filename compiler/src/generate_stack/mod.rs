@@ -775,7 +775,11 @@ fn write(
     // stack uses that one (`both` would add the other side of every mapping).
     if c.mode == "both" {
         let in_aws_auth = aws_auth.iter().any(|e| !is_node_entry(e));
-        let in_entries = entries.values().any(|(e, _)| e.entry_type == "STANDARD");
+        let in_entries = entries.iter().any(|(arn, (e, _))| {
+            e.entry_type == "STANDARD"
+                && !e.username.as_deref().is_some_and(|u| u.starts_with("eks:"))
+                && !arn.contains(":role/aws-service-role/")
+        });
         c.mode = match (in_aws_auth, in_entries) {
             (false, true) => "access_entries",
             (true, false) => "aws_auth",
