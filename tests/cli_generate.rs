@@ -782,3 +782,33 @@ print(json.dumps(1))
         assert_eq!(tags[n]["eksfed:stack"], "prod-fed", "{n}: {tags}");
     }
 }
+
+/// API_AND_CONFIG_MAP (the EKS test server's default, and eksctl's for new clusters) with
+/// people mapped only through access entries (aws-auth holds the node entry): the stack uses
+/// access entries, the node entry in aws-auth keeps its bytes.
+#[test]
+fn generate_api_and_config_map_with_entries_only_round_trip() {
+    let w = World::new("generate-both").with_eks(&[("prod", EKS_ISSUER)]);
+    seed_access_entries(&w, "API_AND_CONFIG_MAP");
+    let before = eks_objects(&w);
+    let cm_before = w.kube.aws_auth();
+    let (main, imports) = round_trip(&w, &[]);
+    assert!(has(&main, "access_mode = \"access_entries\""), "{main}");
+    assert!(has(&main, "access \"platform_admins\" {"), "{main}");
+    assert!(
+        has(
+            &imports,
+            &format!("id = \"arn:aws:iam::{}:role/platform-admins\"", w.account)
+        ),
+        "{imports}"
+    );
+    assert_eq!(w.kube.aws_auth()["data"], cm_before["data"]);
+    let after = eks_objects(&w);
+    let node = format!(
+        "entry arn:aws:iam::{}:role/eksctl-prod-nodegroup-ng-1-NodeInstanceRole-ABCDEF123456",
+        w.account
+    );
+    let other = format!("entry arn:aws:iam::{}:role/other-team", w.account);
+    assert_eq!(before[&node], after[&node]);
+    assert_eq!(before[&other], after[&other]);
+}

@@ -157,6 +157,9 @@ pub(super) fn roles(
     grouped
 }
 
+/// A grouped service account: namespace, name, its role's key (quoted).
+type SaMember = (String, String, String);
+
 /// Groups service accounts whose roles are in one role group (and of one mode): writes the
 /// blocks to `out`, adds their imports, and removes them from `sa_list` (namespace, name,
 /// role reference, mode).
@@ -165,8 +168,8 @@ pub(super) fn service_accounts<'m>(
     sa_list: &mut Vec<(String, String, String, &'m str)>,
     out: &mut String,
 ) {
-    // (role group label, mode) → members (namespace, name, quoted role key)
-    let mut groups: BTreeMap<(String, &'m str), Vec<(String, String, String)>> = BTreeMap::new();
+    // (role group label, mode) → members
+    let mut groups: BTreeMap<(String, &'m str), Vec<SaMember>> = BTreeMap::new();
     for (ns, n, rl, mode) in sa_list.iter() {
         if let Some((gl, key)) = rl.split_once('[') {
             groups.entry((gl.to_string(), *mode)).or_default().push((

@@ -710,8 +710,6 @@ fn write(
         group: opts.group,
     };
     c.labels.take("cluster", &c.cluster_label.clone());
-    let uses_aws_auth = c.mode != "access_entries";
-    let uses_entries = c.mode != "aws_auth";
 
     // Index what was read.
     let mut roles: BTreeMap<&str, RoleInfo<'_>> = BTreeMap::new();
@@ -772,6 +770,24 @@ fn write(
             }
         }
     }
+
+    // In API_AND_CONFIG_MAP mode, the cluster may map people in one place only: then the
+    // stack uses that one (`both` would add the other side of every mapping).
+    if c.mode == "both" {
+        let in_aws_auth = aws_auth.iter().any(|e| !is_node_entry(e));
+        let in_entries = entries.iter().any(|(arn, (e, _))| {
+            e.entry_type == "STANDARD"
+                && !e.username.as_deref().is_some_and(|u| u.starts_with("eks:"))
+                && !arn.contains(":role/aws-service-role/")
+        });
+        c.mode = match (in_aws_auth, in_entries) {
+            (false, true) => "access_entries",
+            (true, false) => "aws_auth",
+            _ => "both",
+        };
+    }
+    let uses_aws_auth = c.mode != "access_entries";
+    let uses_entries = c.mode != "aws_auth";
 
     // Roles to generate.
     let mut want: BTreeMap<String, Want> = BTreeMap::new();
@@ -1263,6 +1279,17 @@ fn write(
                     acc.policies = ae.access_policies.clone();
                 }
                 accs.push(acc);
+            }
+            if c.mode == "both" {
+                let mapped: BTreeSet<String> =
+                    aws_auth.iter().map(|e| e.arn().to_string()).collect();
+                for (arn, (e, _)) in &entries {
+                    if e.entry_type == "STANDARD"
+                        && !mapped.contains(&crate::render::strip_role_path(arn))
+                    {
+                        c.note(format!("left out: access entry {arn}: it has no aws-auth entry, and access_mode \"both\" would add one"));
+                    }
+                }
             }
         }
         _ => {
