@@ -60,6 +60,9 @@ pub struct Compiled {
     pub account_known: bool,
     /// What derives from `sensitive` variables (empty without them).
     pub sensitive: crate::sensitive::Sensitive,
+    /// Clusters whose OIDC issuer is not known (not set, not read from EKS) and the
+    /// resources whose values derive from it, in resource order.
+    pub unknown_issuers: Vec<crate::unknowns::UnknownIssuer>,
 }
 
 /// One instance to evaluate: its `for_each` key and `each` values.
@@ -88,13 +91,15 @@ pub fn compile(input: CompileInput<'_>) -> Compiled {
         graph: None,
         account_known: false,
         sensitive: Default::default(),
+        unknown_issuers: vec![],
     };
     let mut taint = crate::sensitive::VarTaint::default();
     let (reader, vars, facts) = (input.reader, &input.vars, &input.facts);
     let result = compile_bodies(&loaded, reader, vars, facts, &mut taint, &mut diags);
-    if let Some((desired, graph, known)) = result {
+    if let Some((desired, graph, known, reads)) = result {
         if !diags.has_errors() {
             crate::check::check(&desired, &graph, &mut diags);
+            out.unknown_issuers = crate::unknowns::unknown_issuers(&desired, &reads);
             out.desired = Some(desired);
             out.graph = Some(graph);
             out.account_known = known;
@@ -122,7 +127,12 @@ pub fn compile(input: CompileInput<'_>) -> Compiled {
     out
 }
 
-type Output = (DesiredState, ResourceGraph, bool);
+type Output = (
+    DesiredState,
+    ResourceGraph,
+    bool,
+    crate::unknowns::ExportReads,
+);
 
 fn compile_bodies(
     loaded: &crate::load::Loaded,
@@ -477,6 +487,9 @@ fn compile_bodies(
     // What each local (transitively) reads, and what each instance reads: the instance edges.
     let mut local_touched: HashMap<String, Vec<Address>> = HashMap::new();
     let mut instance_deps: HashMap<Address, Vec<Address>> = HashMap::new();
+    // The same for the exports read: what each local reads (transitively), each instance.
+    let mut local_reads: HashMap<String, Vec<(Address, String)>> = HashMap::new();
+    let mut export_reads = crate::unknowns::ExportReads::default();
     let mut table = ResourceTable::new();
     let mut instances: Vec<Resource> = vec![];
     let region = aws_settings.region.clone();
@@ -503,7 +516,10 @@ fn compile_bodies(
                 &partition,
             );
             let result = env.eval(&a.value);
-            let deps = expand_locals(std::mem::take(&mut env.touched), &local_touched);
+            let touched = std::mem::take(&mut env.touched);
+            let reads = expand_reads(std::mem::take(&mut env.reads), &touched, &local_reads);
+            local_reads.insert(addr.label.clone(), reads);
+            let deps = expand_locals(touched, &local_touched);
             local_touched.insert(addr.label.clone(), deps);
             match result {
                 Ok(v) => {
@@ -568,7 +584,13 @@ fn compile_bodies(
                 }
             }
         };
-        let for_each_deps = expand_locals(std::mem::take(&mut env.touched), &local_touched);
+        let for_each_touched = std::mem::take(&mut env.touched);
+        let for_each_reads = expand_reads(
+            std::mem::take(&mut env.reads),
+            &for_each_touched,
+            &local_reads,
+        );
+        let for_each_deps = expand_locals(for_each_touched, &local_touched);
         let instances_of: Vec<Instance> = match &each_items {
             None => vec![(None, None)],
             Some(items) => items
@@ -591,7 +613,11 @@ fn compile_bodies(
                 )
             };
             let ev: EvBlock = eval_block(rb.file, rb.block, sch, &mut env, diags);
-            let mut deps = expand_locals(std::mem::take(&mut env.touched), &local_touched);
+            let touched = std::mem::take(&mut env.touched);
+            let mut reads = expand_reads(std::mem::take(&mut env.reads), &touched, &local_reads);
+            reads.extend(for_each_reads.iter().cloned());
+            export_reads.insert(&inst_addr, reads);
+            let mut deps = expand_locals(touched, &local_touched);
             deps.extend(for_each_deps.iter().cloned());
             instance_deps.insert(inst_addr.clone(), deps);
             let mut local_diags = Diagnostics::default();
@@ -723,7 +749,21 @@ fn compile_bodies(
     let mut desired = DesiredState::new(stack, aws_settings, instances);
     desired.imports = imports;
     crate::adopt::check_imports(&desired, diags);
-    Some((desired, graph, account_known.is_some()))
+    Some((desired, graph, account_known.is_some(), export_reads))
+}
+
+/// Adds to `reads` the exports read by the locals in `touched`; de-duplicates.
+fn expand_reads(
+    mut reads: Vec<(Address, String)>,
+    touched: &[Address],
+    locals: &HashMap<String, Vec<(Address, String)>>,
+) -> Vec<(Address, String)> {
+    for a in touched.iter().filter(|a| a.kind == "local") {
+        reads.extend(locals.get(&a.label).into_iter().flatten().cloned());
+    }
+    reads.sort();
+    reads.dedup();
+    reads
 }
 
 /// Replaces `local.NAME` entries by what that local reads; de-duplicates.

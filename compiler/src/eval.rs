@@ -59,6 +59,10 @@ pub struct Env<'a> {
     /// Resources (and `local.NAME`s) the evaluated expressions read: the dependency edges
     /// of the instance graph, exact per instance (`role.app[each.key]` is one instance).
     pub touched: Vec<Address>,
+    /// The exports read from resources (`cluster.prod.oidc_issuer_url` reads
+    /// `(cluster.prod, "oidc_issuer_url")`), so the compiler knows which values derive from
+    /// exports it could only guess (an issuer not known offline).
+    pub reads: Vec<(Address, String)>,
 }
 
 impl<'a> Env<'a> {
@@ -81,6 +85,7 @@ impl<'a> Env<'a> {
             partition,
             scopes: vec![],
             touched: vec![],
+            reads: vec![],
         }
     }
 }
@@ -271,6 +276,10 @@ impl Env<'_> {
             let range = span_of(root).start..op_range.end;
             if let Value::Resource(r) = &cur {
                 self.touched.push(r.address.clone());
+                if let TraversalOperator::GetAttr(name) = op.value() {
+                    self.reads
+                        .push((r.address.clone(), name.value().to_string()));
+                }
             }
             match op.value() {
                 TraversalOperator::GetAttr(ident) => {
@@ -351,6 +360,7 @@ impl Env<'_> {
         }
         let first = first.value().as_str();
         let mut touched = vec![];
+        let mut reads = vec![];
         let start: Option<&Value> = match root {
             "var" => self.vars.get(first),
             "local" => {
@@ -368,6 +378,9 @@ impl Env<'_> {
         for (op, key) in ops[1..].iter().zip(&keys) {
             if let Value::Resource(r) = cur {
                 touched.push(r.address.clone());
+                if let TraversalOperator::GetAttr(n) = op.value() {
+                    reads.push((r.address.clone(), n.value().to_string()));
+                }
             }
             let next = match (op.value(), cur, key) {
                 (TraversalOperator::GetAttr(n), Value::Map(m), _) => m.get(n.value().as_str()),
@@ -387,6 +400,7 @@ impl Env<'_> {
         }
         let out = cur.clone();
         self.touched.extend(touched);
+        self.reads.extend(reads);
         self.record(&out);
         Ok(Some(out))
     }

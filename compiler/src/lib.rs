@@ -36,6 +36,7 @@ pub mod schema;
 pub mod schemas;
 pub mod security;
 pub mod sensitive;
+pub mod unknowns;
 pub mod value;
 pub mod well_known;
 
