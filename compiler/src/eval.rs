@@ -9,38 +9,7 @@ use hcl_edit::Span as _;
 use indexmap::IndexMap;
 use std::ops::Range;
 
-/// An evaluation failure at a byte range of the file being evaluated.
-#[derive(Debug, Clone)]
-pub struct EvalError {
-    pub code: &'static str,
-    pub message: String,
-    pub range: Range<usize>,
-    pub help: Option<String>,
-}
-
-impl EvalError {
-    pub fn new(code: &'static str, message: impl Into<String>, range: Range<usize>) -> Self {
-        EvalError {
-            code,
-            message: message.into(),
-            range,
-            help: None,
-        }
-    }
-    fn help(mut self, h: Option<String>) -> Self {
-        self.help = h;
-        self
-    }
-}
-
-pub const E_REF: &str = "E0201";
-pub const E_FUNC: &str = "E0203";
-pub const E_EXPR: &str = "E0204";
-
-/// Reads files named by `file()` and `templatefile()`. The compiler is handed one; it does no IO.
-pub trait FileReader {
-    fn read(&self, path: &str) -> Result<String, String>;
-}
+pub use crate::call::{span_of, suggest, EvalError, FileReader, E_EXPR, E_FUNC, E_REF};
 
 /// Resource exports by kind, then label: a `Value::Resource`, or a map of them under `for_each`.
 pub type ResourceTable = IndexMap<String, IndexMap<String, Value>>;
@@ -90,18 +59,10 @@ impl<'a> Env<'a> {
     }
 }
 
-pub fn span_of(e: &Expression) -> Range<usize> {
-    e.span().unwrap_or(0..0)
-}
-
-/// Closest candidate, for "did you mean" hints.
-pub fn suggest<'s>(name: &str, candidates: impl IntoIterator<Item = &'s str>) -> Option<String> {
-    candidates
-        .into_iter()
-        .map(|c| (strsim::jaro_winkler(name, c), c))
-        .filter(|(score, _)| *score > 0.75)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c.to_string())
+impl crate::call::LazyEval for Env<'_> {
+    fn eval_lazy(&mut self, e: &Expression) -> Result<Value, EvalError> {
+        self.eval(e)
+    }
 }
 
 impl Env<'_> {
@@ -170,7 +131,11 @@ impl Env<'_> {
                         args.extend(last);
                     }
                 }
-                functions::call(&name, args, self).map_err(|(msg, help)| {
+                let ctx = crate::call::FnCtx {
+                    files: self.files,
+                    partition: self.partition,
+                };
+                functions::call(&name, args, &ctx).map_err(|(msg, help)| {
                     EvalError::new(E_FUNC, format!("{name}(): {msg}"), range).help(help)
                 })
             }

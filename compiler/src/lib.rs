@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod adopt;
+pub mod call;
 pub mod check;
 pub mod ci_formats;
 pub mod codes;
@@ -29,6 +30,7 @@ pub mod load;
 pub mod lower;
 pub mod model;
 pub mod plan;
+pub mod printf;
 pub mod render;
 pub mod report;
 pub mod resolve;
