@@ -3,17 +3,23 @@
 //! the pipeline only stops between stages.
 
 use crate::diag::{Diagnostic, Diagnostics, FileId, SourceMap, Span};
-use crate::eval::{references, span_of, suggest, Env, FileReader, ResourceTable};
-use crate::graph::{EdgeKind, ResourceGraph};
-use crate::lower::{self, eval_block, head_span, label_text, EvBlock};
+use crate::eval::{references, span_of, Env, FileReader, ResourceTable};
+use crate::graph::ResourceGraph;
+use crate::lower::{eval_block, head_span, EvBlock};
 use crate::model::*;
 use crate::resolve::{self, Ctx, UNKNOWN_ACCOUNT};
 use crate::schema::{self, RESOURCE_KINDS};
 use crate::value::{Address, ResourceValue, Value};
-use hcl_edit::structure::{Block, Structure};
-use hcl_edit::Span as _;
 use indexmap::IndexMap;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+
+mod collect;
+mod instance_graph;
+mod order;
+mod variables;
+
+use collect::Collected;
+use order::collect_body_refs;
 
 pub const E_VAR_MISSING: &str = "E0301";
 pub const E_FOR_EACH: &str = "E0302";
@@ -67,19 +73,6 @@ pub struct Compiled {
 
 /// One instance to evaluate: its `for_each` key and `each` values.
 type Instance = (Option<String>, Option<(Value, Value)>);
-
-struct ResourceBlock<'b> {
-    file: FileId,
-    block: &'b Block,
-    kind: &'static str,
-    label: String,
-}
-
-impl ResourceBlock<'_> {
-    fn address(&self) -> Address {
-        Address::new(self.kind, &self.label, None)
-    }
-}
 
 pub fn compile(input: CompileInput<'_>) -> Compiled {
     let (loaded, mut diags) = crate::load::load(input.files);
@@ -142,160 +135,20 @@ fn compile_bodies(
     taint: &mut crate::sensitive::VarTaint,
     diags: &mut Diagnostics,
 ) -> Option<Output> {
-    // --- collect top-level blocks ---
-    let mut stacks: Vec<(FileId, &Block)> = vec![];
-    let mut variables: Vec<(FileId, &Block)> = vec![];
-    let mut locals: Vec<(FileId, &hcl_edit::structure::Attribute)> = vec![];
-    let mut aws: Vec<(FileId, &Block)> = vec![];
-    let mut resources: Vec<ResourceBlock<'_>> = vec![];
-    let mut import_blocks: Vec<(FileId, &Block)> = vec![];
-    let mut seen: HashMap<String, Span> = HashMap::new();
-    for (file, body) in &loaded.bodies {
-        for s in body.iter() {
-            match s {
-                Structure::Attribute(a) => {
-                    diags.push(
-                        Diagnostic::error(
-                            lower::E_UNKNOWN_ATTR,
-                            format!("attribute `{}` outside of a block", a.key.value()),
-                        )
-                        .at(Some(Span::new(*file, a.key.span().unwrap_or(0..0))))
-                        .help("put it in `locals { ... }` or in a resource block"),
-                    );
-                }
-                Structure::Block(b) => {
-                    let name = b.ident.value().as_str();
-                    let Some(sch) = schema::top_level(name) else {
-                        let cands = schema::TOP_LEVEL.iter().map(|b| b.name);
-                        diags.push(
-                            Diagnostic::error(
-                                lower::E_UNKNOWN_BLOCK,
-                                format!("unknown block type `{name}`"),
-                            )
-                            .at(Some(head_span(*file, b)))
-                            .help(
-                                suggest(name, cands)
-                                    .map(|s| format!("did you mean `{s}`?"))
-                                    .unwrap_or_else(|| {
-                                        format!(
-                                            "blocks: {}",
-                                            schema::TOP_LEVEL
-                                                .iter()
-                                                .map(|b| b.name)
-                                                .collect::<Vec<_>>()
-                                                .join(", ")
-                                        )
-                                    }),
-                            ),
-                        );
-                        continue;
-                    };
-                    if b.labels.len() != sch.labels.len() {
-                        diags.push(
-                            Diagnostic::error(
-                                lower::E_LABELS,
-                                format!(
-                                    "`{name}` takes {} label(s), got {}",
-                                    sch.labels.len(),
-                                    b.labels.len()
-                                ),
-                            )
-                            .at(Some(head_span(*file, b)))
-                            .help(if sch.labels.is_empty() {
-                                format!("write `{name} {{ ... }}`")
-                            } else {
-                                format!("write `{name} \"NAME\" {{ ... }}`")
-                            }),
-                        );
-                        continue;
-                    }
-                    let span = head_span(*file, b);
-                    let key = format!(
-                        "{name}.{}",
-                        b.labels.first().map(label_text).unwrap_or_default()
-                    );
-                    if !["locals", "aws", "stack", "import"].contains(&name) {
-                        if let Some(prev) = seen.get(&key) {
-                            let at = loaded
-                                .sources
-                                .locate(prev)
-                                .map(|(f, l, c)| format!("{f}:{l}:{c}"))
-                                .unwrap_or_default();
-                            diags.push(
-                                Diagnostic::error(
-                                    lower::E_DUPLICATE,
-                                    format!("duplicate `{key}`; first declared at {at}"),
-                                )
-                                .at(Some(span))
-                                .address(key.clone()),
-                            );
-                            continue;
-                        }
-                        seen.insert(key.clone(), span);
-                    }
-                    match name {
-                        "stack" => stacks.push((*file, b)),
-                        "variable" => variables.push((*file, b)),
-                        "aws" => aws.push((*file, b)),
-                        "import" => import_blocks.push((*file, b)),
-                        "locals" => {
-                            for s in b.body.iter() {
-                                match s {
-                                    Structure::Attribute(a) => {
-                                        let lname = a.key.value().to_string();
-                                        if let Some((_, prev)) = locals
-                                            .iter()
-                                            .find(|(_, p)| p.key.value().as_str() == lname)
-                                        {
-                                            let _ = prev;
-                                            diags.push(
-                                                Diagnostic::error(
-                                                    lower::E_DUPLICATE,
-                                                    format!("duplicate local value `{lname}`"),
-                                                )
-                                                .at(Some(Span::new(
-                                                    *file,
-                                                    a.key.span().unwrap_or(0..0),
-                                                ))),
-                                            );
-                                        } else {
-                                            locals.push((*file, a));
-                                        }
-                                    }
-                                    Structure::Block(ib) => diags.push(
-                                        Diagnostic::error(
-                                            lower::E_UNKNOWN_BLOCK,
-                                            "`locals` holds attributes only",
-                                        )
-                                        .at(Some(head_span(*file, ib))),
-                                    ),
-                                }
-                            }
-                        }
-                        kind => {
-                            let kind = RESOURCE_KINDS
-                                .iter()
-                                .copied()
-                                .find(|k| *k == kind)
-                                .unwrap_or("rbac_binding");
-                            resources.push(ResourceBlock {
-                                file: *file,
-                                block: b,
-                                kind,
-                                label: label_text(&b.labels[0]),
-                            });
-                        }
-                    }
-                }
-            }
-        }
-    }
+    let Collected {
+        stacks,
+        variables,
+        locals,
+        aws,
+        resources,
+        import_blocks,
+    } = collect::collect(loaded, diags);
 
     let files = reader;
     let no_resources = ResourceTable::new();
 
     // --- variables ---
-    let vars = resolve_variables(&variables, inputs, files, &loaded.sources, diags);
+    let vars = variables::resolve_variables(&variables, inputs, files, &loaded.sources, diags);
     let vars = crate::sensitive::taint_variables(&variables, vars, taint);
 
     // --- stack and aws blocks ---
@@ -414,73 +267,7 @@ fn compile_bodies(
         .unwrap_or_else(|| "aws".into());
 
     // --- block-level dependency graph (locals and resource blocks) ---
-    let mut block_graph = ResourceGraph::default();
-    let local_addr = |n: &str| Address::new("local", n, None);
-    let mut node_refs: BTreeMap<Address, Vec<(Address, FileId, std::ops::Range<usize>)>> =
-        BTreeMap::new();
-    for (f, a) in &locals {
-        let me = local_addr(a.key.value().as_str());
-        block_graph.add_node(me.clone());
-        node_refs.insert(
-            me,
-            references(&a.value, RESOURCE_KINDS)
-                .into_iter()
-                .map(|(r, s)| (r, *f, s))
-                .collect(),
-        );
-    }
-    for r in &resources {
-        let me = r.address();
-        block_graph.add_node(me.clone());
-        let mut refs = vec![];
-        collect_body_refs(&r.block.body, &mut refs);
-        node_refs.insert(me, refs.into_iter().map(|(a, s)| (a, r.file, s)).collect());
-    }
-    for (me, refs) in &node_refs {
-        for (dep, _, _) in refs {
-            if block_graph.contains(dep) {
-                block_graph.add_edge(dep, me, EdgeKind::Reference);
-            }
-        }
-    }
-    let mut in_cycle: Vec<Address> = vec![];
-    for cycle in block_graph.cycles() {
-        let names: Vec<String> = cycle.iter().map(|a| a.to_string()).collect();
-        let first = &cycle[0];
-        let span = resources
-            .iter()
-            .find(|r| &r.address() == first)
-            .map(|r| head_span(r.file, r.block))
-            .or_else(|| {
-                locals
-                    .iter()
-                    .find(|(_, a)| &local_addr(a.key.value().as_str()) == first)
-                    .map(|(f, a)| Span::new(*f, a.key.span().unwrap_or(0..0)))
-            });
-        diags.push(
-            Diagnostic::error(E_CYCLE, format!("dependency cycle: {} -> {}", names.join(" -> "), names[0]))
-                .at(span)
-                .address(first.to_string())
-                .help("break the cycle: a resource cannot depend on itself through references or depends_on"),
-        );
-        in_cycle.extend(cycle);
-    }
-    let order: Vec<Address> = {
-        let mut g = ResourceGraph::default();
-        for n in block_graph.graph.node_weights() {
-            if !in_cycle.contains(n) {
-                g.add_node(n.clone());
-            }
-        }
-        for (me, refs) in &node_refs {
-            for (dep, _, _) in refs {
-                if g.contains(dep) && g.contains(me) {
-                    g.add_edge(dep, me, EdgeKind::Reference);
-                }
-            }
-        }
-        g.order().unwrap_or_default()
-    };
+    let order = order::block_order(&locals, &resources, diags);
 
     // --- evaluate in dependency order ---
     let mut local_values: IndexMap<String, Value> = IndexMap::new();
@@ -698,54 +485,7 @@ fn compile_bodies(
     }
 
     // --- instance graph ---
-    let mut graph = ResourceGraph::default();
-    for r in &instances {
-        graph.add_node(r.address.clone());
-    }
-    for r in &instances {
-        for d in instance_deps.get(&r.address).into_iter().flatten() {
-            if graph.contains(d) {
-                graph.add_edge(d, &r.address, EdgeKind::Reference);
-            }
-        }
-        for d in &r.depends_on {
-            graph.add_edge(d, &r.address, EdgeKind::DependsOn);
-        }
-        // Implicit: IRSA trust on a cluster -> the stack's oidc_provider for that issuer.
-        if let ResourceKind::Role(role) = &r.kind {
-            for t in &role.trusts {
-                if let Trust::ServiceAccount {
-                    cluster: Some(_),
-                    issuer,
-                    ..
-                } = &t.trust
-                {
-                    for p in &instances {
-                        if let ResourceKind::OidcProvider(op) = &p.kind {
-                            if resolve::strip_https(&op.url) == *issuer {
-                                graph.add_edge(&p.address, &r.address, EdgeKind::Issuer);
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-    for cycle in graph.cycles() {
-        let names: Vec<String> = cycle.iter().map(|a| a.to_string()).collect();
-        let span = instances
-            .iter()
-            .find(|r| r.address == cycle[0])
-            .map(|r| r.block.span.clone());
-        diags.push(
-            Diagnostic::error(
-                E_CYCLE,
-                format!("dependency cycle: {} -> {}", names.join(" -> "), names[0]),
-            )
-            .at(span)
-            .address(names[0].clone()),
-        );
-    }
+    let graph = instance_graph::instance_graph(&instances, &instance_deps, diags);
     let mut desired = DesiredState::new(stack, aws_settings, instances);
     desired.imports = imports;
     crate::adopt::check_imports(&desired, diags);
@@ -854,203 +594,4 @@ fn early_local_values(
         }
     }
     values
-}
-
-fn collect_body_refs(
-    body: &hcl_edit::structure::Body,
-    out: &mut Vec<(Address, std::ops::Range<usize>)>,
-) {
-    for s in body.iter() {
-        match s {
-            Structure::Attribute(a) => out.extend(references(&a.value, RESOURCE_KINDS)),
-            Structure::Block(b) => collect_body_refs(&b.body, out),
-        }
-    }
-}
-
-fn type_of(file: FileId, b: &Block, sources: &SourceMap) -> String {
-    b.body
-        .get_attribute("type")
-        .and_then(|a| {
-            let r = span_of(&a.value);
-            sources
-                .get(file)
-                .and_then(|f| f.text.get(r))
-                .map(|t| t.split_whitespace().collect::<String>())
-        })
-        .unwrap_or_else(|| "any".into())
-}
-
-fn parse_raw(raw: &str, ty: &str, reader: &dyn FileReader) -> Result<Value, String> {
-    if ty == "string" {
-        return Ok(Value::String(raw.to_string()));
-    }
-    match hcl_edit::parser::parse_expr(raw) {
-        Ok(e) => {
-            let (v, l, r) = (IndexMap::new(), IndexMap::new(), ResourceTable::new());
-            let mut env = Env::new(&v, &l, &r, &[], reader, "aws");
-            match env.eval(&e) {
-                Ok(v) => Ok(v),
-                // An untyped variable given a bare word: take it as a string, as Terraform does.
-                Err(_) if ty == "any" => Ok(Value::String(raw.to_string())),
-                Err(e) => Err(e.message),
-            }
-        }
-        // `any` typed variables given a bare word: take it as a string, as Terraform does.
-        Err(_) if ty == "any" => Ok(Value::String(raw.to_string())),
-        Err(e) => Err(format!("cannot parse \"{raw}\" as {ty}: {}", e.message())),
-    }
-}
-
-fn conforms(v: &Value, ty: &str) -> Option<Value> {
-    match ty {
-        "any" | "" => Some(v.clone()),
-        "string" => v.as_string().map(Value::String),
-        "number" => match v {
-            Value::Number(_) => Some(v.clone()),
-            Value::String(s) => s.parse().ok().map(Value::Number),
-            _ => None,
-        },
-        "bool" => v.truthy().map(Value::Bool),
-        t if t.starts_with("list(") || t.starts_with("set(") || t == "list" => match v {
-            Value::List(l) => {
-                let inner = t
-                    .split_once('(')
-                    .map(|x| x.1.trim_end_matches(')'))
-                    .unwrap_or("any");
-                l.iter()
-                    .map(|x| conforms(x, inner))
-                    .collect::<Option<Vec<_>>>()
-                    .map(Value::List)
-            }
-            _ => None,
-        },
-        t if t.starts_with("map(") || t == "map" || t.starts_with("object(") => match v {
-            Value::Map(m) => {
-                let inner = if t.starts_with("map(") {
-                    t.trim_start_matches("map(").trim_end_matches(')')
-                } else {
-                    "any"
-                };
-                m.iter()
-                    .map(|(k, x)| conforms(x, inner).map(|x| (k.clone(), x)))
-                    .collect::<Option<IndexMap<_, _>>>()
-                    .map(Value::Map)
-            }
-            _ => None,
-        },
-        _ => Some(v.clone()),
-    }
-}
-
-fn resolve_variables(
-    blocks: &[(FileId, &Block)],
-    inputs: &VarInputs,
-    reader: &dyn FileReader,
-    sources: &SourceMap,
-    diags: &mut Diagnostics,
-) -> IndexMap<String, Value> {
-    let (v, l, r) = (IndexMap::new(), IndexMap::new(), ResourceTable::new());
-    let mut env = Env::new(&v, &l, &r, &[], reader, "aws");
-    let names: Vec<String> = blocks
-        .iter()
-        .map(|(_, b)| label_text(&b.labels[0]))
-        .collect();
-    let unknown = |name: &str, diags: &mut Diagnostics, origin: &str| {
-        diags.push(
-            Diagnostic::error(
-                E_VAR_VALUE,
-                format!("{origin} sets `{name}`, but the stack declares no such variable"),
-            )
-            .help(
-                suggest(name, names.iter().map(String::as_str))
-                    .map(|s| format!("did you mean `{s}`?"))
-                    .unwrap_or_default(),
-            ),
-        );
-    };
-    // var-file values, evaluated as constants
-    let mut file_values: HashMap<String, (Value, String)> = HashMap::new();
-    for (path, text) in &inputs.files {
-        match hcl_edit::parser::parse_body(text) {
-            Ok(body) => {
-                for s in body.iter() {
-                    if let Structure::Attribute(a) = s {
-                        match env.eval(&a.value) {
-                            Ok(v) => {
-                                file_values.insert(a.key.value().to_string(), (v, path.clone()));
-                            }
-                            Err(e) => diags.push(Diagnostic::error(
-                                E_VAR_VALUE,
-                                format!("{path}: {}", e.message),
-                            )),
-                        }
-                    }
-                }
-            }
-            Err(e) => diags.push(Diagnostic::error(
-                crate::load::E_SYNTAX,
-                format!(
-                    "{path}:{}:{}: syntax error: {}",
-                    e.location().line(),
-                    e.location().column(),
-                    e.message()
-                ),
-            )),
-        }
-    }
-    for (n, _) in &inputs.cli {
-        if !names.contains(n) {
-            unknown(n, diags, "--var");
-        }
-    }
-    for (n, (_, p)) in &file_values {
-        if !names.contains(n) {
-            unknown(n, diags, &format!("--var-file {p}"));
-        }
-    }
-    let mut out = IndexMap::new();
-    for (file, b) in blocks {
-        let name = label_text(&b.labels[0]);
-        let ty = type_of(*file, b, sources);
-        let ev = eval_block(*file, b, &schema::VARIABLE, &mut env, diags);
-        let mut value: Option<(Value, String)> = ev
-            .get("default")
-            .map(|v| (v.clone(), "default".to_string()));
-        if let Some((_, raw)) = inputs.cli.iter().rev().find(|(n, _)| *n == name) {
-            match parse_raw(raw, &ty, reader) {
-                Ok(v) => value = Some((v, "--var".into())),
-                Err(e) => diags.push(
-                    Diagnostic::error(E_VAR_VALUE, format!("--var {name}: {e}"))
-                        .at(Some(ev.span.clone())),
-                ),
-            }
-        }
-        if let Some((v, p)) = file_values.get(&name) {
-            value = Some((v.clone(), format!("--var-file {p}")));
-        }
-        if let Some((_, raw)) = inputs.env.iter().rev().find(|(n, _)| *n == name) {
-            match parse_raw(raw, &ty, reader) {
-                Ok(v) => value = Some((v, format!("EKSFED_VAR_{name}"))),
-                Err(e) => diags.push(
-                    Diagnostic::error(E_VAR_VALUE, format!("EKSFED_VAR_{name}: {e}"))
-                        .at(Some(ev.span.clone())),
-                ),
-            }
-        }
-        match value {
-            None => diags.push(
-                Diagnostic::error(E_VAR_MISSING, format!("variable `{name}` has no value"))
-                    .at(Some(ev.span.clone()))
-                    .help(format!("give it a default, or pass --var {name}=VALUE, --var-file, or EKSFED_VAR_{name}")),
-            ),
-            Some((v, origin)) => match conforms(&v, &ty) {
-                Some(v) => {
-                    out.insert(name, v);
-                }
-                None => diags.push(Diagnostic::error(E_VAR_VALUE, format!("variable `{name}` is {ty}, but the value from {origin} is a {}", v.type_name())).at(Some(ev.span.clone()))),
-            },
-        }
-    }
-    out
 }
