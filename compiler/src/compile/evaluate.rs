@@ -5,7 +5,7 @@
 //! locals. `import` blocks last, once every resource is known.
 
 use super::collect::ResourceBlock;
-use super::E_FOR_EACH;
+use super::inputs::E_FOR_EACH;
 use crate::diag::{Diagnostic, Diagnostics, FileId, Span};
 use crate::eval::{span_of, Env, FileReader, ResourceTable};
 use crate::lower::{eval_block, EvBlock};

@@ -2,7 +2,7 @@
 //! edge from the stack's `oidc_provider` of a cluster's issuer to roles trusting that
 //! cluster's service accounts); its cycles are errors.
 
-use super::E_CYCLE;
+use super::inputs::E_CYCLE;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::graph::{EdgeKind, ResourceGraph};
 use crate::model::{Resource, ResourceKind, Trust};

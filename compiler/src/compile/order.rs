@@ -2,7 +2,7 @@
 //! references), its cycles (E0401, every address in the cycle) and the order to evaluate in.
 
 use super::collect::ResourceBlock;
-use super::E_CYCLE;
+use super::inputs::E_CYCLE;
 use crate::diag::{Diagnostic, Diagnostics, FileId, Span};
 use crate::eval::references;
 use crate::graph::{EdgeKind, ResourceGraph};

@@ -2,8 +2,8 @@
 //! they read when those do not depend on resources (E0601 otherwise); the account and
 //! partition every ARN is built from.
 
+use super::inputs::{Facts, E_STACK};
 use super::order::collect_body_refs;
-use super::E_STACK;
 use crate::diag::{Diagnostic, Diagnostics, FileId, Span};
 use crate::eval::{references, Env, FileReader, ResourceTable};
 use crate::lower::{eval_block, head_span};
@@ -33,7 +33,7 @@ pub(super) fn settings(
     locals: &[(FileId, &Attribute)],
     vars: &IndexMap<String, Value>,
     files: &dyn FileReader,
-    facts: &super::Facts,
+    facts: &Facts,
     diags: &mut Diagnostics,
 ) -> Settings {
     let no_resources = ResourceTable::new();

@@ -1,7 +1,7 @@
 //! Stage *variables*: each declared variable's value, by precedence (default < `--var` <
 //! `--var-file` < `EKSFED_VAR_*`), parsed and checked against its declared type.
 
-use super::{VarInputs, E_VAR_MISSING, E_VAR_VALUE};
+use super::inputs::{VarInputs, E_VAR_MISSING, E_VAR_VALUE};
 use crate::diag::{Diagnostic, Diagnostics, FileId, SourceMap};
 use crate::eval::{span_of, suggest, Env, FileReader, ResourceTable};
 use crate::lower::{eval_block, label_text};
