@@ -121,14 +121,9 @@ pub fn render(dir: &Path, out: Option<&Path>, common: &Common) -> Result<u8> {
     let Some(desired) = &c.desired else {
         bail!("nothing to render")
     };
-    for r in &desired.resources {
-        if let eksfed_compiler::model::ResourceKind::Cluster(cl) = &r.kind {
-            if cl.oidc_issuer_url.is_none()
-                && desired.resources.iter().any(|x| uses_issuer(x, &r.address))
-            {
-                bail!("{}: `oidc_issuer_url` is not set, and render works offline; set it, or use `eksfed plan` (which reads it with DescribeCluster)", r.address);
-            }
-        }
+    // Typed, from evaluation: which resources derive from an issuer not known offline.
+    if let Some(u) = c.unknown_issuers.first() {
+        bail!("{}: `oidc_issuer_url` is not set, and render works offline; set it, or use `eksfed plan` (which reads it with DescribeCluster)", u.cluster);
     }
     let rendered = eksfed_compiler::render::render(desired);
     match out {
@@ -150,20 +145,6 @@ pub fn render(dir: &Path, out: Option<&Path>, common: &Common) -> Result<u8> {
         }
     }
     Ok(0)
-}
-
-fn uses_issuer(r: &eksfed_compiler::model::Resource, cluster: &eksfed_compiler::Address) -> bool {
-    use eksfed_compiler::model::{ResourceKind, Trust};
-    match &r.kind {
-        ResourceKind::Role(role) => role.trusts.iter().any(
-            |t| matches!(&t.trust, Trust::ServiceAccount { cluster: Some(c), .. } if c == cluster),
-        ),
-        _ => r
-            .block
-            .attrs
-            .values()
-            .any(|a| a.value.to_json().to_string().contains("UNKNOWN-")),
-    }
 }
 
 pub fn graph(dir: &Path, format: GraphFormat, common: &Common) -> Result<u8> {

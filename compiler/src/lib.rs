@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod adopt;
+pub mod call;
 pub mod check;
 pub mod ci_formats;
 pub mod codes;
@@ -30,6 +31,7 @@ pub mod load;
 pub mod lower;
 pub mod model;
 pub mod plan;
+pub mod printf;
 pub mod render;
 pub mod report;
 pub mod resolve;
@@ -37,6 +39,7 @@ pub mod schema;
 pub mod schemas;
 pub mod security;
 pub mod sensitive;
+pub mod unknowns;
 pub mod value;
 pub mod well_known;
 
