@@ -28,10 +28,9 @@ use crate::render::{self, RenderedKind, RenderedResource};
 use crate::value::Address;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-pub const E_NOT_OWNED: &str = "E0701";
-pub const E_PREVENT_DESTROY: &str = "E0702";
-/// A warning: an object the plan creates goes into a namespace that is not there.
-pub const W_NO_NAMESPACE: &str = "W0703";
+pub use identity::E_NOT_OWNED;
+pub use orphans::E_PREVENT_DESTROY;
+pub use target::W_NO_NAMESPACE;
 
 #[derive(Debug, Clone, Default)]
 pub struct DiffOptions {

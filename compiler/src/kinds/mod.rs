@@ -143,3 +143,82 @@ pub(crate) fn ns_name(m: &Json) -> String {
         m["metadata"]["name"].as_str().unwrap_or("")
     )
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    /// One piece of every kind, as a reader would give it.
+    fn samples() -> Vec<RenderedKind> {
+        let arn = "arn:aws:iam::111122223333:role/app";
+        [
+            json!({"type": "oidc_provider", "arn": "arn:aws:iam::111122223333:oidc-provider/example.com", "url": "https://example.com", "client_ids": [], "tags": {}}),
+            json!({"type": "saml_provider", "arn": "arn:aws:iam::111122223333:saml-provider/okta", "name": "okta", "metadata": "<x/>", "tags": {}}),
+            json!({"type": "policy", "name": "p", "path": "/", "description": "", "arn": "arn:aws:iam::111122223333:policy/p", "document": {}, "tags": {}}),
+            json!({"type": "role", "name": "app", "path": "/", "description": "", "arn": arn, "max_session_duration": 3600, "tags": {}, "trust_policy": {}, "policies": [], "inline_policies": {}}),
+            json!({"type": "service_account", "cluster": "prod", "manifest": {"kind": "ServiceAccount", "metadata": {"name": "api", "namespace": "pay"}}}),
+            json!({"type": "access", "cluster": "prod", "aws_auth": {"rolearn": arn, "groups": []}}),
+            json!({"type": "rbac_binding", "cluster": "prod", "manifests": [{"kind": "RoleBinding", "metadata": {"name": "b", "namespace": "pay"}}]}),
+        ]
+        .into_iter()
+        .map(|v| serde_json::from_value(v).unwrap())
+        .collect()
+    }
+
+    #[test]
+    fn every_kind_is_in_the_table_once_and_found_by_of() {
+        let names: Vec<&str> = ALL.iter().map(|k| k.type_name()).collect();
+        let mut distinct = names.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), names.len(), "{names:?}");
+        let samples = samples();
+        assert_eq!(samples.len(), ALL.len());
+        for p in &samples {
+            assert_eq!(of(p).type_name(), p.type_name());
+            assert!(names.contains(&p.type_name()));
+        }
+    }
+
+    #[test]
+    fn each_piece_has_one_key_and_other_kinds_give_none() {
+        let samples = samples();
+        for p in &samples {
+            assert_eq!(keys(p).len(), 1, "{}", p.type_name());
+            for k in ALL.iter().filter(|k| k.type_name() != p.type_name()) {
+                assert!(
+                    k.keys(p).is_empty(),
+                    "{} on {}",
+                    k.type_name(),
+                    p.type_name()
+                );
+                assert_eq!(k.replace_reason(p, p), None);
+            }
+        }
+        assert_eq!(
+            keys(&samples[4]),
+            vec!["k8s:prod:ServiceAccount:pay/api".to_string()]
+        );
+        assert_eq!(orphan_address(&samples[4]), "service_account.api");
+        assert_eq!(orphan_address(&samples[0]), "oidc_provider.example_com");
+    }
+
+    /// Deletes run dependents first: cluster-side pieces, roles, policies, providers.
+    #[test]
+    fn delete_tiers_put_dependents_first() {
+        let tier = |n: &str| {
+            ALL.iter()
+                .find(|k| k.type_name() == n)
+                .unwrap()
+                .delete_tier()
+        };
+        assert!(tier("service_account") < tier("role"));
+        assert!(tier("access") < tier("role"));
+        assert!(tier("rbac_binding") < tier("role"));
+        assert!(tier("role") < tier("policy"));
+        assert!(tier("policy") < tier("oidc_provider"));
+        assert_eq!(tier("oidc_provider"), tier("saml_provider"));
+    }
+}
