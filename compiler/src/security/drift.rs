@@ -158,6 +158,7 @@ pub fn unchanged_parts(record: &str, after: &RenderedKind) -> Vec<Part> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -57,7 +57,8 @@ pub struct SecurityItem {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub after: Option<String>,
     /// The change puts back what someone changed by hand in the live object: this part of
-    /// the configuration is what eksfed applied last time ([`drift`]). Absent when false.
+    /// the configuration is what eksfed applied last time (see `security::drift`). Absent
+    /// when false.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub drift: bool,
 }
