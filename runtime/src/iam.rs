@@ -40,6 +40,7 @@
 
 use aws_sdk_iam::types::Tag;
 use eksfed_compiler::render::STACK_TAG;
+use eksfed_compiler::security::drift::{APPLIED_TAG, META_KEY};
 
 mod apply;
 mod read;
@@ -58,10 +59,20 @@ fn owner_of(tags: &[Tag]) -> Option<String> {
 }
 
 /// Tags as a map, in the order IAM returns them (the map type is the rendered one).
+/// The tags of a live object, without the record of the last apply (which goes to `meta`,
+/// see [`applied_of`]).
 fn tag_map<M: FromIterator<(String, String)>>(tags: &[Tag]) -> M {
     tags.iter()
+        .filter(|t| t.key() != APPLIED_TAG)
         .map(|t| (t.key().to_string(), t.value().to_string()))
         .collect()
+}
+
+/// The record of the last apply (`security::drift`), for the live object's `meta`.
+fn applied_of(tags: &[Tag]) -> Option<(String, serde_json::Value)> {
+    tags.iter()
+        .find(|t| t.key() == APPLIED_TAG)
+        .map(|t| (META_KEY.to_string(), serde_json::Value::from(t.value())))
 }
 
 /// Refuses to change an object this stack does not own (checked right before each write).

@@ -10,6 +10,7 @@ use aws_sdk_iam::Client;
 use eksfed_compiler::iam::canonical;
 use eksfed_compiler::plan::{Action, Change};
 use eksfed_compiler::render::{RenderedKind, STACK_TAG};
+use eksfed_compiler::security::drift::{self, APPLIED_TAG};
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -76,7 +77,62 @@ pub async fn apply(iam: &Client, stack: &str, change: &Change) -> anyhow::Result
         }
         (Action::Update | Action::Replace | Action::Delete, None, _) => need(before, "before"),
     };
+    let result = match (result, change.action, after) {
+        (Ok(()), Action::Create | Action::Update | Action::Replace, Some(a)) => {
+            record_applied(iam, a).await
+        }
+        (r, ..) => r,
+    };
     result.with_context(|| format!("{} ({})", change.address, change.action.verb()))
+}
+
+/// Writes the record of this apply on a role or policy (`security::drift`), after every other
+/// step succeeded: a failed step leaves the previous record, which cannot mark as drift what
+/// this configuration changed. With no room for the tag, an older record is removed.
+async fn record_applied(iam: &Client, after: &RenderedKind) -> anyhow::Result<()> {
+    let tag = |r: String| {
+        Tag::builder()
+            .key(APPLIED_TAG)
+            .value(r)
+            .build()
+            .map_err(anyhow::Error::from)
+    };
+    match (after, drift::record(after)) {
+        (RenderedKind::Role { name, .. }, Some(r)) => {
+            let t = tag(r)?;
+            with_retry_opts(&format!("IAM TagRole {name}"), &ec(), || {
+                iam.tag_role().role_name(name).tags(t.clone()).send()
+            })
+            .await?;
+        }
+        (RenderedKind::Role { name, .. }, None) => {
+            with_retry_opts(&format!("IAM UntagRole {name}"), &ec(), || {
+                iam.untag_role()
+                    .role_name(name)
+                    .tag_keys(APPLIED_TAG)
+                    .send()
+            })
+            .await?;
+        }
+        (RenderedKind::Policy { arn, .. }, Some(r)) => {
+            let t = tag(r)?;
+            with_retry_opts(&format!("IAM TagPolicy {arn}"), &ec(), || {
+                iam.tag_policy().policy_arn(arn).tags(t.clone()).send()
+            })
+            .await?;
+        }
+        (RenderedKind::Policy { arn, .. }, None) => {
+            with_retry_opts(&format!("IAM UntagPolicy {arn}"), &ec(), || {
+                iam.untag_policy()
+                    .policy_arn(arn)
+                    .tag_keys(APPLIED_TAG)
+                    .send()
+            })
+            .await?;
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Documents are sent as compact JSON.

@@ -1,7 +1,7 @@
 //! Reading IAM: the whole account's roles and customer managed policies in a few
 //! `GetAccountAuthorizationDetails` pages, plus the providers one by one (there are few).
 
-use super::{arn_name, date, none_if_gone, owner_of, tag_map, CONCURRENCY};
+use super::{applied_of, arn_name, date, none_if_gone, owner_of, tag_map, CONCURRENCY};
 use crate::par::bounded;
 use crate::retry::with_retry;
 use crate::state::keep;
@@ -238,7 +238,7 @@ fn role_piece(rd: &RoleDetail, role: Option<&Role>) -> (RenderedKind, BTreeMap<S
             .filter_map(|p| Some((p.policy_name()?.to_string(), document(p.policy_document()))))
             .collect(),
     };
-    let meta = BTreeMap::from([
+    let mut meta = BTreeMap::from([
         ("role_id".to_string(), json!(rd.role_id())),
         ("create_date".to_string(), date(rd.create_date())),
         (
@@ -250,6 +250,7 @@ fn role_piece(rd: &RoleDetail, role: Option<&Role>) -> (RenderedKind, BTreeMap<S
                 .collect::<Vec<_>>()),
         ),
     ]);
+    meta.extend(applied_of(rd.tags()));
     (piece, meta)
 }
 
@@ -278,7 +279,7 @@ fn policy_piece(p: &ManagedPolicyDetail, tags: &[Tag]) -> (RenderedKind, BTreeMa
         .iter()
         .map(|v| json!({ "version_id": v.version_id(), "is_default": v.is_default_version(), "create_date": date(v.create_date()) }))
         .collect();
-    let meta = BTreeMap::from([
+    let mut meta = BTreeMap::from([
         ("policy_id".to_string(), json!(p.policy_id())),
         (
             "default_version_id".to_string(),
@@ -293,6 +294,7 @@ fn policy_piece(p: &ManagedPolicyDetail, tags: &[Tag]) -> (RenderedKind, BTreeMa
         ("create_date".to_string(), date(p.create_date())),
         ("update_date".to_string(), date(p.update_date())),
     ]);
+    meta.extend(applied_of(tags));
     (piece, meta)
 }
 
