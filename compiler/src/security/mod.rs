@@ -1031,27 +1031,18 @@ fn aws_auth_items(
     }
 }
 
-/// Built-in strength of EKS access policies (FIELD-NOTES): View ⊂ Edit ⊂ Admin ⊂ ClusterAdmin.
+/// Built-in strength of EKS access policies, from the access model.
 fn access_policy_rank(arn: &str) -> Option<u8> {
-    match arn.rsplit('/').next()? {
-        "AmazonEKSViewPolicy" => Some(1),
-        "AmazonEKSEditPolicy" => Some(2),
-        "AmazonEKSAdminPolicy" => Some(3),
-        "AmazonEKSClusterAdminPolicy" => Some(4),
-        _ => None,
-    }
+    crate::access::strength(
+        crate::access::GrantKind::AccessPolicy,
+        arn.rsplit('/').next()?,
+    )
 }
 
-/// Built-in strength of ClusterRoles: view ⊂ edit ⊂ admin ⊂ cluster-admin.
+/// Built-in strength of ClusterRoles, from the access model.
 fn cluster_role_rank(kind: &str, name: &str) -> Option<u8> {
-    if kind != "ClusterRole" {
-        return None;
-    }
-    match name {
-        "view" => Some(1),
-        "edit" => Some(2),
-        "admin" => Some(3),
-        "cluster-admin" => Some(4),
+    match kind {
+        "ClusterRole" => crate::access::strength(crate::access::GrantKind::ClusterRole, name),
         _ => None,
     }
 }
@@ -1195,41 +1186,47 @@ struct Binding {
     subjects: Vec<String>,
 }
 
+/// A binding in the review's words, read by the access model's reader
+/// ([`crate::access::binding`]). A manifest that reader does not take (not a well-formed
+/// RoleBinding or ClusterRoleBinding) is kept as a cluster-wide binding of an unknown role,
+/// so a change to it still broadens.
 fn binding(m: &Json) -> Binding {
-    let s = |p: &str| {
-        m.pointer(p)
-            .and_then(Json::as_str)
-            .unwrap_or("")
-            .to_string()
+    let Some(b) = crate::access::binding(m, true) else {
+        let s = |p: &str| {
+            m.pointer(p)
+                .and_then(Json::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        return Binding {
+            key: format!(
+                "{}/{}/{}",
+                s("/kind"),
+                s("/metadata/namespace"),
+                s("/metadata/name")
+            ),
+            scope: "cluster-wide".to_string(),
+            role_kind: s("/roleRef/kind"),
+            role_name: s("/roleRef/name"),
+            subjects: vec![],
+        };
     };
-    let kind = s("/kind");
-    let ns = s("/metadata/namespace");
-    let scope = if kind == "ClusterRoleBinding" || ns.is_empty() {
-        "cluster-wide".to_string()
-    } else {
-        format!("in namespace {ns}")
-    };
-    let subjects = m
-        .get("subjects")
-        .and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|x| {
-                    let f = |k: &str| x.get(k).and_then(Json::as_str).unwrap_or("");
-                    match f("namespace") {
-                        "" => format!("{} {}", f("kind"), f("name")),
-                        ns => format!("{} {ns}/{}", f("kind"), f("name")),
-                    }
-                })
-                .collect()
-        })
-        .unwrap_or_default();
     Binding {
-        key: format!("{kind}/{ns}/{}", s("/metadata/name")),
-        scope,
-        role_kind: s("/roleRef/kind"),
-        role_name: s("/roleRef/name"),
-        subjects,
+        key: b.key,
+        scope: match &b.namespace {
+            None => "cluster-wide".to_string(),
+            Some(ns) => format!("in namespace {ns}"),
+        },
+        role_kind: format!("{:?}", b.role_kind),
+        role_name: b.role_name,
+        subjects: b
+            .subjects
+            .into_iter()
+            .map(|(kind, name, ns)| match ns.as_deref() {
+                None | Some("") => format!("{kind} {name}"),
+                Some(ns) => format!("{kind} {ns}/{name}"),
+            })
+            .collect(),
     }
 }
 
