@@ -3,14 +3,15 @@
 //! not own. Read-only: it never takes the lock and never writes. The model and its drawing are
 //! the compiler's (`eksfed_compiler::access`).
 
+use crate::cli::Common;
 use crate::commands::{compile_dir, report_diagnostics};
-use crate::Common;
 use anyhow::{bail, Result};
 use eksfed_compiler::access::{self, AccessModel, Query};
 use eksfed_compiler::live::ANY_KEY;
 use eksfed_compiler::model::DesiredState;
 use eksfed_compiler::Facts;
 use eksfed_runtime::state;
+use eksfed_runtime::workflow;
 use std::path::Path;
 
 #[derive(Copy, Clone, PartialEq, Eq, clap::ValueEnum)]
@@ -89,19 +90,21 @@ async fn live_model(
     dir: &Path,
     common: &Common,
 ) -> Result<Option<(AccessModel, Vec<access::ClusterInfo>)>> {
-    let Some(crate::session::LiveCompiled {
+    let inputs = crate::commands::plan_inputs(dir, common, false)?;
+    let hooks = crate::session::CliHooks::new(common, false);
+    let Some(workflow::LiveCompiled {
         compiled,
         aws,
         account,
         ..
-    }) = crate::session::compile_live(dir, common, &crate::commands::var_inputs(common)?).await?
+    }) = workflow::compile_live(&inputs, &hooks).await?
     else {
         return Ok(None);
     };
     let Some(desired) = &compiled.desired else {
         return Ok(None);
     };
-    let targets = crate::session::clusters_of(desired);
+    let targets = workflow::clusters_of(desired);
     let scope = read_scope(desired, &targets);
     let conn = state::connect(aws, &scope, &targets).await?;
     let live = state::read(&conn, &desired.stack.name, &account, &scope, &targets).await?;

@@ -1,12 +1,13 @@
 //! One function per command. Each returns the process exit code.
 
-use crate::{Common, DiagFormat, GraphFormat, LintsFormat, PlanFormat};
+use crate::cli::{Common, DiagFormat, GraphFormat, LintsFormat, PlanFormat};
+use crate::session::{self, CliHooks};
 use anyhow::{bail, Context, Result};
-use eksfed_compiler::{compile, CompileInput, Compiled, Facts, VarInputs};
-use eksfed_runtime::source::{env_vars, read_stack, FsReader};
+use eksfed_compiler::{Compiled, Facts, VarInputs};
+use eksfed_runtime::source::{env_vars, read_stack};
+use eksfed_runtime::workflow::{self, PlanInputs, Source};
 use std::path::Path;
-
-use crate::session;
+use std::sync::Arc;
 
 /// Reads and compiles a stack with the common flags.
 pub fn compile_dir(dir: &Path, common: &Common, facts: Facts) -> Result<Compiled> {
@@ -20,20 +21,19 @@ pub fn compile_with(
     common: &Common,
     facts: Facts,
 ) -> Result<Compiled> {
-    let files = read_stack(dir)?;
-    let mut facts = facts;
-    if facts.account_id.is_none() {
-        facts.account_id = common.account_id.clone();
-    }
-    let reader = FsReader {
-        base: dir.to_path_buf(),
-    };
-    Ok(compile(CompileInput {
-        files,
-        reader: &reader,
-        vars,
-        facts,
-    }))
+    workflow::compile_stack(dir, vars, common.account_id.as_deref(), facts)
+}
+
+/// What the runtime's workflow plans: this directory with the common flags.
+pub fn plan_inputs(dir: &Path, common: &Common, destroy: bool) -> Result<PlanInputs> {
+    Ok(PlanInputs {
+        dir: dir.to_path_buf(),
+        vars: var_inputs(common)?,
+        targets: common.targets.clone(),
+        account_id: common.account_id.clone(),
+        destroy,
+        quiet: common.quiet,
+    })
 }
 
 /// The variable values the flags and the environment give.
@@ -58,13 +58,7 @@ pub fn var_inputs(common: &Common) -> Result<VarInputs> {
 
 /// Prints diagnostics as text on stderr; returns whether there were errors.
 pub fn report_diagnostics(c: &Compiled, quiet: bool) -> bool {
-    for d in c.diagnostics.iter() {
-        if quiet && !d.is_error() {
-            continue;
-        }
-        if d.allowed {
-            continue;
-        }
+    for d in workflow::shown_diagnostics(c, quiet) {
         eprint!("{}", c.sources.render(d));
     }
     c.diagnostics.has_errors()
@@ -127,14 +121,9 @@ pub fn render(dir: &Path, out: Option<&Path>, common: &Common) -> Result<u8> {
     let Some(desired) = &c.desired else {
         bail!("nothing to render")
     };
-    for r in &desired.resources {
-        if let eksfed_compiler::model::ResourceKind::Cluster(cl) = &r.kind {
-            if cl.oidc_issuer_url.is_none()
-                && desired.resources.iter().any(|x| uses_issuer(x, &r.address))
-            {
-                bail!("{}: `oidc_issuer_url` is not set, and render works offline; set it, or use `eksfed plan` (which reads it with DescribeCluster)", r.address);
-            }
-        }
+    // Typed, from evaluation: which resources derive from an issuer not known offline.
+    if let Some(u) = c.unknown_issuers.first() {
+        bail!("{}: `oidc_issuer_url` is not set, and render works offline; set it, or use `eksfed plan` (which reads it with DescribeCluster)", u.cluster);
     }
     let rendered = eksfed_compiler::render::render(desired);
     match out {
@@ -156,20 +145,6 @@ pub fn render(dir: &Path, out: Option<&Path>, common: &Common) -> Result<u8> {
         }
     }
     Ok(0)
-}
-
-fn uses_issuer(r: &eksfed_compiler::model::Resource, cluster: &eksfed_compiler::Address) -> bool {
-    use eksfed_compiler::model::{ResourceKind, Trust};
-    match &r.kind {
-        ResourceKind::Role(role) => role.trusts.iter().any(
-            |t| matches!(&t.trust, Trust::ServiceAccount { cluster: Some(c), .. } if c == cluster),
-        ),
-        _ => r
-            .block
-            .attrs
-            .values()
-            .any(|a| a.value.to_json().to_string().contains("UNKNOWN-")),
-    }
 }
 
 pub fn graph(dir: &Path, format: GraphFormat, common: &Common) -> Result<u8> {
@@ -305,7 +280,9 @@ pub fn plan(
         }
     }
     runtime()?.block_on(async {
-        let Some(planned) = session::plan_dir(dir, common, false).await? else {
+        let hooks = CliHooks::new(common, color(common));
+        let inputs = plan_inputs(dir, common, false)?;
+        let Some(planned) = workflow::plan(&inputs, &hooks).await? else {
             return Ok(1);
         };
         let plan = &planned.plan;
@@ -364,27 +341,15 @@ pub fn apply(
     common: &Common,
 ) -> Result<u8> {
     let lock_timeout = parse_duration(lock_timeout)?;
-    runtime()?.block_on(async {
-        let planned = if path.is_file() {
-            session::load_saved_plan(path, stack, common).await?
-        } else {
-            match session::plan_dir(path, common, false).await? {
-                Some(p) => p,
-                None => return Ok(1),
-            }
-        };
-        let replan = (!path.is_file()).then_some((path, false));
-        session::execute(
-            planned,
-            auto,
-            parallelism,
-            lock_timeout,
-            common,
-            path.is_file(),
-            replan,
-        )
-        .await
-    })
+    let source = if path.is_file() {
+        Source::Saved {
+            file: path.to_path_buf(),
+            stack: stack.map(Path::to_path_buf),
+        }
+    } else {
+        Source::Stack(plan_inputs(path, common, false)?)
+    };
+    run_workflow(source, auto, parallelism, lock_timeout, common)
 }
 
 pub fn destroy(
@@ -395,25 +360,41 @@ pub fn destroy(
     common: &Common,
 ) -> Result<u8> {
     let lock_timeout = parse_duration(lock_timeout)?;
-    runtime()?.block_on(async {
-        let Some(planned) = session::plan_dir(dir, common, true).await? else {
-            return Ok(1);
-        };
-        session::execute(
-            planned,
-            auto,
-            parallelism,
-            lock_timeout,
-            common,
-            false,
-            Some((dir, true)),
-        )
-        .await
-    })
+    let source = Source::Stack(plan_inputs(dir, common, true)?);
+    run_workflow(source, auto, parallelism, lock_timeout, common)
+}
+
+/// `apply` and `destroy`: the runtime's workflow, drawn by the CLI's hooks.
+fn run_workflow(
+    source: Source,
+    auto_approve: bool,
+    parallelism: usize,
+    lock_timeout: std::time::Duration,
+    common: &Common,
+) -> Result<u8> {
+    let opts = workflow::Options {
+        source,
+        auto_approve,
+        parallelism,
+        lock_timeout,
+        lock_ttl: workflow::lock_ttl_from_env(),
+        quiet: common.quiet,
+    };
+    let hooks = Arc::new(CliHooks::new(common, color(common)));
+    let outcome = runtime()?.block_on(workflow::apply(&opts, hooks))?;
+    Ok(session::exit_code(&outcome))
 }
 
 pub fn import(dir: &Path, addr: &str, id: &str, common: &Common) -> Result<u8> {
-    runtime()?.block_on(session::import(dir, addr, id, common))
+    let inputs = plan_inputs(dir, common, false)?;
+    let hooks = CliHooks::new(common, color(common));
+    match runtime()?.block_on(workflow::import(&inputs, addr, id, &hooks))? {
+        Some(stack) => {
+            println!("Imported {id} as {addr} into stack `{stack}`. Run `eksfed plan` to see what remains different.");
+            Ok(0)
+        }
+        None => Ok(1),
+    }
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration> {

@@ -31,6 +31,11 @@ aws-auth or access entries, objects EKS or Kubernetes made, objects owned by ano
 stack, and what would not plan as a no-op. Used but never owned (`existing = true`): the
 GitHub Actions OIDC provider and roles under /aws-reserved/ (SSO).
 
+With --group, roles alike but for their name (and, for a service account trust, its namespace
+and names) are one `role` block with `for_each` keyed by IAM name, their service accounts one
+`service_account` block keyed by NAMESPACE/NAME; only groups of two or more, and only where
+each instance compiles to exactly what its own block would.
+
 Then: `eksfed validate DIR`, `eksfed plan DIR` (only imports, no change), `eksfed apply DIR`
 (adds the ownership mark, nothing else).";
 
@@ -51,6 +56,12 @@ pub struct GenerateArgs {
     /// kubeconfig context of the cluster (default: the current context)
     #[arg(long)]
     pub kube_context: Option<String>,
+    /// Group repeated shapes with `for_each`: roles alike but for their name (and, for a
+    /// service account trust, its namespace and names) become one `role` block, their service
+    /// accounts one `service_account` block; only where each instance compiles to exactly
+    /// what its own block would, so the round trip stays a no-op
+    #[arg(long)]
+    pub group: bool,
 }
 
 pub fn run(a: &GenerateArgs) -> Result<u8> {
@@ -92,7 +103,10 @@ pub fn run(a: &GenerateArgs) -> Result<u8> {
         let s = eksfed_runtime::generate::snapshot(&aws, &req).await?;
         anyhow::Ok((s, aws.request_count()))
     })?;
-    let g = eksfed_compiler::generate_stack::generate(&snapshot);
+    let g = eksfed_compiler::generate_stack::generate_with(
+        &snapshot,
+        &eksfed_compiler::generate_stack::Options { group: a.group },
+    );
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     std::fs::write(out.join("main.hcl"), &g.main)
         .with_context(|| format!("cannot write {}", out.join("main.hcl").display()))?;

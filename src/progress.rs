@@ -4,7 +4,7 @@
 //! and a spinner while the live state is read. With `--no-color`, `NO_COLOR`, `CI=true`,
 //! `--quiet` or no terminal: the plain lines, one per start and end of a change.
 
-use crate::Common;
+use crate::cli::Common;
 use eksfed_compiler::plan::{Action, Plan};
 use eksfed_runtime::apply::{Outcome, ProgressEvent};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};

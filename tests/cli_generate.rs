@@ -262,3 +262,553 @@ fn generate_requests_grow_with_pages_not_roles() {
     );
     assert!(few <= 15, "{few} requests");
 }
+
+const EKS_ISSUER: &str =
+    "https://oidc.eks.us-east-1.amazonaws.com/id/GEN00123456789ABCDEF0123456789AB";
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// POST to the EKS test server; it must succeed.
+fn eks_post(w: &World, path: &str, body: serde_json::Value) -> serde_json::Value {
+    let (c, b) =
+        w.eks
+            .as_ref()
+            .unwrap()
+            .http("POST", path, Some(&body.to_string()), "application/json");
+    assert_eq!(c, 200, "POST {path}: {b}");
+    serde_json::from_str(&b).unwrap()
+}
+
+/// Every access entry (with its policies) and pod identity association of the cluster, as the
+/// EKS API describes them: the bytes a round trip must keep (tags aside).
+fn eks_objects(w: &World) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let eks = w.eks.as_ref().unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    let (_, l) = eks.get_json("/clusters/prod/access-entries");
+    for p in l["accessEntries"].as_array().unwrap() {
+        let p = p.as_str().unwrap();
+        let (_, e) = eks.get_json(&format!("/clusters/prod/access-entries/{}", urlencode(p)));
+        let (_, pols) = eks.get_json(&format!(
+            "/clusters/prod/access-entries/{}/access-policies",
+            urlencode(p)
+        ));
+        out.insert(
+            format!("entry {p}"),
+            serde_json::json!({"entry": e["accessEntry"], "policies": pols["associatedAccessPolicies"]}),
+        );
+    }
+    let (_, l) = eks.get_json("/clusters/prod/pod-identity-associations");
+    for a in l["associations"].as_array().unwrap() {
+        let id = a["associationId"].as_str().unwrap();
+        let (_, d) = eks.get_json(&format!("/clusters/prod/pod-identity-associations/{id}"));
+        out.insert(
+            format!("association {}/{}", a["namespace"], a["serviceAccount"]),
+            d["association"].clone(),
+        );
+    }
+    out
+}
+
+/// Seeds a cluster as eksctl, the console and another eksfed stack leave it in access-entry
+/// mode, with pod identity: IAM in moto, access entries and associations in the EKS test
+/// server, service accounts and bindings in the Kubernetes test server.
+fn seed_access_entries(w: &World, mode: &str) {
+    let host = EKS_ISSUER.trim_start_matches("https://");
+    w.boto3(&format!(r#"
+acct = '{acct}'
+host = '{host}'
+iam.create_open_id_connect_provider(Url='{EKS_ISSUER}', ClientIDList=['sts.amazonaws.com'], ThumbprintList=['9e99a48a9960b14926bb7f3b02e22da2b0ab7280'])
+prov = f'arn:aws:iam::{{acct}}:oidc-provider/{{host}}'
+irsa = json.dumps({{'Version': '2012-10-17', 'Statement': [{{'Effect': 'Allow', 'Principal': {{'Federated': prov}}, 'Action': 'sts:AssumeRoleWithWebIdentity',
+  'Condition': {{'StringEquals': {{host + ':aud': 'sts.amazonaws.com', host + ':sub': 'system:serviceaccount:kube-system:ebs-csi-controller-sa'}}}}}}]}})
+iam.create_role(RoleName='eksctl-prod-addon-iamserviceaccount-kube-sy-Role1-EBS0CSI0CTRL', AssumeRolePolicyDocument=irsa,
+  Tags=[{{'Key': 'alpha.eksctl.io/cluster-name', 'Value': 'prod'}}])
+iam.attach_role_policy(RoleName='eksctl-prod-addon-iamserviceaccount-kube-sy-Role1-EBS0CSI0CTRL', PolicyArn='arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy')
+pods = {{'Version': '2012-10-17', 'Statement': [{{'Sid': 'AllowEksAuthToAssumeRoleForPodIdentity', 'Effect': 'Allow', 'Principal': {{'Service': 'pods.eks.amazonaws.com'}}, 'Action': ['sts:AssumeRole', 'sts:TagSession']}}]}}
+iam.create_role(RoleName='payments-api', Path='/apps/', AssumeRolePolicyDocument=json.dumps(pods), Tags=[{{'Key': 'team', 'Value': 'payments'}}])
+iam.put_role_policy(RoleName='payments-api', PolicyName='queue', PolicyDocument=json.dumps({{'Version': '2012-10-17', 'Statement': [{{'Effect': 'Allow', 'Action': 'sqs:SendMessage', 'Resource': f'arn:aws:sqs:us-east-1:{{acct}}:payments'}}]}}))
+scoped = {{'Version': '2012-10-17', 'Statement': [{{'Effect': 'Allow', 'Principal': {{'Service': 'pods.eks.amazonaws.com'}}, 'Action': ['sts:AssumeRole', 'sts:TagSession'],
+  'Condition': {{'StringEquals': {{'aws:RequestTag/eks-cluster-name': 'prod', 'aws:RequestTag/kubernetes-namespace': 'search'}}}}}}]}}
+iam.create_role(RoleName='search-indexer', AssumeRolePolicyDocument=json.dumps(scoped))
+iam.attach_role_policy(RoleName='search-indexer', PolicyArn='arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess')
+root = json.dumps({{'Version': '2012-10-17', 'Statement': [{{'Effect': 'Allow', 'Principal': {{'AWS': f'arn:aws:iam::{{acct}}:root'}}, 'Action': 'sts:AssumeRole'}}]}})
+iam.create_role(RoleName='platform-admins', AssumeRolePolicyDocument=root)
+iam.create_role(RoleName='other-team', AssumeRolePolicyDocument=root, Tags=[{{'Key': 'eksfed:stack', 'Value': 'other-fed'}}])
+saml = json.dumps({{'Version': '2012-10-17', 'Statement': [{{'Effect': 'Allow', 'Principal': {{'Federated': f'arn:aws:iam::{{acct}}:saml-provider/AWSSSO_0123456789abcdef_DO_NOT_DELETE'}}, 'Action': ['sts:AssumeRoleWithSAML', 'sts:TagSession'], 'Condition': {{'StringEquals': {{'SAML:aud': 'https://signin.aws.amazon.com/saml'}}}}}}]}})
+iam.create_role(RoleName='AWSReservedSSO_Admin_0123456789abcdef', Path='/aws-reserved/sso.amazonaws.com/', AssumeRolePolicyDocument=saml)
+ec2 = json.dumps({{'Version': '2012-10-17', 'Statement': [{{'Effect': 'Allow', 'Principal': {{'Service': 'ec2.amazonaws.com'}}, 'Action': 'sts:AssumeRole'}}]}})
+iam.create_role(RoleName='eksctl-prod-nodegroup-ng-1-NodeInstanceRole-ABCDEF123456', AssumeRolePolicyDocument=ec2)
+iam.create_role(RoleName='unrelated', AssumeRolePolicyDocument=ec2)
+print(json.dumps(1))
+"#, acct = w.account));
+    let role = |n: &str| format!("arn:aws:iam::{}:role/{n}", w.account);
+    let entry = |principal: String, body: serde_json::Value, policies: &[serde_json::Value]| {
+        let mut b = body;
+        b["principalArn"] = serde_json::json!(principal);
+        eks_post(w, "/clusters/prod/access-entries", b);
+        for p in policies {
+            eks_post(
+                w,
+                &format!(
+                    "/clusters/prod/access-entries/{}/access-policies",
+                    urlencode(&principal)
+                ),
+                p.clone(),
+            );
+        }
+    };
+    let policy = |name: &str, scope: serde_json::Value| serde_json::json!({"policyArn": format!("arn:aws:eks::aws:cluster-access-policy/{name}"), "accessScope": scope});
+    let api = mode != "CONFIG_MAP";
+    // eksctl: a node group's entry (EKS gives it its username and groups).
+    if api {
+        entry(
+            role("eksctl-prod-nodegroup-ng-1-NodeInstanceRole-ABCDEF123456"),
+            serde_json::json!({"type": "EC2_LINUX"}),
+            &[],
+        );
+        // The console: an SSO role, the default username, cluster admin.
+        entry(
+            role("aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef"),
+            serde_json::json!({}),
+            &[policy(
+                "AmazonEKSClusterAdminPolicy",
+                serde_json::json!({"type": "cluster"}),
+            )],
+        );
+        // eksctl `accessConfig.accessEntries`: a username, groups, two policies.
+        entry(
+            role("platform-admins"),
+            serde_json::json!({"username": "admin:{{SessionName}}", "kubernetesGroups": ["platform:admins"]}),
+            &[
+                policy(
+                    "AmazonEKSViewPolicy",
+                    serde_json::json!({"type": "namespace", "namespaces": ["payments", "search"]}),
+                ),
+                policy(
+                    "AmazonEKSEditPolicy",
+                    serde_json::json!({"type": "cluster"}),
+                ),
+            ],
+        );
+        // Another eksfed stack's entry.
+        entry(
+            role("other-team"),
+            serde_json::json!({"kubernetesGroups": ["other:team"], "tags": {"eksfed:stack": "other-fed"}}),
+            &[policy(
+                "AmazonEKSViewPolicy",
+                serde_json::json!({"type": "cluster"}),
+            )],
+        );
+    }
+    // Pod identity associations (eksctl `podIdentityAssociations`).
+    for (ns, sa, r) in [
+        ("payments", "api", role("apps/payments-api")),
+        ("search", "indexer", role("search-indexer")),
+    ] {
+        eks_post(
+            w,
+            "/clusters/prod/pod-identity-associations",
+            serde_json::json!({"namespace": ns, "serviceAccount": sa, "roleArn": r}),
+        );
+    }
+    if mode == "API" {
+        // As `eksctl utils update-authentication-mode` does.
+        eks_post(
+            w,
+            "/clusters/prod/update-config",
+            serde_json::json!({"accessConfig": {"authenticationMode": mode}}),
+        );
+    }
+
+    let k = &w.kube;
+    for ns in ["kube-system", "payments", "search"] {
+        let _ = k.http(
+            "POST",
+            "/api/v1/namespaces",
+            Some(&serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}).to_string()),
+            "application/json",
+        );
+    }
+    k.create(
+        "/api/v1/namespaces/kube-system/serviceaccounts",
+        &serde_json::json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "ebs-csi-controller-sa", "namespace": "kube-system",
+            "labels": {"app.kubernetes.io/managed-by": "eksctl"},
+            "annotations": {"eks.amazonaws.com/role-arn": role("eksctl-prod-addon-iamserviceaccount-kube-sy-Role1-EBS0CSI0CTRL")}}}),
+    );
+    for (ns, sa) in [("payments", "api"), ("search", "indexer")] {
+        k.create(
+            &format!("/api/v1/namespaces/{ns}/serviceaccounts"),
+            &serde_json::json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": sa, "namespace": ns}}),
+        );
+    }
+    // What EKS left in aws-auth before the switch to the API (not read in API mode); in
+    // CONFIG_MAP mode, the admins are mapped there.
+    let map_roles = if api {
+        NODE_ENTRY.to_string()
+    } else {
+        format!("{NODE_ENTRY}{ADMIN_ENTRY}")
+    };
+    k.seed_aws_auth(&map_roles.replace("ACCOUNT", &w.account));
+    k.create(
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/payments/rolebindings",
+        &serde_json::json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": "platform-admins-edit", "namespace": "payments"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "platform:admins"}]}),
+    );
+}
+
+/// Generate → validate → fmt --check → plan (only imports, all no-op) → apply (every generated
+/// object marked, nothing else changed, foreign entries byte for byte intact) → empty plan.
+fn round_trip(w: &World, extra: &[&str]) -> (String, String) {
+    let out = w.dir.join("gen");
+    let d = out.to_str().unwrap();
+    let mut args = vec![
+        "generate",
+        "--cluster",
+        "prod",
+        "--out",
+        d,
+        "--kube-context",
+        "prod",
+        "--stack",
+        "prod-fed",
+    ];
+    args.extend_from_slice(extra);
+    let g = w.eksfed(&args);
+    assert_eq!(code(&g), 0, "{}", text(&g));
+    let main = std::fs::read_to_string(out.join("main.hcl")).unwrap();
+    let imports = std::fs::read_to_string(out.join("imports.hcl")).unwrap();
+    let v = w.eksfed(&["validate", d]);
+    assert_eq!(code(&v), 0, "{}\n{main}", text(&v));
+    assert!(
+        !String::from_utf8_lossy(&v.stderr).contains("error"),
+        "{}",
+        text(&v)
+    );
+    let f = w.eksfed(&["fmt", d, "--check"]);
+    assert_eq!(code(&f), 0, "{}\n{main}", text(&f));
+    let p = w.eksfed(&["plan", d, "--format", "json"]);
+    assert_eq!(code(&p), 0, "{}\n{main}", text(&p));
+    let plan: serde_json::Value = serde_json::from_slice(&p.stdout).unwrap();
+    let changes = plan["changes"].as_array().unwrap();
+    assert_eq!(
+        changes.len(),
+        imports.matches("import {").count(),
+        "{}\n{main}\n{imports}",
+        serde_json::to_string_pretty(&plan).unwrap()
+    );
+    for c in changes {
+        assert_eq!(c["action"], "no-op", "{c}\n{main}");
+        assert!(c["importing"]["id"].is_string(), "{c}");
+    }
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}\n{main}", text(&a));
+    let p2 = w.eksfed(&["plan", d, "--detailed-exitcode"]);
+    assert_eq!(code(&p2), 0, "{}\n{main}", text(&p2));
+    (main, imports)
+}
+
+/// `needle` in `text`, runs of spaces counted as one (`eksfed fmt` aligns `=`).
+fn has(text: &str, needle: &str) -> bool {
+    let squash = |s: &str| {
+        s.split(' ')
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    squash(text).contains(&squash(needle))
+}
+
+fn without_tags(mut v: serde_json::Value) -> serde_json::Value {
+    if let Some(e) = v.get_mut("entry").and_then(|e| e.as_object_mut()) {
+        e.remove("tags");
+    } else if let Some(o) = v.as_object_mut() {
+        o.remove("tags");
+    }
+    v
+}
+
+fn stack_tag(v: &serde_json::Value) -> Option<String> {
+    let t = if v.get("entry").is_some() {
+        &v["entry"]["tags"]
+    } else {
+        &v["tags"]
+    };
+    t["eksfed:stack"].as_str().map(String::from)
+}
+
+#[test]
+fn generate_access_entries_and_pod_identity_round_trip() {
+    let w = World::new("generate-entries").with_eks(&[("prod", EKS_ISSUER)]);
+    seed_access_entries(&w, "API");
+    let (_, d) = w.eks.as_ref().unwrap().get_json("/clusters/prod");
+    assert_eq!(d["cluster"]["accessConfig"]["authenticationMode"], "API");
+    let before = eks_objects(&w);
+    let aws_auth_before = w.kube.aws_auth();
+    let (main, imports) = round_trip(&w, &[]);
+
+    // What is generated, with references.
+    assert!(has(&main, "access_mode = \"access_entries\""), "{main}");
+    assert!(has(&main, "role \"ebs_csi_controller_sa\" {"), "{main}");
+    assert!(has(&main, "role \"payments_api\" {"), "{main}");
+    assert!(has(&main, "trust_pod_identity {}"), "{main}");
+    // A pod identity trust without AWS's Sid is kept as is (trust_pod_identity adds it).
+    assert!(
+        has(
+            &main,
+            "\"aws:RequestTag/kubernetes-namespace\" = \"search\""
+        ),
+        "{main}"
+    );
+    assert!(has(&main, "# trust_pod_identity would add"), "{main}");
+    assert!(has(&main, "mode = \"pod_identity\""), "{main}");
+    assert!(has(&main, "role = role.payments_api"), "{main}");
+    assert!(has(&main, "existing = true"), "{main}");
+    assert!(
+        has(&main, "{ policy = \"AmazonEKSViewPolicy\", scope = \"namespace\", namespaces = [\"payments\", \"search\"] }"),
+        "{main}"
+    );
+    assert!(has(&main, "# left out: node role"), "{main}");
+    assert!(
+        has(&main, "owned by the eksfed stack `other-fed`"),
+        "{main}"
+    );
+    assert!(!has(&main, "\"unrelated\""), "{main}");
+    assert!(!has(&main, "other-team\""), "{main}");
+    assert!(has(&imports, "id = \"payments/api\""), "{imports}");
+
+    // After apply: every generated object carries the mark; nothing else changed.
+    let after = eks_objects(&w);
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
+    let generated_entries = [
+        "platform-admins",
+        "aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef",
+    ];
+    for (k, b) in &before {
+        let a = &after[k];
+        let ours = k.starts_with("association")
+            || generated_entries
+                .iter()
+                .any(|r| *k == format!("entry arn:aws:iam::{}:role/{r}", w.account));
+        if ours {
+            assert_eq!(stack_tag(a).as_deref(), Some("prod-fed"), "{k}: {a}");
+            assert_eq!(without_tags(b.clone()), without_tags(a.clone()), "{k}");
+        } else {
+            assert_eq!(b, a, "{k}: a foreign entry changed");
+        }
+    }
+    assert_eq!(w.kube.aws_auth(), aws_auth_before);
+    let tags = w.boto3("print(json.dumps({n: {t['Key']: t['Value'] for t in iam.list_role_tags(RoleName=n)['Tags']} for n in ['payments-api', 'search-indexer', 'platform-admins', 'other-team', 'unrelated', 'AWSReservedSSO_Admin_0123456789abcdef', 'eksctl-prod-addon-iamserviceaccount-kube-sy-Role1-EBS0CSI0CTRL']}))");
+    for n in [
+        "payments-api",
+        "search-indexer",
+        "platform-admins",
+        "eksctl-prod-addon-iamserviceaccount-kube-sy-Role1-EBS0CSI0CTRL",
+    ] {
+        assert_eq!(tags[n]["eksfed:stack"], "prod-fed", "{n}: {tags}");
+    }
+    assert_eq!(tags["other-team"]["eksfed:stack"], "other-fed", "{tags}");
+    assert!(tags["unrelated"].get("eksfed:stack").is_none(), "{tags}");
+    assert!(
+        tags["AWSReservedSSO_Admin_0123456789abcdef"]
+            .get("eksfed:stack")
+            .is_none(),
+        "an existing role is never tagged: {tags}"
+    );
+    let (_, rb) = w.kube.get_json(
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/payments/rolebindings/platform-admins-edit",
+    );
+    assert_eq!(
+        rb["metadata"]["labels"]["eksfed.io/stack"], "prod-fed",
+        "{rb}"
+    );
+}
+
+/// CONFIG_MAP mode (no access-entry API; the EKS test server refuses those calls as EKS does):
+/// `aws-auth` is read, pod identity associations still are.
+#[test]
+fn generate_config_map_mode_with_pod_identity_round_trip() {
+    let mut w = World::new("generate-configmap");
+    let account = w.account.clone();
+    let cluster = format!("prod={EKS_ISSUER}");
+    w.eks = Some(support::Server::start(
+        "eks-test-server",
+        &[
+            "--account-id",
+            &account,
+            "--cluster",
+            &cluster,
+            "--authentication-mode",
+            "CONFIG_MAP",
+        ],
+    ));
+    seed_access_entries(&w, "CONFIG_MAP");
+    let (c, _) = w
+        .eks
+        .as_ref()
+        .unwrap()
+        .get_json("/clusters/prod/access-entries");
+    assert_eq!(c, 400, "no access-entry API in CONFIG_MAP mode");
+    let before = eks_objects_pod_identity(&w);
+    let cm_before = w.kube.aws_auth();
+    let (main, imports) = round_trip(&w, &[]);
+    assert!(has(&main, "access_mode = \"aws_auth\""), "{main}");
+    assert!(has(&main, "mode = \"pod_identity\""), "{main}");
+    assert!(has(&main, "role = role.payments_api"), "{main}");
+    assert!(has(&main, "role = role.platform_admins"), "{main}");
+    assert!(has(&imports, "id = \"search/indexer\""), "{imports}");
+    assert!(!has(&main, "access_policies"), "{main}");
+    // The associations are marked and otherwise unchanged; the node entry keeps its bytes.
+    let after = eks_objects_pod_identity(&w);
+    assert_eq!(before.len(), 2);
+    for (k, b) in &before {
+        assert_eq!(stack_tag(&after[k]).as_deref(), Some("prod-fed"), "{k}");
+        assert_eq!(
+            without_tags(b.clone()),
+            without_tags(after[k].clone()),
+            "{k}"
+        );
+    }
+    let now = w.kube.aws_auth()["data"]["mapRoles"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        now.contains(&NODE_ENTRY.replace("ACCOUNT", &w.account)),
+        "{now}\nwas: {cm_before}"
+    );
+}
+
+/// The pod identity associations of the cluster, as the EKS API describes them.
+fn eks_objects_pod_identity(w: &World) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let eks = w.eks.as_ref().unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    let (_, l) = eks.get_json("/clusters/prod/pod-identity-associations");
+    for a in l["associations"].as_array().unwrap() {
+        let id = a["associationId"].as_str().unwrap();
+        let (_, d) = eks.get_json(&format!("/clusters/prod/pod-identity-associations/{id}"));
+        out.insert(
+            format!("association {}/{}", a["namespace"], a["serviceAccount"]),
+            d["association"].clone(),
+        );
+    }
+    out
+}
+
+/// `--group`: IRSA roles alike but for name, namespace and service account become one `role`
+/// block with `for_each`, their service accounts one `service_account` block; the round trip
+/// stays a no-op (every instance imported, nothing to change), the next plan is empty.
+#[test]
+fn generate_group_round_trip() {
+    let w = World::new("generate-group").with_eks(&[("prod", EKS_ISSUER)]);
+    seed_access_entries(&w, "API");
+    // Five roles of one shape (one service account each, one managed policy, a team tag), two
+    // of them in another namespace, and one that differs (no tag): not grouped.
+    let host = EKS_ISSUER.trim_start_matches("https://");
+    w.boto3(&format!(r#"
+prov = 'arn:aws:iam::{acct}:oidc-provider/{host}'
+def irsa(ns, sa):
+    return json.dumps({{'Version': '2012-10-17', 'Statement': [{{'Effect': 'Allow', 'Principal': {{'Federated': prov}}, 'Action': 'sts:AssumeRoleWithWebIdentity',
+      'Condition': {{'StringEquals': {{'{host}:aud': 'sts.amazonaws.com', '{host}:sub': f'system:serviceaccount:{{ns}}:{{sa}}'}}}}}}]}})
+for ns, sa in [('apps', 'a'), ('apps', 'b'), ('apps', 'c'), ('jobs', 'd'), ('jobs', 'e')]:
+    iam.create_role(RoleName=f'app-{{sa}}', AssumeRolePolicyDocument=irsa(ns, sa), Tags=[{{'Key': 'team', 'Value': 'apps'}}])
+    iam.attach_role_policy(RoleName=f'app-{{sa}}', PolicyArn='arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess')
+iam.create_role(RoleName='app-f', AssumeRolePolicyDocument=irsa('apps', 'f'))
+iam.attach_role_policy(RoleName='app-f', PolicyArn='arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess')
+print(json.dumps(1))
+"#, acct = w.account));
+    for ns in ["apps", "jobs"] {
+        w.kube.create_namespace(ns);
+    }
+    for (ns, sa) in [
+        ("apps", "a"),
+        ("apps", "b"),
+        ("apps", "c"),
+        ("jobs", "d"),
+        ("jobs", "e"),
+        ("apps", "f"),
+    ] {
+        w.kube.create(
+            &format!("/api/v1/namespaces/{ns}/serviceaccounts"),
+            &serde_json::json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": sa, "namespace": ns,
+                "annotations": {"eks.amazonaws.com/role-arn": format!("arn:aws:iam::{}:role/app-{sa}", w.account)}}}),
+        );
+    }
+    let (main, imports) = round_trip(&w, &["--group"]);
+    assert!(has(&main, "role \"irsa\" {"), "{main}");
+    assert!(
+        has(
+            &main,
+            "\"app-d\" = { namespace = \"jobs\", names = [\"d\"] }"
+        ),
+        "{main}"
+    );
+    assert!(has(&main, "name = each.key"), "{main}");
+    assert!(has(&main, "namespace = each.value.namespace"), "{main}");
+    assert!(has(&main, "role = role.irsa[each.value.role]"), "{main}");
+    assert!(
+        has(
+            &main,
+            "\"jobs/e\" = { namespace = \"jobs\", name = \"e\", role = \"app-e\" }"
+        ),
+        "{main}"
+    );
+    // The one that differs keeps its own block.
+    assert!(has(&main, "role \"app_f\" {"), "{main}");
+    assert!(has(&main, "role = role.app_f"), "{main}");
+    assert!(has(&imports, "to = role.irsa[\"app-a\"]"), "{imports}");
+    assert!(
+        has(&imports, "to = service_account.irsa[\"apps/b\"]"),
+        "{imports}"
+    );
+    // No service account of the group is left with a block of its own.
+    assert!(!has(&main, "role = role.irsa[\"app-"), "{main}");
+    // Every role is marked.
+    let tags = w.boto3("print(json.dumps({n: {t['Key']: t['Value'] for t in iam.list_role_tags(RoleName=n)['Tags']} for n in ['app-a', 'app-d', 'app-f']}))");
+    for n in ["app-a", "app-d", "app-f"] {
+        assert_eq!(tags[n]["eksfed:stack"], "prod-fed", "{n}: {tags}");
+    }
+}
+
+/// API_AND_CONFIG_MAP (the EKS test server's default, and eksctl's for new clusters) with
+/// people mapped only through access entries (aws-auth holds the node entry): the stack uses
+/// access entries, the node entry in aws-auth keeps its bytes.
+#[test]
+fn generate_api_and_config_map_with_entries_only_round_trip() {
+    let w = World::new("generate-both").with_eks(&[("prod", EKS_ISSUER)]);
+    seed_access_entries(&w, "API_AND_CONFIG_MAP");
+    let before = eks_objects(&w);
+    let cm_before = w.kube.aws_auth();
+    let (main, imports) = round_trip(&w, &[]);
+    assert!(has(&main, "access_mode = \"access_entries\""), "{main}");
+    assert!(has(&main, "access \"platform_admins\" {"), "{main}");
+    assert!(
+        has(
+            &imports,
+            &format!("id = \"arn:aws:iam::{}:role/platform-admins\"", w.account)
+        ),
+        "{imports}"
+    );
+    assert_eq!(w.kube.aws_auth()["data"], cm_before["data"]);
+    let after = eks_objects(&w);
+    let node = format!(
+        "entry arn:aws:iam::{}:role/eksctl-prod-nodegroup-ng-1-NodeInstanceRole-ABCDEF123456",
+        w.account
+    );
+    let other = format!("entry arn:aws:iam::{}:role/other-team", w.account);
+    assert_eq!(before[&node], after[&node]);
+    assert_eq!(before[&other], after[&other]);
+}

@@ -379,3 +379,48 @@ fn lint_errors_stop_before_the_network() {
     let out = eksfed(&["explain", "eks001"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("What it finds"));
 }
+
+/// `render` refuses a stack whose values derive from a cluster issuer it cannot know offline,
+/// found from what evaluation read (not by searching the output for the placeholder): a
+/// literal that looks like the placeholder renders; a role reading the issuer through a local
+/// is refused, naming the cluster; with the issuer set, the same role renders.
+#[test]
+fn render_refuses_only_what_derives_from_an_unknown_issuer() {
+    let head = "stack \"s\" { account_id = \"111122223333\" }\ncluster \"prod\" {\n  name   = \"prod\"\n  region = \"eu-west-1\"\n  ISSUER\n}\n";
+    let literal = "policy \"p\" {\n  name        = \"p\"\n  description = \"https://oidc.eks.eu-west-1.amazonaws.com/id/UNKNOWN-prod\"\n  document    = jsonencode({ Version = \"2012-10-17\", Statement = [{ Effect = \"Allow\", Action = \"s3:GetObject\", Resource = \"*\" }] })\n}\n";
+    let via_local = "locals {\n  issuer = cluster.prod.oidc_issuer_url\n}\nrole \"r\" {\n  name = \"r\"\n  trust_aws { principals = [\"arn:aws:iam::111122223333:root\"] }\n  inline_policy \"read\" {\n    statement {\n      actions   = [\"s3:GetObject\"]\n      resources = [\"arn:aws:s3:::b/${local.issuer}\"]\n    }\n  }\n}\n";
+    let run = |name: &str, issuer: &str, body: &str| {
+        let dir = tempdir(name);
+        let text = head.replace("ISSUER", issuer) + body;
+        std::fs::write(dir.join("main.hcl"), text).unwrap();
+        eksfed(&["render", dir.to_str().unwrap()])
+    };
+    let out = run("unknown-literal", "", literal);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("UNKNOWN-prod"));
+
+    let out = run("unknown-local", "", via_local);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cluster.prod: `oidc_issuer_url` is not set, and render works offline"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+
+    let known = "oidc_issuer_url = \"https://oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF\"";
+    let out = run("known-local", known, via_local);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("arn:aws:s3:::b/https://oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF"));
+}

@@ -1,6 +1,6 @@
 //! Files a stack may read: `file()`, `templatefile()` and templates' `include` name paths
 //! relative to the stack directory, and only files inside it (DSL.md "Plans of untrusted
-//! changes"). The lexical part is checked here, for every [`crate::eval::FileReader`]; the
+//! changes"). The lexical part is checked here, for every [`crate::call::FileReader`]; the
 //! reader that touches the disk (`runtime::source::FsReader`) also resolves symbolic links.
 
 use std::path::{Component, Path};
@@ -44,7 +44,7 @@ pub fn check_relative(path: &str) -> Result<(), String> {
 /// Reads a file named by the stack, refusing paths outside the stack directory (lexically
 /// here; the reader resolves symbolic links). Errors are `(message, help)` as functions return.
 pub fn read(
-    files: &dyn crate::eval::FileReader,
+    files: &dyn crate::call::FileReader,
     path: &str,
 ) -> Result<String, (String, Option<String>)> {
     check_relative(path).map_err(|m| (m, Some(HELP.to_string())))?;
@@ -62,7 +62,7 @@ const MAX_TEMPLATES: usize = 64;
 /// `import` and `extends` resolved against the stack directory through the same confined
 /// reader (names as paths relative to it).
 pub fn render_template(
-    files: &dyn crate::eval::FileReader,
+    files: &dyn crate::call::FileReader,
     name: &str,
     text: &str,
     vars: &crate::value::Value,

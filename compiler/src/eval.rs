@@ -9,38 +9,7 @@ use hcl_edit::Span as _;
 use indexmap::IndexMap;
 use std::ops::Range;
 
-/// An evaluation failure at a byte range of the file being evaluated.
-#[derive(Debug, Clone)]
-pub struct EvalError {
-    pub code: &'static str,
-    pub message: String,
-    pub range: Range<usize>,
-    pub help: Option<String>,
-}
-
-impl EvalError {
-    pub fn new(code: &'static str, message: impl Into<String>, range: Range<usize>) -> Self {
-        EvalError {
-            code,
-            message: message.into(),
-            range,
-            help: None,
-        }
-    }
-    fn help(mut self, h: Option<String>) -> Self {
-        self.help = h;
-        self
-    }
-}
-
-pub const E_REF: &str = "E0201";
-pub const E_FUNC: &str = "E0203";
-pub const E_EXPR: &str = "E0204";
-
-/// Reads files named by `file()` and `templatefile()`. The compiler is handed one; it does no IO.
-pub trait FileReader {
-    fn read(&self, path: &str) -> Result<String, String>;
-}
+pub use crate::call::{span_of, suggest, EvalError, FileReader, E_EXPR, E_FUNC, E_REF};
 
 /// Resource exports by kind, then label: a `Value::Resource`, or a map of them under `for_each`.
 pub type ResourceTable = IndexMap<String, IndexMap<String, Value>>;
@@ -59,6 +28,10 @@ pub struct Env<'a> {
     /// Resources (and `local.NAME`s) the evaluated expressions read: the dependency edges
     /// of the instance graph, exact per instance (`role.app[each.key]` is one instance).
     pub touched: Vec<Address>,
+    /// The exports read from resources (`cluster.prod.oidc_issuer_url` reads
+    /// `(cluster.prod, "oidc_issuer_url")`), so the compiler knows which values derive from
+    /// exports it could only guess (an issuer not known offline).
+    pub reads: Vec<(Address, String)>,
 }
 
 impl<'a> Env<'a> {
@@ -81,22 +54,15 @@ impl<'a> Env<'a> {
             partition,
             scopes: vec![],
             touched: vec![],
+            reads: vec![],
         }
     }
 }
 
-pub fn span_of(e: &Expression) -> Range<usize> {
-    e.span().unwrap_or(0..0)
-}
-
-/// Closest candidate, for "did you mean" hints.
-pub fn suggest<'s>(name: &str, candidates: impl IntoIterator<Item = &'s str>) -> Option<String> {
-    candidates
-        .into_iter()
-        .map(|c| (strsim::jaro_winkler(name, c), c))
-        .filter(|(score, _)| *score > 0.75)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c.to_string())
+impl crate::call::LazyEval for Env<'_> {
+    fn eval_lazy(&mut self, e: &Expression) -> Result<Value, EvalError> {
+        self.eval(e)
+    }
 }
 
 impl Env<'_> {
@@ -165,7 +131,11 @@ impl Env<'_> {
                         args.extend(last);
                     }
                 }
-                functions::call(&name, args, self).map_err(|(msg, help)| {
+                let ctx = crate::call::FnCtx {
+                    files: self.files,
+                    partition: self.partition,
+                };
+                functions::call(&name, args, &ctx).map_err(|(msg, help)| {
                     EvalError::new(E_FUNC, format!("{name}(): {msg}"), range).help(help)
                 })
             }
@@ -271,6 +241,10 @@ impl Env<'_> {
             let range = span_of(root).start..op_range.end;
             if let Value::Resource(r) = &cur {
                 self.touched.push(r.address.clone());
+                if let TraversalOperator::GetAttr(name) = op.value() {
+                    self.reads
+                        .push((r.address.clone(), name.value().to_string()));
+                }
             }
             match op.value() {
                 TraversalOperator::GetAttr(ident) => {
@@ -351,6 +325,7 @@ impl Env<'_> {
         }
         let first = first.value().as_str();
         let mut touched = vec![];
+        let mut reads = vec![];
         let start: Option<&Value> = match root {
             "var" => self.vars.get(first),
             "local" => {
@@ -368,6 +343,9 @@ impl Env<'_> {
         for (op, key) in ops[1..].iter().zip(&keys) {
             if let Value::Resource(r) = cur {
                 touched.push(r.address.clone());
+                if let TraversalOperator::GetAttr(n) = op.value() {
+                    reads.push((r.address.clone(), n.value().to_string()));
+                }
             }
             let next = match (op.value(), cur, key) {
                 (TraversalOperator::GetAttr(n), Value::Map(m), _) => m.get(n.value().as_str()),
@@ -387,6 +365,7 @@ impl Env<'_> {
         }
         let out = cur.clone();
         self.touched.extend(touched);
+        self.reads.extend(reads);
         self.record(&out);
         Ok(Some(out))
     }

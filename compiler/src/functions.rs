@@ -1,7 +1,7 @@
 //! The functions of the language (DSL.md "Expressions and functions"), plus a few common
 //! Terraform ones. Each takes evaluated arguments and returns a value or a message.
 
-use crate::eval::Env;
+use crate::call::FnCtx;
 use crate::value::Value;
 use indexmap::IndexMap;
 
@@ -74,7 +74,7 @@ fn map(v: Value, what: &str) -> Result<IndexMap<String, Value>, (String, Option<
     }
 }
 
-pub fn call(name: &str, mut args: Vec<Value>, env: &Env<'_>) -> FnResult {
+pub fn call(name: &str, mut args: Vec<Value>, env: &FnCtx<'_>) -> FnResult {
     match name {
         "file" => {
             arity(&args, 1)?;
@@ -108,7 +108,9 @@ pub fn call(name: &str, mut args: Vec<Value>, env: &Env<'_>) -> FnResult {
                 return Err(err("needs a format string"));
             }
             let fmt = string(&args[0], "the format")?;
-            format(&fmt, &args[1..]).map(Value::String).map_err(err)
+            crate::printf::format(&fmt, &args[1..])
+                .map(Value::String)
+                .map_err(err)
         }
         "lower" | "upper" | "trimspace" | "tostring" => {
             arity(&args, 1)?;
@@ -246,47 +248,13 @@ pub fn call(name: &str, mut args: Vec<Value>, env: &Env<'_>) -> FnResult {
         }
         _ => Err((
             format!("unknown function `{name}`"),
-            crate::eval::suggest(
+            crate::call::suggest(
                 name,
                 NAMES.iter().chain(crate::functions_tf::NAMES).copied(),
             )
             .map(|s| format!("did you mean `{s}`?")),
         )),
     }
-}
-
-/// Terraform's `format`: `%s`, `%d`, `%v`, `%q`, `%%`.
-pub(crate) fn format(fmt: &str, args: &[Value]) -> Result<String, String> {
-    let mut out = String::new();
-    let mut it = args.iter();
-    let mut chars = fmt.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('%') => out.push('%'),
-            Some(verb @ ('s' | 'd' | 'v' | 'q')) => {
-                let v = it
-                    .next()
-                    .ok_or_else(|| format!("not enough arguments for `%{verb}`"))?;
-                let s = v.as_string().unwrap_or_else(|| v.to_json().to_string());
-                if verb == 'q' {
-                    out.push_str(&serde_json::Value::String(s).to_string());
-                } else {
-                    out.push_str(&s);
-                }
-            }
-            other => {
-                return Err(format!(
-                    "unsupported verb `%{}`",
-                    other.map(String::from).unwrap_or_default()
-                ))
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// Renders a Jinja template with minijinja. Undefined variables are errors, so a typo in a

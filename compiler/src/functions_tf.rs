@@ -5,7 +5,7 @@
 //!
 //! `try` and `can` see their arguments unevaluated ([`lazy`], called from `eval.rs`).
 
-use crate::eval::{span_of, Env, EvalError, E_FUNC, E_REF};
+use crate::call::{span_of, EvalError, FnCtx, LazyEval, E_FUNC, E_REF};
 use crate::value::Value;
 use indexmap::IndexMap;
 use std::ops::Range;
@@ -118,7 +118,7 @@ pub fn lazy(
     name: &str,
     f: &hcl_edit::expr::FuncCall,
     range: Range<usize>,
-    env: &mut Env<'_>,
+    env: &mut dyn LazyEval,
 ) -> Result<Value, EvalError> {
     let args: Vec<&hcl_edit::expr::Expression> = f.args.iter().collect();
     let static_error = |e: &EvalError| {
@@ -137,7 +137,7 @@ pub fn lazy(
                 range,
             ));
         }
-        return match env.eval(args[0]) {
+        return match env.eval_lazy(args[0]) {
             Ok(_) => Ok(Value::Bool(true)),
             Err(e) if static_error(&e) => Err(e),
             Err(_) => Ok(Value::Bool(false)),
@@ -152,7 +152,7 @@ pub fn lazy(
     }
     let mut last = None;
     for a in args {
-        match env.eval(a) {
+        match env.eval_lazy(a) {
             Ok(v) => return Ok(v),
             Err(e) if static_error(&e) => return Err(e),
             Err(e) => last = Some((e, span_of(a))),
@@ -169,7 +169,7 @@ pub fn lazy(
     ))
 }
 
-pub fn call(name: &str, mut args: Vec<Value>, env: &Env<'_>) -> FnResult {
+pub fn call(name: &str, mut args: Vec<Value>, env: &FnCtx<'_>) -> FnResult {
     match name {
         "coalesce" => {
             for a in &args {
@@ -348,7 +348,7 @@ pub fn call(name: &str, mut args: Vec<Value>, env: &Env<'_>) -> FnResult {
                     })
                     .collect();
                 out.push(Value::String(
-                    crate::functions::format(&fmt, &row).map_err(err)?,
+                    crate::printf::format(&fmt, &row).map_err(err)?,
                 ));
             }
             Ok(Value::List(out))

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod adopt;
+pub mod call;
 pub mod check;
 pub mod ci_formats;
 pub mod codes;
@@ -23,12 +24,14 @@ pub mod generate_stack;
 pub mod graph;
 pub mod iam;
 pub mod integrity;
+pub mod kinds;
 pub mod lints;
 pub mod live;
 pub mod load;
 pub mod lower;
 pub mod model;
 pub mod plan;
+pub mod printf;
 pub mod render;
 pub mod report;
 pub mod resolve;
@@ -36,6 +39,7 @@ pub mod schema;
 pub mod schemas;
 pub mod security;
 pub mod sensitive;
+pub mod unknowns;
 pub mod value;
 pub mod well_known;
 

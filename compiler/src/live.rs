@@ -10,8 +10,16 @@ use crate::render::{
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Identity of a live object, stable across runs (names and ARNs, never server ids).
-pub type ObjectKey = String;
+/// Identity of a live object, stable across runs (names and ARNs, never server ids); the
+/// keys of each kind are built in its module under `crate::kinds`.
+pub use crate::kinds::access::{key_access_entry, key_aws_auth};
+pub use crate::kinds::k8s::key_manifest;
+pub use crate::kinds::oidc_provider::key_oidc;
+pub use crate::kinds::policy::key_policy;
+pub use crate::kinds::role::key_role;
+pub use crate::kinds::saml_provider::key_saml;
+pub use crate::kinds::service_account::{key_pod_identity, key_service_account};
+pub use crate::kinds::{keys, orphan_address, ObjectKey};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LiveObject {
@@ -44,38 +52,6 @@ impl LiveState {
 /// In a reader's wanted keys: every object, owned or not (`eksfed access --live`, read-only).
 pub const ANY_KEY: &str = "*";
 
-pub fn key_oidc(arn: &str) -> ObjectKey {
-    format!("iam:oidc-provider:{arn}")
-}
-pub fn key_saml(arn: &str) -> ObjectKey {
-    format!("iam:saml-provider:{arn}")
-}
-pub fn key_policy(arn: &str) -> ObjectKey {
-    format!("iam:policy:{arn}")
-}
-/// Role names are unique in an account whatever the path, so a path change keeps the key.
-pub fn key_role(name: &str) -> ObjectKey {
-    format!("iam:role:{name}")
-}
-pub fn key_service_account(cluster: &str, ns: &str, name: &str) -> ObjectKey {
-    format!("k8s:{cluster}:ServiceAccount:{ns}/{name}")
-}
-pub fn key_pod_identity(cluster: &str, ns: &str, sa: &str) -> ObjectKey {
-    format!("eks:{cluster}:pod-identity:{ns}/{sa}")
-}
-pub fn key_aws_auth(cluster: &str, arn: &str) -> ObjectKey {
-    format!("k8s:{cluster}:aws-auth:{arn}")
-}
-pub fn key_access_entry(cluster: &str, principal_arn: &str) -> ObjectKey {
-    format!("eks:{cluster}:access-entry:{principal_arn}")
-}
-pub fn key_manifest(cluster: &str, m: &serde_json::Value) -> ObjectKey {
-    let kind = m["kind"].as_str().unwrap_or("");
-    let ns = m["metadata"]["namespace"].as_str().unwrap_or("");
-    let name = m["metadata"]["name"].as_str().unwrap_or("");
-    format!("k8s:{cluster}:{kind}:{ns}/{name}")
-}
-
 /// Live piece constructors, for readers.
 pub fn aws_auth_piece(cluster: &str, entry: AwsAuthEntry) -> RenderedKind {
     RenderedKind::Access {
@@ -96,47 +72,6 @@ pub fn pod_identity_piece(cluster: &str, a: PodIdentityAssociation) -> RenderedK
         cluster: cluster.to_string(),
         manifest: serde_json::Value::Null,
         pod_identity_association: Some(a),
-    }
-}
-
-/// The keys of every piece a rendered resource (or a live piece) is made of.
-pub fn keys(kind: &RenderedKind) -> Vec<ObjectKey> {
-    match kind {
-        RenderedKind::OidcProvider { arn, .. } => vec![key_oidc(arn)],
-        RenderedKind::SamlProvider { arn, .. } => vec![key_saml(arn)],
-        RenderedKind::Policy { arn, .. } => vec![key_policy(arn)],
-        RenderedKind::Role { name, .. } => vec![key_role(name)],
-        RenderedKind::ServiceAccount {
-            cluster,
-            manifest,
-            pod_identity_association,
-        } => {
-            let mut v = vec![];
-            if !manifest.is_null() {
-                v.push(key_manifest(cluster, manifest));
-            }
-            if let Some(p) = pod_identity_association {
-                v.push(key_pod_identity(cluster, &p.namespace, &p.service_account));
-            }
-            v
-        }
-        RenderedKind::Access {
-            cluster,
-            aws_auth,
-            access_entry,
-        } => {
-            let mut v = vec![];
-            if let Some(a) = aws_auth {
-                v.push(key_aws_auth(cluster, a.arn()));
-            }
-            if let Some(e) = access_entry {
-                v.push(key_access_entry(cluster, &e.principal_arn));
-            }
-            v
-        }
-        RenderedKind::RbacBinding { cluster, manifests } => {
-            manifests.iter().map(|m| key_manifest(cluster, m)).collect()
-        }
     }
 }
 
@@ -166,58 +101,6 @@ pub fn live_object(
         fingerprint,
         meta,
     }
-}
-
-/// A rendered resource's address for an owned live piece that is no longer declared.
-pub fn orphan_address(piece: &RenderedKind) -> String {
-    let clean = |s: &str| {
-        s.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect::<String>()
-    };
-    let what = match piece {
-        RenderedKind::OidcProvider { url, .. } => url.trim_start_matches("https://").to_string(),
-        RenderedKind::SamlProvider { name, .. }
-        | RenderedKind::Policy { name, .. }
-        | RenderedKind::Role { name, .. } => name.clone(),
-        RenderedKind::ServiceAccount {
-            manifest,
-            pod_identity_association,
-            ..
-        } => match pod_identity_association {
-            Some(p) => format!("{}/{}", p.namespace, p.service_account),
-            None => format!(
-                "{}/{}",
-                manifest["metadata"]["namespace"].as_str().unwrap_or(""),
-                manifest["metadata"]["name"].as_str().unwrap_or("")
-            ),
-        },
-        RenderedKind::Access {
-            aws_auth,
-            access_entry,
-            ..
-        } => aws_auth
-            .as_ref()
-            .map(|a| a.arn().to_string())
-            .or_else(|| access_entry.as_ref().map(|e| e.principal_arn.clone()))
-            .unwrap_or_default(),
-        RenderedKind::RbacBinding { manifests, .. } => manifests
-            .first()
-            .and_then(|m| m["metadata"]["name"].as_str())
-            .unwrap_or("")
-            .to_string(),
-    };
-    format!(
-        "{}.{}",
-        piece.type_name(),
-        clean(what.rsplit('/').next().unwrap_or(&what))
-    )
 }
 
 pub fn resource(address: String, kind: RenderedKind) -> RenderedResource {

@@ -144,7 +144,7 @@ pub fn document(name: &str, params: Option<&Value>, partition: &str) -> FnResult
         return Err(err(
             format!("no well-known policy `{name}`"),
             Some(
-                crate::eval::suggest(name, names.iter().copied())
+                crate::call::suggest(name, names.iter().copied())
                     .map(|s| format!("did you mean `{s}`?"))
                     .unwrap_or_else(|| format!("known: {}", names.join(", "))),
             ),

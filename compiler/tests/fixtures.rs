@@ -106,7 +106,8 @@ fn fixtures() {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(fixtures_root())
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir() && !p.ends_with("snapshots"))
+        // `plan/` holds the plan fixtures (tests/plan_fixtures.rs), not a stack.
+        .filter(|p| p.is_dir() && !p.ends_with("snapshots") && !p.ends_with("plan"))
         .collect();
     dirs.sort();
     assert!(!dirs.is_empty());

@@ -2,8 +2,10 @@
 //! reading them into live pieces and applying changes. Ownership is the `eksfed:stack` tag,
 //! as for IAM. Principal and type of an access entry are immutable: changing them replaces it.
 
+use crate::error::{CallError, Error};
+use crate::filter::keep;
 use crate::par::bounded;
-use crate::state::keep;
+use crate::retry::{with_retry, Classify};
 use anyhow::{Context, Result};
 use aws_sdk_eks::types::{AccessScope, AccessScopeType};
 use eksfed_compiler::live::{self, LiveObject, ObjectKey};
@@ -13,42 +15,48 @@ use eksfed_compiler::render::{
     RenderedKind, STACK_TAG,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::time::Duration;
 
-fn err<E, R>(what: &str, e: aws_sdk_eks::error::SdkError<E, R>) -> anyhow::Error
+type SdkError<E> = aws_sdk_eks::error::SdkError<E, aws_sdk_eks::config::http::HttpResponse>;
+
+/// The typed error of a failed EKS call, named `EKS <what>`.
+fn err<E>(what: &str, e: SdkError<E>) -> anyhow::Error
 where
     E: aws_sdk_eks::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
-    let detail = match e.as_service_error() {
-        Some(se) => format!(
-            "{}: {}",
-            se.code().unwrap_or("Error"),
-            se.message().unwrap_or("")
-        ),
-        None => format!("{e}"),
-    };
-    anyhow::anyhow!("EKS {what}: {detail}")
+    call_error(what, Error::from_sdk(&e)).into()
 }
 
-/// `Ok(None)` where EKS answers ResourceNotFoundException: the object is not, or no longer,
-/// there (deleted between a list and a describe; a retried delete whose first response was
-/// lost).
-fn found<T, E, R>(what: &str, r: Result<T, aws_sdk_eks::error::SdkError<E, R>>) -> Result<Option<T>>
+fn call_error(what: &str, error: Error) -> CallError {
+    CallError::Failed {
+        op: format!("EKS {what}"),
+        error,
+    }
+}
+
+/// `Ok(None)` where EKS answers that the object is not, or no longer, there (deleted between
+/// a list and a describe; a retried delete whose first response was lost).
+fn found<T, E>(what: &str, r: Result<T, SdkError<E>>) -> Result<Option<T>>
 where
     E: aws_sdk_eks::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     match r {
         Ok(v) => Ok(Some(v)),
-        Err(e)
-            if e.as_service_error().and_then(|se| se.code())
-                == Some("ResourceNotFoundException") =>
-        {
-            Ok(None)
-        }
-        Err(e) => Err(err(what, e)),
+        Err(e) => match Error::from_sdk(&e) {
+            Error::Missing(_) => Ok(None),
+            error => Err(call_error(what, error).into()),
+        },
     }
+}
+
+/// A write that names a role created moments ago, which EKS does not see for a few seconds
+/// ([`Error::NotPropagated`]), under the one retry policy (throttling, service failures too).
+async fn settle<T, E, F, Fut>(what: &str, f: F) -> Result<T>
+where
+    E: Classify,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = std::result::Result<T, E>>,
+{
+    Ok(with_retry(&format!("EKS {what}"), f).await?)
 }
 
 fn owner(tags: Option<&HashMap<String, String>>) -> Option<String> {
@@ -72,7 +80,7 @@ pub async fn read(
     stack: &str,
     wanted: &BTreeSet<ObjectKey>,
 ) -> Result<Vec<LiveObject>> {
-    let principals = eks
+    let principals = match eks
         .list_access_entries()
         .cluster_name(cluster_name)
         .max_results(100)
@@ -81,7 +89,18 @@ pub async fn read(
         .send()
         .try_collect()
         .await
-        .map_err(|e| err("ListAccessEntries", e))?;
+    {
+        Ok(p) => p,
+        // A cluster whose authentication mode has no API (CONFIG_MAP) has no access entries
+        // (EKS answers InvalidRequestException); its pod identity associations are still read.
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_invalid_request_exception()) =>
+        {
+            vec![]
+        }
+        Err(e) => return Err(err("ListAccessEntries", e)),
+    };
     let ctx = std::sync::Arc::new(ReadCtx {
         eks: eks.clone(),
         cluster: cluster.to_string(),
@@ -105,6 +124,40 @@ pub async fn read(
     })
     .await?;
     Ok(entries.into_iter().chain(associations).flatten().collect())
+}
+
+/// Reads only the pod identity associations of one cluster (they exist whatever its
+/// authentication mode; access entries need the API in it). One list page per 100, then one
+/// describe per association, ten at a time.
+pub async fn read_pod_identity_associations(
+    eks: &aws_sdk_eks::Client,
+    cluster: &str,
+    cluster_name: &str,
+    stack: &str,
+    wanted: &BTreeSet<ObjectKey>,
+) -> Result<Vec<LiveObject>> {
+    let associations = eks
+        .list_pod_identity_associations()
+        .cluster_name(cluster_name)
+        .max_results(100)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| err("ListPodIdentityAssociations", e))?;
+    let ctx = std::sync::Arc::new(ReadCtx {
+        eks: eks.clone(),
+        cluster: cluster.to_string(),
+        cluster_name: cluster_name.to_string(),
+        stack: stack.to_string(),
+        wanted: wanted.clone(),
+    });
+    let associations = bounded(associations, CONCURRENCY, |a| {
+        read_association(ctx.clone(), a)
+    })
+    .await?;
+    Ok(associations.into_iter().flatten().collect())
 }
 
 /// What each of the concurrent per-object reads of one cluster needs.
@@ -277,40 +330,6 @@ fn scope(p: &AccessPolicyAssociation) -> AccessScope {
         .build()
 }
 
-/// Retries a write the way IAM's eventual consistency needs: a role created a moment ago is
-/// "not found" by EKS for a few seconds.
-async fn settle<T, F, Fut>(what: &str, mut f: F) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T>>,
-{
-    let budget = std::env::var("EKSFED_RETRY_BUDGET_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(120u64);
-    let start = std::time::Instant::now();
-    let mut delay = Duration::from_millis(250);
-    loop {
-        match f().await {
-            Ok(v) => return Ok(v),
-            Err(e) => {
-                let msg = format!("{e:#}");
-                let transient = msg.contains("does not exist")
-                    || msg.contains("Throttl")
-                    || msg.contains("ServerException")
-                    || msg.contains("Rate exceeded");
-                if !transient || start.elapsed() > Duration::from_secs(budget) {
-                    return Err(e)
-                        .with_context(|| format!("{what} (after {:.0?})", start.elapsed()));
-                }
-                tokio::time::sleep(delay + Duration::from_millis(rand::random::<u64>() % 250))
-                    .await;
-                delay = (delay * 2).min(Duration::from_secs(8));
-            }
-        }
-    }
-}
-
 /// Whether the access entry for `arn` exists; an error when it exists and another stack (or
 /// nobody) owns it.
 async fn owned_entry(
@@ -384,13 +403,12 @@ async fn apply_entry(
                 .set_tags(Some(stack_tags(stack)))
                 .send()
                 .await
-                .map_err(|x| err("CreateAccessEntry", x))
         })
         .await;
         if let Err(failure) = created {
             // A try whose response was lost may have created it already: if the entry is
             // there and ours, carry on as if this create had answered.
-            let ours = format!("{failure:#}").contains("ResourceInUseException")
+            let ours = crate::error::of(&failure).is_some_and(Error::is_conflict)
                 && owned_entry(eks, cluster_name, &entry.principal_arn, stack)
                     .await
                     .unwrap_or(false);
@@ -545,7 +563,6 @@ async fn apply_association(
                         .role_arn(&a.role_arn)
                         .send()
                         .await
-                        .map_err(|e| err("UpdatePodIdentityAssociation", e))
                 })
                 .await?;
             }
@@ -560,13 +577,12 @@ async fn apply_association(
                     .set_tags(Some(stack_tags(stack)))
                     .send()
                     .await
-                    .map_err(|e| err("CreatePodIdentityAssociation", e))
             })
             .await;
             if let Err(failure) = created {
                 // A try whose response was lost may have created it: if it is there and
                 // ours, it only needs the right role.
-                if !format!("{failure:#}").contains("ResourceInUseException") {
+                if !crate::error::of(&failure).is_some_and(Error::is_conflict) {
                     return Err(failure);
                 }
                 let found =

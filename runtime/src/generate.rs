@@ -93,15 +93,19 @@ pub async fn snapshot(aws: &AwsClients, req: &Request<'_>) -> Result<Snapshot> {
                 .with_context(|| format!("reading cluster {} (EKS)", req.cluster))?,
         );
     } else {
-        // Pod identity associations exist whatever the authentication mode; an endpoint
-        // without the API (or no permission) means there are none to generate.
-        if let Ok(more) = crate::eks::read(&aws.eks, &label, req.cluster, req.stack, &all).await {
-            objects.extend(more.into_iter().filter(|o| {
-                matches!(
-                    o.piece,
-                    eksfed_compiler::render::RenderedKind::ServiceAccount { .. }
-                )
-            }));
+        // Pod identity associations exist whatever the authentication mode (access entries
+        // need the API in it); an endpoint without the API (or no permission to list them)
+        // means there are none to generate.
+        if let Ok(more) = crate::eks::read_pod_identity_associations(
+            &aws.eks,
+            &label,
+            req.cluster,
+            req.stack,
+            &all,
+        )
+        .await
+        {
+            objects.extend(more);
         }
     }
     Ok(Snapshot {

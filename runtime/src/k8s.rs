@@ -90,11 +90,11 @@ fn api_err(what: &str, e: kube::Error) -> anyhow::Error {
 }
 
 fn is_conflict(e: &kube::Error) -> bool {
-    matches!(e, kube::Error::Api(s) if s.code == 409)
+    crate::error::Error::from_kube(e).is_conflict()
 }
 
 fn is_not_found(e: &kube::Error) -> bool {
-    matches!(e, kube::Error::Api(s) if s.code == 404)
+    crate::error::Error::from_kube(e).is_missing()
 }
 
 fn push_manifests<T: serde::Serialize>(
@@ -109,7 +109,7 @@ fn push_manifests<T: serde::Serialize>(
         let m = clean_manifest(serde_json::to_value(&item).unwrap_or_default());
         let key = live::key_manifest(cluster, &m);
         let own = owner_of(&m).filter(|_| is_managed(&m));
-        if !crate::state::keep(&own, stack, &key, wanted) {
+        if !crate::filter::keep(&own, stack, &key, wanted) {
             continue;
         }
         let piece = if rbac {
@@ -185,7 +185,7 @@ pub async fn read(
                 let arn = entry.arn().to_string();
                 let key = live::key_aws_auth(cluster, &arn);
                 let own = owned.contains(&arn).then(|| stack.to_string());
-                if !crate::state::keep(&own, stack, &key, wanted) {
+                if !crate::filter::keep(&own, stack, &key, wanted) {
                     continue;
                 }
                 out.push(live::live_object(

@@ -6,6 +6,7 @@ pub mod apply;
 pub mod aws;
 pub mod eks;
 pub mod error;
+pub mod filter;
 pub mod generate;
 pub mod iam;
 pub mod k8s;
@@ -14,6 +15,7 @@ pub mod par;
 pub mod retry;
 pub mod source;
 pub mod state;
+pub mod workflow;
 
 /// kube (ring) and the AWS SDK (aws-lc-rs) both enable a rustls crypto provider, so rustls
 /// cannot pick one by itself: install ring's, once, before any client is built.

@@ -8,73 +8,60 @@
 //! Every attempt is bounded by one total budget (default 120 s, `EKSFED_RETRY_BUDGET_SECS`
 //! lowers it, e.g. in tests). On a permanent error the first failure is returned at once.
 //!
-//! Retried: `MalformedPolicyDocument` saying "Invalid principal", `NoSuchEntity` (only
-//! where [`RetryOptions::retry_not_found`] says the object may be just created),
-//! `ConcurrentModification`, throttling (`Throttling`, `ThrottlingException`, "Rate
-//! exceeded", HTTP 429), service failures (`ServiceFailure`, `ServiceUnavailable`,
-//! `InternalFailure`; HTTP 502/503/504; HTTP 500 when it carries an error code: a bare 500
-//! is how moto answers an action it does not implement, and retrying it only delays the
-//! error).
+//! Retried, as `error.rs` classifies them: not yet propagated (`MalformedPolicyDocument`
+//! saying "Invalid principal", EKS saying a role "does not exist"), transient
+//! (`ConcurrentModification`, service failures, HTTP 502/503/504, HTTP 500 when it carries an
+//! error code: a bare 500 is how moto answers an action it does not implement, and retrying
+//! it only delays the error), throttled (`Throttling`, "Rate exceeded", HTTP 429); missing
+//! (`NoSuchEntity`) only where [`RetryOptions::retry_not_found`] says the object may be just
+//! created; conflicts (`DeleteConflict`) only where [`RetryOptions::retry_conflict`] says so.
 //!
-//! The loop is generic over the error type: [`Classify`] turns an error into a [`Failure`]
-//! (code, message, HTTP status) and [`RetryOptions::is_transient`] decides. It is
-//! implemented for every AWS SDK error (`SdkError` of IAM, EKS, STS share one type); other
-//! clients (Kubernetes) pass a closure to [`with_retry_by`].
+//! The loop is generic over the error type: [`Classify`] turns an error into a typed
+//! [`Error`] (implemented for every AWS SDK error, `SdkError` of IAM, EKS, STS sharing one
+//! type, and for Kubernetes client errors), and [`RetryOptions::should_retry`] decides by its
+//! variant alone: throttled, transient and not-yet-propagated failures are retried; missing
+//! and conflict ones only where the options say so; denied, invalid and other ones never.
 
 use std::future::Future;
 use std::time::Duration;
 
+use crate::error::{CallError, Error};
 use aws_sdk_iam::config::http::HttpResponse;
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 
-/// Environment variable that sets the total retry budget, in seconds.
-pub const BUDGET_ENV: &str = "EKSFED_RETRY_BUDGET_SECS";
+pub use crate::error::{Failure, BUDGET_ENV};
+
 pub const DEFAULT_BUDGET: Duration = Duration::from_secs(120);
-
-/// What a failed attempt says about itself.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Failure {
-    /// The service's error code (`NoSuchEntity`, `Throttling`...), when there is one.
-    pub code: Option<String>,
-    pub message: String,
-    /// The HTTP status of the response, when there was a response.
-    pub status: Option<u16>,
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match (&self.code, self.status) {
-            (Some(c), _) => write!(f, "{c}: {}", self.message),
-            (None, Some(s)) => write!(f, "HTTP {s}: {}", self.message),
-            (None, None) => f.write_str(&self.message),
-        }
-    }
-}
 
 /// Errors the retry loop can classify.
 pub trait Classify {
-    fn failure(&self) -> Failure;
+    fn classify(&self) -> Error;
 }
 
 impl<E> Classify for SdkError<E, HttpResponse>
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    fn failure(&self) -> Failure {
-        Failure {
-            code: crate::error::code(self),
-            message: match self.as_service_error() {
-                Some(se) => se.message().unwrap_or("").to_string(),
-                None => crate::error::describe(self),
-            },
-            status: self.raw_response().map(|r| r.status().as_u16()),
-        }
+    fn classify(&self) -> Error {
+        Error::from_sdk(self)
+    }
+}
+
+impl Classify for kube::Error {
+    fn classify(&self) -> Error {
+        Error::from_kube(self)
+    }
+}
+
+impl Classify for Error {
+    fn classify(&self) -> Error {
+        self.clone()
     }
 }
 
 impl Classify for Failure {
-    fn failure(&self) -> Failure {
-        self.clone()
+    fn classify(&self) -> Error {
+        Error::classify(self.clone())
     }
 }
 
@@ -87,12 +74,12 @@ pub struct RetryOptions {
     /// a random point in its upper half.
     pub initial_delay: Duration,
     pub max_delay: Duration,
-    /// Retry `NoSuchEntity` / 404: right for a write that names an object created moments ago
+    /// Retry [`Error::Missing`]: right for a write that names an object created moments ago
     /// (IAM's reads lag its writes), wrong for a delete or a plain existence check.
     pub retry_not_found: bool,
-    /// Further error codes that are transient for this call (e.g. `DeleteConflict` right
-    /// after the detaches that resolve it).
-    pub also_retry: &'static [&'static str],
+    /// Retry [`Error::Conflict`]: right for a delete right after the detaches that resolve
+    /// its `DeleteConflict`, wrong for a create that finds the object there.
+    pub retry_conflict: bool,
 }
 
 impl Default for RetryOptions {
@@ -102,7 +89,7 @@ impl Default for RetryOptions {
             initial_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(10),
             retry_not_found: false,
-            also_retry: &[],
+            retry_conflict: false,
         }
     }
 }
@@ -126,49 +113,21 @@ impl RetryOptions {
         }
     }
 
-    /// These options, also retrying the given codes.
-    pub fn also(self, codes: &'static [&'static str]) -> Self {
+    /// These options, also retrying conflicts (see [`RetryOptions::retry_conflict`]).
+    pub fn and_conflicts(self) -> Self {
         RetryOptions {
-            also_retry: codes,
+            retry_conflict: true,
             ..self
         }
     }
 
-    /// Whether a failure is worth another attempt.
-    pub fn is_transient(&self, f: &Failure) -> bool {
-        let code = f.code.as_deref().unwrap_or("");
-        let msg = f.message.as_str();
-        if self.also_retry.contains(&code) {
-            return true;
-        }
-        match code {
-            // IAM has not yet propagated a principal (a provider or role created moments ago).
-            "MalformedPolicyDocument" => msg.contains("Invalid principal"),
-            "NoSuchEntity" | "NoSuchEntityException" | "ResourceNotFoundException" | "NotFound" => {
-                self.retry_not_found
-            }
-            "ConcurrentModification" | "ConcurrentModificationException" => true,
-            "Throttling"
-            | "ThrottlingException"
-            | "TooManyRequestsException"
-            | "RequestLimitExceeded"
-            | "SlowDown" => true,
-            "ServiceFailure"
-            | "ServiceFailureException"
-            | "ServiceUnavailable"
-            | "ServiceUnavailableException"
-            | "InternalFailure"
-            | "InternalError"
-            | "InternalServerError" => true,
-            _ => {
-                // A 500 without an error code is not the service failing but something that
-                // does not speak the API (moto answers unimplemented actions that way);
-                // gateways in front of a service do answer 502/503/504 without one.
-                msg.contains("Rate exceeded")
-                    || matches!(f.status, Some(429 | 502 | 503 | 504))
-                    || (f.status == Some(500) && f.code.is_some())
-                    || (self.retry_not_found && f.status == Some(404) && f.code.is_none())
-            }
+    /// Whether a failure is worth another attempt: by its variant, nothing else.
+    pub fn should_retry(&self, e: &Error) -> bool {
+        match e {
+            Error::Transient(_) | Error::Throttled(_) | Error::NotPropagated(_) => true,
+            Error::Missing(_) => self.retry_not_found,
+            Error::Conflict(_) => self.retry_conflict,
+            Error::Denied(_) | Error::Invalid(_) | Error::Other(_) => false,
         }
     }
 
@@ -189,7 +148,7 @@ impl RetryOptions {
 
 /// Runs `f` until it succeeds, fails permanently, or the budget (from the environment) runs
 /// out; `NoSuchEntity` is not retried.
-pub async fn with_retry<T, E, F, Fut>(op_name: &str, f: F) -> anyhow::Result<T>
+pub async fn with_retry<T, E, F, Fut>(op_name: &str, f: F) -> Result<T, CallError>
 where
     E: Classify,
     F: FnMut() -> Fut,
@@ -202,47 +161,36 @@ where
 pub async fn with_retry_opts<T, E, F, Fut>(
     op_name: &str,
     opts: &RetryOptions,
-    f: F,
-) -> anyhow::Result<T>
+    mut f: F,
+) -> Result<T, CallError>
 where
     E: Classify,
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, E>>,
-{
-    with_retry_by(op_name, opts, |e: &E| e.failure(), f).await
-}
-
-/// The loop itself, with the classification given as a closure (for error types that do not
-/// implement [`Classify`]).
-pub async fn with_retry_by<T, E, C, F, Fut>(
-    op_name: &str,
-    opts: &RetryOptions,
-    classify: C,
-    mut f: F,
-) -> anyhow::Result<T>
-where
-    C: Fn(&E) -> Failure,
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
     let start = tokio::time::Instant::now();
     let mut attempt: u32 = 0;
     loop {
-        let failure = match f().await {
+        let error = match f().await {
             Ok(v) => return Ok(v),
-            Err(e) => classify(&e),
+            Err(e) => e.classify(),
         };
         attempt += 1;
-        if !opts.is_transient(&failure) {
-            return Err(anyhow::anyhow!("{op_name}: {failure}"));
+        if !opts.should_retry(&error) {
+            return Err(CallError::Failed {
+                op: op_name.to_string(),
+                error,
+            });
         }
         let elapsed = start.elapsed();
         if elapsed >= opts.budget {
-            return Err(anyhow::anyhow!(
-                "{op_name}: still failing after {attempt} attempts in {:.1} s (retry budget {:.0} s, {BUDGET_ENV}); last error: {failure}",
-                elapsed.as_secs_f64(),
-                opts.budget.as_secs_f64()
-            ));
+            return Err(CallError::GaveUp {
+                op: op_name.to_string(),
+                error,
+                attempts: attempt,
+                elapsed: elapsed.as_secs_f64(),
+                budget: opts.budget.as_secs_f64(),
+            });
         }
         let wait = opts.delay(attempt - 1).min(opts.budget - elapsed);
         tokio::time::sleep(wait).await;
@@ -268,7 +216,13 @@ mod tests {
             initial_delay: Duration::from_millis(2),
             max_delay: Duration::from_millis(20),
             retry_not_found: false,
-            also_retry: &[],
+            retry_conflict: false,
+        }
+    }
+
+    impl RetryOptions {
+        fn is_transient(&self, f: &Failure) -> bool {
+            self.should_retry(&f.classify())
         }
     }
 
@@ -349,7 +303,7 @@ mod tests {
     #[tokio::test]
     async fn permanent_error_is_returned_at_once() {
         let calls = Cell::new(0);
-        let out: anyhow::Result<()> = with_retry_opts("IAM CreateRole r", &quick(5_000), || {
+        let out: Result<(), CallError> = with_retry_opts("IAM CreateRole r", &quick(5_000), || {
             calls.set(calls.get() + 1);
             async {
                 Err(fail(
@@ -371,7 +325,7 @@ mod tests {
     async fn gives_up_after_the_budget_naming_the_operation_and_last_error() {
         let calls = Cell::new(0);
         let started = std::time::Instant::now();
-        let out: anyhow::Result<()> =
+        let out: Result<(), CallError> =
             with_retry_opts("IAM AttachRolePolicy r", &quick(150), || {
                 calls.set(calls.get() + 1);
                 async { Err(fail("Throttling", "Rate exceeded")) }
@@ -394,6 +348,40 @@ mod tests {
         );
     }
 
+    /// Runs the loop over one failure repeated, returning the error and how many attempts ran.
+    async fn fails_with<E: Classify + Clone>(e: E) -> (Error, u32) {
+        let calls = Cell::new(0);
+        let out: Result<(), CallError> = with_retry_opts("op", &quick(100), || {
+            calls.set(calls.get() + 1);
+            let e = e.clone();
+            async move { Err(e) }
+        })
+        .await;
+        let err = out.err().map(|e| e.error().clone());
+        (err.unwrap_or(Error::Other(Failure::default())), calls.get())
+    }
+
+    #[tokio::test]
+    async fn the_policy_decides_by_the_typed_error() {
+        let (e, n) = fails_with(fail("Throttling", "Rate exceeded")).await;
+        assert!(matches!(e, Error::Throttled(_)) && n > 1, "{e:?} after {n}");
+        let (e, n) = fails_with(fail("AccessDenied", "not allowed")).await;
+        assert!(matches!(e, Error::Denied(_)) && n == 1, "{e:?} after {n}");
+        let (e, n) = fails_with(fail("NoSuchEntity", "The role x cannot be found.")).await;
+        assert!(matches!(e, Error::Missing(_)) && n == 1, "{e:?} after {n}");
+        let conflict = kube::Error::Api(Box::new(kube::core::Status {
+            code: 409,
+            message: "the object has been modified".into(),
+            reason: "Conflict".into(),
+            ..Default::default()
+        }));
+        let (e, n) = fails_with(Error::from_kube(&conflict)).await;
+        assert!(matches!(e, Error::Conflict(_)) && n == 1, "{e:?} after {n}");
+        assert!(quick(1).and_conflicts().should_retry(&e));
+        assert!(RetryOptions::eventually_consistent()
+            .should_retry(&fail("NoSuchEntity", "").classify()));
+    }
+
     #[test]
     fn delays_grow_and_stay_bounded() {
         let o = RetryOptions {
@@ -401,7 +389,7 @@ mod tests {
             initial_delay: Duration::from_millis(100),
             max_delay: Duration::from_secs(1),
             retry_not_found: false,
-            also_retry: &[],
+            retry_conflict: false,
         };
         for attempt in 0..30 {
             let d = o.delay(attempt);

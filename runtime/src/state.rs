@@ -212,20 +212,5 @@ pub async fn describe_issuers(
     Ok(out)
 }
 
-/// Whether an object is returned: owned by the stack, or its key is wanted.
-pub(crate) fn keep(
-    owner: &Option<String>,
-    stack: &str,
-    key: &ObjectKey,
-    wanted: &BTreeSet<ObjectKey>,
-) -> bool {
-    owner.as_deref() == Some(stack) || wants(wanted, key)
-}
-
-/// The `wanted` entry that asks for every object (`eksfed generate` and `access --live` read everything).
-pub const ALL: &str = live::ANY_KEY;
-
-/// Whether a key is wanted (or everything is).
-pub(crate) fn wants(wanted: &BTreeSet<ObjectKey>, key: &ObjectKey) -> bool {
-    wanted.contains(key) || wanted.contains(ALL)
-}
+/// The `wanted` entry that asks for every object (kept here for callers of `state`).
+pub use crate::filter::ALL;

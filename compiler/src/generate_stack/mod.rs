@@ -21,6 +21,7 @@
 //! - Lints that fire on what is live are silenced per block with `allow_lints` and a comment
 //!   saying why (found by compiling the generated text).
 
+mod group;
 mod hcl;
 pub mod labels;
 
@@ -201,6 +202,8 @@ struct Ctx<'a> {
     counts: BTreeMap<&'static str, usize>,
     /// address → (codes, why)
     allow: BTreeMap<String, BTreeMap<String, String>>,
+    /// `--group`: repeated shapes under one block with `for_each`.
+    group: bool,
 }
 
 impl Ctx<'_> {
@@ -319,6 +322,65 @@ fn conditions_hcl(m: &indexmap::IndexMap<String, Vec<String>>) -> String {
     s
 }
 
+/// A role's trust blocks, and whether one matches service accounts with a wildcard.
+fn role_trusts(c: &Ctx<'_>, r: &RoleInfo<'_>) -> (String, bool) {
+    let mut trusts = String::new();
+    let mut wildcard = false;
+    for st in iam::statements(r.trust_policy) {
+        let (t, w) = trust_block(c, st);
+        wildcard |= w;
+        trusts.push_str(&t);
+    }
+    (trusts, wildcard)
+}
+
+/// The lint a wildcard service account trust silences.
+fn wildcard_allow(wildcard: bool) -> Vec<(&'static str, &'static str)> {
+    if wildcard {
+        vec![("EKS001", "the live trust policy matches service accounts with a wildcard; kept as is (review it)")]
+    } else {
+        vec![]
+    }
+}
+
+/// A role block's attributes after `allow_lints`: `name = NAME_EXPR`, then what the live role
+/// has, with `trusts` as its trust blocks.
+fn role_body(c: &Ctx<'_>, r: &RoleInfo<'_>, name_expr: &str, trusts: &str) -> String {
+    let mut b = format!("name = {name_expr}\n");
+    if r.path != "/" {
+        b.push_str(&format!("path = {}\n", q(r.path)));
+    }
+    if !r.description.is_empty() {
+        b.push_str(&format!("description = {}\n", q(r.description)));
+    }
+    if r.max_session_duration != 3600 {
+        b.push_str(&format!(
+            "max_session_duration = {}\n",
+            r.max_session_duration
+        ));
+    }
+    if let Some(p) = r.permissions_boundary {
+        b.push_str(&format!("permissions_boundary = {}\n", c.policy_expr(p)));
+    }
+    if !r.tags.is_empty() {
+        b.push_str(&format!("tags = {}\n", hcl::map(r.tags.iter().copied())));
+    }
+    b.push_str(trusts);
+    if !r.policies.is_empty() {
+        let mut exprs: Vec<String> = r.policies.iter().map(|p| c.policy_expr(p)).collect();
+        exprs.sort();
+        b.push_str(&format!("policies = {}\n", hcl::list_of(&exprs)));
+    }
+    for (pname, doc) in &r.inline_policies {
+        b.push_str(&format!(
+            "inline_policy {} {{\n{}}}\n",
+            q(pname),
+            document_hcl(doc)
+        ));
+    }
+    b
+}
+
 /// One trust statement as the typed block that compiles to exactly it, or as a raw
 /// `trust_statement`. Returns the block text and whether it uses `allow_wildcard`.
 fn trust_block(c: &Ctx<'_>, stmt: &Json) -> (String, bool) {
@@ -429,6 +491,17 @@ fn trust_block(c: &Ctx<'_>, stmt: &Json) -> (String, bool) {
                 ));
             }
             return (s, false);
+        }
+        let mut with_sid = stmt.clone();
+        with_sid["Sid"] = json!("AllowEksAuthToAssumeRoleForPodIdentity");
+        if stmt.get("Sid").is_none() && same_statement(&iam::trust_statement(&t), &with_sid) {
+            return (
+                format!(
+                    "# trust_pod_identity would add AWS's Sid \"AllowEksAuthToAssumeRoleForPodIdentity\": kept as is\ntrust_statement {{\nstatement = jsonencode({})\n}}\n",
+                    hcl::json_expr(stmt)
+                ),
+                false,
+            );
         }
     }
     let aws = principal_values(stmt, "AWS");
@@ -605,7 +678,11 @@ fn is_node_entry(e: &AwsAuthEntry) -> bool {
 
 /// Generates the stack. `allow` holds lints found by compiling a first pass (see
 /// [`generate`]).
-fn write(s: &Snapshot, allow: &BTreeMap<String, BTreeMap<String, String>>) -> Generated {
+fn write(
+    s: &Snapshot,
+    allow: &BTreeMap<String, BTreeMap<String, String>>,
+    opts: &Options,
+) -> Generated {
     let host = s
         .cluster
         .issuer
@@ -630,10 +707,9 @@ fn write(s: &Snapshot, allow: &BTreeMap<String, BTreeMap<String, String>>) -> Ge
         imports: vec![],
         counts: BTreeMap::new(),
         allow: allow.clone(),
+        group: opts.group,
     };
     c.labels.take("cluster", &c.cluster_label.clone());
-    let uses_aws_auth = c.mode != "access_entries";
-    let uses_entries = c.mode != "aws_auth";
 
     // Index what was read.
     let mut roles: BTreeMap<&str, RoleInfo<'_>> = BTreeMap::new();
@@ -694,6 +770,24 @@ fn write(s: &Snapshot, allow: &BTreeMap<String, BTreeMap<String, String>>) -> Ge
             }
         }
     }
+
+    // In API_AND_CONFIG_MAP mode, the cluster may map people in one place only: then the
+    // stack uses that one (`both` would add the other side of every mapping).
+    if c.mode == "both" {
+        let in_aws_auth = aws_auth.iter().any(|e| !is_node_entry(e));
+        let in_entries = entries.iter().any(|(arn, (e, _))| {
+            e.entry_type == "STANDARD"
+                && !e.username.as_deref().is_some_and(|u| u.starts_with("eks:"))
+                && !arn.contains(":role/aws-service-role/")
+        });
+        c.mode = match (in_aws_auth, in_entries) {
+            (false, true) => "access_entries",
+            (true, false) => "aws_auth",
+            _ => "both",
+        };
+    }
+    let uses_aws_auth = c.mode != "access_entries";
+    let uses_entries = c.mode != "aws_auth";
 
     // Roles to generate.
     let mut want: BTreeMap<String, Want> = BTreeMap::new();
@@ -1011,9 +1105,17 @@ fn write(s: &Snapshot, allow: &BTreeMap<String, BTreeMap<String, String>>) -> Ge
         c.count("policy");
     }
 
-    // Roles.
+    // Roles (with --group, roles of one shape under one block with for_each).
     let mut role_blocks = String::new();
+    let grouped = if c.group {
+        group::roles(&mut c, &want, &roles, &mut role_blocks)
+    } else {
+        BTreeSet::new()
+    };
     for (name, w) in &want {
+        if grouped.contains(name) {
+            continue;
+        }
         let r = &roles[name.as_str()];
         let label = c.role_labels[name].clone();
         let address = format!("role.{label}");
@@ -1028,51 +1130,9 @@ fn write(s: &Snapshot, allow: &BTreeMap<String, BTreeMap<String, String>>) -> Ge
             c.count("role");
             continue;
         }
-        let mut trusts = String::new();
-        let mut wildcard = false;
-        for st in iam::statements(r.trust_policy) {
-            let (t, w) = trust_block(&c, st);
-            wildcard |= w;
-            trusts.push_str(&t);
-        }
-        let extra: Vec<(&str, &str)> = if wildcard {
-            vec![("EKS001", "the live trust policy matches service accounts with a wildcard; kept as is (review it)")]
-        } else {
-            vec![]
-        };
-        role_blocks.push_str(&c.allow_lines(&address, &extra));
-        role_blocks.push_str(&format!("name = {}\n", q(r.name)));
-        if r.path != "/" {
-            role_blocks.push_str(&format!("path = {}\n", q(r.path)));
-        }
-        if !r.description.is_empty() {
-            role_blocks.push_str(&format!("description = {}\n", q(r.description)));
-        }
-        if r.max_session_duration != 3600 {
-            role_blocks.push_str(&format!(
-                "max_session_duration = {}\n",
-                r.max_session_duration
-            ));
-        }
-        if let Some(b) = r.permissions_boundary {
-            role_blocks.push_str(&format!("permissions_boundary = {}\n", c.policy_expr(b)));
-        }
-        if !r.tags.is_empty() {
-            role_blocks.push_str(&format!("tags = {}\n", hcl::map(r.tags.iter().copied())));
-        }
-        role_blocks.push_str(&trusts);
-        if !r.policies.is_empty() {
-            let mut exprs: Vec<String> = r.policies.iter().map(|p| c.policy_expr(p)).collect();
-            exprs.sort();
-            role_blocks.push_str(&format!("policies = {}\n", hcl::list_of(&exprs)));
-        }
-        for (pname, doc) in &r.inline_policies {
-            role_blocks.push_str(&format!(
-                "inline_policy {} {{\n{}}}\n",
-                q(pname),
-                document_hcl(doc)
-            ));
-        }
+        let (trusts, wildcard) = role_trusts(&c, r);
+        role_blocks.push_str(&c.allow_lines(&address, &wildcard_allow(wildcard)));
+        role_blocks.push_str(&role_body(&c, r, &q(r.name), &trusts));
         role_blocks.push_str("}\n\n");
         c.import(address, r.name.to_string());
         c.count("role");
@@ -1125,6 +1185,9 @@ fn write(s: &Snapshot, allow: &BTreeMap<String, BTreeMap<String, String>>) -> Ge
         if !sas.contains_key(&(ns.clone(), n.clone())) {
             c.note(format!("left out: pod identity association {ns}/{n}: its service account does not exist (eksfed would create it)"));
         }
+    }
+    if c.group {
+        group::service_accounts(&mut c, &mut sa_list, &mut sa_blocks);
     }
     for (ns, n, rl, mode) in &sa_list {
         let want_label = if sa_names[n] > 1 {
@@ -1216,6 +1279,17 @@ fn write(s: &Snapshot, allow: &BTreeMap<String, BTreeMap<String, String>>) -> Ge
                     acc.policies = ae.access_policies.clone();
                 }
                 accs.push(acc);
+            }
+            if c.mode == "both" {
+                let mapped: BTreeSet<String> =
+                    aws_auth.iter().map(|e| e.arn().to_string()).collect();
+                for (arn, (e, _)) in &entries {
+                    if e.entry_type == "STANDARD"
+                        && !mapped.contains(&crate::render::strip_role_path(arn))
+                    {
+                        c.note(format!("left out: access entry {arn}: it has no aws-auth entry, and access_mode \"both\" would add one"));
+                    }
+                }
             }
         }
         _ => {
@@ -1513,12 +1587,27 @@ fn lints_of(main: &str, account_id: &str) -> BTreeMap<String, BTreeMap<String, S
 /// The generated stack for a snapshot. Lints that fire on what is live are silenced on their
 /// block with a comment saying why (found by compiling a first pass).
 pub fn generate(s: &Snapshot) -> Generated {
-    let first = write(s, &BTreeMap::new());
+    generate_with(s, &Options::default())
+}
+
+/// How `eksfed generate` writes the stack.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `--group`: roles of one shape (all but the name, and for a service account trust the
+    /// namespace and names) under one `role` block with `for_each`, and their service accounts
+    /// under one `service_account` block; only groups of two or more, and only where each
+    /// instance compiles to exactly what one block would (so the round trip stays a no-op).
+    pub group: bool,
+}
+
+/// [`generate`] with options.
+pub fn generate_with(s: &Snapshot, opts: &Options) -> Generated {
+    let first = write(s, &BTreeMap::new(), opts);
     let allow = lints_of(&first.main, &s.account_id);
     if allow.is_empty() {
         return first;
     }
-    write(s, &allow)
+    write(s, &allow, opts)
 }
 
 #[cfg(test)]

@@ -451,8 +451,76 @@ pub(super) fn compile_main(g: &Generated) -> crate::Compiled {
 #[test]
 fn generated_stack_round_trips_with_no_change() {
     let s = snapshot();
-    let g = generate(&s);
-    let c = compile_main(&g);
+    assert_round_trip(&s, &generate(&s));
+}
+
+/// `--group`: three roles alike but for name and service account (two namespaces) become one
+/// block, their service accounts one block; a fourth with another tag keeps its own; the
+/// grouped stack round trips with no change like the ungrouped one.
+#[test]
+fn grouped_stack_round_trips_with_no_change() {
+    let mut s = snapshot();
+    for (ns, n, team) in [
+        ("apps", "a", "apps"),
+        ("apps", "b", "apps"),
+        ("jobs", "c", "apps"),
+        ("apps", "d", "other"),
+    ] {
+        let name = format!("app-{n}");
+        s.objects.push(obj(
+            role(
+                &name,
+                "/",
+                irsa(
+                    json!(format!("system:serviceaccount:{ns}:{n}")),
+                    "StringEquals",
+                    true,
+                ),
+                &["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess".to_string()],
+                &[],
+                &[("team", team)],
+            ),
+            None,
+        ));
+        s.objects.push(obj(
+            sa(
+                ns,
+                n,
+                &format!("arn:aws:iam::{ACCT}:role/{name}"),
+                json!({}),
+            ),
+            None,
+        ));
+    }
+    let g = generate_with(&s, &Options { group: true });
+    let m = &g.main;
+    assert!(m.contains("role \"irsa\" {\n  for_each = {\n    \"app-a\" = { namespace = \"apps\", names = [\"a\"] }"), "{m}");
+    assert!(
+        m.contains("\"app-c\" = { namespace = \"jobs\", names = [\"c\"] }"),
+        "{m}"
+    );
+    assert!(!m.contains("\"app-d\" = {"), "{m}");
+    assert!(m.contains("role \"app_d\" {"), "{m}");
+    assert!(m.contains("role      = role.irsa[each.value.role]"), "{m}");
+    assert!(
+        g.imports.contains("to = role.irsa[\"app-b\"]\n"),
+        "{}",
+        g.imports
+    );
+    assert!(
+        g.imports
+            .contains("to = service_account.irsa[\"jobs/c\"]\n"),
+        "{}",
+        g.imports
+    );
+    // Without --group, one block each.
+    assert!(!generate(&s).main.contains("for_each"));
+    assert_round_trip(&s, &g);
+    assert_eq!(generate_with(&s, &Options { group: true }).main, g.main);
+}
+
+fn assert_round_trip(s: &Snapshot, g: &Generated) {
+    let c = compile_main(g);
     let errors: Vec<String> = c
         .diagnostics
         .iter()
@@ -510,7 +578,7 @@ fn generated_stack_round_trips_with_no_change() {
     );
     // After apply (the mark added): nothing to do.
     let rendered = crate::render::render(desired);
-    let live = marked(&s, &rendered);
+    let live = marked(s, &rendered);
     let (plan, diags) = diff(
         desired,
         c.graph.as_ref().unwrap(),

@@ -2,7 +2,9 @@
 //! A `service_account` whose `role` does not trust it: in `irsa` mode, no
 //! `trust_service_account` of the role matches the account's cluster (or the OIDC provider of
 //! that cluster's issuer), namespace and name; in `pod_identity` mode, the role has no
-//! `trust_pod_identity`.
+//! `trust_pod_identity` (nor a `trust_statement` allowing `sts:AssumeRole` to the service
+//! principal `pods.eks.amazonaws.com`, as `eksfed generate` writes a live pod identity trust
+//! without AWS's `Sid`).
 //!
 //! ### Why it matters
 //! The annotation or association is written, the pod starts, and every AWS call fails with
@@ -33,6 +35,21 @@ fn glob(pattern: &str, s: &str) -> bool {
     )
 }
 
+/// A raw trust statement that lets EKS Pod Identity assume the role.
+fn admits_pods(st: &serde_json::Value) -> bool {
+    let allow = st.get("Effect").and_then(|e| e.as_str()) == Some("Allow");
+    let service = st
+        .get("Principal")
+        .map(|p| crate::iam::values(p, "Service"))
+        .unwrap_or_default();
+    let actions = crate::iam::values(st, "Action");
+    allow
+        && service.iter().any(|s| s == "pods.eks.amazonaws.com")
+        && actions
+            .iter()
+            .any(|a| glob(&a.to_ascii_lowercase(), "sts:assumerole"))
+}
+
 pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
     for r in &desired.resources {
         let ResourceKind::ServiceAccount(sa) = &r.kind else {
@@ -47,6 +64,7 @@ pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
             .and_then(|c| c.oidc_issuer_url.clone());
         let trusted = role.trusts.iter().any(|t| match (&t.trust, sa.mode) {
             (Trust::PodIdentity { .. }, ServiceAccountMode::PodIdentity) => true,
+            (Trust::Raw { statement }, ServiceAccountMode::PodIdentity) => admits_pods(statement),
             (
                 Trust::ServiceAccount {
                     cluster,

@@ -2,17 +2,21 @@
 //! piece the plan read) into `after`. Every write goes through [`crate::retry`]; every write
 //! to an existing object is preceded by a Get that re-checks the ownership tag.
 
-use super::{check_owner, none_if_gone, owner_of, read::paginate, read::Page};
-use crate::retry::{with_retry, with_retry_opts, RetryOptions};
+use super::common::owner_of;
+use super::object::{self, owned, sdk_tags, tag_pairs, IamPolicy, IamRole, OidcProvider};
+use super::object::{retag, SamlProvider};
+use super::read::list_all;
+use crate::error::CallError;
+use crate::retry::{with_retry_opts, RetryOptions};
 use anyhow::Context as _;
-use aws_sdk_iam::types::{PolicyVersion, Tag};
+use aws_sdk_iam::types::PolicyVersion;
 use aws_sdk_iam::Client;
 use eksfed_compiler::iam::canonical;
 use eksfed_compiler::plan::{Action, Change};
 use eksfed_compiler::render::{RenderedKind, STACK_TAG};
 use eksfed_compiler::security::drift::{self, APPLIED_TAG};
 use serde_json::Value as Json;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// IAM keeps at most five versions of a managed policy.
 const MAX_POLICY_VERSIONS: usize = 5;
@@ -90,49 +94,16 @@ pub async fn apply(iam: &Client, stack: &str, change: &Change) -> anyhow::Result
 /// step succeeded: a failed step leaves the previous record, which cannot mark as drift what
 /// this configuration changed. With no room for the tag, an older record is removed.
 async fn record_applied(iam: &Client, after: &RenderedKind) -> anyhow::Result<()> {
-    let tag = |r: String| {
-        Tag::builder()
-            .key(APPLIED_TAG)
-            .value(r)
-            .build()
-            .map_err(anyhow::Error::from)
-    };
-    match (after, drift::record(after)) {
-        (RenderedKind::Role { name, .. }, Some(r)) => {
-            let t = tag(r)?;
-            with_retry_opts(&format!("IAM TagRole {name}"), &ec(), || {
-                iam.tag_role().role_name(name).tags(t.clone()).send()
-            })
-            .await?;
+    let record = drift::record(after);
+    match after {
+        RenderedKind::Role { name, .. } => {
+            object::set_tag::<IamRole>(iam, name, APPLIED_TAG, record).await
         }
-        (RenderedKind::Role { name, .. }, None) => {
-            with_retry_opts(&format!("IAM UntagRole {name}"), &ec(), || {
-                iam.untag_role()
-                    .role_name(name)
-                    .tag_keys(APPLIED_TAG)
-                    .send()
-            })
-            .await?;
+        RenderedKind::Policy { arn, .. } => {
+            object::set_tag::<IamPolicy>(iam, arn, APPLIED_TAG, record).await
         }
-        (RenderedKind::Policy { arn, .. }, Some(r)) => {
-            let t = tag(r)?;
-            with_retry_opts(&format!("IAM TagPolicy {arn}"), &ec(), || {
-                iam.tag_policy().policy_arn(arn).tags(t.clone()).send()
-            })
-            .await?;
-        }
-        (RenderedKind::Policy { arn, .. }, None) => {
-            with_retry_opts(&format!("IAM UntagPolicy {arn}"), &ec(), || {
-                iam.untag_policy()
-                    .policy_arn(arn)
-                    .tag_keys(APPLIED_TAG)
-                    .send()
-            })
-            .await?;
-        }
-        _ => {}
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// Documents are sent as compact JSON.
@@ -142,48 +113,6 @@ fn compact(doc: &Json) -> anyhow::Result<String> {
 
 fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
-}
-
-/// The desired tags as SDK tags, the ownership tag always set to `stack`.
-fn sdk_tags<'a>(
-    tags: impl IntoIterator<Item = (&'a String, &'a String)>,
-    stack: &str,
-) -> anyhow::Result<Vec<Tag>> {
-    let mut map = tag_pairs(tags);
-    map.insert(STACK_TAG.to_string(), stack.to_string());
-    map.into_iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(anyhow::Error::from)
-        })
-        .collect()
-}
-
-fn tag_pairs<'a>(
-    tags: impl IntoIterator<Item = (&'a String, &'a String)>,
-) -> BTreeMap<String, String> {
-    tags.into_iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
-}
-
-/// Tags to set (new or changed values) and keys to remove, `before` -> `after`.
-fn tag_delta(before: &BTreeMap<String, String>, after: &[Tag]) -> (Vec<Tag>, Vec<String>) {
-    let set = after
-        .iter()
-        .filter(|t| before.get(t.key()).map(String::as_str) != Some(t.value()))
-        .cloned()
-        .collect();
-    let wanted: BTreeSet<&str> = after.iter().map(|t| t.key()).collect();
-    let remove = before
-        .keys()
-        .filter(|k| !wanted.contains(k.as_str()))
-        .cloned()
-        .collect();
-    (set, remove)
 }
 
 fn ec() -> RetryOptions {
@@ -302,14 +231,12 @@ async fn create(iam: &Client, stack: &str, after: &RenderedKind) -> anyhow::Resu
             let arn = out.saml_provider_arn().unwrap_or_default().to_string();
             // The tag is the only ownership mark; an endpoint that drops it (moto) leaves a
             // provider eksfed cannot manage afterwards. Say so now rather than at the next plan.
-            let got = with_retry_opts(&format!("IAM GetSAMLProvider {arn}"), &ec(), || {
-                iam.get_saml_provider().saml_provider_arn(&arn).send()
-            })
-            .await?;
-            if owner_of(got.tags()).as_deref() != Some(stack) {
+            let got = object::read_back::<SamlProvider>(iam, &arn).await?;
+            let tags = got.as_ref().and_then(|g| g.tags.as_deref());
+            if owner_of(tags.unwrap_or_default()).as_deref() != Some(stack) {
                 anyhow::bail!(
                     "created the SAML provider {arn}, but the endpoint did not keep its tags (GetSAMLProvider returns {}), so it does not carry {STACK_TAG}={stack}: eksfed will treat it as not owned by this stack and will not change or delete it",
-                    if got.tags.is_none() { "no Tags element".to_string() } else { format!("{} tags", got.tags().len()) }
+                    match tags { None => "no Tags element".to_string(), Some(t) => format!("{} tags", t.len()) }
                 );
             }
             Ok(())
@@ -332,21 +259,19 @@ async fn attach(iam: &Client, role: &str, arn: &str) -> anyhow::Result<()> {
 
 async fn detach(iam: &Client, role: &str, arn: &str) -> anyhow::Result<()> {
     // Already detached is what we want.
-    with_retry_opts(
-        &format!("IAM DetachRolePolicy {role} {arn}"),
-        &plain(),
-        || async {
-            none_if_gone(
+    gone_is_done(
+        with_retry_opts(
+            &format!("IAM DetachRolePolicy {role} {arn}"),
+            &plain(),
+            || {
                 iam.detach_role_policy()
                     .role_name(role)
                     .policy_arn(arn)
                     .send()
-                    .await,
-            )
-        },
+            },
+        )
+        .await,
     )
-    .await?;
-    Ok(())
 }
 
 async fn put_inline(iam: &Client, role: &str, policy: &str, doc: &Json) -> anyhow::Result<()> {
@@ -363,81 +288,25 @@ async fn put_inline(iam: &Client, role: &str, policy: &str, doc: &Json) -> anyho
 }
 
 async fn delete_inline(iam: &Client, role: &str, policy: &str) -> anyhow::Result<()> {
-    with_retry_opts(
-        &format!("IAM DeleteRolePolicy {role} {policy}"),
-        &plain(),
-        || async {
-            none_if_gone(
+    gone_is_done(
+        with_retry_opts(
+            &format!("IAM DeleteRolePolicy {role} {policy}"),
+            &plain(),
+            || {
                 iam.delete_role_policy()
                     .role_name(role)
                     .policy_name(policy)
                     .send()
-                    .await,
-            )
-        },
+            },
+        )
+        .await,
     )
-    .await?;
+}
+
+/// Already gone (or detached) is what a detach or delete wants.
+fn gone_is_done<T>(r: Result<T, CallError>) -> anyhow::Result<()> {
+    CallError::none_if_missing(r)?;
     Ok(())
-}
-
-// ---------------------------------------------------------------------------------------
-// Ownership checks: one Get each, right before the first write.
-
-async fn owned_role(
-    iam: &Client,
-    stack: &str,
-    name: &str,
-) -> anyhow::Result<aws_sdk_iam::types::Role> {
-    let out = with_retry_opts(&format!("IAM GetRole {name}"), &plain(), || async {
-        none_if_gone(iam.get_role().role_name(name).send().await)
-    })
-    .await?;
-    let role = out
-        .and_then(|o| o.role().cloned())
-        .ok_or_else(|| anyhow::anyhow!("the role {name} no longer exists"))?;
-    check_owner(&format!("the role {name}"), role.tags(), stack)?;
-    Ok(role)
-}
-
-async fn owned_policy(iam: &Client, stack: &str, arn: &str) -> anyhow::Result<()> {
-    let out = with_retry_opts(&format!("IAM GetPolicy {arn}"), &plain(), || async {
-        none_if_gone(iam.get_policy().policy_arn(arn).send().await)
-    })
-    .await?;
-    let policy = out
-        .and_then(|o| o.policy().cloned())
-        .ok_or_else(|| anyhow::anyhow!("the policy {arn} no longer exists"))?;
-    check_owner(&format!("the policy {arn}"), policy.tags(), stack)
-}
-
-async fn owned_oidc(iam: &Client, stack: &str, arn: &str) -> anyhow::Result<()> {
-    let out = with_retry_opts(
-        &format!("IAM GetOpenIDConnectProvider {arn}"),
-        &plain(),
-        || async {
-            none_if_gone(
-                iam.get_open_id_connect_provider()
-                    .open_id_connect_provider_arn(arn)
-                    .send()
-                    .await,
-            )
-        },
-    )
-    .await?
-    .ok_or_else(|| anyhow::anyhow!("the OIDC provider {arn} no longer exists"))?;
-    check_owner(&format!("the OIDC provider {arn}"), out.tags(), stack)
-}
-
-async fn owned_saml(iam: &Client, stack: &str, arn: &str) -> anyhow::Result<()> {
-    let out = with_retry_opts(&format!("IAM GetSAMLProvider {arn}"), &plain(), || async {
-        none_if_gone(iam.get_saml_provider().saml_provider_arn(arn).send().await)
-    })
-    .await?
-    .ok_or_else(|| anyhow::anyhow!("the SAML provider {arn} no longer exists"))?;
-    if out.tags.is_none() {
-        anyhow::bail!("refusing to change the SAML provider {arn}: the endpoint returned no tags for it, so its {STACK_TAG} ownership tag cannot be checked");
-    }
-    check_owner(&format!("the SAML provider {arn}"), out.tags(), stack)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -477,7 +346,7 @@ async fn update(
             if b_name != name {
                 anyhow::bail!("cannot rename the role {b_name} to {name} in place");
             }
-            owned_role(iam, stack, name).await?;
+            owned::<IamRole>(iam, stack, name).await?;
             if canonical(b_trust) != canonical(trust_policy) {
                 let doc = compact(trust_policy)?;
                 with_retry_opts(&format!("IAM UpdateAssumeRolePolicy {name}"), &ec(), || {
@@ -515,42 +384,18 @@ async fn update(
                     .await?;
                 }
                 (Some(_), None) => {
-                    with_retry_opts(
-                        &format!("IAM DeleteRolePermissionsBoundary {name}"),
-                        &plain(),
-                        || async {
-                            none_if_gone(
-                                iam.delete_role_permissions_boundary()
-                                    .role_name(name)
-                                    .send()
-                                    .await,
-                            )
-                        },
-                    )
-                    .await?;
+                    let call = || {
+                        iam.delete_role_permissions_boundary()
+                            .role_name(name)
+                            .send()
+                    };
+                    let op = format!("IAM DeleteRolePermissionsBoundary {name}");
+                    gone_is_done(with_retry_opts(&op, &plain(), call).await)?;
                 }
                 _ => {}
             }
-            let (set, remove) =
-                tag_delta(&tag_pairs(b_tags.iter()), &sdk_tags(tags.iter(), stack)?);
-            if !set.is_empty() {
-                with_retry_opts(&format!("IAM TagRole {name}"), &ec(), || {
-                    iam.tag_role()
-                        .role_name(name)
-                        .set_tags(Some(set.clone()))
-                        .send()
-                })
-                .await?;
-            }
-            if !remove.is_empty() {
-                with_retry_opts(&format!("IAM UntagRole {name}"), &ec(), || {
-                    iam.untag_role()
-                        .role_name(name)
-                        .set_tag_keys(Some(remove.clone()))
-                        .send()
-                })
-                .await?;
-            }
+            let want = sdk_tags(tags.iter(), stack)?;
+            retag::<IamRole>(iam, name, &tag_pairs(b_tags.iter()), &want).await?;
             // Attachments exactly as declared: a policy attached by hand is detached.
             let want: BTreeSet<&String> = policies.iter().collect();
             let have: BTreeSet<&String> = b_pol.iter().collect();
@@ -602,30 +447,12 @@ async fn update(
             if b_arn != arn {
                 anyhow::bail!("cannot turn the policy {b_arn} into {arn} in place");
             }
-            owned_policy(iam, stack, arn).await?;
+            owned::<IamPolicy>(iam, stack, arn).await?;
             if canonical(b_doc) != canonical(document) {
                 new_default_version(iam, arn, &compact(document)?).await?;
             }
-            let (set, remove) =
-                tag_delta(&tag_pairs(b_tags.iter()), &sdk_tags(tags.iter(), stack)?);
-            if !set.is_empty() {
-                with_retry_opts(&format!("IAM TagPolicy {arn}"), &ec(), || {
-                    iam.tag_policy()
-                        .policy_arn(arn)
-                        .set_tags(Some(set.clone()))
-                        .send()
-                })
-                .await?;
-            }
-            if !remove.is_empty() {
-                with_retry_opts(&format!("IAM UntagPolicy {arn}"), &ec(), || {
-                    iam.untag_policy()
-                        .policy_arn(arn)
-                        .set_tag_keys(Some(remove.clone()))
-                        .send()
-                })
-                .await?;
-            }
+            let want = sdk_tags(tags.iter(), stack)?;
+            retag::<IamPolicy>(iam, arn, &tag_pairs(b_tags.iter()), &want).await?;
             Ok(())
         }
         (
@@ -647,7 +474,7 @@ async fn update(
             if b_arn != arn {
                 anyhow::bail!("cannot turn the OIDC provider {b_arn} into {arn} in place");
             }
-            owned_oidc(iam, stack, arn).await?;
+            owned::<OidcProvider>(iam, stack, arn).await?;
             // Thumbprints only when the stack specifies them (FIELD-NOTES pain 4).
             if let Some(want) = thumbprints {
                 let norm =
@@ -693,34 +520,8 @@ async fn update(
                 )
                 .await?;
             }
-            let (set, remove) =
-                tag_delta(&tag_pairs(b_tags.iter()), &sdk_tags(tags.iter(), stack)?);
-            if !set.is_empty() {
-                with_retry_opts(
-                    &format!("IAM TagOpenIDConnectProvider {arn}"),
-                    &ec(),
-                    || {
-                        iam.tag_open_id_connect_provider()
-                            .open_id_connect_provider_arn(arn)
-                            .set_tags(Some(set.clone()))
-                            .send()
-                    },
-                )
-                .await?;
-            }
-            if !remove.is_empty() {
-                with_retry_opts(
-                    &format!("IAM UntagOpenIDConnectProvider {arn}"),
-                    &ec(),
-                    || {
-                        iam.untag_open_id_connect_provider()
-                            .open_id_connect_provider_arn(arn)
-                            .set_tag_keys(Some(remove.clone()))
-                            .send()
-                    },
-                )
-                .await?;
-            }
+            let want = sdk_tags(tags.iter(), stack)?;
+            retag::<OidcProvider>(iam, arn, &tag_pairs(b_tags.iter()), &want).await?;
             Ok(())
         }
         (
@@ -740,7 +541,7 @@ async fn update(
             if b_arn != arn {
                 anyhow::bail!("cannot turn the SAML provider {b_arn} into {arn} in place");
             }
-            owned_saml(iam, stack, arn).await?;
+            owned::<SamlProvider>(iam, stack, arn).await?;
             if b_meta.trim() != metadata.trim() {
                 with_retry_opts(&format!("IAM UpdateSAMLProvider {arn}"), &ec(), || {
                     iam.update_saml_provider()
@@ -750,26 +551,8 @@ async fn update(
                 })
                 .await?;
             }
-            let (set, remove) =
-                tag_delta(&tag_pairs(b_tags.iter()), &sdk_tags(tags.iter(), stack)?);
-            if !set.is_empty() {
-                with_retry_opts(&format!("IAM TagSAMLProvider {arn}"), &ec(), || {
-                    iam.tag_saml_provider()
-                        .saml_provider_arn(arn)
-                        .set_tags(Some(set.clone()))
-                        .send()
-                })
-                .await?;
-            }
-            if !remove.is_empty() {
-                with_retry_opts(&format!("IAM UntagSAMLProvider {arn}"), &ec(), || {
-                    iam.untag_saml_provider()
-                        .saml_provider_arn(arn)
-                        .set_tag_keys(Some(remove.clone()))
-                        .send()
-                })
-                .await?;
-            }
+            let want = sdk_tags(tags.iter(), stack)?;
+            retag::<SamlProvider>(iam, arn, &tag_pairs(b_tags.iter()), &want).await?;
             Ok(())
         }
         (b, a) => anyhow::bail!("cannot update a {} into a {}", b.type_name(), a.type_name()),
@@ -777,24 +560,17 @@ async fn update(
 }
 
 async fn policy_versions(iam: &Client, arn: &str) -> anyhow::Result<Vec<PolicyVersion>> {
-    let op = format!("IAM ListPolicyVersions {arn}");
-    paginate(&op, |marker| {
-        let op = &op;
-        async move {
-            let out = with_retry_opts(op, &ec(), || {
-                iam.list_policy_versions()
-                    .policy_arn(arn)
-                    .set_marker(marker.clone())
-                    .send()
-            })
-            .await?;
-            Ok(Page {
-                items: out.versions().to_vec(),
-                is_truncated: out.is_truncated(),
-                marker: out.marker().map(String::from),
-            })
-        }
-    })
+    list_all(
+        &format!("IAM ListPolicyVersions {arn}"),
+        &ec(),
+        |m| {
+            iam.list_policy_versions()
+                .policy_arn(arn)
+                .set_marker(m)
+                .send()
+        },
+        |out| out.versions().to_vec(),
+    )
     .await
 }
 
@@ -822,25 +598,18 @@ fn version_to_prune(versions: &[PolicyVersion]) -> Option<&PolicyVersion> {
         .min_by_key(|v| version_age(v))
 }
 
+async fn delete_version(iam: &Client, arn: &str, id: &str) -> anyhow::Result<()> {
+    let op = format!("IAM DeletePolicyVersion {arn} {id}");
+    let call = iam.delete_policy_version().policy_arn(arn).version_id(id);
+    gone_is_done(with_retry_opts(&op, &plain(), || call.clone().send()).await)
+}
+
 /// A changed document: a new default version, pruning the oldest non-default one first
 /// when five exist.
 async fn new_default_version(iam: &Client, arn: &str, doc: &str) -> anyhow::Result<()> {
     let versions = policy_versions(iam, arn).await?;
     if let Some(id) = version_to_prune(&versions).and_then(|v| v.version_id()) {
-        with_retry_opts(
-            &format!("IAM DeletePolicyVersion {arn} {id}"),
-            &plain(),
-            || async {
-                none_if_gone(
-                    iam.delete_policy_version()
-                        .policy_arn(arn)
-                        .version_id(id)
-                        .send()
-                        .await,
-                )
-            },
-        )
-        .await?;
+        delete_version(iam, arn, id).await?;
     }
     with_retry_opts(&format!("IAM CreatePolicyVersion {arn}"), &ec(), || {
         iam.create_policy_version()
@@ -861,37 +630,13 @@ async fn delete(iam: &Client, stack: &str, before: &RenderedKind) -> anyhow::Res
         RenderedKind::Role { name, .. } => delete_role(iam, stack, name).await,
         RenderedKind::Policy { arn, .. } => delete_policy(iam, stack, arn).await,
         RenderedKind::OidcProvider { arn, .. } => {
-            owned_oidc(iam, stack, arn).await?;
-            with_retry_opts(
-                &format!("IAM DeleteOpenIDConnectProvider {arn}"),
-                &plain(),
-                || async {
-                    none_if_gone(
-                        iam.delete_open_id_connect_provider()
-                            .open_id_connect_provider_arn(arn)
-                            .send()
-                            .await,
-                    )
-                },
-            )
-            .await?;
+            owned::<OidcProvider>(iam, stack, arn).await?;
+            object::delete::<OidcProvider>(iam, arn).await?;
             Ok(Undone::default())
         }
         RenderedKind::SamlProvider { arn, .. } => {
-            owned_saml(iam, stack, arn).await?;
-            with_retry_opts(
-                &format!("IAM DeleteSAMLProvider {arn}"),
-                &plain(),
-                || async {
-                    none_if_gone(
-                        iam.delete_saml_provider()
-                            .saml_provider_arn(arn)
-                            .send()
-                            .await,
-                    )
-                },
-            )
-            .await?;
+            owned::<SamlProvider>(iam, stack, arn).await?;
+            object::delete::<SamlProvider>(iam, arn).await?;
             Ok(Undone::default())
         }
         other => anyhow::bail!("IAM cannot delete a {}", other.type_name()),
@@ -901,78 +646,54 @@ async fn delete(iam: &Client, stack: &str, before: &RenderedKind) -> anyhow::Res
 /// Detach every policy, delete every inline policy, leave every instance profile, delete.
 /// Read fresh: what was attached by hand since the plan goes too.
 async fn delete_role(iam: &Client, stack: &str, name: &str) -> anyhow::Result<Undone> {
-    owned_role(iam, stack, name).await?;
-    let attached = {
-        let op = format!("IAM ListAttachedRolePolicies {name}");
-        paginate(&op, |marker| {
-            let op = &op;
-            async move {
-                let out = with_retry_opts(op, &plain(), || {
-                    iam.list_attached_role_policies()
-                        .role_name(name)
-                        .set_marker(marker.clone())
-                        .send()
-                })
-                .await?;
-                Ok(Page {
-                    items: out
-                        .attached_policies()
-                        .iter()
-                        .filter_map(|p| p.policy_arn().map(String::from))
-                        .collect(),
-                    is_truncated: out.is_truncated(),
-                    marker: out.marker().map(String::from),
-                })
-            }
-        })
-        .await?
-    };
-    let inline = {
-        let op = format!("IAM ListRolePolicies {name}");
-        paginate(&op, |marker| {
-            let op = &op;
-            async move {
-                let out = with_retry_opts(op, &plain(), || {
-                    iam.list_role_policies()
-                        .role_name(name)
-                        .set_marker(marker.clone())
-                        .send()
-                })
-                .await?;
-                Ok(Page {
-                    items: out.policy_names().to_vec(),
-                    is_truncated: out.is_truncated(),
-                    marker: out.marker().map(String::from),
-                })
-            }
-        })
-        .await?
-    };
-    let profiles = {
-        let op = format!("IAM ListInstanceProfilesForRole {name}");
-        paginate(&op, |marker| {
-            let op = &op;
-            async move {
-                let out = with_retry_opts(op, &plain(), || {
-                    iam.list_instance_profiles_for_role()
-                        .role_name(name)
-                        .set_marker(marker.clone())
-                        .send()
-                })
-                .await?;
-                Ok(Page {
-                    items: out
-                        .instance_profiles()
-                        .iter()
-                        .map(|p| p.instance_profile_name().to_string())
-                        .collect(),
-                    is_truncated: out.is_truncated(),
-                    marker: out.marker().map(String::from),
-                })
-            }
-        })
-        .await?
-    };
+    owned::<IamRole>(iam, stack, name).await?;
+    let attached = list_all(
+        &format!("IAM ListAttachedRolePolicies {name}"),
+        &plain(),
+        |m| {
+            iam.list_attached_role_policies()
+                .role_name(name)
+                .set_marker(m)
+                .send()
+        },
+        |out| {
+            let arns = out
+                .attached_policies()
+                .iter()
+                .filter_map(|p| p.policy_arn());
+            arns.map(String::from).collect()
+        },
+    )
+    .await?;
+    let inline = list_all(
+        &format!("IAM ListRolePolicies {name}"),
+        &plain(),
+        |m| {
+            iam.list_role_policies()
+                .role_name(name)
+                .set_marker(m)
+                .send()
+        },
+        |out| out.policy_names().to_vec(),
+    )
+    .await?;
+    let profiles = list_all(
+        &format!("IAM ListInstanceProfilesForRole {name}"),
+        &plain(),
+        |m| {
+            iam.list_instance_profiles_for_role()
+                .role_name(name)
+                .set_marker(m)
+                .send()
+        },
+        |out| {
+            let profiles = out.instance_profiles().iter();
+            profiles
+                .map(|p| p.instance_profile_name().to_string())
+                .collect()
+        },
+    )
+    .await?;
     for arn in &attached {
         detach(iam, name, arn).await?;
     }
@@ -980,28 +701,12 @@ async fn delete_role(iam: &Client, stack: &str, name: &str) -> anyhow::Result<Un
         delete_inline(iam, name, policy).await?;
     }
     for profile in &profiles {
-        with_retry_opts(
-            &format!("IAM RemoveRoleFromInstanceProfile {profile} {name}"),
-            &plain(),
-            || async {
-                none_if_gone(
-                    iam.remove_role_from_instance_profile()
-                        .instance_profile_name(profile)
-                        .role_name(name)
-                        .send()
-                        .await,
-                )
-            },
-        )
-        .await?;
+        let op = format!("IAM RemoveRoleFromInstanceProfile {profile} {name}");
+        let call = iam.remove_role_from_instance_profile();
+        let call = call.instance_profile_name(profile).role_name(name);
+        gone_is_done(with_retry_opts(&op, &plain(), || call.clone().send()).await)?;
     }
-    // IAM may still see the detaches in flight.
-    with_retry_opts(
-        &format!("IAM DeleteRole {name}"),
-        &plain().also(&["DeleteConflict"]),
-        || async { none_if_gone(iam.delete_role().role_name(name).send().await) },
-    )
-    .await?;
+    object::delete::<IamRole>(iam, name).await?;
     Ok(Undone {
         roles: vec![],
         instance_profiles: profiles,
@@ -1011,44 +716,27 @@ async fn delete_role(iam: &Client, stack: &str, name: &str) -> anyhow::Result<Un
 /// Detach from this stack's roles (refusing, before any write, when anything else uses the
 /// policy), delete the non-default versions, delete.
 async fn delete_policy(iam: &Client, stack: &str, arn: &str) -> anyhow::Result<Undone> {
-    owned_policy(iam, stack, arn).await?;
-    let op = format!("IAM ListEntitiesForPolicy {arn}");
-    let entities = paginate(&op, |marker| {
-        let op = &op;
-        async move {
-            let out = with_retry_opts(op, &plain(), || {
-                iam.list_entities_for_policy()
-                    .policy_arn(arn)
-                    .set_marker(marker.clone())
-                    .send()
-            })
-            .await?;
-            let mut items: Vec<(&'static str, String)> = vec![];
-            items.extend(
-                out.policy_roles()
-                    .iter()
-                    .filter_map(|r| r.role_name())
-                    .map(|n| ("role", n.to_string())),
-            );
-            items.extend(
-                out.policy_users()
-                    .iter()
-                    .filter_map(|u| u.user_name())
-                    .map(|n| ("user", n.to_string())),
-            );
-            items.extend(
-                out.policy_groups()
-                    .iter()
-                    .filter_map(|g| g.group_name())
-                    .map(|n| ("group", n.to_string())),
-            );
-            Ok(Page {
-                items,
-                is_truncated: out.is_truncated(),
-                marker: out.marker().map(String::from),
-            })
-        }
-    })
+    owned::<IamPolicy>(iam, stack, arn).await?;
+    let entities = list_all(
+        &format!("IAM ListEntitiesForPolicy {arn}"),
+        &plain(),
+        |m| {
+            iam.list_entities_for_policy()
+                .policy_arn(arn)
+                .set_marker(m)
+                .send()
+        },
+        |out| {
+            let roles = out.policy_roles().iter().filter_map(|r| r.role_name());
+            let users = out.policy_users().iter().filter_map(|u| u.user_name());
+            let groups = out.policy_groups().iter().filter_map(|g| g.group_name());
+            let named = |kind: &'static str| move |n: &str| (kind, n.to_string());
+            let mut items: Vec<(&'static str, String)> = roles.map(named("role")).collect();
+            items.extend(users.map(named("user")));
+            items.extend(groups.map(named("group")));
+            items
+        },
+    )
     .await?;
     let mut ours = vec![];
     let mut others = vec![];
@@ -1057,11 +745,7 @@ async fn delete_policy(iam: &Client, stack: &str, arn: &str) -> anyhow::Result<U
             others.push(format!("the {kind} {name}"));
             continue;
         }
-        let out = with_retry_opts(&format!("IAM GetRole {name}"), &plain(), || async {
-            none_if_gone(iam.get_role().role_name(&name).send().await)
-        })
-        .await?;
-        let Some(role) = out.and_then(|o| o.role().cloned()) else {
+        let Some(role) = object::get::<IamRole>(iam, &name, &plain()).await? else {
             continue;
         };
         if owner_of(role.tags()).as_deref() != Some(stack) {
@@ -1090,28 +774,11 @@ async fn delete_policy(iam: &Client, stack: &str, arn: &str) -> anyhow::Result<U
         if v.is_default_version() {
             continue;
         }
-        let Some(id) = v.version_id() else { continue };
-        with_retry_opts(
-            &format!("IAM DeletePolicyVersion {arn} {id}"),
-            &plain(),
-            || async {
-                none_if_gone(
-                    iam.delete_policy_version()
-                        .policy_arn(arn)
-                        .version_id(id)
-                        .send()
-                        .await,
-                )
-            },
-        )
-        .await?;
+        if let Some(id) = v.version_id() {
+            delete_version(iam, arn, id).await?;
+        }
     }
-    with_retry_opts(
-        &format!("IAM DeletePolicy {arn}"),
-        &plain().also(&["DeleteConflict"]),
-        || async { none_if_gone(iam.delete_policy().policy_arn(arn).send().await) },
-    )
-    .await?;
+    object::delete::<IamPolicy>(iam, arn).await?;
     Ok(Undone {
         roles: ours,
         instance_profiles: vec![],
@@ -1161,55 +828,13 @@ async fn restore(
 /// object already carrying this stack's tag is left alone; another stack's is refused.
 pub async fn adopt(iam: &Client, stack: &str, kind: &str, id: &str) -> anyhow::Result<()> {
     let mark = sdk_tags(std::iter::empty(), stack)?;
-    let decide = |what: &str, tags: &[Tag]| -> anyhow::Result<bool> {
-        match owner_of(tags) {
-            Some(s) if s == stack => Ok(false),
-            Some(other) => anyhow::bail!("refusing to import {what}: it is owned by the stack `{other}` (tag {STACK_TAG}={other})"),
-            None => Ok(true),
-        }
-    };
-    let gone = |what: String| anyhow::anyhow!("{what} does not exist");
     match kind {
-        "role" => {
-            let out = with_retry_opts(&format!("IAM GetRole {id}"), &plain(), || async { none_if_gone(iam.get_role().role_name(id).send().await) }).await?;
-            let role = out.and_then(|o| o.role().cloned()).ok_or_else(|| gone(format!("the role {id}")))?;
-            if decide(&format!("the role {id}"), role.tags())? {
-                with_retry(&format!("IAM TagRole {id}"), || iam.tag_role().role_name(id).set_tags(Some(mark.clone())).send()).await?;
-            }
-        }
-        "policy" => {
-            let out = with_retry_opts(&format!("IAM GetPolicy {id}"), &plain(), || async { none_if_gone(iam.get_policy().policy_arn(id).send().await) }).await?;
-            let policy = out.and_then(|o| o.policy().cloned()).ok_or_else(|| gone(format!("the policy {id}")))?;
-            if decide(&format!("the policy {id}"), policy.tags())? {
-                with_retry(&format!("IAM TagPolicy {id}"), || iam.tag_policy().policy_arn(id).set_tags(Some(mark.clone())).send()).await?;
-            }
-        }
-        "oidc_provider" => {
-            let out = with_retry_opts(&format!("IAM GetOpenIDConnectProvider {id}"), &plain(), || async { none_if_gone(iam.get_open_id_connect_provider().open_id_connect_provider_arn(id).send().await) })
-                .await?
-                .ok_or_else(|| gone(format!("the OIDC provider {id}")))?;
-            if decide(&format!("the OIDC provider {id}"), out.tags())? {
-                with_retry(&format!("IAM TagOpenIDConnectProvider {id}"), || iam.tag_open_id_connect_provider().open_id_connect_provider_arn(id).set_tags(Some(mark.clone())).send()).await?;
-            }
-        }
-        "saml_provider" => {
-            let what = format!("the SAML provider {id}");
-            let out = with_retry_opts(&format!("IAM GetSAMLProvider {id}"), &plain(), || async { none_if_gone(iam.get_saml_provider().saml_provider_arn(id).send().await) })
-                .await?
-                .ok_or_else(|| gone(what.clone()))?;
-            if decide(&what, out.tags())? {
-                with_retry(&format!("IAM TagSAMLProvider {id}"), || iam.tag_saml_provider().saml_provider_arn(id).set_tags(Some(mark.clone())).send())
-                    .await
-                    .with_context(|| format!("cannot mark {what} as owned: the endpoint refused TagSAMLProvider"))?;
-                let check = with_retry_opts(&format!("IAM GetSAMLProvider {id}"), &ec(), || iam.get_saml_provider().saml_provider_arn(id).send()).await?;
-                if owner_of(check.tags()).as_deref() != Some(stack) {
-                    anyhow::bail!("tagged {what}, but the endpoint does not return the tag: eksfed cannot mark it as owned here");
-                }
-            }
-        }
+        "role" => object::adopt::<IamRole>(iam, stack, id, &mark).await,
+        "policy" => object::adopt::<IamPolicy>(iam, stack, id, &mark).await,
+        "oidc_provider" => object::adopt::<OidcProvider>(iam, stack, id, &mark).await,
+        "saml_provider" => object::adopt::<SamlProvider>(iam, stack, id, &mark).await,
         other => anyhow::bail!("eksfed import: IAM objects are `role`, `policy`, `oidc_provider` or `saml_provider`, not `{other}`"),
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -1258,35 +883,5 @@ mod tests {
             version_to_prune(&same).and_then(|v| v.version_id()),
             Some("v9")
         );
-    }
-
-    #[test]
-    fn tag_delta_sets_changed_and_removes_undeclared_keeping_the_mark() {
-        let before = BTreeMap::from([
-            ("a".to_string(), "1".to_string()),
-            ("b".to_string(), "2".to_string()),
-            (STACK_TAG.to_string(), "s".to_string()),
-        ]);
-        let after = sdk_tags(
-            [
-                (&"a".to_string(), &"1".to_string()),
-                (&"c".to_string(), &"3".to_string()),
-            ],
-            "s",
-        )
-        .unwrap();
-        let (set, remove) = tag_delta(&before, &after);
-        assert_eq!(
-            set.iter().map(|t| (t.key(), t.value())).collect::<Vec<_>>(),
-            vec![("c", "3")]
-        );
-        assert_eq!(remove, vec!["b".to_string()]);
-    }
-
-    #[test]
-    fn desired_tags_always_carry_this_stacks_mark() {
-        let t = sdk_tags([(&STACK_TAG.to_string(), &"other".to_string())], "mine").unwrap();
-        assert_eq!(t.len(), 1);
-        assert_eq!((t[0].key(), t[0].value()), (STACK_TAG, "mine"));
     }
 }

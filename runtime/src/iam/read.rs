@@ -1,10 +1,13 @@
 //! Reading IAM: the whole account's roles and customer managed policies in a few
 //! `GetAccountAuthorizationDetails` pages, plus the providers one by one (there are few).
 
-use super::{applied_of, arn_name, date, none_if_gone, owner_of, tag_map, CONCURRENCY};
+use super::common::{applied_of, arn_name, date, owner_of, tag_map, CONCURRENCY};
+use super::object::{self, IamObject, IamRole, OidcProvider, SamlProvider};
+use crate::error::CallError;
+use crate::filter::keep;
 use crate::par::bounded;
-use crate::retry::with_retry;
-use crate::state::keep;
+use crate::retry::{with_retry, with_retry_opts, Classify, RetryOptions};
+use aws_sdk_iam::operation as ops;
 use aws_sdk_iam::types::{EntityType, ManagedPolicyDetail, Role, RoleDetail, Tag};
 use aws_sdk_iam::Client;
 use eksfed_compiler::iam::decode_document;
@@ -56,6 +59,80 @@ where
     anyhow::bail!("{op}: more than {MAX_PAGES} pages")
 }
 
+/// An IAM list answer: whether it is cut short, and where the next page starts.
+pub(super) trait Marked {
+    fn truncated(&self) -> bool;
+    fn next(&self) -> Option<&str>;
+}
+
+macro_rules! marked {
+    ($($t:ty),* $(,)?) => {$(
+        impl Marked for $t {
+            fn truncated(&self) -> bool {
+                self.is_truncated()
+            }
+            fn next(&self) -> Option<&str> {
+                self.marker()
+            }
+        }
+    )*};
+}
+
+marked!(
+    ops::get_account_authorization_details::GetAccountAuthorizationDetailsOutput,
+    ops::list_roles::ListRolesOutput,
+    ops::list_attached_role_policies::ListAttachedRolePoliciesOutput,
+    ops::list_role_policies::ListRolePoliciesOutput,
+    ops::list_instance_profiles_for_role::ListInstanceProfilesForRoleOutput,
+    ops::list_entities_for_policy::ListEntitiesForPolicyOutput,
+    ops::list_policy_versions::ListPolicyVersionsOutput,
+);
+
+/// Every item of a `Marker`-paginated IAM list, each page under the retry policy: `call`
+/// sends the request for one marker, `items` takes the items out of its answer.
+pub(super) async fn list_all<T, O, E, F, Fut>(
+    op: &str,
+    opts: &RetryOptions,
+    call: F,
+    items: impl Fn(&O) -> Vec<T>,
+) -> anyhow::Result<Vec<T>>
+where
+    O: Marked,
+    E: Classify,
+    F: Fn(Option<String>) -> Fut,
+    Fut: Future<Output = Result<O, E>>,
+{
+    let (call, items) = (&call, &items);
+    paginate(op, |marker| async move {
+        let out = with_retry_opts(op, opts, || call(marker.clone())).await?;
+        Ok(Page {
+            items: items(&out),
+            is_truncated: out.truncated(),
+            marker: out.next().map(String::from),
+        })
+    })
+    .await
+}
+
+/// Each object named by an ARN, ten requests at a time; those gone since the list are left
+/// out.
+async fn get_each<K>(iam: &Client, arns: Vec<String>) -> anyhow::Result<Vec<(String, K::Got)>>
+where
+    K: IamObject + 'static,
+    K::Got: 'static,
+{
+    let got = bounded(arns.clone(), CONCURRENCY, |arn| {
+        let iam = iam.clone();
+        async move { Ok(object::get::<K>(&iam, &arn, &RetryOptions::default()).await?) }
+    })
+    .await?;
+    Ok(arns
+        .into_iter()
+        .zip(got)
+        .filter_map(|(arn, got)| Some((arn, got?)))
+        .collect())
+}
+
 /// A document as IAM returns it, decoded; an undecodable one is kept as its raw string so
 /// the plan shows it differs instead of the read failing.
 fn document(raw: Option<&str>) -> Json {
@@ -66,7 +143,7 @@ fn document(raw: Option<&str>) -> Json {
 }
 
 /// The live roles, policies and providers owned by `stack` or wanted by it. See the module
-/// documentation of [`crate::iam`] for what it costs.
+/// documentation of `iam.rs` for what it costs.
 pub async fn read(
     iam: &Client,
     stack: &str,
@@ -145,16 +222,16 @@ async fn account_details(
         Role(Box<RoleDetail>),
         Policy(Box<ManagedPolicyDetail>),
     }
-    let items = paginate("IAM GetAccountAuthorizationDetails", |marker| async move {
-        let out = with_retry("IAM GetAccountAuthorizationDetails", || {
-            iam.get_account_authorization_details()
-                .filter(EntityType::Role)
-                .filter(EntityType::LocalManagedPolicy)
-                .max_items(MAX_ITEMS)
-                .set_marker(marker.clone())
-                .send()
-        })
-        .await?;
+    let call = |marker| {
+        iam.get_account_authorization_details()
+            .filter(EntityType::Role)
+            .filter(EntityType::LocalManagedPolicy)
+            .max_items(MAX_ITEMS)
+            .set_marker(marker)
+            .send()
+    };
+    let op = "IAM GetAccountAuthorizationDetails";
+    let items = list_all(op, &RetryOptions::default(), call, |out| {
         let mut items: Vec<Detail> = out
             .role_detail_list()
             .iter()
@@ -167,11 +244,7 @@ async fn account_details(
                 .cloned()
                 .map(|p| Detail::Policy(Box::new(p))),
         );
-        Ok(Page {
-            items,
-            is_truncated: out.is_truncated(),
-            marker: out.marker().map(String::from),
-        })
+        items
     })
     .await?;
     let (mut roles, mut policies) = (vec![], vec![]);
@@ -186,29 +259,20 @@ async fn account_details(
 
 /// Every role, for `Description` and `MaxSessionDuration` (GAAD does not return them).
 async fn list_roles(iam: &Client) -> anyhow::Result<Vec<Role>> {
-    paginate("IAM ListRoles", |marker| async move {
-        let out = with_retry("IAM ListRoles", || {
-            iam.list_roles()
-                .max_items(MAX_ITEMS)
-                .set_marker(marker.clone())
-                .send()
-        })
-        .await?;
-        Ok(Page {
-            items: out.roles().to_vec(),
-            is_truncated: out.is_truncated(),
-            marker: out.marker().map(String::from),
-        })
+    let call = |marker| {
+        iam.list_roles()
+            .max_items(MAX_ITEMS)
+            .set_marker(marker)
+            .send()
+    };
+    list_all("IAM ListRoles", &RetryOptions::default(), call, |out| {
+        out.roles().to_vec()
     })
     .await
 }
 
 async fn get_role(iam: &Client, name: &str) -> anyhow::Result<Option<Role>> {
-    let out = with_retry(&format!("IAM GetRole {name}"), || async {
-        none_if_gone(iam.get_role().role_name(name).send().await)
-    })
-    .await?;
-    Ok(out.and_then(|o| o.role().cloned()))
+    Ok(object::get::<IamRole>(iam, name, &RetryOptions::default()).await?)
 }
 
 fn role_piece(rd: &RoleDetail, role: Option<&Role>) -> (RenderedKind, BTreeMap<String, Json>) {
@@ -311,17 +375,10 @@ async fn policy_tags(
             let pages = paginate(&op, |marker| {
                 let (iam, arn, op) = (&iam, &arn, &op);
                 async move {
-                    let out = with_retry(op, || async {
-                        none_if_gone(
-                            iam.list_policy_tags()
-                                .policy_arn(arn)
-                                .max_items(100)
-                                .set_marker(marker.clone())
-                                .send()
-                                .await,
-                        )
-                    })
-                    .await?;
+                    let call = iam.list_policy_tags().policy_arn(arn).max_items(100);
+                    let call = call.set_marker(marker.clone());
+                    let out = with_retry(op, || call.clone().send()).await;
+                    let out = CallError::none_if_missing(out)?;
                     Ok(match out {
                         Some(o) => Page {
                             items: vec![Some(o.tags().to_vec())],
@@ -364,25 +421,8 @@ async fn read_oidc(
         .iter()
         .filter_map(|p| p.arn().map(String::from))
         .collect();
-    let got = bounded(arns.clone(), CONCURRENCY, |arn| {
-        let iam = iam.clone();
-        async move {
-            let op = format!("IAM GetOpenIDConnectProvider {arn}");
-            with_retry(&op, || async {
-                none_if_gone(
-                    iam.get_open_id_connect_provider()
-                        .open_id_connect_provider_arn(&arn)
-                        .send()
-                        .await,
-                )
-            })
-            .await
-        }
-    })
-    .await?;
     let mut out = vec![];
-    for (arn, p) in arns.into_iter().zip(got) {
-        let Some(p) = p else { continue };
+    for (arn, p) in get_each::<OidcProvider>(iam, arns).await? {
         let owner = owner_of(p.tags());
         let key = key_oidc(&arn);
         if !keep(&owner, stack, &key, wanted) {
@@ -419,20 +459,8 @@ async fn read_saml(
         .iter()
         .filter_map(|p| p.arn().map(String::from))
         .collect();
-    let got = bounded(arns.clone(), CONCURRENCY, |arn| {
-        let iam = iam.clone();
-        async move {
-            let op = format!("IAM GetSAMLProvider {arn}");
-            with_retry(&op, || async {
-                none_if_gone(iam.get_saml_provider().saml_provider_arn(&arn).send().await)
-            })
-            .await
-        }
-    })
-    .await?;
     let mut out = vec![];
-    for (arn, p) in arns.into_iter().zip(got) {
-        let Some(p) = p else { continue };
+    for (arn, p) in get_each::<SamlProvider>(iam, arns).await? {
         let owner = owner_of(p.tags());
         let key = key_saml(&arn);
         if !keep(&owner, stack, &key, wanted) {

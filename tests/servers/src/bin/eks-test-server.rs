@@ -6,7 +6,15 @@
 //! JSON `message`) follow the EKS API reference, as read by `aws-sdk-eks`. Point the SDK at it
 //! with `endpoint_url`; any credentials are accepted (signatures are not checked).
 //!
-//! CLI: `eks-test-server [--port P] [--cluster NAME[=ISSUER_URL] ...] [--account-id ID] [--region R]`.
+//! CLI: `eks-test-server [--port P] [--cluster NAME[=ISSUER_URL] ...] [--account-id ID] [--region R]
+//! [--authentication-mode MODE]`.
+//!
+//! A cluster's authentication mode (DescribeCluster `accessConfig.authenticationMode`) is
+//! `API_AND_CONFIG_MAP` unless `--authentication-mode` gives `API`, `CONFIG_MAP` or `NONE` (no
+//! `accessConfig` at all, as DescribeCluster answers for clusters older than access entries)
+//! for the clusters of the command line; UpdateClusterConfig changes it the one way EKS allows
+//! (`CONFIG_MAP` → `API_AND_CONFIG_MAP` → `API`). Without the API in its mode, a cluster's
+//! access-entry operations fail with EKS's InvalidRequestException.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -111,6 +119,8 @@ struct PodIdentity {
 struct Cluster {
     arn: String,
     issuer: String,
+    /// `accessConfig.authenticationMode`; `None`: DescribeCluster has no `accessConfig`.
+    authentication_mode: Option<String>,
     created_at: f64,
     entries: BTreeMap<String, Entry>,
     pod_identities: BTreeMap<String, PodIdentity>,
@@ -302,7 +312,7 @@ impl Eks {
         )
     }
 
-    fn add_cluster(&self, name: &str, issuer: Option<&str>) {
+    fn add_cluster(&self, name: &str, issuer: Option<&str>, mode: Option<&str>) {
         let issuer = issuer.map(str::to_string).unwrap_or_else(|| {
             let id = format!("{:016X}{:016X}", self.next_u64(), self.next_u64());
             format!("https://oidc.eks.{}.amazonaws.com/id/{id}", self.region)
@@ -313,6 +323,7 @@ impl Eks {
                 self.partition, self.region, self.account
             ),
             issuer,
+            authentication_mode: mode.map(str::to_string),
             created_at: now(),
             entries: BTreeMap::new(),
             pod_identities: BTreeMap::new(),
@@ -365,9 +376,18 @@ impl Eks {
         };
         let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let st = &mut *guard;
+        if let ["clusters", c, "access-entries", ..] = segs {
+            if let Err(e) = self.check_api_mode(st, c) {
+                return (None, Err(e));
+            }
+        }
         let (op, result): (&'static str, Result<Value>) = match (method.as_str(), segs) {
             ("GET", ["clusters"]) => ("ListClusters", self.list_clusters(st, query)),
             ("GET", ["clusters", c]) => ("DescribeCluster", self.describe_cluster(st, c)),
+            ("POST", ["clusters", c, "update-config"]) => (
+                "UpdateClusterConfig",
+                self.update_cluster_config(st, c, &body),
+            ),
             ("POST", ["clusters", c, "access-entries"]) => {
                 ("CreateAccessEntry", self.create_access_entry(st, c, &body))
             }
@@ -458,7 +478,7 @@ impl Eks {
     fn describe_cluster(&self, st: &State, name: &str) -> Result<Value> {
         let c = self.cluster(st, name)?;
         let endpoint_id = encode_token(name).to_uppercase();
-        Ok(json!({ "cluster": {
+        let cluster = json!({
             "name": name,
             "arn": c.arn,
             "createdAt": c.created_at,
@@ -469,10 +489,66 @@ impl Eks {
             "status": "ACTIVE",
             "platformVersion": "eks.1",
             "tags": st.tags.get(&c.arn).cloned().unwrap_or_default(),
-            "accessConfig": {
-                "authenticationMode": "API_AND_CONFIG_MAP",
+            "accessConfig": c.authentication_mode.as_ref().map(|m| json!({
+                "authenticationMode": m,
                 "bootstrapClusterCreatorAdminPermissions": true,
-            },
+            })),
+        });
+        Ok(json!({ "cluster": compact(cluster) }))
+    }
+
+    /// Access-entry operations need the API in the cluster's authentication mode.
+    fn check_api_mode(&self, st: &State, name: &str) -> Result<()> {
+        let c = self.cluster(st, name)?;
+        match c.authentication_mode.as_deref() {
+            Some("API" | "API_AND_CONFIG_MAP") => Ok(()),
+            _ => Err(ApiError {
+                code: StatusCode::BAD_REQUEST,
+                kind: "InvalidRequestException",
+                message: "The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform this operation.".into(),
+            }),
+        }
+    }
+
+    /// UpdateClusterConfig with `accessConfig.authenticationMode`: one way only, as EKS.
+    fn update_cluster_config(&self, st: &mut State, name: &str, body: &Value) -> Result<Value> {
+        let Some(mode) = body
+            .get("accessConfig")
+            .map(|a| opt_str(a, "authenticationMode"))
+            .transpose()?
+            .flatten()
+        else {
+            return Err(invalid(
+                "only accessConfig.authenticationMode updates are supported",
+            ));
+        };
+        let rank = |m: Option<&str>| match m {
+            None | Some("CONFIG_MAP") => Some(0),
+            Some("API_AND_CONFIG_MAP") => Some(1),
+            Some("API") => Some(2),
+            Some(_) => None,
+        };
+        let Some(to) = rank(Some(&mode)) else {
+            return Err(invalid(format!(
+                "The authentication mode {mode} is not valid"
+            )));
+        };
+        let c = self.cluster_mut(st, name)?;
+        let from = rank(c.authentication_mode.as_deref()).unwrap_or(0);
+        if to < from {
+            return Err(invalid(format!(
+                "Unsupported authentication mode update from {} to {mode}",
+                c.authentication_mode.as_deref().unwrap_or("CONFIG_MAP")
+            )));
+        }
+        c.authentication_mode = Some(mode.clone());
+        Ok(json!({ "update": {
+            "id": self.uuid(),
+            "status": "Successful",
+            "type": "AccessConfigUpdate",
+            "params": [{ "type": "AuthenticationMode", "value": mode }],
+            "createdAt": now(),
+            "errors": [],
         }}))
     }
 
@@ -1036,7 +1112,7 @@ fn error_response(e: &ApiError) -> Resp {
     resp
 }
 
-const USAGE: &str = "usage: eks-test-server [--port P] [--cluster NAME[=ISSUER_URL] ...] [--account-id ID] [--region R]";
+const USAGE: &str = "usage: eks-test-server [--port P] [--cluster NAME[=ISSUER_URL] ...] [--account-id ID] [--region R] [--authentication-mode API|API_AND_CONFIG_MAP|CONFIG_MAP|NONE]";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
@@ -1044,6 +1120,7 @@ async fn main() -> anyhow::Result<()> {
     let mut clusters: Vec<(String, Option<String>)> = Vec::new();
     let mut account = "123456789012".to_string();
     let mut region = "us-east-1".to_string();
+    let mut mode = Some("API_AND_CONFIG_MAP".to_string());
     let mut args = Args::from_env();
     while let Some((flag, value)) = args
         .next_flag()
@@ -1057,6 +1134,13 @@ async fn main() -> anyhow::Result<()> {
             }),
             "--account-id" => account = value,
             "--region" => region = value,
+            "--authentication-mode" => {
+                mode = match value.as_str() {
+                    "API" | "API_AND_CONFIG_MAP" | "CONFIG_MAP" => Some(value),
+                    "NONE" => None,
+                    _ => anyhow::bail!("unknown authentication mode {value}\n{USAGE}"),
+                }
+            }
             _ => anyhow::bail!("unknown flag {flag}\n{USAGE}"),
         }
     }
@@ -1082,7 +1166,7 @@ async fn main() -> anyhow::Result<()> {
         seed,
     });
     for (name, issuer) in &clusters {
-        eks.add_cluster(name, issuer.as_deref());
+        eks.add_cluster(name, issuer.as_deref(), mode.as_deref());
     }
     let (listener, port) = bind(port).await?;
     announce(port)?;

@@ -1,0 +1,125 @@
+//! `rbac_binding`: a ClusterRoleBinding, or one RoleBinding per namespace — one live piece
+//! per manifest under one address.
+
+use super::k8s::{key_manifest, manifest_view};
+use super::{ns_name, Kind, ObjectKey};
+use crate::render::RenderedKind;
+use serde_json::{json, Value as Json};
+use std::collections::BTreeSet;
+
+pub struct RbacBindingKind;
+
+impl Kind for RbacBindingKind {
+    fn type_name(&self) -> &'static str {
+        "rbac_binding"
+    }
+    fn keys(&self, piece: &RenderedKind) -> Vec<ObjectKey> {
+        match piece {
+            RenderedKind::RbacBinding { cluster, manifests } => {
+                manifests.iter().map(|m| key_manifest(cluster, m)).collect()
+            }
+            _ => vec![],
+        }
+    }
+    /// The stack's own bindings of the same name in the cluster: one in a namespace no
+    /// longer listed is part of the resource (the update removes it).
+    fn owned_keys(
+        &self,
+        desired: &RenderedKind,
+        owned: &mut dyn Iterator<Item = (&ObjectKey, &RenderedKind)>,
+    ) -> Vec<ObjectKey> {
+        let RenderedKind::RbacBinding { cluster, manifests } = desired else {
+            return vec![];
+        };
+        let names: BTreeSet<&str> = manifests
+            .iter()
+            .filter_map(|m| m["metadata"]["name"].as_str())
+            .collect();
+        let mut keys = vec![];
+        for (key, piece) in owned {
+            if let RenderedKind::RbacBinding {
+                cluster: c,
+                manifests: lm,
+            } = piece
+            {
+                let n = lm
+                    .first()
+                    .and_then(|m| m["metadata"]["name"].as_str())
+                    .unwrap_or("");
+                if c == cluster && names.contains(n) {
+                    keys.push(key.clone());
+                }
+            }
+        }
+        keys
+    }
+    fn merge(&self, desired: &RenderedKind, pieces: &[&RenderedKind]) -> RenderedKind {
+        let RenderedKind::RbacBinding { cluster, .. } = desired else {
+            return pieces[0].clone();
+        };
+        let mut manifests = vec![];
+        for p in pieces {
+            if let RenderedKind::RbacBinding { manifests: m, .. } = p {
+                manifests.extend(m.iter().cloned());
+            }
+        }
+        manifests.sort_by_key(|m| {
+            m["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        });
+        RenderedKind::RbacBinding {
+            cluster: cluster.clone(),
+            manifests,
+        }
+    }
+    /// Each manifest through the desired one's labels and annotations, in any order.
+    fn normalize(&self, piece: &RenderedKind, desired: &RenderedKind) -> Json {
+        match (piece, desired) {
+            (
+                RenderedKind::RbacBinding { manifests, .. },
+                RenderedKind::RbacBinding { manifests: dm, .. },
+            ) => {
+                let reference = dm.first().cloned().unwrap_or(Json::Null);
+                let mut v: Vec<Json> = manifests
+                    .iter()
+                    .map(|m| manifest_view(m, &reference))
+                    .collect();
+                v.sort_by_key(|m| m.to_string());
+                json!(v)
+            }
+            _ => serde_json::to_value(piece).unwrap_or_default(),
+        }
+    }
+    fn delete_tier(&self) -> u8 {
+        0
+    }
+    fn describe(&self, piece: &RenderedKind) -> String {
+        let RenderedKind::RbacBinding { cluster, manifests } = piece else {
+            return String::new();
+        };
+        let m = manifests.first().cloned().unwrap_or(Json::Null);
+        format!(
+            "the {} {} in cluster {cluster}",
+            m["kind"].as_str().unwrap_or(""),
+            m["metadata"]["name"].as_str().unwrap_or("")
+        )
+    }
+    fn import_id(&self, piece: &RenderedKind) -> String {
+        let RenderedKind::RbacBinding { manifests, .. } = piece else {
+            return String::new();
+        };
+        ns_name(&manifests.first().cloned().unwrap_or(Json::Null))
+    }
+    fn orphan_name(&self, piece: &RenderedKind) -> String {
+        let RenderedKind::RbacBinding { manifests, .. } = piece else {
+            return String::new();
+        };
+        manifests
+            .first()
+            .and_then(|m| m["metadata"]["name"].as_str())
+            .unwrap_or("")
+            .to_string()
+    }
+}

@@ -1,0 +1,162 @@
+//! `service_account`: a Kubernetes ServiceAccount (IRSA: the role ARN annotation) and/or an
+//! EKS pod identity association — up to two live pieces under one address.
+
+use super::k8s::{key_manifest, manifest_view};
+use super::{ns_name, Kind, ObjectKey};
+use crate::render::RenderedKind;
+use serde_json::{json, Value as Json};
+
+pub struct ServiceAccountKind;
+
+pub fn key_service_account(cluster: &str, ns: &str, name: &str) -> ObjectKey {
+    format!("k8s:{cluster}:ServiceAccount:{ns}/{name}")
+}
+pub fn key_pod_identity(cluster: &str, ns: &str, sa: &str) -> ObjectKey {
+    format!("eks:{cluster}:pod-identity:{ns}/{sa}")
+}
+
+impl Kind for ServiceAccountKind {
+    fn type_name(&self) -> &'static str {
+        "service_account"
+    }
+    fn keys(&self, piece: &RenderedKind) -> Vec<ObjectKey> {
+        let RenderedKind::ServiceAccount {
+            cluster,
+            manifest,
+            pod_identity_association,
+        } = piece
+        else {
+            return vec![];
+        };
+        let mut v = vec![];
+        if !manifest.is_null() {
+            v.push(key_manifest(cluster, manifest));
+        }
+        if let Some(p) = pod_identity_association {
+            v.push(key_pod_identity(cluster, &p.namespace, &p.service_account));
+        }
+        v
+    }
+    /// Both pieces, whatever the mode: an IRSA account now in pod identity mode (or back).
+    fn other_mode_keys(&self, desired: &RenderedKind) -> Vec<ObjectKey> {
+        let RenderedKind::ServiceAccount {
+            cluster,
+            manifest,
+            pod_identity_association,
+        } = desired
+        else {
+            return vec![];
+        };
+        let ns = manifest["metadata"]["namespace"]
+            .as_str()
+            .or(pod_identity_association
+                .as_ref()
+                .map(|p| p.namespace.as_str()))
+            .unwrap_or("");
+        let name = manifest["metadata"]["name"]
+            .as_str()
+            .or(pod_identity_association
+                .as_ref()
+                .map(|p| p.service_account.as_str()))
+            .unwrap_or("");
+        vec![
+            key_service_account(cluster, ns, name),
+            key_pod_identity(cluster, ns, name),
+        ]
+    }
+    fn merge(&self, desired: &RenderedKind, pieces: &[&RenderedKind]) -> RenderedKind {
+        let RenderedKind::ServiceAccount { cluster, .. } = desired else {
+            return pieces[0].clone();
+        };
+        let mut manifest = Json::Null;
+        let mut pia = None;
+        for p in pieces {
+            if let RenderedKind::ServiceAccount {
+                manifest: m,
+                pod_identity_association: a,
+                ..
+            } = p
+            {
+                if !m.is_null() {
+                    manifest = m.clone();
+                }
+                if a.is_some() {
+                    pia = a.clone();
+                }
+            }
+        }
+        RenderedKind::ServiceAccount {
+            cluster: cluster.clone(),
+            manifest,
+            pod_identity_association: pia,
+        }
+    }
+    /// The manifest through what the desired one specifies; of the association, its role.
+    fn normalize(&self, piece: &RenderedKind, desired: &RenderedKind) -> Json {
+        match (piece, desired) {
+            (
+                RenderedKind::ServiceAccount {
+                    manifest,
+                    pod_identity_association,
+                    ..
+                },
+                RenderedKind::ServiceAccount { manifest: dm, .. },
+            ) => json!({
+                "manifest": manifest_view(manifest, dm),
+                "pod_identity_association": pod_identity_association.as_ref().map(|p| json!({ "role_arn": p.role_arn })),
+            }),
+            _ => serde_json::to_value(piece).unwrap_or_default(),
+        }
+    }
+    fn delete_tier(&self) -> u8 {
+        0
+    }
+    fn describe(&self, piece: &RenderedKind) -> String {
+        let RenderedKind::ServiceAccount {
+            cluster,
+            manifest,
+            pod_identity_association,
+        } = piece
+        else {
+            return String::new();
+        };
+        match pod_identity_association {
+            Some(a) if manifest.is_null() => format!(
+                "the pod identity association for {}/{} in cluster {cluster}",
+                a.namespace, a.service_account
+            ),
+            _ => format!(
+                "the ServiceAccount {} in cluster {cluster}",
+                ns_name(manifest)
+            ),
+        }
+    }
+    fn import_id(&self, piece: &RenderedKind) -> String {
+        let RenderedKind::ServiceAccount {
+            manifest,
+            pod_identity_association,
+            ..
+        } = piece
+        else {
+            return String::new();
+        };
+        match pod_identity_association {
+            Some(a) if manifest.is_null() => format!("{}/{}", a.namespace, a.service_account),
+            _ => ns_name(manifest),
+        }
+    }
+    fn orphan_name(&self, piece: &RenderedKind) -> String {
+        let RenderedKind::ServiceAccount {
+            manifest,
+            pod_identity_association,
+            ..
+        } = piece
+        else {
+            return String::new();
+        };
+        match pod_identity_association {
+            Some(p) => format!("{}/{}", p.namespace, p.service_account),
+            None => ns_name(manifest),
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! `eksfed import DIR ADDRESS ID`: adds the ownership mark to an existing object.
+
+use super::hooks::{Hooks, PlanInputs};
+use super::plan::{clusters_of, compile_stack, shown_diagnostics};
+use anyhow::{bail, Context, Result};
+use eksfed_compiler::model::{ResourceKind, ServiceAccountMode};
+use eksfed_compiler::{Address, Facts};
+
+/// Marks the live object `id` as the stack's resource `addr`. `None` when the stack has
+/// errors (shown through the hooks); otherwise the stack's name.
+pub async fn import(
+    inputs: &PlanInputs,
+    addr: &str,
+    id: &str,
+    hooks: &dyn Hooks,
+) -> Result<Option<String>> {
+    let compiled = compile_stack(
+        &inputs.dir,
+        inputs.vars.clone(),
+        inputs.account_id.as_deref(),
+        Facts::default(),
+    )?;
+    for d in shown_diagnostics(&compiled, true) {
+        hooks.diagnostic(&compiled.sources, d);
+    }
+    if compiled.diagnostics.has_errors() {
+        return Ok(None);
+    }
+    let Some(desired) = &compiled.desired else {
+        return Ok(None);
+    };
+    let a = Address::parse(addr)
+        .with_context(|| format!("`{addr}` is not an address like role.NAME"))?;
+    let Some(res) = desired.get(&a) else {
+        let all: Vec<String> = desired
+            .resources
+            .iter()
+            .map(|r| r.address.to_string())
+            .collect();
+        let hint = eksfed_compiler::eval::suggest(addr, all.iter().map(String::as_str))
+            .map(|s| format!("; did you mean `{s}`?"))
+            .unwrap_or_default();
+        bail!("no resource `{addr}` in the stack{hint}");
+    };
+    if res.is_existing() {
+        bail!("`{addr}` is `existing = true`: it is only read, never owned; remove `existing = true` to manage it");
+    }
+    let stack = desired.stack.name.clone();
+    let aws = crate::aws::clients(&(&desired.aws).into()).await;
+    let clusters = clusters_of(desired);
+    let kind = a.kind.as_str();
+    match &res.kind {
+        ResourceKind::OidcProvider(_)
+        | ResourceKind::SamlProvider(_)
+        | ResourceKind::Policy(_)
+        | ResourceKind::Role(_) => {
+            crate::iam::adopt(&aws.iam, &stack, kind, id).await?;
+        }
+        ResourceKind::Cluster(_) => bail!("clusters are read, never owned: nothing to import"),
+        _ => {
+            let cluster_addr = res.cluster().cloned().context("no cluster")?;
+            let label = eksfed_compiler::render::cluster_key(&cluster_addr);
+            let target = clusters.get(&label).context("unknown cluster")?;
+            let uses_entries = matches!(&res.kind, ResourceKind::Access(_))
+                && target.access_mode.uses_access_entries();
+            let pod_identity = matches!(&res.kind, ResourceKind::ServiceAccount(s) if s.mode == ServiceAccountMode::PodIdentity);
+            if uses_entries || pod_identity {
+                crate::eks::adopt(&aws.eks, &target.name, &stack, kind, id).await?;
+            }
+            if !uses_entries
+                || target.access_mode.uses_aws_auth()
+                || !matches!(&res.kind, ResourceKind::Access(_))
+            {
+                let client = crate::state::kube_client(target.kube_context.as_deref()).await?;
+                crate::k8s::adopt(&client, &label, &stack, kind, id).await?;
+            }
+        }
+    }
+    Ok(Some(stack))
+}
