@@ -190,3 +190,86 @@ role "a" {{
         "{out}"
     );
 }
+
+/// Drift: an action added by hand to a role's inline policy, which the plan takes away again,
+/// is a narrowing item marked as drift (text, JSON, markdown); once the configuration itself
+/// changes that policy, the same item is no longer drift. Apply records what it applied in
+/// the role's `eksfed:applied` tag, which the plan never shows as a tag change.
+#[test]
+fn a_hand_widened_role_is_a_narrowing_marked_as_drift() {
+    let w = World::new("security-drift");
+    let dir = w.write_stack("sec", &[("main.hcl", &stack(r#""sqs:SendMessage""#))]);
+    let d = dir.to_str().unwrap();
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    let tags = w.boto3("print(json.dumps({t['Key']: t['Value'] for t in iam.list_role_tags(RoleName='sec-app')['Tags']}))");
+    assert!(
+        tags["eksfed:applied"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("1 t="),
+        "apply records what it applied: {tags}"
+    );
+    let p = w.eksfed(&["plan", d, "--detailed-exitcode"]);
+    assert_eq!(code(&p), 0, "the record is not a change: {}", text(&p));
+
+    // "The console": sqs:DeleteMessage added to the inline policy.
+    w.boto3("name = iam.list_role_policies(RoleName='sec-app')['PolicyNames'][0]\nd = iam.get_role_policy(RoleName='sec-app', PolicyName=name)['PolicyDocument']\nd = d if isinstance(d, dict) else json.loads(d)\na = d['Statement'][0]['Action']\nd['Statement'][0]['Action'] = (a if isinstance(a, list) else [a]) + ['sqs:DeleteMessage']\niam.put_role_policy(RoleName='sec-app', PolicyName=name, PolicyDocument=json.dumps(d))\nprint('{}')");
+    let jobs = format!("arn:aws:sqs:us-east-1:{}:jobs", w.account);
+    let p = w.eksfed(&["plan", d, "--fail-on-broadening", "--detailed-exitcode"]);
+    assert_eq!(code(&p), 2, "a repair narrows: {}", text(&p));
+    let out = String::from_utf8_lossy(&p.stdout).to_string();
+    assert!(
+        out.contains(&format!(
+            "  - role.app may no longer sqs:DeleteMessage on {jobs} (repairs drift)\n"
+        )),
+        "{out}"
+    );
+    assert!(!out.contains("eksfed:applied"), "{out}");
+    let j = w.eksfed(&["plan", d, "--format", "json"]);
+    assert_eq!(code(&j), 0, "{}", text(&j));
+    let j: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+    assert_eq!(j["broadening"], 0, "{j}");
+    let item = &j["changes"][0]["security"][0];
+    assert_eq!(item["effect"], "narrows", "{j}");
+    assert_eq!(item["kind"], "permissions", "{j}");
+    assert_eq!(item["drift"], true, "{j}");
+    assert_eq!(
+        item["message"],
+        format!("role.app may no longer sqs:DeleteMessage on {jobs}")
+    );
+    let m = w.eksfed(&["plan", d, "--format", "markdown"]);
+    let md = String::from_utf8_lossy(&m.stdout).to_string();
+    assert!(
+        md.contains(&format!(
+            "| ✅ narrows | `role.app` | role.app may no longer sqs:DeleteMessage on {jobs} (repairs drift) |"
+        )),
+        "{md}"
+    );
+
+    // The configuration now changes that policy too: what it removes is no longer known to
+    // be drift, and what it adds broadens.
+    let dir = w.write_stack(
+        "sec",
+        &[(
+            "main.hcl",
+            &stack(r#""sqs:SendMessage", "sqs:ChangeMessageVisibility""#),
+        )],
+    );
+    let d = dir.to_str().unwrap();
+    let j = w.eksfed(&["plan", d, "--format", "json"]);
+    assert_eq!(code(&j), 0, "{}", text(&j));
+    let j: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+    let items = j["changes"][0]["security"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 2, "{j}");
+    assert!(items.iter().all(|i| i.get("drift").is_none()), "{j}");
+    assert_eq!(j["broadening"], 1, "{j}");
+
+    // Applied: the record follows the configuration, and the next plan is empty.
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    let after = w.boto3("print(json.dumps({t['Key']: t['Value'] for t in iam.list_role_tags(RoleName='sec-app')['Tags']}))");
+    assert_ne!(after["eksfed:applied"], tags["eksfed:applied"], "{after}");
+    let p = w.eksfed(&["plan", d, "--detailed-exitcode"]);
+    assert_eq!(code(&p), 0, "{}", text(&p));
+}

@@ -3,10 +3,13 @@
 //! one of them is a create or a delete) and `expected.txt`, the items the review must give, one
 //! per line (`! ` broadens, `- ` narrows, then `kind: message`); an empty file means the
 //! change leaves access as it was. `live.json`, when present, is a list of live objects
-//! outside the stack.
+//! outside the stack. `applied.json`, when present, lists resources (render shape) as eksfed
+//! applied them last time: their live objects (`before.json`) carry that apply's record, so
+//! an item whose part of the configuration did not change since is drift (` (repairs drift)`
+//! after the message).
 #![allow(clippy::unwrap_used)]
 
-use eksfed_compiler::live::{LiveObject, LiveState};
+use eksfed_compiler::live::{self, LiveObject, LiveState};
 use eksfed_compiler::plan::{Action, Change, Plan};
 use eksfed_compiler::render::RenderedResource;
 use eksfed_compiler::security::{self, Effect};
@@ -73,9 +76,10 @@ fn lines(plan: &Plan) -> String {
             };
             let kind = serde_json::to_value(i.kind).unwrap();
             out.push_str(&format!(
-                "{sym} {}: {}\n",
+                "{sym} {}: {}{}\n",
                 kind.as_str().unwrap(),
-                i.message
+                i.message,
+                if i.drift { security::show::DRIFT } else { "" }
             ));
         }
     }
@@ -94,9 +98,21 @@ fn every_case_gives_its_expected_items() {
     let mut failures = vec![];
     for dir in cases {
         let mut plan = plan_of(load(&dir, "before.json"), load(&dir, "after.json"));
-        let live_objects: Vec<LiveObject> = std::fs::read_to_string(dir.join("live.json"))
+        let mut live_objects: Vec<LiveObject> = std::fs::read_to_string(dir.join("live.json"))
             .map(|t| serde_json::from_str(&t).unwrap())
             .unwrap_or_default();
+        for r in load(&dir, "applied.json") {
+            let before = load(&dir, "before.json");
+            let live = before.iter().find(|b| b.address == r.address).unwrap();
+            let record = security::drift::record(&r.kind).unwrap();
+            live_objects.push(LiveObject {
+                key: live::keys(&live.kind)[0].clone(),
+                owner: Some("s".into()),
+                piece: live.kind.clone(),
+                fingerprint: String::new(),
+                meta: [(security::drift::META_KEY.to_string(), record.into())].into(),
+            });
+        }
         let live = LiveState {
             account_id: "111122223333".into(),
             objects: live_objects,

@@ -174,14 +174,38 @@ struct Mapping {
     by: &'static str,
 }
 
+/// An RBAC binding as the model reads it (the security review reads bindings through it too).
 #[derive(Debug, Clone)]
-struct Binding {
-    role_kind: GrantKind,
-    role_name: String,
+pub struct Binding {
+    /// `KIND/NAMESPACE/NAME` of the binding object itself.
+    pub key: String,
+    pub role_kind: GrantKind,
+    pub role_name: String,
     /// `None`: a ClusterRoleBinding.
-    namespace: Option<String>,
-    subjects: Vec<(String, String, Option<String>)>,
-    managed: bool,
+    pub namespace: Option<String>,
+    /// `(kind, name, namespace)` of each subject.
+    pub subjects: Vec<(String, String, Option<String>)>,
+    pub managed: bool,
+}
+
+/// The built-in order of strength of a grant (FIELD-NOTES): ClusterRoles view ⊂ edit ⊂ admin
+/// ⊂ cluster-admin, access policies AmazonEKSViewPolicy ⊂ Edit ⊂ Admin ⊂ ClusterAdmin;
+/// `None` for anything else (a custom role is comparable only with itself).
+pub fn strength(kind: GrantKind, name: &str) -> Option<u8> {
+    match (kind, name) {
+        (GrantKind::ClusterRole, "view") | (GrantKind::AccessPolicy, "AmazonEKSViewPolicy") => {
+            Some(1)
+        }
+        (GrantKind::ClusterRole, "edit") | (GrantKind::AccessPolicy, "AmazonEKSEditPolicy") => {
+            Some(2)
+        }
+        (GrantKind::ClusterRole, "admin") | (GrantKind::AccessPolicy, "AmazonEKSAdminPolicy") => {
+            Some(3)
+        }
+        (GrantKind::ClusterRole, "cluster-admin")
+        | (GrantKind::AccessPolicy, CLUSTER_ADMIN_POLICY) => Some(4),
+        _ => None,
+    }
 }
 
 /// Builds the model from pieces. Pure; the order of the paths is stable.
@@ -666,7 +690,8 @@ fn merge(out: &mut Vec<Grant>, g: Grant) {
     }
 }
 
-fn binding(m: &serde_json::Value, managed: bool) -> Option<Binding> {
+/// Reads a RoleBinding or ClusterRoleBinding manifest; `None` for anything else.
+pub fn binding(m: &serde_json::Value, managed: bool) -> Option<Binding> {
     let kind = m["kind"].as_str()?;
     let namespace = match kind {
         "RoleBinding" => Some(m["metadata"]["namespace"].as_str()?.to_string()),
@@ -692,6 +717,11 @@ fn binding(m: &serde_json::Value, managed: bool) -> Option<Binding> {
         })
         .unwrap_or_default();
     Some(Binding {
+        key: format!(
+            "{kind}/{}/{}",
+            namespace.as_deref().unwrap_or(""),
+            m["metadata"]["name"].as_str().unwrap_or("")
+        ),
         role_kind,
         role_name: m["roleRef"]["name"].as_str()?.to_string(),
         namespace,

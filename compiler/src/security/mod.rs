@@ -9,6 +9,7 @@
 //! rewritten without a change of signer, a permissions boundary replaced by an equal one
 //! under another ARN, a set of actions covered only by the union of several wildcards.
 
+pub mod drift;
 pub mod glob;
 pub mod policy;
 pub mod show;
@@ -55,6 +56,11 @@ pub struct SecurityItem {
     pub before: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub after: Option<String>,
+    /// The change puts back what someone changed by hand in the live object: this part of
+    /// the configuration is what eksfed applied last time (see `security::drift`). Absent
+    /// when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub drift: bool,
 }
 
 impl SecurityItem {
@@ -65,6 +71,7 @@ impl SecurityItem {
             message,
             before: None,
             after: None,
+            drift: false,
         }
     }
     fn was(mut self, before: Option<String>, after: Option<String>) -> Self {
@@ -76,6 +83,34 @@ impl SecurityItem {
 
 use AccessKind::*;
 use Effect::*;
+
+/// Marks items as drift when their part of the object is unchanged since the last apply.
+fn marked(
+    mut items: Vec<SecurityItem>,
+    unchanged: &[drift::Part],
+    part: drift::Part,
+) -> Vec<SecurityItem> {
+    if unchanged.contains(&part) {
+        for i in &mut items {
+            i.drift = true;
+        }
+    }
+    items
+}
+
+/// [`marked`] for the items pushed since `start`.
+fn mark_since(
+    out: &mut [SecurityItem],
+    start: usize,
+    unchanged: &[drift::Part],
+    part: drift::Part,
+) {
+    if unchanged.contains(&part) {
+        for i in &mut out[start..] {
+            i.drift = true;
+        }
+    }
+}
 
 /// Fills every change's `security` and the plan's `broadening`.
 pub fn review(plan: &mut Plan, live: &LiveState) {
@@ -99,6 +134,8 @@ struct Context {
     policy_address: BTreeMap<String, String>,
     /// Tag keys (lower-cased) some document of the plan tests.
     tested_tags: BTreeSet<String>,
+    /// Live key -> the record of the last apply ([`drift`]), for objects this stack owns.
+    applied: BTreeMap<String, String>,
 }
 
 fn docs(k: &RenderedKind) -> Vec<&Json> {
@@ -148,8 +185,12 @@ impl Context {
                 stack_roles.insert(name.clone());
             }
         }
+        let mut applied = BTreeMap::new();
         for o in &live.objects {
             if o.owner.as_deref() == Some(plan.stack.as_str()) {
+                if let Some(r) = o.meta.get(drift::META_KEY).and_then(Json::as_str) {
+                    applied.insert(o.key.clone(), r.to_string());
+                }
                 continue;
             }
             if let RenderedKind::Role { name, policies, .. } = &o.piece {
@@ -168,6 +209,7 @@ impl Context {
             attached,
             policy_address,
             tested_tags,
+            applied,
         }
     }
 
@@ -177,9 +219,17 @@ impl Context {
         }
         let before = c.before.as_ref().map(|r| &r.kind);
         let after = c.after.as_ref().map(|r| &r.kind);
+        let unchanged = match (c.action, before, after) {
+            (Action::Update | Action::Replace, Some(b), Some(a)) => crate::live::keys(b)
+                .iter()
+                .find_map(|k| self.applied.get(k))
+                .map(|r| drift::unchanged_parts(r, a))
+                .unwrap_or_default(),
+            _ => vec![],
+        };
         let mut out = match (before, after) {
             (Some(b), None) => vec![deleted(&c.address, b)],
-            (b, Some(a)) => self.kind(&c.address, b, a),
+            (b, Some(a)) => self.kind(&c.address, b, a, &unchanged),
             (None, None) => vec![],
         };
         let mut seen = BTreeSet::new();
@@ -192,16 +242,21 @@ impl Context {
         addr: &str,
         before: Option<&RenderedKind>,
         after: &RenderedKind,
+        unchanged: &[drift::Part],
     ) -> Vec<SecurityItem> {
         match after {
-            RenderedKind::Role { .. } => self.role(addr, before, after),
+            RenderedKind::Role { .. } => self.role(addr, before, after, unchanged),
             RenderedKind::Policy { arn, document, tags, .. } => {
                 let (b_doc, b_tags) = match before {
                     Some(RenderedKind::Policy { document, tags, .. }) => (Some(document), Some(tags)),
                     _ => (None, None),
                 };
-                let mut out = self.managed_policy(addr, arn, b_doc, document);
-                out.extend(self.tags(addr, b_tags, tags));
+                let mut out = marked(
+                    self.managed_policy(addr, arn, b_doc, document),
+                    unchanged,
+                    drift::Part::Document,
+                );
+                out.extend(marked(self.tags(addr, b_tags, tags), unchanged, drift::Part::Tags));
                 out
             }
             RenderedKind::OidcProvider { url, client_ids, .. } => {
@@ -252,6 +307,7 @@ impl Context {
         addr: &str,
         before: Option<&RenderedKind>,
         after: &RenderedKind,
+        unchanged: &[drift::Part],
     ) -> Vec<SecurityItem> {
         let RenderedKind::Role {
             trust_policy,
@@ -282,7 +338,11 @@ impl Context {
             ),
             _ => (None, &[][..], &empty, None, None),
         };
-        let mut out = trust_items(addr, b_trust, trust_policy);
+        let mut out = marked(
+            trust_items(addr, b_trust, trust_policy),
+            unchanged,
+            drift::Part::Trust,
+        );
         let b_docs: Vec<&Json> = b_inline.values().collect();
         let a_docs: Vec<&Json> = inline_policies.values().collect();
         let delta = policy::compare_many(&b_docs, &a_docs);
@@ -292,21 +352,26 @@ impl Context {
         };
         let b_stmts = policy::parse(Some(&merged(&b_docs)), false);
         let a_stmts = policy::parse(Some(&merged(&a_docs)), true);
-        out.extend(permission_items(
-            (
-                &format!("{addr} may now "),
-                &format!("{addr} may no longer "),
-                &format!("{addr} may "),
+        out.extend(marked(
+            permission_items(
+                (
+                    &format!("{addr} may now "),
+                    &format!("{addr} may no longer "),
+                    &format!("{addr} may "),
+                ),
+                addr,
+                &delta,
+                &b_stmts,
+                &a_stmts,
             ),
-            addr,
-            &delta,
-            &b_stmts,
-            &a_stmts,
+            unchanged,
+            drift::Part::Inline,
         ));
         let name = |arn: &String| match self.policy_address.get(arn) {
             Some(a) => format!("{a} ({arn})"),
             None => arn.clone(),
         };
+        let start = out.len();
         for p in policies.iter().filter(|p| !b_policies.contains(p)) {
             out.push(
                 SecurityItem::new(
@@ -327,6 +392,8 @@ impl Context {
                 .was(Some(p.clone()), None),
             );
         }
+        mark_since(&mut out, start, unchanged, drift::Part::Attached);
+        let start = out.len();
         match (b_boundary, permissions_boundary) {
             (Some(b), None) => out.push(
                 SecurityItem::new(Broadens, Permissions, format!("{addr} loses its permissions boundary {b}"))
@@ -346,8 +413,13 @@ impl Context {
             ),
             _ => {}
         }
+        mark_since(&mut out, start, unchanged, drift::Part::Boundary);
         if before.is_some() {
-            out.extend(self.tags(addr, b_tags, tags));
+            out.extend(marked(
+                self.tags(addr, b_tags, tags),
+                unchanged,
+                drift::Part::Tags,
+            ));
         }
         out
     }
@@ -624,15 +696,19 @@ fn changed_conditions(new: &[policy::Clause], old: &[policy::Clause]) -> (String
     (policy::show_conditions(&n), policy::show_conditions(&o))
 }
 
-/// Who a trust atom admits, in the reviewer's words: the `sub` values where there are
-/// some, else the principal.
-fn who(a: &Atom) -> String {
-    let subs: Vec<String> = a
-        .conditions
+/// The `sub` values a trust atom's conditions name.
+fn subs(a: &Atom) -> Vec<String> {
+    a.conditions
         .iter()
         .filter(|c| c.key.ends_with(":sub"))
         .flat_map(|c| c.values.clone())
-        .collect();
+        .collect()
+}
+
+/// Who a trust atom admits, in the reviewer's words: the `sub` values where there are
+/// some, else the principal.
+fn who(a: &Atom) -> String {
+    let subs = subs(a);
     if !subs.is_empty() {
         return subs.join(" or ");
     }
@@ -715,7 +791,20 @@ fn trust_items(addr: &str, before: Option<&Json>, after: &Json) -> Vec<SecurityI
     }
     if before.is_some() {
         for a in &delta.lost_allows {
-            let me = who(a);
+            // Name only the `sub` values no statement of the same principal keeps.
+            let kept: BTreeSet<String> = a_stmts
+                .iter()
+                .filter(|s| s.allow)
+                .flat_map(policy::atoms)
+                .filter(|x| x.principal == a.principal)
+                .flat_map(|x| subs(&x))
+                .collect();
+            let lost: Vec<String> = subs(a).into_iter().filter(|v| !kept.contains(v)).collect();
+            let me = if !lost.is_empty() && lost.len() < subs(a).len() {
+                lost.join(" or ")
+            } else {
+                who(a)
+            };
             let still = a_stmts.iter().any(|s| {
                 s.allow
                     && policy::atoms(s)
@@ -942,27 +1031,18 @@ fn aws_auth_items(
     }
 }
 
-/// Built-in strength of EKS access policies (FIELD-NOTES): View ⊂ Edit ⊂ Admin ⊂ ClusterAdmin.
+/// Built-in strength of EKS access policies, from the access model.
 fn access_policy_rank(arn: &str) -> Option<u8> {
-    match arn.rsplit('/').next()? {
-        "AmazonEKSViewPolicy" => Some(1),
-        "AmazonEKSEditPolicy" => Some(2),
-        "AmazonEKSAdminPolicy" => Some(3),
-        "AmazonEKSClusterAdminPolicy" => Some(4),
-        _ => None,
-    }
+    crate::access::strength(
+        crate::access::GrantKind::AccessPolicy,
+        arn.rsplit('/').next()?,
+    )
 }
 
-/// Built-in strength of ClusterRoles: view ⊂ edit ⊂ admin ⊂ cluster-admin.
+/// Built-in strength of ClusterRoles, from the access model.
 fn cluster_role_rank(kind: &str, name: &str) -> Option<u8> {
-    if kind != "ClusterRole" {
-        return None;
-    }
-    match name {
-        "view" => Some(1),
-        "edit" => Some(2),
-        "admin" => Some(3),
-        "cluster-admin" => Some(4),
+    match kind {
+        "ClusterRole" => crate::access::strength(crate::access::GrantKind::ClusterRole, name),
         _ => None,
     }
 }
@@ -1106,41 +1186,47 @@ struct Binding {
     subjects: Vec<String>,
 }
 
+/// A binding in the review's words, read by the access model's reader
+/// ([`crate::access::binding`]). A manifest that reader does not take (not a well-formed
+/// RoleBinding or ClusterRoleBinding) is kept as a cluster-wide binding of an unknown role,
+/// so a change to it still broadens.
 fn binding(m: &Json) -> Binding {
-    let s = |p: &str| {
-        m.pointer(p)
-            .and_then(Json::as_str)
-            .unwrap_or("")
-            .to_string()
+    let Some(b) = crate::access::binding(m, true) else {
+        let s = |p: &str| {
+            m.pointer(p)
+                .and_then(Json::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        return Binding {
+            key: format!(
+                "{}/{}/{}",
+                s("/kind"),
+                s("/metadata/namespace"),
+                s("/metadata/name")
+            ),
+            scope: "cluster-wide".to_string(),
+            role_kind: s("/roleRef/kind"),
+            role_name: s("/roleRef/name"),
+            subjects: vec![],
+        };
     };
-    let kind = s("/kind");
-    let ns = s("/metadata/namespace");
-    let scope = if kind == "ClusterRoleBinding" || ns.is_empty() {
-        "cluster-wide".to_string()
-    } else {
-        format!("in namespace {ns}")
-    };
-    let subjects = m
-        .get("subjects")
-        .and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|x| {
-                    let f = |k: &str| x.get(k).and_then(Json::as_str).unwrap_or("");
-                    match f("namespace") {
-                        "" => format!("{} {}", f("kind"), f("name")),
-                        ns => format!("{} {ns}/{}", f("kind"), f("name")),
-                    }
-                })
-                .collect()
-        })
-        .unwrap_or_default();
     Binding {
-        key: format!("{kind}/{ns}/{}", s("/metadata/name")),
-        scope,
-        role_kind: s("/roleRef/kind"),
-        role_name: s("/roleRef/name"),
-        subjects,
+        key: b.key,
+        scope: match &b.namespace {
+            None => "cluster-wide".to_string(),
+            Some(ns) => format!("in namespace {ns}"),
+        },
+        role_kind: format!("{:?}", b.role_kind),
+        role_name: b.role_name,
+        subjects: b
+            .subjects
+            .into_iter()
+            .map(|(kind, name, ns)| match ns.as_deref() {
+                None | Some("") => format!("{kind} {name}"),
+                Some(ns) => format!("{kind} {ns}/{name}"),
+            })
+            .collect(),
     }
 }
 

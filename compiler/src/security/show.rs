@@ -18,8 +18,8 @@ pub fn text(plan: &Plan, paint: &dyn Fn(&str, &str) -> String) -> String {
     let mut out = format!("{}\n", paint("1", "Security review:"));
     for i in items {
         let line = match i.effect {
-            Effect::Broadens => paint("31", &format!("! {}", i.message)),
-            Effect::Narrows => paint("32", &format!("- {}", i.message)),
+            Effect::Broadens => paint("31", &format!("! {}{}", i.message, drift(i))),
+            Effect::Narrows => paint("32", &format!("- {}{}", i.message, drift(i))),
         };
         out.push_str(&format!("  {line}\n"));
     }
@@ -32,6 +32,17 @@ pub fn text(plan: &Plan, paint: &dyn Fn(&str, &str) -> String) -> String {
             .count()
     ));
     out
+}
+
+/// What a drift item adds to its message in text and markdown.
+pub const DRIFT: &str = " (repairs drift)";
+
+fn drift(i: &super::SecurityItem) -> &'static str {
+    if i.drift {
+        DRIFT
+    } else {
+        ""
+    }
 }
 
 /// Rows for the markdown template: `icon`, `effect`, `kind`, `address_cell`,
@@ -61,7 +72,8 @@ pub fn rows(
                 "icon": icon, "effect": effect,
                 "kind": serde_json::to_value(i.kind).unwrap_or_default(),
                 "address": c.address, "address_cell": code(&c.address),
-                "message": i.message, "message_cell": cell(&i.message),
+                "message": i.message, "message_cell": cell(&format!("{}{}", i.message, drift(i))),
+                "drift": i.drift,
                 "change_cell": change,
             }));
         }

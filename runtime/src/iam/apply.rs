@@ -14,6 +14,7 @@ use aws_sdk_iam::Client;
 use eksfed_compiler::iam::canonical;
 use eksfed_compiler::plan::{Action, Change};
 use eksfed_compiler::render::{RenderedKind, STACK_TAG};
+use eksfed_compiler::security::drift::{self, APPLIED_TAG};
 use serde_json::Value as Json;
 use std::collections::BTreeSet;
 
@@ -80,7 +81,29 @@ pub async fn apply(iam: &Client, stack: &str, change: &Change) -> anyhow::Result
         }
         (Action::Update | Action::Replace | Action::Delete, None, _) => need(before, "before"),
     };
+    let result = match (result, change.action, after) {
+        (Ok(()), Action::Create | Action::Update | Action::Replace, Some(a)) => {
+            record_applied(iam, a).await
+        }
+        (r, ..) => r,
+    };
     result.with_context(|| format!("{} ({})", change.address, change.action.verb()))
+}
+
+/// Writes the record of this apply on a role or policy (`security::drift`), after every other
+/// step succeeded: a failed step leaves the previous record, which cannot mark as drift what
+/// this configuration changed. With no room for the tag, an older record is removed.
+async fn record_applied(iam: &Client, after: &RenderedKind) -> anyhow::Result<()> {
+    let record = drift::record(after);
+    match after {
+        RenderedKind::Role { name, .. } => {
+            object::set_tag::<IamRole>(iam, name, APPLIED_TAG, record).await
+        }
+        RenderedKind::Policy { arn, .. } => {
+            object::set_tag::<IamPolicy>(iam, arn, APPLIED_TAG, record).await
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Documents are sent as compact JSON.

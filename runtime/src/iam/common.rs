@@ -2,6 +2,7 @@
 
 use aws_sdk_iam::types::Tag;
 use eksfed_compiler::render::STACK_TAG;
+use eksfed_compiler::security::drift::{APPLIED_TAG, META_KEY};
 
 /// Concurrent per-object requests (ListPolicyTags, Get*Provider).
 pub const CONCURRENCY: usize = 10;
@@ -14,8 +15,11 @@ pub(super) fn owner_of(tags: &[Tag]) -> Option<String> {
 }
 
 /// Tags as a map, in the order IAM returns them (the map type is the rendered one).
+/// The tags of a live object, without the record of the last apply (which goes to `meta`,
+/// see [`applied_of`]).
 pub(super) fn tag_map<M: FromIterator<(String, String)>>(tags: &[Tag]) -> M {
     tags.iter()
+        .filter(|t| t.key() != APPLIED_TAG)
         .map(|t| (t.key().to_string(), t.value().to_string()))
         .collect()
 }
@@ -40,4 +44,11 @@ pub(super) fn date(d: Option<&aws_smithy_types::DateTime>) -> serde_json::Value 
 /// The name in `arn:aws:iam::1:policy/path/name` (or a provider's `.../name`).
 pub(super) fn arn_name(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// The record of the last apply (`security::drift`), for the live object's `meta`.
+pub(super) fn applied_of(tags: &[Tag]) -> Option<(String, serde_json::Value)> {
+    tags.iter()
+        .find(|t| t.key() == APPLIED_TAG)
+        .map(|t| (META_KEY.to_string(), serde_json::Value::from(t.value())))
 }

@@ -274,6 +274,28 @@ pub(super) async fn retag<K: IamObject>(
     Ok(())
 }
 
+/// Sets one tag to `value`, or removes it when `None` (the record of the last apply).
+pub(super) async fn set_tag<K: IamObject>(
+    iam: &Client,
+    id: &str,
+    key: &str,
+    value: Option<String>,
+) -> anyhow::Result<()> {
+    let opts = RetryOptions::eventually_consistent();
+    match value {
+        Some(v) => {
+            let t = Tag::builder().key(key).value(v).build()?;
+            let tag = || K::tag(iam, id, vec![t.clone()]);
+            with_retry_opts(&op::<K>("Tag", id), &opts, tag).await?;
+        }
+        None => {
+            let untag = || K::untag(iam, id, vec![key.to_string()]);
+            with_retry_opts(&op::<K>("Untag", id), &opts, untag).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Deletes the object; already gone is what a delete wants. A conflict is retried: IAM may
 /// still see the detaches that resolve it in flight.
 pub(super) async fn delete<K: IamObject>(iam: &Client, id: &str) -> anyhow::Result<()> {

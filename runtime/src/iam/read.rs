@@ -1,7 +1,7 @@
 //! Reading IAM: the whole account's roles and customer managed policies in a few
 //! `GetAccountAuthorizationDetails` pages, plus the providers one by one (there are few).
 
-use super::common::{arn_name, date, owner_of, tag_map, CONCURRENCY};
+use super::common::{applied_of, arn_name, date, owner_of, tag_map, CONCURRENCY};
 use super::object::{self, IamObject, IamRole, OidcProvider, SamlProvider};
 use crate::error::CallError;
 use crate::filter::keep;
@@ -302,7 +302,7 @@ fn role_piece(rd: &RoleDetail, role: Option<&Role>) -> (RenderedKind, BTreeMap<S
             .filter_map(|p| Some((p.policy_name()?.to_string(), document(p.policy_document()))))
             .collect(),
     };
-    let meta = BTreeMap::from([
+    let mut meta = BTreeMap::from([
         ("role_id".to_string(), json!(rd.role_id())),
         ("create_date".to_string(), date(rd.create_date())),
         (
@@ -314,6 +314,7 @@ fn role_piece(rd: &RoleDetail, role: Option<&Role>) -> (RenderedKind, BTreeMap<S
                 .collect::<Vec<_>>()),
         ),
     ]);
+    meta.extend(applied_of(rd.tags()));
     (piece, meta)
 }
 
@@ -342,7 +343,7 @@ fn policy_piece(p: &ManagedPolicyDetail, tags: &[Tag]) -> (RenderedKind, BTreeMa
         .iter()
         .map(|v| json!({ "version_id": v.version_id(), "is_default": v.is_default_version(), "create_date": date(v.create_date()) }))
         .collect();
-    let meta = BTreeMap::from([
+    let mut meta = BTreeMap::from([
         ("policy_id".to_string(), json!(p.policy_id())),
         (
             "default_version_id".to_string(),
@@ -357,6 +358,7 @@ fn policy_piece(p: &ManagedPolicyDetail, tags: &[Tag]) -> (RenderedKind, BTreeMa
         ("create_date".to_string(), date(p.create_date())),
         ("update_date".to_string(), date(p.update_date())),
     ]);
+    meta.extend(applied_of(tags));
     (piece, meta)
 }
 
