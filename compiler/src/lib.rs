@@ -32,6 +32,7 @@ pub mod lower;
 pub mod model;
 pub mod plan;
 pub mod printf;
+pub mod redact;
 pub mod render;
 pub mod report;
 pub mod resolve;

@@ -311,7 +311,7 @@ fn trust(b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> Option<TrustBlock> 
             conditions: conditions(b, "conditions", d),
         },
         "trust_statement" => Trust::Raw {
-            statement: crate::generate_stack::raw_statement(b, d)?,
+            statement: raw_statement(b, d)?,
         },
         _ => return None,
     };
@@ -320,6 +320,36 @@ fn trust(b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> Option<TrustBlock> 
         spans,
         span: b.span.clone(),
     })
+}
+
+/// `trust_statement { statement = ... }`: a JSON string or an object, which must be one
+/// statement (an object with `Effect`).
+pub(crate) fn raw_statement(b: &EvBlock, d: &mut Diagnostics) -> Option<serde_json::Value> {
+    let v = match b.get("statement") {
+        Some(Value::String(s)) => match serde_json::from_str::<serde_json::Value>(s) {
+            Ok(j) => j,
+            Err(e) => {
+                d.push(
+                    Diagnostic::error(E_SEMANTIC, format!("`statement` is not valid JSON: {e}"))
+                        .at(Some(b.span_of("statement"))),
+                );
+                return None;
+            }
+        },
+        Some(other) => other.to_json(),
+        None => return None,
+    };
+    if v.get("Effect").is_none() {
+        d.push(
+            Diagnostic::error(
+                E_SEMANTIC,
+                "`statement` must be one trust policy statement: an object with `Effect`, `Principal`, `Action`",
+            )
+            .at(Some(b.span_of("statement"))),
+        );
+        return None;
+    }
+    Some(v)
 }
 
 const TRUST_KINDS: &[&str] = &[
