@@ -16,6 +16,8 @@ pub mod diag;
 pub mod diff;
 pub mod dynamic;
 pub mod eval;
+pub mod evblock;
+pub mod existing;
 pub mod fmt;
 pub mod functions;
 pub mod functions_tf;
