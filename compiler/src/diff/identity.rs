@@ -1,7 +1,6 @@
 //! Identity: which live pieces belong to a desired resource, whose they are, and how they
 //! merge into the object compared with it. The kinds say what differs (`crate::kinds`).
 
-use super::E_NOT_OWNED;
 use crate::adopt::{self, Import};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::kinds;
@@ -11,6 +10,8 @@ use crate::plan::ABSENT;
 use crate::render::{RenderedKind, RenderedResource};
 use crate::value::Address;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+pub const E_NOT_OWNED: &str = "E0701";
 
 /// The keys a desired resource may find live pieces under: its own pieces, and the pieces it
 /// had under another mode (an `aws-auth` entry after a switch to access entries, an IRSA

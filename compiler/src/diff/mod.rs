@@ -14,9 +14,10 @@ mod normalize;
 mod orphans;
 mod target;
 
-pub use identity::import_id;
+pub use identity::{import_id, E_NOT_OWNED};
 pub use normalize::normalize;
-pub use target::{missing_namespaces, namespaces_to_check};
+pub use orphans::E_PREVENT_DESTROY;
+pub use target::{missing_namespaces, namespaces_to_check, W_NO_NAMESPACE};
 
 use crate::adopt;
 use crate::diag::Diagnostics;
@@ -27,11 +28,6 @@ use crate::plan::{Action, Change, ClusterTarget, Importing, Plan, ABSENT, PLAN_F
 use crate::render::{self, RenderedKind, RenderedResource};
 use crate::value::Address;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-
-pub const E_NOT_OWNED: &str = "E0701";
-pub const E_PREVENT_DESTROY: &str = "E0702";
-/// A warning: an object the plan creates goes into a namespace that is not there.
-pub const W_NO_NAMESPACE: &str = "W0703";
 
 #[derive(Debug, Clone, Default)]
 pub struct DiffOptions {

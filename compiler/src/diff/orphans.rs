@@ -1,7 +1,6 @@
 //! Deletes: owned objects no longer declared, everything under `destroy`, `prevent_destroy`
 //! (E0702), and the order deletes run in (dependents first, by the kind's tier).
 
-use super::E_PREVENT_DESTROY;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::kinds;
 use crate::live::{self, LiveState, ObjectKey};
@@ -10,6 +9,8 @@ use crate::plan::{Action, Change};
 use crate::render::RenderedKind;
 use crate::value::Address;
 use std::collections::{BTreeMap, BTreeSet};
+
+pub const E_PREVENT_DESTROY: &str = "E0702";
 
 /// A delete with its tier: lower tiers are deleted first.
 pub(super) type Delete = (u8, Change);

@@ -1,7 +1,6 @@
 //! What a plan is limited to and what it needs of a cluster: the `--target` scope, and the
 //! namespaces its new service accounts and bindings go into (W0703 for those missing).
 
-use super::W_NO_NAMESPACE;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::graph::ResourceGraph;
 use crate::model::{DesiredState, ResourceKind};
@@ -9,6 +8,9 @@ use crate::plan::{Action, Plan};
 use crate::render;
 use crate::value::Address;
 use std::collections::{BTreeMap, BTreeSet};
+
+/// A warning: an object the plan creates goes into a namespace that is not there.
+pub const W_NO_NAMESPACE: &str = "W0703";
 
 /// `--target`: the addresses planned (the targets and what they depend on); `None` without
 /// targets (everything).
