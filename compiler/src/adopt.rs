@@ -12,20 +12,17 @@
 //!   ownership mark first. An object already owned by this stack makes the block do nothing;
 //!   one owned by another stack (E0706) or missing (E0705) is an error at the block.
 
-use crate::diag::{Diagnostic, Diagnostics, Span};
-use crate::iam;
-use crate::lower::EvBlock;
-use crate::model::{
-    DesiredState, OidcProvider, Policy, Resource, ResourceKind, Role, SamlProvider,
-};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::evblock::EvBlock;
+use crate::model::{DesiredState, Resource, ResourceKind};
 use crate::render::{self, RenderedKind};
-use crate::resolve::{iam_arn, strip_https, Ctx, E_SEMANTIC};
+use crate::resolve::strip_https;
 use crate::value::{Address, Value};
 use indexmap::IndexMap;
-use serde::Serialize;
 
-/// An attribute or block an `existing = true` object cannot have.
-pub const E_EXISTING: &str = "E0530";
+pub use crate::existing::{identifying, is_existing, required_waived, Import};
+pub use crate::existing::{EXISTING_KINDS, EXISTING_META, E_EXISTING};
+
 /// An `import` block that cannot be: its target is not importable, or its id names another
 /// object than the resource describes.
 pub const E_IMPORT: &str = "E0531";
@@ -35,147 +32,6 @@ pub const E_EXISTING_MISSING: &str = "E0704";
 pub const E_IMPORT_MISSING: &str = "E0705";
 /// At plan time: the object an `import` block names is owned by another stack.
 pub const E_IMPORT_FOREIGN: &str = "E0706";
-
-/// The kinds that may be `existing = true`.
-pub const EXISTING_KINDS: &[&str] = &["oidc_provider", "saml_provider", "policy", "role"];
-
-/// Attributes allowed on an `existing = true` block besides the identifying ones: `existing`
-/// itself and the meta-attributes that do not imply ownership.
-const EXISTING_META: &[&str] = &["existing", "for_each", "depends_on"];
-
-/// The attributes that identify an object of `kind` (the only ones `existing` allows).
-pub fn identifying(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "oidc_provider" => &["url"],
-        "saml_provider" => &["name"],
-        _ => &["name", "path"],
-    }
-}
-
-/// True for a block of a kind that allows it with `existing = true`.
-pub fn is_existing(b: &EvBlock) -> bool {
-    EXISTING_KINDS.contains(&b.kind.as_str()) && b.bool("existing") == Some(true)
-}
-
-/// Whether the schema's required attribute `attr` may be left out of `b` (an existing
-/// object needs only its identifying attributes).
-pub fn required_waived(b: &EvBlock, attr: &str) -> bool {
-    is_existing(b) && !identifying(&b.kind).contains(&attr)
-}
-
-/// The typed form of an `existing = true` block: identity and ARN only. Anything else
-/// written in the block is an error (E0530) at that attribute or block.
-pub fn resolve_existing(
-    addr: &Address,
-    b: &EvBlock,
-    ctx: &Ctx<'_>,
-    d: &mut Diagnostics,
-) -> ResourceKind {
-    let kind = addr.kind.as_str();
-    let ident = identifying(kind);
-    let ident_text = ident
-        .iter()
-        .map(|a| format!("`{a}`"))
-        .collect::<Vec<_>>()
-        .join(" and ");
-    for (name, a) in &b.attrs {
-        if ident.contains(&name.as_str()) || EXISTING_META.contains(&name.as_str()) {
-            continue;
-        }
-        d.push(
-            Diagnostic::error(
-                E_EXISTING,
-                format!(
-                    "`{name}` cannot be set on `{addr}`: it is `existing = true`, so eksfed only reads it and never creates, changes or tags it"
-                ),
-            )
-            .at(Some(a.span.clone()))
-            .address(addr.to_string())
-            .help(format!(
-                "only {ident_text} identify an existing {kind}; remove `{name}`, or remove `existing = true` to manage it here"
-            )),
-        );
-    }
-    for nb in &b.blocks {
-        d.push(
-            Diagnostic::error(
-                E_EXISTING,
-                format!(
-                    "`{}` block in `{addr}`: it is `existing = true`, so eksfed only reads it and never creates or changes it",
-                    nb.kind
-                ),
-            )
-            .at(Some(nb.span.clone()))
-            .address(addr.to_string())
-            .help(format!(
-                "only {ident_text} identify an existing {kind}; remove the block, or remove `existing = true` to manage it here"
-            )),
-        );
-    }
-    let label = addr.key.clone().unwrap_or_else(|| addr.label.clone());
-    let name = b.str("name").unwrap_or(label);
-    let path = b.str("path").unwrap_or_else(|| "/".into());
-    match kind {
-        "oidc_provider" => {
-            let url = b.str("url").unwrap_or_default();
-            if b.get("url").is_some() && !url.starts_with("https://") {
-                d.push(
-                    Diagnostic::error(
-                        E_SEMANTIC,
-                        format!("`url` must start with https://, got \"{url}\""),
-                    )
-                    .at(Some(b.span_of("url"))),
-                );
-            }
-            ResourceKind::OidcProvider(OidcProvider {
-                arn: iam_arn(ctx, "oidc-provider/", "", &strip_https(&url)),
-                url,
-                client_ids: vec![],
-                thumbprints: None,
-                tags: IndexMap::new(),
-            })
-        }
-        "saml_provider" => ResourceKind::SamlProvider(SamlProvider {
-            arn: iam_arn(ctx, "saml-provider/", "", &name),
-            name,
-            metadata: String::new(),
-            tags: IndexMap::new(),
-        }),
-        "policy" => ResourceKind::Policy(Policy {
-            arn: iam_arn(ctx, "policy", &path, &name),
-            name,
-            path,
-            description: String::new(),
-            document: iam::document(vec![]),
-            tags: IndexMap::new(),
-        }),
-        _ => ResourceKind::Role(Role {
-            arn: iam_arn(ctx, "role", &path, &name),
-            name,
-            path,
-            description: String::new(),
-            max_session_duration: 3600,
-            permissions_boundary: None,
-            tags: IndexMap::new(),
-            trusts: vec![],
-            policies: vec![],
-            inline_policies: IndexMap::new(),
-            trust_policy: iam::document(vec![]),
-        }),
-    }
-}
-
-/// One `import` block.
-#[derive(Debug, Clone, Serialize)]
-pub struct Import {
-    pub to: Address,
-    pub id: String,
-    /// The `import` block's head.
-    #[serde(skip)]
-    pub span: Span,
-    #[serde(skip)]
-    pub id_span: Span,
-}
 
 /// The import of an evaluated `import` block (`None` when `to` or `id` did not evaluate;
 /// the error is already reported).

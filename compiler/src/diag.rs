@@ -265,7 +265,7 @@ impl SourceMap {
         if let Some(h) = &d.help {
             out.push_str(&format!("  = help: {h}\n"));
         }
-        crate::sensitive::redact_text(&out, &self.secrets)
+        crate::redact::redact_text(&out, &self.secrets)
     }
 
     /// The JSON form of DSL.md: code, severity, message, file, line, column, address.
@@ -274,14 +274,14 @@ impl SourceMap {
         let mut v = serde_json::json!({
             "code": d.code,
             "severity": d.severity,
-            "message": crate::sensitive::redact_text(&d.message, &self.secrets),
+            "message": crate::redact::redact_text(&d.message, &self.secrets),
             "file": loc.map(|l| l.0),
             "line": loc.map(|l| l.1),
             "column": loc.map(|l| l.2),
             "address": d.address,
         });
         if let Some(h) = &d.help {
-            v["help"] = serde_json::Value::String(crate::sensitive::redact_text(h, &self.secrets));
+            v["help"] = serde_json::Value::String(crate::redact::redact_text(h, &self.secrets));
         }
         if d.allowed {
             v["allowed"] = serde_json::Value::Bool(true);

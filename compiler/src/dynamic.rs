@@ -19,14 +19,26 @@
 
 use crate::diag::{Diagnostic, Diagnostics, FileId, Span};
 use crate::eval::{iterate, span_of, suggest, Env};
-use crate::lower::{eval_body, head_span, label_text, EvBlock, E_DUPLICATE, E_LABELS};
-use crate::lower::{E_MISSING_ATTR, E_TYPE, E_UNKNOWN_ATTR, E_UNKNOWN_BLOCK};
+use crate::evblock::{head_span, label_text, EvBlock, E_DUPLICATE, E_LABELS};
+use crate::evblock::{E_MISSING_ATTR, E_TYPE, E_UNKNOWN_ATTR, E_UNKNOWN_BLOCK};
 use crate::schema::BlockSchema;
 use crate::value::Value;
 use hcl_edit::expr::Expression;
-use hcl_edit::structure::{Block, Structure};
+use hcl_edit::structure::{Block, Body, Structure};
 use hcl_edit::Span as _;
 use indexmap::IndexMap;
+
+/// How a `content` body is evaluated: `lower::eval_body`, passed in by its caller (which
+/// expands nested `dynamic` blocks in turn) so this file does not import `lower`.
+pub type EvalBody = fn(
+    FileId,
+    &Body,
+    &'static BlockSchema,
+    Span,
+    Vec<String>,
+    &mut Env<'_>,
+    &mut Diagnostics,
+) -> EvBlock;
 
 /// Expands `dynamic "NAME" { ... }` found in a body of kind `parent` into the blocks it
 /// generates, appended to `out`.
@@ -37,6 +49,7 @@ pub fn expand(
     env: &mut Env<'_>,
     diags: &mut Diagnostics,
     out: &mut Vec<EvBlock>,
+    eval_body: EvalBody,
 ) {
     let head = head_span(file, block);
     if block.labels.len() != 1 {

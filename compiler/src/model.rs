@@ -246,7 +246,7 @@ impl Resource {
     }
     /// `existing = true`: made and owned elsewhere, only read (see `adopt.rs`).
     pub fn is_existing(&self) -> bool {
-        crate::adopt::is_existing(&self.block)
+        crate::existing::is_existing(&self.block)
     }
     /// The cluster a Kubernetes- or EKS-side resource lives in.
     pub fn cluster(&self) -> Option<&Address> {
@@ -266,7 +266,7 @@ pub struct DesiredState {
     pub aws: AwsSettings,
     pub resources: Vec<Resource>,
     /// `import` blocks, in source order.
-    pub imports: Vec<crate::adopt::Import>,
+    pub imports: Vec<crate::existing::Import>,
     index: std::collections::HashMap<Address, usize>,
 }
 

@@ -72,7 +72,7 @@ pub struct Change {
     /// What the change does to access (DSL.md "Security review of every plan"); empty
     /// when access is unchanged.
     #[serde(default)]
-    pub security: Vec<crate::security::SecurityItem>,
+    pub security: Vec<crate::security::item::SecurityItem>,
 }
 
 /// The `import` block a change adopts.

@@ -4,6 +4,7 @@
 //! are reported here.
 
 use crate::diag::{Diagnostic, Diagnostics, Span};
+use crate::existing::{identifying, EXISTING_META, E_EXISTING};
 use crate::iam;
 use crate::lower::EvBlock;
 use crate::model::*;
@@ -311,7 +312,7 @@ fn trust(b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> Option<TrustBlock> 
             conditions: conditions(b, "conditions", d),
         },
         "trust_statement" => Trust::Raw {
-            statement: crate::generate_stack::raw_statement(b, d)?,
+            statement: raw_statement(b, d)?,
         },
         _ => return None,
     };
@@ -320,6 +321,36 @@ fn trust(b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> Option<TrustBlock> 
         spans,
         span: b.span.clone(),
     })
+}
+
+/// `trust_statement { statement = ... }`: a JSON string or an object, which must be one
+/// statement (an object with `Effect`).
+pub(crate) fn raw_statement(b: &EvBlock, d: &mut Diagnostics) -> Option<serde_json::Value> {
+    let v = match b.get("statement") {
+        Some(Value::String(s)) => match serde_json::from_str::<serde_json::Value>(s) {
+            Ok(j) => j,
+            Err(e) => {
+                d.push(
+                    Diagnostic::error(E_SEMANTIC, format!("`statement` is not valid JSON: {e}"))
+                        .at(Some(b.span_of("statement"))),
+                );
+                return None;
+            }
+        },
+        Some(other) => other.to_json(),
+        None => return None,
+    };
+    if v.get("Effect").is_none() {
+        d.push(
+            Diagnostic::error(
+                E_SEMANTIC,
+                "`statement` must be one trust policy statement: an object with `Effect`, `Principal`, `Action`",
+            )
+            .at(Some(b.span_of("statement"))),
+        );
+        return None;
+    }
+    Some(v)
 }
 
 const TRUST_KINDS: &[&str] = &[
@@ -351,8 +382,8 @@ fn saml_metadata_ok(xml: &str) -> Result<(), String> {
 pub fn resolve(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> ResourceKind {
     let label = addr.key.clone().unwrap_or_else(|| addr.label.clone());
     let name_or_label = |b: &EvBlock| b.str("name").unwrap_or_else(|| label.clone());
-    if crate::adopt::is_existing(b) {
-        return crate::adopt::resolve_existing(addr, b, ctx, d);
+    if crate::existing::is_existing(b) {
+        return resolve_existing(addr, b, ctx, d);
     }
     match addr.kind.as_str() {
         "cluster" => {
@@ -720,6 +751,108 @@ pub fn resolve(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) 
             })
         }
         other => unreachable_kind(other),
+    }
+}
+
+/// The typed form of an `existing = true` block: identity and ARN only. Anything else
+/// written in the block is an error (E0530) at that attribute or block.
+pub fn resolve_existing(
+    addr: &Address,
+    b: &EvBlock,
+    ctx: &Ctx<'_>,
+    d: &mut Diagnostics,
+) -> ResourceKind {
+    let kind = addr.kind.as_str();
+    let ident = identifying(kind);
+    let ident_text = ident
+        .iter()
+        .map(|a| format!("`{a}`"))
+        .collect::<Vec<_>>()
+        .join(" and ");
+    for (name, a) in &b.attrs {
+        if ident.contains(&name.as_str()) || EXISTING_META.contains(&name.as_str()) {
+            continue;
+        }
+        d.push(
+            Diagnostic::error(
+                E_EXISTING,
+                format!(
+                    "`{name}` cannot be set on `{addr}`: it is `existing = true`, so eksfed only reads it and never creates, changes or tags it"
+                ),
+            )
+            .at(Some(a.span.clone()))
+            .address(addr.to_string())
+            .help(format!(
+                "only {ident_text} identify an existing {kind}; remove `{name}`, or remove `existing = true` to manage it here"
+            )),
+        );
+    }
+    for nb in &b.blocks {
+        d.push(
+            Diagnostic::error(
+                E_EXISTING,
+                format!(
+                    "`{}` block in `{addr}`: it is `existing = true`, so eksfed only reads it and never creates or changes it",
+                    nb.kind
+                ),
+            )
+            .at(Some(nb.span.clone()))
+            .address(addr.to_string())
+            .help(format!(
+                "only {ident_text} identify an existing {kind}; remove the block, or remove `existing = true` to manage it here"
+            )),
+        );
+    }
+    let label = addr.key.clone().unwrap_or_else(|| addr.label.clone());
+    let name = b.str("name").unwrap_or(label);
+    let path = b.str("path").unwrap_or_else(|| "/".into());
+    match kind {
+        "oidc_provider" => {
+            let url = b.str("url").unwrap_or_default();
+            if b.get("url").is_some() && !url.starts_with("https://") {
+                d.push(
+                    Diagnostic::error(
+                        E_SEMANTIC,
+                        format!("`url` must start with https://, got \"{url}\""),
+                    )
+                    .at(Some(b.span_of("url"))),
+                );
+            }
+            ResourceKind::OidcProvider(OidcProvider {
+                arn: iam_arn(ctx, "oidc-provider/", "", &strip_https(&url)),
+                url,
+                client_ids: vec![],
+                thumbprints: None,
+                tags: IndexMap::new(),
+            })
+        }
+        "saml_provider" => ResourceKind::SamlProvider(SamlProvider {
+            arn: iam_arn(ctx, "saml-provider/", "", &name),
+            name,
+            metadata: String::new(),
+            tags: IndexMap::new(),
+        }),
+        "policy" => ResourceKind::Policy(Policy {
+            arn: iam_arn(ctx, "policy", &path, &name),
+            name,
+            path,
+            description: String::new(),
+            document: iam::document(vec![]),
+            tags: IndexMap::new(),
+        }),
+        _ => ResourceKind::Role(Role {
+            arn: iam_arn(ctx, "role", &path, &name),
+            name,
+            path,
+            description: String::new(),
+            max_session_duration: 3600,
+            permissions_boundary: None,
+            tags: IndexMap::new(),
+            trusts: vec![],
+            policies: vec![],
+            inline_policies: IndexMap::new(),
+            trust_policy: iam::document(vec![]),
+        }),
     }
 }
 

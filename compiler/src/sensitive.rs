@@ -21,8 +21,7 @@ use indexmap::IndexMap;
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// What text and markdown plans and diagnostics show in place of a sensitive value.
-pub const REDACTED: &str = "(sensitive value)";
+pub use crate::redact::{redact_text, REDACTED};
 
 /// The sensitive parts of a compiled stack.
 #[derive(Debug, Clone, Default)]
@@ -196,17 +195,6 @@ pub fn mark(plan: &mut Plan, sensitive: &Sensitive) {
             }
         }
     }
-}
-
-/// Replaces every sensitive text in `s` with [`REDACTED`].
-pub fn redact_text(s: &str, secrets: &[String]) -> String {
-    let mut out = s.to_string();
-    for secret in secrets {
-        if !secret.is_empty() && out.contains(secret.as_str()) {
-            out = out.replace(secret.as_str(), REDACTED);
-        }
-    }
-    out
 }
 
 /// A rendered resource's fields (no `address`, no `type`) with the values at `paths`

@@ -1,7 +1,7 @@
 //! Drawing an [`AccessModel`]: a table a reviewer reads, the JSON of DSL.md, and a Mermaid
 //! flowchart (identities → roles → Kubernetes users and groups → grants) GitHub renders.
 
-use super::{AccessModel, Grant, GrantKind};
+use super::model::{AccessModel, Grant, GrantKind, CLUSTER_ADMIN_POLICY};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -209,7 +209,7 @@ pub fn mermaid(model: &AccessModel) -> String {
                     && g.name == "cluster-admin"
                     && g.namespaces.is_empty())
                 || (g.kind == GrantKind::AccessPolicy
-                    && g.name == super::CLUSTER_ADMIN_POLICY
+                    && g.name == CLUSTER_ADMIN_POLICY
                     && g.namespaces.is_empty());
             if admin && !admin_nodes.contains(&n) {
                 admin_nodes.push(n.clone());

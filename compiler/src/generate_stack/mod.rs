@@ -25,13 +25,10 @@ mod group;
 mod hcl;
 pub mod labels;
 
-use crate::diag::{Diagnostic, Diagnostics};
-use crate::lower::EvBlock;
 use crate::model::Trust;
 use crate::render::{
     AccessEntry, AwsAuthEntry, PodIdentityAssociation, RenderedKind, ROLE_ARN_ANNOTATION, STACK_TAG,
 };
-use crate::value::Value;
 use crate::{iam, live::LiveObject};
 use hcl::q;
 use labels::Labels;
@@ -94,39 +91,6 @@ pub fn access_mode(authentication_mode: Option<&str>) -> &'static str {
         Some("API_AND_CONFIG_MAP") => "both",
         _ => "aws_auth",
     }
-}
-
-/// `trust_statement { statement = ... }`: a JSON string or an object, which must be one
-/// statement (an object with `Effect`).
-pub(crate) fn raw_statement(b: &EvBlock, d: &mut Diagnostics) -> Option<Json> {
-    let v = match b.get("statement") {
-        Some(Value::String(s)) => match serde_json::from_str::<Json>(s) {
-            Ok(j) => j,
-            Err(e) => {
-                d.push(
-                    Diagnostic::error(
-                        crate::resolve::E_SEMANTIC,
-                        format!("`statement` is not valid JSON: {e}"),
-                    )
-                    .at(Some(b.span_of("statement"))),
-                );
-                return None;
-            }
-        },
-        Some(other) => other.to_json(),
-        None => return None,
-    };
-    if v.get("Effect").is_none() {
-        d.push(
-            Diagnostic::error(
-                crate::resolve::E_SEMANTIC,
-                "`statement` must be one trust policy statement: an object with `Effect`, `Principal`, `Action`",
-            )
-            .at(Some(b.span_of("statement"))),
-        );
-        return None;
-    }
-    Some(v)
 }
 
 struct RoleInfo<'a> {

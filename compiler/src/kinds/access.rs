@@ -1,7 +1,7 @@
 //! `access`: a principal's way into a cluster — an `aws-auth` entry and/or an EKS access
 //! entry (with its access policies), by the cluster's access mode.
 
-use super::{sorted, Kind, ObjectKey};
+use super::kind::{sorted, Kind, ObjectKey};
 use crate::render::{self, RenderedKind};
 use serde_json::{json, Value as Json};
 

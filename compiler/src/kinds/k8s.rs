@@ -1,7 +1,7 @@
 //! What the Kubernetes kinds (ServiceAccounts, RBAC bindings) share: the key of a manifest
 //! and its comparable view.
 
-use super::ObjectKey;
+use super::kind::ObjectKey;
 use crate::render;
 use serde_json::{json, Value as Json};
 

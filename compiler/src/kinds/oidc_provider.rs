@@ -1,6 +1,6 @@
 //! `oidc_provider`: an IAM OpenID Connect provider, identified by its ARN (from its URL).
 
-use super::{sorted, sorted_map, Kind, ObjectKey};
+use super::kind::{sorted, sorted_map, Kind, ObjectKey};
 use crate::render::RenderedKind;
 use serde_json::{json, Value as Json};
 

@@ -1,6 +1,6 @@
 //! `policy`: a customer managed IAM policy, identified by its ARN (from its path and name).
 
-use super::{sorted_map, Kind, ObjectKey};
+use super::kind::{sorted_map, Kind, ObjectKey};
 use crate::iam;
 use crate::render::RenderedKind;
 use serde_json::{json, Value as Json};

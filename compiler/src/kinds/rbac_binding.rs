@@ -2,7 +2,7 @@
 //! per manifest under one address.
 
 use super::k8s::{key_manifest, manifest_view};
-use super::{ns_name, Kind, ObjectKey};
+use super::kind::{ns_name, Kind, ObjectKey};
 use crate::render::RenderedKind;
 use serde_json::{json, Value as Json};
 use std::collections::BTreeSet;

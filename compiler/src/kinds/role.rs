@@ -1,7 +1,7 @@
 //! `role`: an IAM role, identified by its name (unique in an account whatever the path, so a
 //! path change keeps the key and is a replace).
 
-use super::{sorted, sorted_map, Kind, ObjectKey};
+use super::kind::{sorted, sorted_map, Kind, ObjectKey};
 use crate::iam;
 use crate::render::RenderedKind;
 use serde_json::{json, Value as Json};

@@ -1,6 +1,6 @@
 //! `saml_provider`: an IAM SAML provider, identified by its ARN (from its name).
 
-use super::{sorted_map, Kind, ObjectKey};
+use super::kind::{sorted_map, Kind, ObjectKey};
 use crate::render::RenderedKind;
 use serde_json::{json, Value as Json};
 
