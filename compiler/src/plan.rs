@@ -2,7 +2,7 @@
 //! fingerprint of every live object it read. Apply orders its work from the plan alone.
 
 use crate::live::ObjectKey;
-use crate::model::{AccessMode, AwsSettings};
+use crate::model::{AccessMode, AwsSettings, DesiredState, ResourceKind};
 use crate::render::RenderedResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -89,6 +89,28 @@ pub struct ClusterTarget {
     pub region: Option<String>,
     pub kube_context: Option<String>,
     pub access_mode: AccessMode,
+}
+
+impl ClusterTarget {
+    /// The clusters of a desired state, by label (what a plan connects to).
+    pub fn all_of(desired: &DesiredState) -> BTreeMap<String, ClusterTarget> {
+        desired
+            .resources
+            .iter()
+            .filter_map(|r| match &r.kind {
+                ResourceKind::Cluster(c) => Some((
+                    crate::render::cluster_key(&r.address),
+                    ClusterTarget {
+                        name: c.name.clone(),
+                        region: c.region.clone(),
+                        kube_context: c.kube_context.clone(),
+                        access_mode: c.access_mode,
+                    },
+                )),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

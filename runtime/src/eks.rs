@@ -15,6 +15,7 @@ use eksfed_compiler::render::{
     RenderedKind, STACK_TAG,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 type SdkError<E> = aws_sdk_eks::error::SdkError<E, aws_sdk_eks::config::http::HttpResponse>;
 
@@ -101,29 +102,10 @@ pub async fn read(
         }
         Err(e) => return Err(err("ListAccessEntries", e)),
     };
-    let ctx = std::sync::Arc::new(ReadCtx {
-        eks: eks.clone(),
-        cluster: cluster.to_string(),
-        cluster_name: cluster_name.to_string(),
-        stack: stack.to_string(),
-        wanted: wanted.clone(),
-    });
+    let ctx = ReadCtx::new(eks, cluster, cluster_name, stack, wanted);
     let entries = bounded(principals, CONCURRENCY, |arn| read_entry(ctx.clone(), arn)).await?;
-    let associations = eks
-        .list_pod_identity_associations()
-        .cluster_name(cluster_name)
-        .max_results(100)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| err("ListPodIdentityAssociations", e))?;
-    let associations = bounded(associations, CONCURRENCY, |a| {
-        read_association(ctx.clone(), a)
-    })
-    .await?;
-    Ok(entries.into_iter().chain(associations).flatten().collect())
+    let associations = read_associations(&ctx).await?;
+    Ok(entries.into_iter().flatten().chain(associations).collect())
 }
 
 /// Reads only the pod identity associations of one cluster (they exist whatever its
@@ -136,9 +118,14 @@ pub async fn read_pod_identity_associations(
     stack: &str,
     wanted: &BTreeSet<ObjectKey>,
 ) -> Result<Vec<LiveObject>> {
-    let associations = eks
+    read_associations(&ReadCtx::new(eks, cluster, cluster_name, stack, wanted)).await
+}
+
+async fn read_associations(ctx: &Arc<ReadCtx>) -> Result<Vec<LiveObject>> {
+    let associations = ctx
+        .eks
         .list_pod_identity_associations()
-        .cluster_name(cluster_name)
+        .cluster_name(&ctx.cluster_name)
         .max_results(100)
         .into_paginator()
         .items()
@@ -146,13 +133,6 @@ pub async fn read_pod_identity_associations(
         .try_collect()
         .await
         .map_err(|e| err("ListPodIdentityAssociations", e))?;
-    let ctx = std::sync::Arc::new(ReadCtx {
-        eks: eks.clone(),
-        cluster: cluster.to_string(),
-        cluster_name: cluster_name.to_string(),
-        stack: stack.to_string(),
-        wanted: wanted.clone(),
-    });
     let associations = bounded(associations, CONCURRENCY, |a| {
         read_association(ctx.clone(), a)
     })
@@ -169,8 +149,26 @@ struct ReadCtx {
     wanted: BTreeSet<ObjectKey>,
 }
 
+impl ReadCtx {
+    fn new(
+        eks: &aws_sdk_eks::Client,
+        cluster: &str,
+        cluster_name: &str,
+        stack: &str,
+        wanted: &BTreeSet<ObjectKey>,
+    ) -> Arc<ReadCtx> {
+        Arc::new(ReadCtx {
+            eks: eks.clone(),
+            cluster: cluster.to_string(),
+            cluster_name: cluster_name.to_string(),
+            stack: stack.to_string(),
+            wanted: wanted.clone(),
+        })
+    }
+}
+
 /// One access entry with its policy associations, if the stack owns or wants it.
-async fn read_entry(ctx: std::sync::Arc<ReadCtx>, arn: String) -> Result<Option<LiveObject>> {
+async fn read_entry(ctx: Arc<ReadCtx>, arn: String) -> Result<Option<LiveObject>> {
     let ReadCtx {
         eks,
         cluster,
@@ -245,7 +243,7 @@ async fn read_entry(ctx: std::sync::Arc<ReadCtx>, arn: String) -> Result<Option<
 
 /// One pod identity association, if the stack owns or wants it.
 async fn read_association(
-    ctx: std::sync::Arc<ReadCtx>,
+    ctx: Arc<ReadCtx>,
     summary: aws_sdk_eks::types::PodIdentityAssociationSummary,
 ) -> Result<Option<LiveObject>> {
     let ReadCtx {

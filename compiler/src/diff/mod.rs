@@ -180,22 +180,7 @@ pub fn diff(
     orphans::refuse_protected_replaces(&changes, desired, &mut diags);
     changes.extend(orphans::ordered(deletes));
 
-    let clusters = desired
-        .resources
-        .iter()
-        .filter_map(|r| match &r.kind {
-            ResourceKind::Cluster(c) => Some((
-                crate::render::cluster_key(&r.address),
-                ClusterTarget {
-                    name: c.name.clone(),
-                    region: c.region.clone(),
-                    kube_context: c.kube_context.clone(),
-                    access_mode: c.access_mode,
-                },
-            )),
-            _ => None,
-        })
-        .collect();
+    let clusters = ClusterTarget::all_of(desired);
     let mut plan = Plan {
         format_version: PLAN_FORMAT_VERSION,
         stack: stack.to_string(),

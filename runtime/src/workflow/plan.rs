@@ -65,21 +65,7 @@ fn report(c: &Compiled, quiet: bool, hooks: &dyn Hooks) -> bool {
 
 /// The clusters of a desired state, by label.
 pub fn clusters_of(d: &DesiredState) -> BTreeMap<String, ClusterTarget> {
-    d.resources
-        .iter()
-        .filter_map(|r| match &r.kind {
-            ResourceKind::Cluster(c) => Some((
-                eksfed_compiler::render::cluster_key(&r.address),
-                ClusterTarget {
-                    name: c.name.clone(),
-                    region: c.region.clone(),
-                    kube_context: c.kube_context.clone(),
-                    access_mode: c.access_mode,
-                },
-            )),
-            _ => None,
-        })
-        .collect()
+    ClusterTarget::all_of(d)
 }
 
 /// A stack compiled with the facts only the live account gives: its id (the stack's, the
