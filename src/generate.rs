@@ -12,7 +12,9 @@ Write an eksfed stack from what is live: the account's IAM (read in bulk) and on
 cluster's authentication mode has the API).
 
 Generated (in DIR/main.hcl, formatted as `eksfed fmt` writes it):
-  - the `stack` and `cluster` blocks (access_mode from the cluster's authentication mode)
+  - the `stack` and `cluster` blocks; access_mode from the cluster's authentication mode
+    (API: access_entries; CONFIG_MAP or none: aws_auth; API_AND_CONFIG_MAP: where people are
+    mapped — both places: both, only one: that one)
   - the cluster's OIDC provider, and the OIDC and SAML providers the roles trust
   - every role whose trust policy names the cluster's provider, that is mapped into the
     cluster (aws-auth entries, STANDARD access entries) or that a pod identity association
