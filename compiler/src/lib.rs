@@ -36,6 +36,7 @@ pub mod plan;
 pub mod printf;
 pub mod redact;
 pub mod render;
+pub mod rendered;
 pub mod report;
 pub mod resolve;
 pub mod schema;

@@ -2,8 +2,115 @@
 //! entry (with its access policies), by the cluster's access mode.
 
 use super::kind::{sorted, Kind, ObjectKey};
-use crate::render::{self, RenderedKind};
+use crate::model::{self, AccessMode, DesiredState, PrincipalKind};
+use crate::rendered::{
+    cluster_key, json_file, k8s_name, node_identity, strip_role_path, yaml_file, AccessEntry,
+    AccessPolicyAssociation, AccessScope, AwsAuthEntry, RenderFile, RenderedKind, RenderedResource,
+};
+use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
+
+// ---- Render: typed model → `RenderedKind`; the files `eksfed render --out` writes.
+
+/// By the cluster's access mode, the `aws-auth` entry (role path stripped; a node role's
+/// identity as EKS assigns it) and/or the EKS access entry with its access policies.
+pub fn render(a: &model::Access, desired: &DesiredState) -> RenderedKind {
+    let mode = desired
+        .cluster(&a.cluster)
+        .map(|c| c.access_mode)
+        .unwrap_or(AccessMode::AwsAuth);
+    let aws_auth = mode.uses_aws_auth().then(|| {
+        let (rolearn, userarn) = match a.principal_kind {
+            PrincipalKind::Role => (Some(strip_role_path(&a.principal_arn)), None),
+            PrincipalKind::User => (None, Some(a.principal_arn.clone())),
+        };
+        let (username, groups) = match node_identity(&a.entry_type) {
+            Some((u, g)) => (
+                Some(u.to_string()),
+                g.iter().map(|s| s.to_string()).collect(),
+            ),
+            None => (a.username.clone(), a.groups.clone()),
+        };
+        AwsAuthEntry {
+            rolearn,
+            userarn,
+            username,
+            groups,
+        }
+    });
+    let access_entry = mode.uses_access_entries().then(|| AccessEntry {
+        principal_arn: a.principal_arn.clone(),
+        username: a.username.clone(),
+        kubernetes_groups: a.groups.clone(),
+        entry_type: a.entry_type.clone(),
+        access_policies: a
+            .access_policies
+            .iter()
+            .map(|p| AccessPolicyAssociation {
+                policy_arn: p.policy_arn.clone(),
+                access_scope: AccessScope {
+                    scope_type: p.scope.clone(),
+                    namespaces: p.namespaces.clone(),
+                },
+            })
+            .collect(),
+    });
+    RenderedKind::Access {
+        cluster: cluster_key(&a.cluster),
+        aws_auth,
+        access_entry,
+    }
+}
+
+/// None of its own: its entries are in the files its cluster's pieces share
+/// ([`cluster_files`]).
+pub fn files(_res: &RenderedResource) -> Vec<RenderFile> {
+    vec![]
+}
+
+/// Per cluster, the `aws-auth` entries (`k8s/CLUSTER/kube-system/aws-auth-entries.yaml`:
+/// `mapRoles` and `mapUsers`), then the access entries (`eks/CLUSTER/access-entries.json`).
+pub fn cluster_files(pieces: &[&RenderedKind]) -> Vec<RenderFile> {
+    let mut aws_auth: IndexMap<String, Vec<&AwsAuthEntry>> = IndexMap::new();
+    let mut entries: IndexMap<String, Vec<&AccessEntry>> = IndexMap::new();
+    for piece in pieces {
+        if let RenderedKind::Access {
+            cluster,
+            aws_auth: a,
+            access_entry,
+        } = piece
+        {
+            if let Some(a) = a {
+                aws_auth.entry(cluster.clone()).or_default().push(a);
+            }
+            if let Some(e) = access_entry {
+                entries.entry(cluster.clone()).or_default().push(e);
+            }
+        }
+    }
+    let mut out = vec![];
+    for (cluster, list) in aws_auth {
+        let roles: Vec<_> = list.iter().filter(|e| e.rolearn.is_some()).collect();
+        let users: Vec<_> = list.iter().filter(|e| e.userarn.is_some()).collect();
+        let v = json!({ "mapRoles": roles, "mapUsers": users });
+        out.push((
+            format!(
+                "k8s/{}/kube-system/aws-auth-entries.yaml",
+                k8s_name(&cluster)
+            ),
+            yaml_file(&v),
+        ));
+    }
+    for (cluster, list) in entries {
+        out.push((
+            format!("eks/{}/access-entries.json", k8s_name(&cluster)),
+            json_file(&json!(list)),
+        ));
+    }
+    out
+}
+
+// ---- Diff
 
 pub struct AccessKind;
 
@@ -53,7 +160,7 @@ impl Kind for AccessKind {
             .or_else(|| aws_auth.as_ref().map(|a| a.arn().to_string()))
             .unwrap_or_default();
         vec![
-            key_aws_auth(cluster, &render::strip_role_path(&arn)),
+            key_aws_auth(cluster, &strip_role_path(&arn)),
             key_access_entry(cluster, &arn),
         ]
     }

@@ -2,7 +2,7 @@
 //! and its comparable view.
 
 use super::kind::ObjectKey;
-use crate::render;
+use crate::rendered::ROLE_ARN_ANNOTATION;
 use serde_json::{json, Value as Json};
 
 pub fn key_manifest(cluster: &str, m: &Json) -> ObjectKey {
@@ -28,16 +28,16 @@ fn meta_subset(desired: &Json, live: &Json, field: &str) -> (Json, Json) {
         lv.insert(k.clone(), l.get(k).cloned().unwrap_or(Json::Null));
     }
     if field == "annotations" {
-        if let Some(v) = l.get(render::ROLE_ARN_ANNOTATION) {
-            lv.insert(render::ROLE_ARN_ANNOTATION.into(), v.clone());
+        if let Some(v) = l.get(ROLE_ARN_ANNOTATION) {
+            lv.insert(ROLE_ARN_ANNOTATION.into(), v.clone());
         }
     }
     let mut dv: serde_json::Map<String, Json> = d;
     if field == "annotations"
-        && lv.contains_key(render::ROLE_ARN_ANNOTATION)
-        && !dv.contains_key(render::ROLE_ARN_ANNOTATION)
+        && lv.contains_key(ROLE_ARN_ANNOTATION)
+        && !dv.contains_key(ROLE_ARN_ANNOTATION)
     {
-        dv.insert(render::ROLE_ARN_ANNOTATION.into(), Json::Null);
+        dv.insert(ROLE_ARN_ANNOTATION.into(), Json::Null);
     }
     (Json::Object(dv), Json::Object(lv))
 }

@@ -1,7 +1,7 @@
 //! The [`Kind`] trait every kind file implements, the live identity type and the helpers the
 //! kind files share. A leaf: the kind files import it, never `kinds/mod.rs` (which lists them).
 
-use crate::render::RenderedKind;
+use crate::rendered::RenderedKind;
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 

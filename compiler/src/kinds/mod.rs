@@ -18,7 +18,8 @@ pub mod service_account;
 
 pub use kind::{Kind, ObjectKey};
 
-use crate::render::RenderedKind;
+use crate::model::{DesiredState, Resource, ResourceKind};
+use crate::rendered::{RenderFile, RenderedKind, RenderedResource};
 
 /// Every kind, in the order providers, policies, roles, then cluster-side objects.
 pub static ALL: [&dyn Kind; 7] = [
@@ -68,6 +69,44 @@ pub fn orphan_address(piece: &RenderedKind) -> String {
         piece.type_name(),
         clean(what.rsplit('/').next().unwrap_or(&what))
     )
+}
+
+/// The rendered form of a declared resource; `None` for what renders nothing (a cluster).
+pub fn render(r: &Resource, desired: &DesiredState) -> Option<RenderedKind> {
+    let stack = &desired.stack.name;
+    Some(match &r.kind {
+        ResourceKind::Cluster(_) => return None,
+        ResourceKind::OidcProvider(p) => oidc_provider::render(p, stack),
+        ResourceKind::SamlProvider(p) => saml_provider::render(p, stack),
+        ResourceKind::Policy(p) => policy::render(p, stack),
+        ResourceKind::Role(p) => role::render(p, stack),
+        ResourceKind::ServiceAccount(p) => service_account::render(p, desired),
+        ResourceKind::Access(p) => access::render(p, desired),
+        ResourceKind::RbacBinding(p) => rbac_binding::render(p, &r.address, stack),
+    })
+}
+
+/// The files `eksfed render --out` writes for one rendered resource on its own.
+pub fn files(res: &RenderedResource) -> Vec<RenderFile> {
+    match &res.kind {
+        RenderedKind::OidcProvider { .. } => oidc_provider::files(res),
+        RenderedKind::SamlProvider { .. } => saml_provider::files(res),
+        RenderedKind::Policy { .. } => policy::files(res),
+        RenderedKind::Role { .. } => role::files(res),
+        RenderedKind::ServiceAccount { .. } => service_account::files(res),
+        RenderedKind::Access { .. } => access::files(res),
+        RenderedKind::RbacBinding { .. } => rbac_binding::files(res),
+    }
+}
+
+/// The files the pieces of one cluster share (written after every resource's own files),
+/// in this order: `aws-auth` entries, access entries, pod identity associations.
+pub fn cluster_files(pieces: &[&RenderedKind]) -> Vec<RenderFile> {
+    [
+        access::cluster_files(pieces),
+        service_account::cluster_files(pieces),
+    ]
+    .concat()
 }
 
 #[cfg(test)]

@@ -1,8 +1,29 @@
 //! `oidc_provider`: an IAM OpenID Connect provider, identified by its ARN (from its URL).
 
 use super::kind::{sorted, sorted_map, Kind, ObjectKey};
-use crate::render::RenderedKind;
+use crate::model;
+use crate::rendered::{provider_file, with_stack_tag, RenderFile, RenderedKind, RenderedResource};
 use serde_json::{json, Value as Json};
+
+// ---- Render: typed model → `RenderedKind`; the files `eksfed render --out` writes.
+
+/// The provider as IAM holds it, with the stack's ownership tag.
+pub fn render(p: &model::OidcProvider, stack: &str) -> RenderedKind {
+    RenderedKind::OidcProvider {
+        arn: p.arn.clone(),
+        url: p.url.clone(),
+        client_ids: p.client_ids.clone(),
+        thumbprints: p.thumbprints.clone(),
+        tags: with_stack_tag(&p.tags, stack),
+    }
+}
+
+/// One JSON file under `iam/providers/`.
+pub fn files(res: &RenderedResource) -> Vec<RenderFile> {
+    vec![provider_file(res)]
+}
+
+// ---- Diff
 
 pub struct OidcProviderKind;
 

@@ -2,8 +2,35 @@
 
 use super::kind::{sorted_map, Kind, ObjectKey};
 use crate::iam;
-use crate::render::RenderedKind;
+use crate::model;
+use crate::rendered::{json_file, with_stack_tag, RenderFile, RenderedKind, RenderedResource};
 use serde_json::{json, Value as Json};
+
+// ---- Render: typed model → `RenderedKind`; the files `eksfed render --out` writes.
+
+/// The policy as IAM holds it, with the stack's ownership tag.
+pub fn render(p: &model::Policy, stack: &str) -> RenderedKind {
+    RenderedKind::Policy {
+        name: p.name.clone(),
+        path: p.path.clone(),
+        description: p.description.clone(),
+        arn: p.arn.clone(),
+        document: p.document.clone(),
+        tags: with_stack_tag(&p.tags, stack),
+    }
+}
+
+/// Its document, `iam/policies/NAME.json`.
+pub fn files(res: &RenderedResource) -> Vec<RenderFile> {
+    match &res.kind {
+        RenderedKind::Policy { name, document, .. } => {
+            vec![(format!("iam/policies/{name}.json"), json_file(document))]
+        }
+        _ => vec![],
+    }
+}
+
+// ---- Diff
 
 pub struct PolicyKind;
 

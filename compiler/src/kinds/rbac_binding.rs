@@ -3,9 +3,91 @@
 
 use super::k8s::{key_manifest, manifest_view};
 use super::kind::{ns_name, Kind, ObjectKey};
-use crate::render::RenderedKind;
+use crate::model;
+use crate::rendered::{
+    cluster_key, k8s_name, ownership_labels, yaml_file, RenderFile, RenderedKind, RenderedResource,
+};
+use crate::value::Address;
 use serde_json::{json, Value as Json};
 use std::collections::BTreeSet;
+
+// ---- Render: typed model → `RenderedKind`; the files `eksfed render --out` writes.
+
+/// A ClusterRoleBinding, or one RoleBinding per namespace, with the ownership labels; named
+/// `eksfed-LABEL[-KEY]` unless the stack names it.
+pub fn render(b: &model::RbacBinding, address: &Address, stack: &str) -> RenderedKind {
+    let name = b.name.clone().unwrap_or_else(|| {
+        k8s_name(&format!(
+            "eksfed-{}{}",
+            address.label,
+            address
+                .key
+                .as_deref()
+                .map(|k| format!("-{k}"))
+                .unwrap_or_default()
+        ))
+    });
+    let (role_kind, role_name) = match (&b.cluster_role, &b.role) {
+        (Some(cr), _) => ("ClusterRole", cr.clone()),
+        (None, Some(r)) => ("Role", r.clone()),
+        _ => ("ClusterRole", String::new()),
+    };
+    let subjects: Vec<Json> = b
+        .subjects
+        .iter()
+        .map(|s| match s.kind.as_str() {
+            "ServiceAccount" => json!({ "kind": "ServiceAccount", "name": s.name, "namespace": s.namespace.clone().unwrap_or_else(|| "default".into()) }),
+            k => json!({ "kind": k, "name": s.name, "apiGroup": "rbac.authorization.k8s.io" }),
+        })
+        .collect();
+    let role_ref =
+        json!({ "apiGroup": "rbac.authorization.k8s.io", "kind": role_kind, "name": role_name });
+    let labels = ownership_labels(stack);
+    let manifests = if b.namespaces.is_empty() {
+        vec![json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": { "name": name, "labels": labels },
+            "roleRef": role_ref, "subjects": subjects,
+        })]
+    } else {
+        b.namespaces
+            .iter()
+            .map(|ns| {
+                json!({
+                    "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                    "metadata": { "name": name, "namespace": ns, "labels": labels },
+                    "roleRef": role_ref, "subjects": subjects,
+                })
+            })
+            .collect()
+    };
+    RenderedKind::RbacBinding {
+        cluster: cluster_key(&b.cluster),
+        manifests,
+    }
+}
+
+/// One YAML file per manifest, `k8s/CLUSTER/NAMESPACE/KIND-NAME.yaml` (`_cluster` for a
+/// ClusterRoleBinding).
+pub fn files(res: &RenderedResource) -> Vec<RenderFile> {
+    let RenderedKind::RbacBinding { cluster, manifests } = &res.kind else {
+        return vec![];
+    };
+    manifests
+        .iter()
+        .map(|m| {
+            let kind = m["kind"].as_str().unwrap_or("binding").to_lowercase();
+            let n = m["metadata"]["name"].as_str().unwrap_or("binding");
+            let dir = m["metadata"]["namespace"].as_str().unwrap_or("_cluster");
+            (
+                format!("k8s/{}/{dir}/{kind}-{n}.yaml", k8s_name(cluster)),
+                yaml_file(m),
+            )
+        })
+        .collect()
+}
+
+// ---- Diff
 
 pub struct RbacBindingKind;
 

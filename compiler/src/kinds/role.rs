@@ -3,9 +3,51 @@
 
 use super::kind::{sorted, sorted_map, Kind, ObjectKey};
 use crate::iam;
-use crate::render::RenderedKind;
+use crate::model;
+use crate::rendered::{json_file, with_stack_tag, RenderFile, RenderedKind, RenderedResource};
 use serde_json::{json, Value as Json};
 use std::collections::BTreeMap;
+
+// ---- Render: typed model → `RenderedKind`; the files `eksfed render --out` writes.
+
+/// The role as IAM holds it, with the stack's ownership tag.
+pub fn render(role: &model::Role, stack: &str) -> RenderedKind {
+    RenderedKind::Role {
+        name: role.name.clone(),
+        path: role.path.clone(),
+        description: role.description.clone(),
+        arn: role.arn.clone(),
+        max_session_duration: role.max_session_duration,
+        permissions_boundary: role.permissions_boundary.clone(),
+        tags: with_stack_tag(&role.tags, stack),
+        trust_policy: role.trust_policy.clone(),
+        policies: role.policies.clone(),
+        inline_policies: role.inline_policies.clone(),
+    }
+}
+
+/// Its trust policy and each inline policy, under `iam/roles/NAME/`.
+pub fn files(res: &RenderedResource) -> Vec<RenderFile> {
+    let RenderedKind::Role {
+        name,
+        trust_policy,
+        inline_policies,
+        ..
+    } = &res.kind
+    else {
+        return vec![];
+    };
+    let mut out = vec![(
+        format!("iam/roles/{name}/trust-policy.json"),
+        json_file(trust_policy),
+    )];
+    for (p, doc) in inline_policies {
+        out.push((format!("iam/roles/{name}/inline-{p}.json"), json_file(doc)));
+    }
+    out
+}
+
+// ---- Diff
 
 pub struct RoleKind;
 

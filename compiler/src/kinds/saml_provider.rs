@@ -1,8 +1,28 @@
 //! `saml_provider`: an IAM SAML provider, identified by its ARN (from its name).
 
 use super::kind::{sorted_map, Kind, ObjectKey};
-use crate::render::RenderedKind;
+use crate::model;
+use crate::rendered::{provider_file, with_stack_tag, RenderFile, RenderedKind, RenderedResource};
 use serde_json::{json, Value as Json};
+
+// ---- Render: typed model → `RenderedKind`; the files `eksfed render --out` writes.
+
+/// The provider as IAM holds it, with the stack's ownership tag.
+pub fn render(p: &model::SamlProvider, stack: &str) -> RenderedKind {
+    RenderedKind::SamlProvider {
+        arn: p.arn.clone(),
+        name: p.name.clone(),
+        metadata: p.metadata.clone(),
+        tags: with_stack_tag(&p.tags, stack),
+    }
+}
+
+/// One JSON file under `iam/providers/` (without the metadata document).
+pub fn files(res: &RenderedResource) -> Vec<RenderFile> {
+    vec![provider_file(res)]
+}
+
+// ---- Diff
 
 pub struct SamlProviderKind;
 

@@ -3,8 +3,92 @@
 
 use super::k8s::{key_manifest, manifest_view};
 use super::kind::{ns_name, Kind, ObjectKey};
-use crate::render::RenderedKind;
+use crate::model::{self, DesiredState, ServiceAccountMode};
+use crate::rendered::{
+    cluster_key, json_file, k8s_name, ownership_labels, yaml_file, PodIdentityAssociation,
+    RenderFile, RenderedKind, RenderedResource, ROLE_ARN_ANNOTATION,
+};
+use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
+
+// ---- Render: typed model → `RenderedKind`; the files `eksfed render --out` writes.
+
+/// The ServiceAccount manifest (with the ownership labels, and in IRSA mode the role ARN
+/// annotation) and, in pod identity mode, the association EKS holds.
+pub fn render(sa: &model::ServiceAccount, desired: &DesiredState) -> RenderedKind {
+    let stack = &desired.stack.name;
+    let mut labels = sa.labels.clone();
+    labels.extend(ownership_labels(stack));
+    let mut annotations = sa.annotations.clone();
+    if let (ServiceAccountMode::Irsa, Some(arn)) = (sa.mode, &sa.role_arn) {
+        annotations.insert(ROLE_ARN_ANNOTATION.to_string(), arn.clone());
+    }
+    let mut metadata = json!({ "name": sa.name, "namespace": sa.namespace, "labels": labels });
+    if !annotations.is_empty() {
+        metadata["annotations"] = json!(annotations);
+    }
+    let cluster_name = desired
+        .cluster(&sa.cluster)
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    RenderedKind::ServiceAccount {
+        cluster: cluster_key(&sa.cluster),
+        manifest: json!({ "apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata }),
+        pod_identity_association: match (sa.mode, &sa.role_arn) {
+            (ServiceAccountMode::PodIdentity, Some(arn)) => Some(PodIdentityAssociation {
+                cluster_name,
+                namespace: sa.namespace.clone(),
+                service_account: sa.name.clone(),
+                role_arn: arn.clone(),
+            }),
+            _ => None,
+        },
+    }
+}
+
+/// The manifest, `k8s/CLUSTER/NAMESPACE/serviceaccount-NAME.yaml`.
+pub fn files(res: &RenderedResource) -> Vec<RenderFile> {
+    let RenderedKind::ServiceAccount {
+        cluster, manifest, ..
+    } = &res.kind
+    else {
+        return vec![];
+    };
+    let ns = manifest["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or("default");
+    let n = manifest["metadata"]["name"].as_str().unwrap_or("sa");
+    vec![(
+        format!("k8s/{}/{ns}/serviceaccount-{n}.yaml", k8s_name(cluster)),
+        yaml_file(manifest),
+    )]
+}
+
+/// The pod identity associations of every ServiceAccount, one file per cluster
+/// (`eks/CLUSTER/pod-identity-associations.json`).
+pub fn cluster_files(pieces: &[&RenderedKind]) -> Vec<RenderFile> {
+    let mut pods: IndexMap<String, Vec<&PodIdentityAssociation>> = IndexMap::new();
+    for piece in pieces {
+        if let RenderedKind::ServiceAccount {
+            cluster,
+            pod_identity_association: Some(p),
+            ..
+        } = piece
+        {
+            pods.entry(cluster.clone()).or_default().push(p);
+        }
+    }
+    pods.into_iter()
+        .map(|(cluster, list)| {
+            (
+                format!("eks/{}/pod-identity-associations.json", k8s_name(&cluster)),
+                json_file(&json!(list)),
+            )
+        })
+        .collect()
+}
+
+// ---- Diff
 
 pub struct ServiceAccountKind;
 
