@@ -21,8 +21,9 @@ pub use target::{missing_namespaces, namespaces_to_check};
 use crate::adopt;
 use crate::diag::Diagnostics;
 use crate::graph::ResourceGraph;
+use crate::kinds;
 use crate::live::{self, LiveObject, LiveState, ObjectKey};
-use crate::model::{DesiredState, ResourceKind};
+use crate::model::DesiredState;
 use crate::plan::{Action, Change, ClusterTarget, Importing, Plan, ABSENT, PLAN_FORMAT_VERSION};
 use crate::render::{self, RenderedKind, RenderedResource};
 use crate::value::Address;
@@ -193,7 +194,7 @@ pub fn diff(
         create_namespaces: desired
             .resources
             .iter()
-            .filter(|r| matches!(&r.kind, ResourceKind::ServiceAccount(sa) if sa.create_namespace))
+            .filter(|r| kinds::namespaces(r).is_some_and(|n| n.created))
             .map(|r| r.address.to_string())
             .collect(),
         diagnostics: vec![],

@@ -3,9 +3,9 @@
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::graph::ResourceGraph;
-use crate::model::{DesiredState, ResourceKind};
+use crate::kinds;
+use crate::model::DesiredState;
 use crate::plan::{Action, Plan};
-use crate::render;
 use crate::value::Address;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -45,12 +45,9 @@ fn namespaces_created(desired: &DesiredState, plan: &Plan) -> BTreeSet<(String, 
     plan.create_namespaces
         .iter()
         .filter_map(|a| desired.get(&Address::parse(a)?))
-        .filter_map(|r| match &r.kind {
-            ResourceKind::ServiceAccount(sa) => {
-                Some((render::cluster_key(&sa.cluster), sa.namespace.clone()))
-            }
-            _ => None,
-        })
+        .filter_map(kinds::namespaces)
+        .filter(|n| n.created)
+        .flat_map(kinds::k8s::Namespaces::each)
         .collect()
 }
 
@@ -66,18 +63,11 @@ fn namespace_uses<'d>(
         .filter_map(|c| Address::parse(&c.address))
         .filter_map(|a| desired.get(&a))
         .flat_map(|r| {
-            let uses: Vec<(String, String)> = match &r.kind {
-                ResourceKind::ServiceAccount(sa) if !sa.create_namespace => {
-                    vec![(render::cluster_key(&sa.cluster), sa.namespace.clone())]
-                }
-                ResourceKind::RbacBinding(b) => b
-                    .namespaces
-                    .iter()
-                    .map(|ns| (render::cluster_key(&b.cluster), ns.clone()))
-                    .collect(),
-                _ => vec![],
-            };
-            uses.into_iter().map(move |(c, ns)| (r, c, ns))
+            let needed = kinds::namespaces(r).filter(|n| !n.created);
+            needed
+                .into_iter()
+                .flat_map(kinds::k8s::Namespaces::each)
+                .map(move |(c, ns)| (r, c, ns))
         })
         .filter(move |(_, c, ns)| !created.contains(&(c.clone(), ns.clone())))
 }
@@ -100,12 +90,8 @@ pub fn missing_namespaces(
         {
             continue;
         }
-        let (attr, fix) = match r.kind {
-            ResourceKind::ServiceAccount(_) => (
-                "namespace",
-                "create it first, or set `create_namespace = true`",
-            ),
-            _ => ("namespaces", "create it first"),
+        let Some(kinds::k8s::Namespaces { attr, fix, .. }) = kinds::namespaces(r) else {
+            continue;
         };
         d.push(
             Diagnostic::warning(

@@ -5,6 +5,29 @@ use super::kind::ObjectKey;
 use crate::rendered::ROLE_ARN_ANNOTATION;
 use serde_json::{json, Value as Json};
 
+/// The namespaces a declared Kubernetes object goes into, which must exist before it is
+/// applied (W0703 when the plan creates it and they are missing).
+pub struct Namespaces {
+    /// The cluster label (`prod`, `prod["key"]`).
+    pub cluster: String,
+    pub namespaces: Vec<String>,
+    /// eksfed creates them when missing (a service account's `create_namespace`).
+    pub created: bool,
+    /// The attribute naming them (where W0703 points) and how to fix a missing one.
+    pub attr: &'static str,
+    pub fix: &'static str,
+}
+
+impl Namespaces {
+    /// Each (cluster label, namespace).
+    pub fn each(self) -> impl Iterator<Item = (String, String)> {
+        let cluster = self.cluster;
+        self.namespaces
+            .into_iter()
+            .map(move |ns| (cluster.clone(), ns))
+    }
+}
+
 pub fn key_manifest(cluster: &str, m: &Json) -> ObjectKey {
     let kind = m["kind"].as_str().unwrap_or("");
     let ns = m["metadata"]["namespace"].as_str().unwrap_or("");

@@ -109,6 +109,16 @@ pub fn cluster_files(pieces: &[&RenderedKind]) -> Vec<RenderFile> {
     .concat()
 }
 
+/// The namespaces a declared resource's Kubernetes objects go into; `None` for kinds that
+/// have none.
+pub fn namespaces(r: &Resource) -> Option<k8s::Namespaces> {
+    match &r.kind {
+        ResourceKind::ServiceAccount(p) => Some(service_account::namespaces(p)),
+        ResourceKind::RbacBinding(p) => Some(rbac_binding::namespaces(p)),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

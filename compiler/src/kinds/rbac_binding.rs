@@ -1,7 +1,7 @@
 //! `rbac_binding`: a ClusterRoleBinding, or one RoleBinding per namespace — one live piece
 //! per manifest under one address.
 
-use super::k8s::{key_manifest, manifest_view};
+use super::k8s::{key_manifest, manifest_view, Namespaces};
 use super::kind::{ns_name, Kind, ObjectKey};
 use crate::model;
 use crate::rendered::{
@@ -85,6 +85,17 @@ pub fn files(res: &RenderedResource) -> Vec<RenderFile> {
             )
         })
         .collect()
+}
+
+/// The namespaces of its RoleBindings (none for a ClusterRoleBinding).
+pub fn namespaces(b: &model::RbacBinding) -> Namespaces {
+    Namespaces {
+        cluster: cluster_key(&b.cluster),
+        namespaces: b.namespaces.clone(),
+        created: false,
+        attr: "namespaces",
+        fix: "create it first",
+    }
 }
 
 // ---- Diff

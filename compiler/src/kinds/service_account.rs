@@ -1,7 +1,7 @@
 //! `service_account`: a Kubernetes ServiceAccount (IRSA: the role ARN annotation) and/or an
 //! EKS pod identity association — up to two live pieces under one address.
 
-use super::k8s::{key_manifest, manifest_view};
+use super::k8s::{key_manifest, manifest_view, Namespaces};
 use super::kind::{ns_name, Kind, ObjectKey};
 use crate::model::{self, DesiredState, ServiceAccountMode};
 use crate::rendered::{
@@ -86,6 +86,17 @@ pub fn cluster_files(pieces: &[&RenderedKind]) -> Vec<RenderFile> {
             )
         })
         .collect()
+}
+
+/// Its namespace; created when missing with `create_namespace`.
+pub fn namespaces(sa: &model::ServiceAccount) -> Namespaces {
+    Namespaces {
+        cluster: cluster_key(&sa.cluster),
+        namespaces: vec![sa.namespace.clone()],
+        created: sa.create_namespace,
+        attr: "namespace",
+        fix: "create it first, or set `create_namespace = true`",
+    }
 }
 
 // ---- Diff
