@@ -8,7 +8,8 @@
 //! ([`ExportReads`]), and [`unknown_issuers`] names the resources that read an issuer-derived
 //! export of such a cluster, or trust its service accounts.
 
-use crate::model::{DesiredState, ResourceKind, Trust};
+use crate::kinds;
+use crate::model::{DesiredState, ResourceKind};
 use crate::value::Address;
 use std::collections::BTreeMap;
 
@@ -60,7 +61,10 @@ pub fn unknown_issuers(desired: &DesiredState, reads: &ExportReads) -> Vec<Unkno
             .resources
             .iter()
             .filter(|r| {
-                trusts_cluster(&r.kind, &c.address)
+                // A role's trust document holds the issuer of the clusters it trusts.
+                kinds::trusted_clusters(r)
+                    .iter()
+                    .any(|(cl, _)| *cl == &c.address)
                     || ISSUER_EXPORTS
                         .iter()
                         .any(|attr| reads.reads(&r.address, &c.address, attr))
@@ -75,15 +79,4 @@ pub fn unknown_issuers(desired: &DesiredState, reads: &ExportReads) -> Vec<Unkno
         }
     }
     out
-}
-
-/// A role trusting service accounts of `cluster`: its trust document holds the issuer (read
-/// when the trust is lowered, not by an expression).
-fn trusts_cluster(kind: &ResourceKind, cluster: &Address) -> bool {
-    match kind {
-        ResourceKind::Role(role) => role.trusts.iter().any(
-            |t| matches!(&t.trust, Trust::ServiceAccount { cluster: Some(c), .. } if c == cluster),
-        ),
-        _ => false,
-    }
 }

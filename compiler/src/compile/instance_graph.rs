@@ -5,7 +5,8 @@
 use super::inputs::E_CYCLE;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::graph::{EdgeKind, ResourceGraph};
-use crate::model::{Resource, ResourceKind, Trust};
+use crate::kinds;
+use crate::model::{Resource, ResourceKind};
 use crate::resolve;
 use crate::value::Address;
 use std::collections::HashMap;
@@ -29,20 +30,11 @@ pub(super) fn instance_graph(
             graph.add_edge(d, &r.address, EdgeKind::DependsOn);
         }
         // Implicit: IRSA trust on a cluster -> the stack's oidc_provider for that issuer.
-        if let ResourceKind::Role(role) = &r.kind {
-            for t in &role.trusts {
-                if let Trust::ServiceAccount {
-                    cluster: Some(_),
-                    issuer,
-                    ..
-                } = &t.trust
-                {
-                    for p in instances {
-                        if let ResourceKind::OidcProvider(op) = &p.kind {
-                            if resolve::strip_https(&op.url) == *issuer {
-                                graph.add_edge(&p.address, &r.address, EdgeKind::Issuer);
-                            }
-                        }
+        for (_, issuer) in kinds::trusted_clusters(r) {
+            for p in instances {
+                if let ResourceKind::OidcProvider(op) = &p.kind {
+                    if resolve::strip_https(&op.url) == issuer {
+                        graph.add_edge(&p.address, &r.address, EdgeKind::Issuer);
                     }
                 }
             }

@@ -20,6 +20,7 @@ pub use kind::{Kind, ObjectKey};
 
 use crate::model::{DesiredState, Resource, ResourceKind};
 use crate::rendered::{RenderFile, RenderedKind, RenderedResource};
+use crate::value::Address;
 
 /// Every kind, in the order providers, policies, roles, then cluster-side objects.
 pub static ALL: [&dyn Kind; 7] = [
@@ -116,6 +117,15 @@ pub fn namespaces(r: &Resource) -> Option<k8s::Namespaces> {
         ResourceKind::ServiceAccount(p) => Some(service_account::namespaces(p)),
         ResourceKind::RbacBinding(p) => Some(rbac_binding::namespaces(p)),
         _ => None,
+    }
+}
+
+/// The clusters whose service accounts a declared resource trusts, each with the issuer it
+/// names; empty for kinds that trust none.
+pub fn trusted_clusters(r: &Resource) -> Vec<(&Address, &str)> {
+    match &r.kind {
+        ResourceKind::Role(p) => role::trusted_clusters(p),
+        _ => vec![],
     }
 }
 

@@ -3,8 +3,9 @@
 
 use super::kind::{sorted, sorted_map, Kind, ObjectKey};
 use crate::iam;
-use crate::model;
+use crate::model::{self, Trust};
 use crate::rendered::{json_file, with_stack_tag, RenderFile, RenderedKind, RenderedResource};
+use crate::value::Address;
 use serde_json::{json, Value as Json};
 use std::collections::BTreeMap;
 
@@ -45,6 +46,22 @@ pub fn files(res: &RenderedResource) -> Vec<RenderFile> {
         out.push((format!("iam/roles/{name}/inline-{p}.json"), json_file(doc)));
     }
     out
+}
+
+/// The clusters whose service accounts it trusts (IRSA), each with the issuer its trust
+/// document names (without `https://`, read when the trust is lowered, not by an expression).
+pub fn trusted_clusters(role: &model::Role) -> Vec<(&Address, &str)> {
+    role.trusts
+        .iter()
+        .filter_map(|t| match &t.trust {
+            Trust::ServiceAccount {
+                cluster: Some(c),
+                issuer,
+                ..
+            } => Some((c, issuer.as_str())),
+            _ => None,
+        })
+        .collect()
 }
 
 // ---- Diff
