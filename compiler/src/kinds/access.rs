@@ -3,7 +3,51 @@
 
 use super::kind::{sorted, Kind, ObjectKey};
 use crate::render::{self, RenderedKind};
+use crate::schema::types::{opt, req, Attr, BlockSchema, Ty};
 use serde_json::{json, Value as Json};
+
+// ---- Schema
+
+pub const ACCESS_POLICY_ATTRS: &[Attr] = &[
+    req(
+        "policy",
+        Ty::String,
+        "EKS cluster access policy name or ARN",
+    ),
+    opt("scope", Ty::String, "cluster | namespace"),
+    opt(
+        "namespaces",
+        Ty::ListString,
+        "namespaces for namespace scope",
+    ),
+];
+
+/// The `access` block: its labels, attributes and nested blocks.
+pub const SCHEMA: BlockSchema = BlockSchema {
+    name: "access",
+    labels: &["label"],
+    attrs: &[
+        req("cluster", Ty::Ref(&["cluster"]), "the cluster"),
+        opt("role", Ty::Ref(&["role"]), "a role of the stack"),
+        opt("role_arn", Ty::String, "or a role ARN"),
+        opt("user_arn", Ty::String, "or a user ARN"),
+        opt(
+            "username",
+            Ty::String,
+            "Kubernetes user name (aws-iam-authenticator templates allowed)",
+        ),
+        opt("groups", Ty::ListString, "Kubernetes groups"),
+        opt(
+            "access_policies",
+            Ty::ListObject(ACCESS_POLICY_ATTRS),
+            "EKS access policy associations",
+        ),
+        opt("type", Ty::String, "access entry type: STANDARD (default), or a node type EC2, EC2_LINUX, EC2_WINDOWS, FARGATE_LINUX, HYBRID_LINUX (EKS assigns the username and groups)"),
+    ],
+    blocks: &[],
+    open: false,
+    doc: "a person-facing IAM role or user mapped into a cluster",
+};
 
 pub struct AccessKind;
 

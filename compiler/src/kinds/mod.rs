@@ -7,6 +7,7 @@
 //! kind is a new file here implementing [`Kind`], and one arm in [`of`].
 
 pub mod access;
+pub mod cluster;
 pub mod k8s;
 pub mod kind;
 pub mod oidc_provider;

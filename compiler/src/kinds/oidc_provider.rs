@@ -2,7 +2,38 @@
 
 use super::kind::{sorted, sorted_map, Kind, ObjectKey};
 use crate::render::RenderedKind;
+use crate::schema::types::{opt, req, BlockSchema, Ty};
 use serde_json::{json, Value as Json};
+
+// ---- Schema
+
+/// The `oidc_provider` block: its labels, attributes and nested blocks.
+pub const SCHEMA: BlockSchema = BlockSchema {
+    name: "oidc_provider",
+    labels: &["label"],
+    attrs: &[
+        req("url", Ty::String, "issuer URL (https://...)"),
+        opt(
+            "client_ids",
+            Ty::ListString,
+            "audiences (default [\"sts.amazonaws.com\"])",
+        ),
+        opt(
+            "thumbprints",
+            Ty::ListString,
+            "server certificate thumbprints (40 hex digits)",
+        ),
+        opt("tags", Ty::MapString, "IAM tags"),
+        opt(
+            "existing",
+            Ty::Bool,
+            "made and owned elsewhere: only read (never created, changed, tagged or deleted); only the identifying attributes are allowed",
+        ),
+    ],
+    blocks: &[],
+    open: false,
+    doc: "an IAM OpenID Connect identity provider",
+};
 
 pub struct OidcProviderKind;
 

@@ -3,7 +3,35 @@
 use super::kind::{sorted_map, Kind, ObjectKey};
 use crate::iam;
 use crate::render::RenderedKind;
+use crate::schema::types::{opt, BlockSchema, Ty, STATEMENT};
 use serde_json::{json, Value as Json};
+
+// ---- Schema
+
+/// The `policy` block: its labels, attributes and nested blocks.
+pub const SCHEMA: BlockSchema = BlockSchema {
+    name: "policy",
+    labels: &["label"],
+    attrs: &[
+        opt("name", Ty::String, "policy name (default: the label)"),
+        opt("path", Ty::String, "IAM path (default /)"),
+        opt("description", Ty::String, "description (immutable in IAM)"),
+        opt(
+            "document",
+            Ty::Any,
+            "a JSON document (string or object) instead of statement blocks",
+        ),
+        opt("tags", Ty::MapString, "IAM tags"),
+        opt(
+            "existing",
+            Ty::Bool,
+            "made and owned elsewhere: only read (never created, changed, tagged or deleted); only the identifying attributes are allowed",
+        ),
+    ],
+    blocks: &[(&STATEMENT, true)],
+    open: false,
+    doc: "a customer managed IAM policy",
+};
 
 pub struct PolicyKind;
 

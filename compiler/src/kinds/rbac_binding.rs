@@ -4,8 +4,46 @@
 use super::k8s::{key_manifest, manifest_view};
 use super::kind::{ns_name, Kind, ObjectKey};
 use crate::render::RenderedKind;
+use crate::schema::types::{opt, req, Attr, BlockSchema, Ty};
 use serde_json::{json, Value as Json};
 use std::collections::BTreeSet;
+
+// ---- Schema
+
+pub const SUBJECT_ATTRS: &[Attr] = &[
+    req("kind", Ty::String, "Group | User | ServiceAccount"),
+    req("name", Ty::String, "subject name"),
+    opt(
+        "namespace",
+        Ty::String,
+        "namespace of a ServiceAccount subject",
+    ),
+];
+
+/// The `rbac_binding` block: its labels, attributes and nested blocks.
+pub const SCHEMA: BlockSchema = BlockSchema {
+    name: "rbac_binding",
+    labels: &["label"],
+    attrs: &[
+        req("cluster", Ty::Ref(&["cluster"]), "the cluster"),
+        req("subjects", Ty::ListObject(SUBJECT_ATTRS), "subjects"),
+        opt(
+            "name",
+            Ty::String,
+            "the bindings' Kubernetes name (default eksfed-LABEL)",
+        ),
+        opt("cluster_role", Ty::String, "a ClusterRole name"),
+        opt("role", Ty::String, "or a namespaced Role name"),
+        opt(
+            "namespaces",
+            Ty::ListString,
+            "one RoleBinding each; empty: a ClusterRoleBinding",
+        ),
+    ],
+    blocks: &[],
+    open: false,
+    doc: "Kubernetes RBAC for mapped groups or users",
+};
 
 pub struct RbacBindingKind;
 

@@ -2,7 +2,33 @@
 
 use super::kind::{sorted_map, Kind, ObjectKey};
 use crate::render::RenderedKind;
+use crate::schema::types::{opt, req, BlockSchema, Ty};
 use serde_json::{json, Value as Json};
+
+// ---- Schema
+
+/// The `saml_provider` block: its labels, attributes and nested blocks.
+pub const SCHEMA: BlockSchema = BlockSchema {
+    name: "saml_provider",
+    labels: &["label"],
+    attrs: &[
+        opt("name", Ty::String, "provider name (default: the label)"),
+        req(
+            "metadata",
+            Ty::String,
+            "SAML 2.0 EntityDescriptor metadata XML",
+        ),
+        opt("tags", Ty::MapString, "IAM tags"),
+        opt(
+            "existing",
+            Ty::Bool,
+            "made and owned elsewhere: only read (never created, changed, tagged or deleted); only the identifying attributes are allowed",
+        ),
+    ],
+    blocks: &[],
+    open: false,
+    doc: "an IAM SAML 2.0 identity provider",
+};
 
 pub struct SamlProviderKind;
 

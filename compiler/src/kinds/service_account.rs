@@ -4,7 +4,41 @@
 use super::k8s::{key_manifest, manifest_view};
 use super::kind::{ns_name, Kind, ObjectKey};
 use crate::render::RenderedKind;
+use crate::schema::types::{opt, req, BlockSchema, Ty};
 use serde_json::{json, Value as Json};
+
+// ---- Schema
+
+/// The `service_account` block: its labels, attributes and nested blocks.
+pub const SCHEMA: BlockSchema = BlockSchema {
+    name: "service_account",
+    labels: &["label"],
+    attrs: &[
+        req("cluster", Ty::Ref(&["cluster"]), "the cluster"),
+        req("namespace", Ty::String, "namespace"),
+        opt(
+            "name",
+            Ty::String,
+            "service account name (default: the label)",
+        ),
+        opt(
+            "role",
+            Ty::Ref(&["role"]),
+            "the IAM role pods of this account assume",
+        ),
+        opt("mode", Ty::String, "irsa | pod_identity"),
+        opt("labels", Ty::MapString, "extra labels"),
+        opt("annotations", Ty::MapString, "extra annotations"),
+        opt(
+            "create_namespace",
+            Ty::Bool,
+            "create the namespace if missing",
+        ),
+    ],
+    blocks: &[],
+    open: false,
+    doc: "a Kubernetes service account bound to a role",
+};
 
 pub struct ServiceAccountKind;
 
