@@ -19,7 +19,13 @@ pub mod service_account;
 
 pub use kind::{Kind, ObjectKey};
 
+use crate::diag::Diagnostics;
+use crate::evblock::EvBlock;
+use crate::lower_util::Ctx;
+use crate::model::ResourceKind;
 use crate::render::RenderedKind;
+use crate::value::{Address, Value};
+use indexmap::IndexMap;
 
 /// Every kind, in the order providers, policies, roles, then cluster-side objects.
 pub static ALL: [&dyn Kind; 7] = [
@@ -42,6 +48,57 @@ pub fn of(piece: &RenderedKind) -> &'static dyn Kind {
         RenderedKind::ServiceAccount { .. } => &service_account::ServiceAccountKind,
         RenderedKind::Access { .. } => &access::AccessKind,
         RenderedKind::RbacBinding { .. } => &rbac_binding::RbacBindingKind,
+    }
+}
+
+/// Lowers one evaluated resource block to its typed form (`None` for a block of no kind).
+pub fn lower(
+    addr: &Address,
+    b: &EvBlock,
+    ctx: &Ctx<'_>,
+    d: &mut Diagnostics,
+) -> Option<ResourceKind> {
+    Some(match addr.kind.as_str() {
+        "cluster" => cluster::lower(addr, b, ctx, d),
+        "oidc_provider" => oidc_provider::lower(addr, b, ctx, d),
+        "saml_provider" => saml_provider::lower(addr, b, ctx, d),
+        "policy" => policy::lower(addr, b, ctx, d),
+        "role" => role::lower(addr, b, ctx, d),
+        "service_account" => service_account::lower(addr, b, ctx, d),
+        "access" => access::lower(addr, b, ctx, d),
+        "rbac_binding" => rbac_binding::lower(addr, b, ctx, d),
+        _ => return None,
+    })
+}
+
+/// The typed form of an `existing = true` block, identity and ARN only (`None` for a kind
+/// that cannot be existing).
+pub fn lower_existing(
+    addr: &Address,
+    b: &EvBlock,
+    ctx: &Ctx<'_>,
+    d: &mut Diagnostics,
+) -> Option<ResourceKind> {
+    Some(match addr.kind.as_str() {
+        "oidc_provider" => oidc_provider::lower_existing(addr, b, ctx, d),
+        "saml_provider" => saml_provider::lower_existing(addr, b, ctx, d),
+        "policy" => policy::lower_existing(addr, b, ctx, d),
+        "role" => role::lower_existing(addr, b, ctx, d),
+        _ => return None,
+    })
+}
+
+/// What other blocks may read of a resource: `TYPE.LABEL.ATTR`.
+pub fn exports(kind: &ResourceKind, ctx: &Ctx<'_>) -> IndexMap<String, Value> {
+    match kind {
+        ResourceKind::Cluster(c) => cluster::exports(c, ctx),
+        ResourceKind::OidcProvider(p) => oidc_provider::exports(p, ctx),
+        ResourceKind::SamlProvider(p) => saml_provider::exports(p, ctx),
+        ResourceKind::Policy(p) => policy::exports(p, ctx),
+        ResourceKind::Role(r) => role::exports(r, ctx),
+        ResourceKind::ServiceAccount(sa) => service_account::exports(sa, ctx),
+        ResourceKind::Access(a) => access::exports(a, ctx),
+        ResourceKind::RbacBinding(rb) => rbac_binding::exports(rb, ctx),
     }
 }
 

@@ -1,8 +1,14 @@
 //! `oidc_provider`: an IAM OpenID Connect provider, identified by its ARN (from its URL).
 
 use super::kind::{sorted, sorted_map, Kind, ObjectKey};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::evblock::EvBlock;
+use crate::lower_util::{iam_arn, string_exports, strip_https, Ctx, E_SEMANTIC};
+use crate::model::{OidcProvider, ResourceKind};
 use crate::render::RenderedKind;
 use crate::schema::types::{opt, req, BlockSchema, Ty};
+use crate::value::{Address, Value};
+use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
 
 // ---- Schema
@@ -34,6 +40,73 @@ pub const SCHEMA: BlockSchema = BlockSchema {
     open: false,
     doc: "an IAM OpenID Connect identity provider",
 };
+
+// ---- Lowering
+
+/// `url` must start with https:// (E0501 at the attribute).
+fn check_url(b: &EvBlock, url: &str, d: &mut Diagnostics) {
+    if !url.starts_with("https://") {
+        d.push(
+            Diagnostic::error(
+                E_SEMANTIC,
+                format!("`url` must start with https://, got \"{url}\""),
+            )
+            .at(Some(b.span_of("url"))),
+        );
+    }
+}
+
+/// Lowers an `oidc_provider` block; its ARN is named after the URL without `https://`.
+pub fn lower(_addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> ResourceKind {
+    let url = b.str("url").unwrap_or_default();
+    check_url(b, &url, d);
+    ResourceKind::OidcProvider(OidcProvider {
+        arn: iam_arn(ctx, "oidc-provider/", "", &strip_https(&url)),
+        url,
+        client_ids: if b.get("client_ids").is_some() {
+            b.list("client_ids")
+        } else {
+            vec!["sts.amazonaws.com".into()]
+        },
+        // `thumbprints = []` means "not specified": AWS fills in its own, and an empty
+        // list would otherwise drift forever (terraform-aws-eks #3601).
+        thumbprints: b
+            .get("thumbprints")
+            .filter(|_| !b.list("thumbprints").is_empty())
+            .map(|_| {
+                b.list("thumbprints")
+                    .iter()
+                    .map(|t| t.to_lowercase())
+                    .collect()
+            }),
+        tags: b.map("tags"),
+    })
+}
+
+/// An `existing = true` provider: its URL and ARN only.
+pub fn lower_existing(
+    _addr: &Address,
+    b: &EvBlock,
+    ctx: &Ctx<'_>,
+    d: &mut Diagnostics,
+) -> ResourceKind {
+    let url = b.str("url").unwrap_or_default();
+    if b.get("url").is_some() {
+        check_url(b, &url, d);
+    }
+    ResourceKind::OidcProvider(OidcProvider {
+        arn: iam_arn(ctx, "oidc-provider/", "", &strip_https(&url)),
+        url,
+        client_ids: vec![],
+        thumbprints: None,
+        tags: IndexMap::new(),
+    })
+}
+
+/// What other blocks may read of a provider: `oidc_provider.LABEL.ATTR`.
+pub fn exports(p: &OidcProvider, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
+    string_exports(&[("arn", &p.arn), ("url", &p.url)])
+}
 
 pub struct OidcProviderKind;
 

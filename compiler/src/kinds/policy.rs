@@ -1,9 +1,15 @@
 //! `policy`: a customer managed IAM policy, identified by its ARN (from its path and name).
 
 use super::kind::{sorted_map, Kind, ObjectKey};
+use crate::diag::Diagnostics;
+use crate::evblock::EvBlock;
 use crate::iam;
+use crate::lower_util::{iam_arn, name_or_label, policy_document, string_exports, Ctx};
+use crate::model::{Policy, ResourceKind};
 use crate::render::RenderedKind;
 use crate::schema::types::{opt, BlockSchema, Ty, STATEMENT};
+use crate::value::{Address, Value};
+use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
 
 // ---- Schema
@@ -32,6 +38,47 @@ pub const SCHEMA: BlockSchema = BlockSchema {
     open: false,
     doc: "a customer managed IAM policy",
 };
+
+// ---- Lowering
+
+/// Lowers a `policy` block: its document from `statement` blocks or `document`.
+pub fn lower(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> ResourceKind {
+    let name = name_or_label(addr, b);
+    let path = b.str("path").unwrap_or_else(|| "/".into());
+    let document = policy_document(b, &format!("policy `{addr}`"), d);
+    ResourceKind::Policy(Policy {
+        arn: iam_arn(ctx, "policy", &path, &name),
+        name,
+        path,
+        description: b.str("description").unwrap_or_default(),
+        document,
+        tags: b.map("tags"),
+    })
+}
+
+/// An `existing = true` policy: its name, path and ARN only.
+pub fn lower_existing(
+    addr: &Address,
+    b: &EvBlock,
+    ctx: &Ctx<'_>,
+    _d: &mut Diagnostics,
+) -> ResourceKind {
+    let name = name_or_label(addr, b);
+    let path = b.str("path").unwrap_or_else(|| "/".into());
+    ResourceKind::Policy(Policy {
+        arn: iam_arn(ctx, "policy", &path, &name),
+        name,
+        path,
+        description: String::new(),
+        document: iam::document(vec![]),
+        tags: IndexMap::new(),
+    })
+}
+
+/// What other blocks may read of a policy: `policy.LABEL.ATTR`.
+pub fn exports(p: &Policy, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
+    string_exports(&[("arn", &p.arn), ("name", &p.name), ("path", &p.path)])
+}
 
 pub struct PolicyKind;
 

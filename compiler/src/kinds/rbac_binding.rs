@@ -3,8 +3,14 @@
 
 use super::k8s::{key_manifest, manifest_view};
 use super::kind::{ns_name, Kind, ObjectKey};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::evblock::EvBlock;
+use crate::lower_util::{cluster_ref, Ctx, E_ENUM, E_SEMANTIC};
+use crate::model::{RbacBinding, ResourceKind, Subject};
 use crate::render::RenderedKind;
 use crate::schema::types::{opt, req, Attr, BlockSchema, Ty};
+use crate::value::{Address, Value};
+use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
 use std::collections::BTreeSet;
 
@@ -44,6 +50,73 @@ pub const SCHEMA: BlockSchema = BlockSchema {
     open: false,
     doc: "Kubernetes RBAC for mapped groups or users",
 };
+
+// ---- Lowering
+
+/// Lowers an `rbac_binding` block: its subjects and exactly one of `cluster_role` or `role`.
+pub fn lower(_addr: &Address, b: &EvBlock, _ctx: &Ctx<'_>, d: &mut Diagnostics) -> ResourceKind {
+    let subjects = match b.get("subjects") {
+        Some(Value::List(l)) => l
+            .iter()
+            .filter_map(|s| match s {
+                Value::Map(m) => Some(Subject {
+                    kind: m.get("kind").and_then(Value::as_string).unwrap_or_default(),
+                    name: m.get("name").and_then(Value::as_string).unwrap_or_default(),
+                    namespace: m.get("namespace").and_then(Value::as_string),
+                }),
+                _ => None,
+            })
+            .collect(),
+        _ => vec![],
+    };
+    for s in &subjects {
+        if !["Group", "User", "ServiceAccount"].contains(&s.kind.as_str()) {
+            d.push(
+                Diagnostic::error(
+                    E_ENUM,
+                    format!(
+                        "subject kind must be Group, User or ServiceAccount, got \"{}\"",
+                        s.kind
+                    ),
+                )
+                .at(Some(b.span_of("subjects"))),
+            );
+        }
+    }
+    let (cr, r) = (b.str("cluster_role"), b.str("role"));
+    if cr.is_some() == r.is_some() {
+        d.push(
+            Diagnostic::error(
+                E_SEMANTIC,
+                "`rbac_binding` needs exactly one of `cluster_role` or `role`",
+            )
+            .at(Some(b.span.clone())),
+        );
+    }
+    let namespaces = b.list("namespaces");
+    if r.is_some() && namespaces.is_empty() {
+        d.push(
+            Diagnostic::error(
+                E_SEMANTIC,
+                "a binding to a namespaced `role` needs `namespaces`",
+            )
+            .at(Some(b.span_of("role"))),
+        );
+    }
+    ResourceKind::RbacBinding(RbacBinding {
+        cluster: cluster_ref(b),
+        name: b.str("name"),
+        subjects,
+        cluster_role: cr,
+        role: r,
+        namespaces,
+    })
+}
+
+/// An `rbac_binding` exports nothing.
+pub fn exports(_b: &RbacBinding, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
+    IndexMap::new()
+}
 
 pub struct RbacBindingKind;
 

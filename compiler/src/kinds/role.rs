@@ -2,9 +2,18 @@
 //! path change keeps the key and is a replace).
 
 use super::kind::{sorted, sorted_map, Kind, ObjectKey};
+use crate::diag::{Diagnostic, Diagnostics, Span};
+use crate::evblock::EvBlock;
 use crate::iam;
+use crate::lower_util::{
+    attr_str, iam_arn, name_or_label, policy_document, resource_ref, string_exports, strip_https,
+    Ctx, E_SEMANTIC,
+};
+use crate::model::{ResourceKind, Role, Trust, TrustBlock};
 use crate::render::RenderedKind;
 use crate::schema::types::{opt, req, BlockSchema, Ty, STATEMENT};
+use crate::value::{Address, Value};
+use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
 use std::collections::BTreeMap;
 
@@ -155,6 +164,244 @@ pub const SCHEMA: BlockSchema = BlockSchema {
     open: false,
     doc: "an IAM role and who may assume it",
 };
+
+// ---- Lowering
+
+/// The blocks that say who may assume a role.
+const TRUST_KINDS: &[&str] = &[
+    "trust_service_account",
+    "trust_pod_identity",
+    "trust_saml",
+    "trust_oidc",
+    "trust_aws",
+    "trust_statement",
+];
+
+/// `{ key = ["v"] }` or `{ key = "v" }` as key -> values.
+fn conditions(b: &EvBlock, attr: &str, d: &mut Diagnostics) -> IndexMap<String, Vec<String>> {
+    let mut out = IndexMap::new();
+    match b.get(attr) {
+        None => {}
+        Some(Value::Map(m)) => {
+            for (k, v) in m {
+                let vals = match v {
+                    Value::List(l) => l.iter().filter_map(Value::as_string).collect(),
+                    other => other.as_string().into_iter().collect(),
+                };
+                out.insert(k.clone(), vals);
+            }
+        }
+        Some(other) => d.push(
+            Diagnostic::error(
+                crate::evblock::E_TYPE,
+                format!(
+                    "`{attr}` must be a map of condition key to values, got a {}",
+                    other.type_name()
+                ),
+            )
+            .at(Some(b.span_of(attr))),
+        ),
+    }
+    out
+}
+
+/// One trust block of a role, typed (`None` when a reference did not evaluate or is missing).
+fn trust(b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> Option<TrustBlock> {
+    let spans: IndexMap<String, Span> = b
+        .attrs
+        .iter()
+        .map(|(k, a)| (k.clone(), a.span.clone()))
+        .collect();
+    let t = match b.kind.as_str() {
+        "trust_service_account" => {
+            let cluster = resource_ref(b, "cluster");
+            let provider = resource_ref(b, "provider");
+            let (issuer, provider_arn) = match (&cluster, &provider) {
+                (Some((_, c)), None) => (
+                    strip_https(&attr_str(c, "oidc_issuer_url")),
+                    attr_str(c, "oidc_provider_arn"),
+                ),
+                (None, Some((_, p))) => (strip_https(&attr_str(p, "url")), attr_str(p, "arn")),
+                _ => {
+                    d.push(
+                        Diagnostic::error(
+                            E_SEMANTIC,
+                            "`trust_service_account` needs exactly one of `cluster` or `provider`",
+                        )
+                        .at(Some(b.span.clone())),
+                    );
+                    return None;
+                }
+            };
+            let _ = ctx;
+            Trust::ServiceAccount {
+                cluster: cluster.map(|c| c.0),
+                provider: provider.map(|p| p.0),
+                issuer,
+                provider_arn,
+                namespace: b.str("namespace").unwrap_or_default(),
+                names: b.list("names"),
+                allow_wildcard: b.bool("allow_wildcard").unwrap_or(false),
+            }
+        }
+        "trust_pod_identity" => Trust::PodIdentity {
+            conditions: conditions(b, "conditions", d),
+        },
+        "trust_saml" => {
+            let (provider, attrs) = resource_ref(b, "provider")?;
+            Trust::Saml {
+                provider,
+                provider_arn: attr_str(&attrs, "arn"),
+            }
+        }
+        "trust_oidc" => {
+            let (provider, attrs) = resource_ref(b, "provider")?;
+            Trust::Oidc {
+                provider,
+                provider_arn: attr_str(&attrs, "arn"),
+                issuer: strip_https(&attr_str(&attrs, "url")),
+                conditions: conditions(b, "conditions", d),
+            }
+        }
+        "trust_aws" => Trust::Aws {
+            principals: b.list("principals"),
+            conditions: conditions(b, "conditions", d),
+        },
+        "trust_statement" => Trust::Raw {
+            statement: raw_statement(b, d)?,
+        },
+        _ => return None,
+    };
+    Some(TrustBlock {
+        trust: t,
+        spans,
+        span: b.span.clone(),
+    })
+}
+
+/// `trust_statement { statement = ... }`: a JSON string or an object, which must be one
+/// statement (an object with `Effect`).
+pub(crate) fn raw_statement(b: &EvBlock, d: &mut Diagnostics) -> Option<serde_json::Value> {
+    let v = match b.get("statement") {
+        Some(Value::String(s)) => match serde_json::from_str::<serde_json::Value>(s) {
+            Ok(j) => j,
+            Err(e) => {
+                d.push(
+                    Diagnostic::error(E_SEMANTIC, format!("`statement` is not valid JSON: {e}"))
+                        .at(Some(b.span_of("statement"))),
+                );
+                return None;
+            }
+        },
+        Some(other) => other.to_json(),
+        None => return None,
+    };
+    if v.get("Effect").is_none() {
+        d.push(
+            Diagnostic::error(
+                E_SEMANTIC,
+                "`statement` must be one trust policy statement: an object with `Effect`, `Principal`, `Action`",
+            )
+            .at(Some(b.span_of("statement"))),
+        );
+        return None;
+    }
+    Some(v)
+}
+
+/// Lowers a `role` block: its trust blocks (at least one) into the trust policy, its inline
+/// policies (names unique) and its attributes.
+pub fn lower(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> ResourceKind {
+    let name = name_or_label(addr, b);
+    let path = b.str("path").unwrap_or_else(|| "/".into());
+    let trusts: Vec<TrustBlock> = b
+        .blocks
+        .iter()
+        .filter(|x| TRUST_KINDS.contains(&x.kind.as_str()))
+        .filter_map(|x| trust(x, ctx, d))
+        .collect();
+    if !b
+        .blocks
+        .iter()
+        .any(|x| TRUST_KINDS.contains(&x.kind.as_str()))
+    {
+        d.push(
+            Diagnostic::error(
+                E_SEMANTIC,
+                format!(
+                    "role `{addr}` needs at least one trust block ({})",
+                    TRUST_KINDS.join(", ")
+                ),
+            )
+            .at(Some(b.span.clone())),
+        );
+    }
+    let mut inline_policies = IndexMap::new();
+    for ip in b.blocks_of("inline_policy") {
+        let pname = ip.labels.first().cloned().unwrap_or_default();
+        let doc = policy_document(ip, &format!("inline policy `{pname}`"), d);
+        if inline_policies.insert(pname.clone(), doc).is_some() {
+            d.push(
+                Diagnostic::error(
+                    crate::evblock::E_DUPLICATE,
+                    format!("two inline policies named `{pname}`"),
+                )
+                .at(Some(ip.span.clone())),
+            );
+        }
+    }
+    let trust_policy = iam::document(
+        trusts
+            .iter()
+            .map(|t| iam::trust_statement(&t.trust))
+            .collect(),
+    );
+    ResourceKind::Role(Role {
+        arn: iam_arn(ctx, "role", &path, &name),
+        name,
+        path,
+        description: b.str("description").unwrap_or_default(),
+        max_session_duration: b
+            .num("max_session_duration")
+            .map(|n| n as i64)
+            .unwrap_or(3600),
+        permissions_boundary: b.str("permissions_boundary"),
+        tags: b.map("tags"),
+        trusts,
+        policies: b.list("policies"),
+        inline_policies,
+        trust_policy,
+    })
+}
+
+/// An `existing = true` role: its name, path and ARN only.
+pub fn lower_existing(
+    addr: &Address,
+    b: &EvBlock,
+    ctx: &Ctx<'_>,
+    _d: &mut Diagnostics,
+) -> ResourceKind {
+    let name = name_or_label(addr, b);
+    let path = b.str("path").unwrap_or_else(|| "/".into());
+    ResourceKind::Role(Role {
+        arn: iam_arn(ctx, "role", &path, &name),
+        name,
+        path,
+        description: String::new(),
+        max_session_duration: 3600,
+        permissions_boundary: None,
+        tags: IndexMap::new(),
+        trusts: vec![],
+        policies: vec![],
+        inline_policies: IndexMap::new(),
+        trust_policy: iam::document(vec![]),
+    })
+}
+
+/// What other blocks may read of a role: `role.LABEL.ATTR`.
+pub fn exports(r: &Role, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
+    string_exports(&[("arn", &r.arn), ("name", &r.name), ("path", &r.path)])
+}
 
 pub struct RoleKind;
 

@@ -3,8 +3,16 @@
 
 use super::k8s::{key_manifest, manifest_view};
 use super::kind::{ns_name, Kind, ObjectKey};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::evblock::EvBlock;
+use crate::lower_util::{
+    attr_str, cluster_ref, enum_value, name_or_label, resource_ref, string_exports, Ctx, E_SEMANTIC,
+};
+use crate::model::{ResourceKind, ServiceAccount, ServiceAccountMode};
 use crate::render::RenderedKind;
 use crate::schema::types::{opt, req, BlockSchema, Ty};
+use crate::value::{Address, Value};
+use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
 
 // ---- Schema
@@ -39,6 +47,43 @@ pub const SCHEMA: BlockSchema = BlockSchema {
     open: false,
     doc: "a Kubernetes service account bound to a role",
 };
+
+// ---- Lowering
+
+/// Lowers a `service_account` block: its mode (`pod_identity` needs a `role`) and the role
+/// it is bound to.
+pub fn lower(addr: &Address, b: &EvBlock, _ctx: &Ctx<'_>, d: &mut Diagnostics) -> ResourceKind {
+    let mode = match enum_value(b, "mode", &["irsa", "pod_identity"], "irsa", d).as_str() {
+        "pod_identity" => ServiceAccountMode::PodIdentity,
+        _ => ServiceAccountMode::Irsa,
+    };
+    let role = resource_ref(b, "role");
+    if mode == ServiceAccountMode::PodIdentity && role.is_none() {
+        d.push(
+            Diagnostic::error(
+                E_SEMANTIC,
+                "a `service_account` in `pod_identity` mode needs a `role`",
+            )
+            .at(Some(b.span.clone())),
+        );
+    }
+    ResourceKind::ServiceAccount(ServiceAccount {
+        cluster: cluster_ref(b),
+        namespace: b.str("namespace").unwrap_or_default(),
+        name: name_or_label(addr, b),
+        role_arn: role.as_ref().map(|r| attr_str(&r.1, "arn")),
+        role: role.map(|r| r.0),
+        mode,
+        labels: b.map("labels"),
+        annotations: b.map("annotations"),
+        create_namespace: b.bool("create_namespace").unwrap_or(false),
+    })
+}
+
+/// What other blocks may read of a service account: `service_account.LABEL.ATTR`.
+pub fn exports(sa: &ServiceAccount, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
+    string_exports(&[("name", &sa.name), ("namespace", &sa.namespace)])
+}
 
 pub struct ServiceAccountKind;
 
