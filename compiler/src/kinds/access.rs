@@ -236,6 +236,33 @@ pub fn exports(a: &Access, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
     string_exports(&[("principal_arn", &a.principal_arn)])
 }
 
+/// How an `import` block names an access.
+pub const IMPORT_ID_FORM: &str = "the principal ARN";
+
+/// The ids an `import` block may name an access by: the principal ARN as IAM writes it (path
+/// kept, from the model), then as its access entry and `aws-auth` entry write it.
+pub fn import_ids(model: Option<&ResourceKind>, piece: &RenderedKind) -> Vec<String> {
+    let mut v = vec![];
+    if let Some(ResourceKind::Access(a)) = model {
+        v.push(a.principal_arn.clone());
+    }
+    if let RenderedKind::Access {
+        aws_auth,
+        access_entry,
+        ..
+    } = piece
+    {
+        if let Some(e) = access_entry {
+            v.push(e.principal_arn.clone());
+            v.push(render::strip_role_path(&e.principal_arn));
+        }
+        if let Some(a) = aws_auth {
+            v.push(a.arn().to_string());
+        }
+    }
+    v
+}
+
 pub struct AccessKind;
 
 pub fn key_aws_auth(cluster: &str, arn: &str) -> ObjectKey {

@@ -102,6 +102,56 @@ pub fn exports(kind: &ResourceKind, ctx: &Ctx<'_>) -> IndexMap<String, Value> {
     }
 }
 
+/// The identity-only rendered piece of an `existing = true` resource (`None` for a kind that
+/// cannot be existing).
+pub fn existing_piece(kind: &ResourceKind) -> Option<RenderedKind> {
+    Some(match kind {
+        ResourceKind::OidcProvider(p) => oidc_provider::existing_piece(p),
+        ResourceKind::SamlProvider(p) => saml_provider::existing_piece(p),
+        ResourceKind::Policy(p) => policy::existing_piece(p),
+        ResourceKind::Role(r) => role::existing_piece(r),
+        _ => return None,
+    })
+}
+
+/// What an `existing = true` resource is, for messages.
+pub fn describe_existing(piece: &RenderedKind) -> String {
+    match piece {
+        RenderedKind::OidcProvider { .. } => oidc_provider::describe_existing(piece),
+        RenderedKind::SamlProvider { .. } => saml_provider::describe_existing(piece),
+        RenderedKind::Policy { .. } => policy::describe_existing(piece),
+        RenderedKind::Role { .. } => role::describe_existing(piece),
+        other => format!("the {}", other.type_name()),
+    }
+}
+
+/// The ids that name the object a rendered resource describes, in the form `import` takes,
+/// the first the one to suggest; `model` is the resource's typed form when known.
+pub fn import_ids(model: Option<&ResourceKind>, piece: &RenderedKind) -> Vec<String> {
+    match piece {
+        RenderedKind::OidcProvider { .. } => oidc_provider::import_ids(piece),
+        RenderedKind::SamlProvider { .. } => saml_provider::import_ids(piece),
+        RenderedKind::Policy { .. } => policy::import_ids(piece),
+        RenderedKind::Role { .. } => role::import_ids(piece),
+        RenderedKind::ServiceAccount { .. } => service_account::import_ids(piece),
+        RenderedKind::Access { .. } => access::import_ids(model, piece),
+        RenderedKind::RbacBinding { .. } => rbac_binding::import_ids(piece),
+    }
+}
+
+/// How an `import` block names an object of the piece's kind, for messages.
+pub fn import_id_form(piece: &RenderedKind) -> &'static str {
+    match piece {
+        RenderedKind::OidcProvider { .. } => oidc_provider::IMPORT_ID_FORM,
+        RenderedKind::SamlProvider { .. } => saml_provider::IMPORT_ID_FORM,
+        RenderedKind::Policy { .. } => policy::IMPORT_ID_FORM,
+        RenderedKind::Role { .. } => role::IMPORT_ID_FORM,
+        RenderedKind::ServiceAccount { .. } => service_account::IMPORT_ID_FORM,
+        RenderedKind::Access { .. } => access::IMPORT_ID_FORM,
+        RenderedKind::RbacBinding { .. } => rbac_binding::IMPORT_ID_FORM,
+    }
+}
+
 /// The keys of every piece a rendered resource (or a live piece) is made of.
 pub fn keys(piece: &RenderedKind) -> Vec<ObjectKey> {
     of(piece).keys(piece)

@@ -108,6 +108,38 @@ pub fn exports(p: &OidcProvider, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
     string_exports(&[("arn", &p.arn), ("url", &p.url)])
 }
 
+/// The identity-only rendered piece of an `existing = true` provider (no mark).
+pub fn existing_piece(p: &OidcProvider) -> RenderedKind {
+    RenderedKind::OidcProvider {
+        arn: p.arn.clone(),
+        url: p.url.clone(),
+        client_ids: vec![],
+        thumbprints: None,
+        tags: IndexMap::new(),
+    }
+}
+
+/// An `existing = true` provider in messages: `the OIDC provider for URL`.
+pub fn describe_existing(piece: &RenderedKind) -> String {
+    match piece {
+        RenderedKind::OidcProvider { url, .. } => format!("the OIDC provider for {url}"),
+        _ => String::new(),
+    }
+}
+
+/// How an `import` block names an OIDC provider.
+pub const IMPORT_ID_FORM: &str = "its URL";
+
+/// The ids an `import` block may name a provider by: its URL, also without `https://` or
+/// with a final `/`.
+pub fn import_ids(piece: &RenderedKind) -> Vec<String> {
+    let RenderedKind::OidcProvider { url, .. } = piece else {
+        return vec![];
+    };
+    let u = url.trim_end_matches('/').to_string();
+    vec![u.clone(), strip_https(&u), format!("{u}/")]
+}
+
 pub struct OidcProviderKind;
 
 pub fn key_oidc(arn: &str) -> ObjectKey {

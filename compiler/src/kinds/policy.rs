@@ -80,6 +80,35 @@ pub fn exports(p: &Policy, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
     string_exports(&[("arn", &p.arn), ("name", &p.name), ("path", &p.path)])
 }
 
+/// The identity-only rendered piece of an `existing = true` policy (no mark), with its
+/// document as lowered.
+pub fn existing_piece(p: &Policy) -> RenderedKind {
+    RenderedKind::Policy {
+        name: p.name.clone(),
+        path: p.path.clone(),
+        description: String::new(),
+        arn: p.arn.clone(),
+        document: p.document.clone(),
+        tags: IndexMap::new(),
+    }
+}
+
+/// An `existing = true` policy in messages: `the policy ARN`.
+pub fn describe_existing(piece: &RenderedKind) -> String {
+    PolicyKind.describe(piece)
+}
+
+/// How an `import` block names a policy.
+pub const IMPORT_ID_FORM: &str = "its name";
+
+/// The ids an `import` block may name a policy by: its name.
+pub fn import_ids(piece: &RenderedKind) -> Vec<String> {
+    let RenderedKind::Policy { name, .. } = piece else {
+        return vec![];
+    };
+    vec![name.clone()]
+}
+
 pub struct PolicyKind;
 
 pub fn key_policy(arn: &str) -> ObjectKey {

@@ -118,6 +118,27 @@ pub fn exports(_b: &RbacBinding, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
     IndexMap::new()
 }
 
+/// How an `import` block names an RBAC binding.
+pub const IMPORT_ID_FORM: &str = "NAMESPACE/NAME, or NAME for a ClusterRoleBinding";
+
+/// The ids an `import` block may name a binding by: `NAMESPACE/NAME` of each RoleBinding, or
+/// `NAME` (also `/NAME`) of a ClusterRoleBinding.
+pub fn import_ids(piece: &RenderedKind) -> Vec<String> {
+    let RenderedKind::RbacBinding { manifests, .. } = piece else {
+        return vec![];
+    };
+    manifests
+        .iter()
+        .flat_map(|m| {
+            let name = m["metadata"]["name"].as_str().unwrap_or("").to_string();
+            match m["metadata"]["namespace"].as_str() {
+                Some(ns) if !ns.is_empty() => vec![format!("{ns}/{name}")],
+                _ => vec![name.clone(), format!("/{name}")],
+            }
+        })
+        .collect()
+}
+
 pub struct RbacBindingKind;
 
 impl Kind for RbacBindingKind {

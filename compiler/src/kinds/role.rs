@@ -403,6 +403,39 @@ pub fn exports(r: &Role, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
     string_exports(&[("arn", &r.arn), ("name", &r.name), ("path", &r.path)])
 }
 
+/// The identity-only rendered piece of an `existing = true` role (no mark): read, never
+/// rendered as a desired object, so the plan can say whether it exists.
+pub fn existing_piece(role: &Role) -> RenderedKind {
+    RenderedKind::Role {
+        name: role.name.clone(),
+        path: role.path.clone(),
+        description: String::new(),
+        arn: role.arn.clone(),
+        max_session_duration: role.max_session_duration,
+        permissions_boundary: None,
+        tags: IndexMap::new(),
+        trust_policy: role.trust_policy.clone(),
+        policies: vec![],
+        inline_policies: IndexMap::new(),
+    }
+}
+
+/// An `existing = true` role in messages: `the role NAME`.
+pub fn describe_existing(piece: &RenderedKind) -> String {
+    RoleKind.describe(piece)
+}
+
+/// How an `import` block names a role.
+pub const IMPORT_ID_FORM: &str = "its name";
+
+/// The ids an `import` block may name a role by: its name.
+pub fn import_ids(piece: &RenderedKind) -> Vec<String> {
+    let RenderedKind::Role { name, .. } = piece else {
+        return vec![];
+    };
+    vec![name.clone()]
+}
+
 pub struct RoleKind;
 
 /// Role names are unique in an account whatever the path, so a path change keeps the key.

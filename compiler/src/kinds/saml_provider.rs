@@ -105,6 +105,35 @@ pub fn exports(p: &SamlProvider, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
     string_exports(&[("arn", &p.arn), ("name", &p.name)])
 }
 
+/// The identity-only rendered piece of an `existing = true` provider (no mark).
+pub fn existing_piece(p: &SamlProvider) -> RenderedKind {
+    RenderedKind::SamlProvider {
+        arn: p.arn.clone(),
+        name: p.name.clone(),
+        metadata: String::new(),
+        tags: IndexMap::new(),
+    }
+}
+
+/// An `existing = true` provider in messages: `the SAML provider NAME`.
+pub fn describe_existing(piece: &RenderedKind) -> String {
+    let RenderedKind::SamlProvider { name, .. } = piece else {
+        return String::new();
+    };
+    format!("the SAML provider {name}")
+}
+
+/// How an `import` block names a SAML provider.
+pub const IMPORT_ID_FORM: &str = "its name";
+
+/// The ids an `import` block may name a SAML provider by: its name.
+pub fn import_ids(piece: &RenderedKind) -> Vec<String> {
+    let RenderedKind::SamlProvider { name, .. } = piece else {
+        return vec![];
+    };
+    vec![name.clone()]
+}
+
 pub struct SamlProviderKind;
 
 pub fn key_saml(arn: &str) -> ObjectKey {

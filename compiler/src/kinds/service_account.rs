@@ -85,6 +85,30 @@ pub fn exports(sa: &ServiceAccount, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
     string_exports(&[("name", &sa.name), ("namespace", &sa.namespace)])
 }
 
+/// How an `import` block names a service account.
+pub const IMPORT_ID_FORM: &str = "NAMESPACE/NAME";
+
+/// The ids an `import` block may name a service account by: `NAMESPACE/NAME` of its pod
+/// identity association and of its manifest.
+pub fn import_ids(piece: &RenderedKind) -> Vec<String> {
+    let RenderedKind::ServiceAccount {
+        manifest,
+        pod_identity_association,
+        ..
+    } = piece
+    else {
+        return vec![];
+    };
+    let mut v = vec![];
+    if let Some(p) = pod_identity_association {
+        v.push(format!("{}/{}", p.namespace, p.service_account));
+    }
+    if !manifest.is_null() {
+        v.push(ns_name(manifest));
+    }
+    v
+}
+
 pub struct ServiceAccountKind;
 
 pub fn key_service_account(cluster: &str, ns: &str, name: &str) -> ObjectKey {
