@@ -1,5 +1,8 @@
 //! `access`: a principal's way into a cluster — an `aws-auth` entry and/or an EKS access
 //! entry (with its access policies), by the cluster's access mode.
+//!
+//! Above its `Kind` impl (the diff side), the front half: the `access` block, its lowering
+//! (principal, access policies, entry type), exports and import ids.
 
 use super::kind::{sorted, Kind, ObjectKey};
 use crate::diag::{Diagnostic, Diagnostics};

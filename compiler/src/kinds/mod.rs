@@ -3,8 +3,16 @@
 //! into one object, its comparable (normalised) form, why a change must replace it, when it
 //! is deleted, and how it is named in messages and by `eksfed import`.
 //!
-//! The stages (`diff`, `live`, `report`) own the walk and ask the kind through [`of`]. A new
-//! kind is a new file here implementing [`Kind`], and one arm in [`of`].
+//! Each kind file also holds, above its `Kind` impl, the front half of the kind: its block's
+//! schema (`SCHEMA`, listed in `schema::TOP_LEVEL`) and its lowering — block → typed model
+//! ([`lower`]), an `existing = true` object ([`lower_existing`], [`existing_piece`],
+//! [`describe_existing`]), its exports ([`exports`]) and the ids an `import` block names it by
+//! ([`import_ids`], [`import_id_form`]). `cluster.rs` holds only that front half: a cluster is
+//! read, never rendered, and has no `Kind`.
+//!
+//! The stages (`resolve`, `adopt`, `diff`, `live`, `report`) own the walk and ask the kind
+//! through [`of`] and the dispatch functions after it. A new kind is a new file here
+//! implementing [`Kind`], and one arm in [`of`] and in each dispatch function.
 
 pub mod access;
 pub mod cluster;

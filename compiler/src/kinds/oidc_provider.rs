@@ -1,4 +1,7 @@
 //! `oidc_provider`: an IAM OpenID Connect provider, identified by its ARN (from its URL).
+//!
+//! Above its `Kind` impl (the diff side), the front half: the `oidc_provider` block, its
+//! lowering, the existing-provider form, exports and import ids.
 
 use super::kind::{sorted, sorted_map, Kind, ObjectKey};
 use crate::diag::{Diagnostic, Diagnostics};

@@ -1,4 +1,7 @@
 //! `policy`: a customer managed IAM policy, identified by its ARN (from its path and name).
+//!
+//! Above its `Kind` impl (the diff side), the front half: the `policy` block, its lowering (the
+//! document), the existing-policy form, exports and import ids.
 
 use super::kind::{sorted_map, Kind, ObjectKey};
 use crate::diag::Diagnostics;

@@ -1,5 +1,8 @@
 //! `rbac_binding`: a ClusterRoleBinding, or one RoleBinding per namespace — one live piece
 //! per manifest under one address.
+//!
+//! Above its `Kind` impl (the diff side), the front half: the `rbac_binding` block, its
+//! lowering (subjects, role or cluster role), exports and import ids.
 
 use super::k8s::{key_manifest, manifest_view};
 use super::kind::{ns_name, Kind, ObjectKey};

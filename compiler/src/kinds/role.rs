@@ -1,5 +1,9 @@
 //! `role`: an IAM role, identified by its name (unique in an account whatever the path, so a
 //! path change keeps the key and is a replace).
+//!
+//! Above its `Kind` impl (the diff side), the front half: the `role` block and its trust and
+//! `inline_policy` blocks, the lowering (trust blocks into the trust policy, inline policies),
+//! the existing-role form, exports and import ids.
 
 use super::kind::{sorted, sorted_map, Kind, ObjectKey};
 use crate::diag::{Diagnostic, Diagnostics, Span};

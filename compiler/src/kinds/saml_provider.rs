@@ -1,4 +1,7 @@
 //! `saml_provider`: an IAM SAML provider, identified by its ARN (from its name).
+//!
+//! Above its `Kind` impl (the diff side), the front half: the `saml_provider` block, its
+//! lowering (metadata checks), the existing-provider form, exports and import ids.
 
 use super::kind::{sorted_map, Kind, ObjectKey};
 use crate::diag::{Diagnostic, Diagnostics};

@@ -1,5 +1,8 @@
 //! `service_account`: a Kubernetes ServiceAccount (IRSA: the role ARN annotation) and/or an
 //! EKS pod identity association — up to two live pieces under one address.
+//!
+//! Above its `Kind` impl (the diff side), the front half: the `service_account` block, its
+//! lowering (mode and role), exports and import ids.
 
 use super::k8s::{key_manifest, manifest_view};
 use super::kind::{ns_name, Kind, ObjectKey};
