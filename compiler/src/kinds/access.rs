@@ -11,7 +11,7 @@ use crate::lower_util::{
     attr_str, cluster_ref, enum_value, resource_ref, string_exports, Ctx, E_ENUM, E_SEMANTIC,
 };
 use crate::model::{Access, AccessPolicy, PrincipalKind, ResourceKind};
-use crate::render::{self, RenderedKind};
+use crate::render::{self, AccessEntry, AwsAuthEntry, RenderedKind};
 use crate::schema::types::{opt, req, Attr, BlockSchema, Ty};
 use crate::value::{Address, Value};
 use indexmap::IndexMap;
@@ -244,24 +244,21 @@ pub const IMPORT_ID_FORM: &str = "the principal ARN";
 
 /// The ids an `import` block may name an access by: the principal ARN as IAM writes it (path
 /// kept, from the model), then as its access entry and `aws-auth` entry write it.
-pub fn import_ids(model: Option<&ResourceKind>, piece: &RenderedKind) -> Vec<String> {
+pub fn import_ids(
+    model: Option<&ResourceKind>,
+    aws_auth: Option<&AwsAuthEntry>,
+    access_entry: Option<&AccessEntry>,
+) -> Vec<String> {
     let mut v = vec![];
     if let Some(ResourceKind::Access(a)) = model {
         v.push(a.principal_arn.clone());
     }
-    if let RenderedKind::Access {
-        aws_auth,
-        access_entry,
-        ..
-    } = piece
-    {
-        if let Some(e) = access_entry {
-            v.push(e.principal_arn.clone());
-            v.push(render::strip_role_path(&e.principal_arn));
-        }
-        if let Some(a) = aws_auth {
-            v.push(a.arn().to_string());
-        }
+    if let Some(e) = access_entry {
+        v.push(e.principal_arn.clone());
+        v.push(render::strip_role_path(&e.principal_arn));
+    }
+    if let Some(a) = aws_auth {
+        v.push(a.arn().to_string());
     }
     v
 }

@@ -89,9 +89,9 @@ pub fn lower_existing(
 ) -> Option<ResourceKind> {
     Some(match addr.kind.as_str() {
         "oidc_provider" => oidc_provider::lower_existing(addr, b, ctx, d),
-        "saml_provider" => saml_provider::lower_existing(addr, b, ctx, d),
-        "policy" => policy::lower_existing(addr, b, ctx, d),
-        "role" => role::lower_existing(addr, b, ctx, d),
+        "saml_provider" => saml_provider::lower_existing(addr, b, ctx),
+        "policy" => policy::lower_existing(addr, b, ctx),
+        "role" => role::lower_existing(addr, b, ctx),
         _ => return None,
     })
 }
@@ -125,10 +125,9 @@ pub fn existing_piece(kind: &ResourceKind) -> Option<RenderedKind> {
 /// What an `existing = true` resource is, for messages.
 pub fn describe_existing(piece: &RenderedKind) -> String {
     match piece {
-        RenderedKind::OidcProvider { .. } => oidc_provider::describe_existing(piece),
-        RenderedKind::SamlProvider { .. } => saml_provider::describe_existing(piece),
-        RenderedKind::Policy { .. } => policy::describe_existing(piece),
-        RenderedKind::Role { .. } => role::describe_existing(piece),
+        RenderedKind::OidcProvider { url, .. } => oidc_provider::describe_existing(url),
+        RenderedKind::SamlProvider { name, .. } => saml_provider::describe_existing(name),
+        RenderedKind::Policy { .. } | RenderedKind::Role { .. } => of(piece).describe(piece),
         other => format!("the {}", other.type_name()),
     }
 }
@@ -137,13 +136,21 @@ pub fn describe_existing(piece: &RenderedKind) -> String {
 /// the first the one to suggest; `model` is the resource's typed form when known.
 pub fn import_ids(model: Option<&ResourceKind>, piece: &RenderedKind) -> Vec<String> {
     match piece {
-        RenderedKind::OidcProvider { .. } => oidc_provider::import_ids(piece),
-        RenderedKind::SamlProvider { .. } => saml_provider::import_ids(piece),
-        RenderedKind::Policy { .. } => policy::import_ids(piece),
-        RenderedKind::Role { .. } => role::import_ids(piece),
-        RenderedKind::ServiceAccount { .. } => service_account::import_ids(piece),
-        RenderedKind::Access { .. } => access::import_ids(model, piece),
-        RenderedKind::RbacBinding { .. } => rbac_binding::import_ids(piece),
+        RenderedKind::OidcProvider { url, .. } => oidc_provider::import_ids(url),
+        RenderedKind::SamlProvider { name, .. } => saml_provider::import_ids(name),
+        RenderedKind::Policy { name, .. } => policy::import_ids(name),
+        RenderedKind::Role { name, .. } => role::import_ids(name),
+        RenderedKind::ServiceAccount {
+            manifest,
+            pod_identity_association,
+            ..
+        } => service_account::import_ids(manifest, pod_identity_association.as_ref()),
+        RenderedKind::Access {
+            aws_auth,
+            access_entry,
+            ..
+        } => access::import_ids(model, aws_auth.as_ref(), access_entry.as_ref()),
+        RenderedKind::RbacBinding { manifests, .. } => rbac_binding::import_ids(manifests),
     }
 }
 

@@ -9,7 +9,7 @@ use crate::evblock::EvBlock;
 use crate::lower_util::{iam_arn, string_exports, strip_https, Ctx, E_SEMANTIC};
 use crate::model::{OidcProvider, ResourceKind};
 use crate::render::RenderedKind;
-use crate::schema::types::{opt, req, BlockSchema, Ty};
+use crate::schema::types::{opt, req, BlockSchema, Ty, EXISTING};
 use crate::value::{Address, Value};
 use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
@@ -33,11 +33,7 @@ pub const SCHEMA: BlockSchema = BlockSchema {
             "server certificate thumbprints (40 hex digits)",
         ),
         opt("tags", Ty::MapString, "IAM tags"),
-        opt(
-            "existing",
-            Ty::Bool,
-            "made and owned elsewhere: only read (never created, changed, tagged or deleted); only the identifying attributes are allowed",
-        ),
+        EXISTING,
     ],
     blocks: &[],
     open: false,
@@ -123,11 +119,8 @@ pub fn existing_piece(p: &OidcProvider) -> RenderedKind {
 }
 
 /// An `existing = true` provider in messages: `the OIDC provider for URL`.
-pub fn describe_existing(piece: &RenderedKind) -> String {
-    match piece {
-        RenderedKind::OidcProvider { url, .. } => format!("the OIDC provider for {url}"),
-        _ => String::new(),
-    }
+pub fn describe_existing(url: &str) -> String {
+    format!("the OIDC provider for {url}")
 }
 
 /// How an `import` block names an OIDC provider.
@@ -135,10 +128,7 @@ pub const IMPORT_ID_FORM: &str = "its URL";
 
 /// The ids an `import` block may name a provider by: its URL, also without `https://` or
 /// with a final `/`.
-pub fn import_ids(piece: &RenderedKind) -> Vec<String> {
-    let RenderedKind::OidcProvider { url, .. } = piece else {
-        return vec![];
-    };
+pub fn import_ids(url: &str) -> Vec<String> {
     let u = url.trim_end_matches('/').to_string();
     vec![u.clone(), strip_https(&u), format!("{u}/")]
 }

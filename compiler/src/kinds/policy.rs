@@ -10,7 +10,7 @@ use crate::iam;
 use crate::lower_util::{iam_arn, name_or_label, policy_document, string_exports, Ctx};
 use crate::model::{Policy, ResourceKind};
 use crate::render::RenderedKind;
-use crate::schema::types::{opt, BlockSchema, Ty, STATEMENT};
+use crate::schema::types::{opt, BlockSchema, Ty, EXISTING, STATEMENT};
 use crate::value::{Address, Value};
 use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
@@ -31,11 +31,7 @@ pub const SCHEMA: BlockSchema = BlockSchema {
             "a JSON document (string or object) instead of statement blocks",
         ),
         opt("tags", Ty::MapString, "IAM tags"),
-        opt(
-            "existing",
-            Ty::Bool,
-            "made and owned elsewhere: only read (never created, changed, tagged or deleted); only the identifying attributes are allowed",
-        ),
+        EXISTING,
     ],
     blocks: &[(&STATEMENT, true)],
     open: false,
@@ -60,12 +56,7 @@ pub fn lower(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) ->
 }
 
 /// An `existing = true` policy: its name, path and ARN only.
-pub fn lower_existing(
-    addr: &Address,
-    b: &EvBlock,
-    ctx: &Ctx<'_>,
-    _d: &mut Diagnostics,
-) -> ResourceKind {
+pub fn lower_existing(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>) -> ResourceKind {
     let name = name_or_label(addr, b);
     let path = b.str("path").unwrap_or_else(|| "/".into());
     ResourceKind::Policy(Policy {
@@ -96,20 +87,12 @@ pub fn existing_piece(p: &Policy) -> RenderedKind {
     }
 }
 
-/// An `existing = true` policy in messages: `the policy ARN`.
-pub fn describe_existing(piece: &RenderedKind) -> String {
-    PolicyKind.describe(piece)
-}
-
 /// How an `import` block names a policy.
 pub const IMPORT_ID_FORM: &str = "its name";
 
 /// The ids an `import` block may name a policy by: its name.
-pub fn import_ids(piece: &RenderedKind) -> Vec<String> {
-    let RenderedKind::Policy { name, .. } = piece else {
-        return vec![];
-    };
-    vec![name.clone()]
+pub fn import_ids(name: &str) -> Vec<String> {
+    vec![name.to_string()]
 }
 
 pub struct PolicyKind;

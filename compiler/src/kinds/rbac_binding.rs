@@ -126,10 +126,7 @@ pub const IMPORT_ID_FORM: &str = "NAMESPACE/NAME, or NAME for a ClusterRoleBindi
 
 /// The ids an `import` block may name a binding by: `NAMESPACE/NAME` of each RoleBinding, or
 /// `NAME` (also `/NAME`) of a ClusterRoleBinding.
-pub fn import_ids(piece: &RenderedKind) -> Vec<String> {
-    let RenderedKind::RbacBinding { manifests, .. } = piece else {
-        return vec![];
-    };
+pub fn import_ids(manifests: &[Json]) -> Vec<String> {
     manifests
         .iter()
         .flat_map(|m| {

@@ -15,7 +15,7 @@ use crate::lower_util::{
 };
 use crate::model::{ResourceKind, Role, Trust, TrustBlock};
 use crate::render::RenderedKind;
-use crate::schema::types::{opt, req, BlockSchema, Ty, STATEMENT};
+use crate::schema::types::{opt, req, BlockSchema, Ty, EXISTING, STATEMENT};
 use crate::value::{Address, Value};
 use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
@@ -150,11 +150,7 @@ pub const SCHEMA: BlockSchema = BlockSchema {
             Ty::ListString,
             "managed policy ARNs attached exclusively",
         ),
-        opt(
-            "existing",
-            Ty::Bool,
-            "made and owned elsewhere: only read (never created, changed, tagged or deleted); only the identifying attributes are allowed",
-        ),
+        EXISTING,
     ],
     blocks: &[
         (&TRUST_SERVICE_ACCOUNT, true),
@@ -379,12 +375,7 @@ pub fn lower(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) ->
 }
 
 /// An `existing = true` role: its name, path and ARN only.
-pub fn lower_existing(
-    addr: &Address,
-    b: &EvBlock,
-    ctx: &Ctx<'_>,
-    _d: &mut Diagnostics,
-) -> ResourceKind {
+pub fn lower_existing(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>) -> ResourceKind {
     let name = name_or_label(addr, b);
     let path = b.str("path").unwrap_or_else(|| "/".into());
     ResourceKind::Role(Role {
@@ -424,20 +415,12 @@ pub fn existing_piece(role: &Role) -> RenderedKind {
     }
 }
 
-/// An `existing = true` role in messages: `the role NAME`.
-pub fn describe_existing(piece: &RenderedKind) -> String {
-    RoleKind.describe(piece)
-}
-
 /// How an `import` block names a role.
 pub const IMPORT_ID_FORM: &str = "its name";
 
 /// The ids an `import` block may name a role by: its name.
-pub fn import_ids(piece: &RenderedKind) -> Vec<String> {
-    let RenderedKind::Role { name, .. } = piece else {
-        return vec![];
-    };
-    vec![name.clone()]
+pub fn import_ids(name: &str) -> Vec<String> {
+    vec![name.to_string()]
 }
 
 pub struct RoleKind;

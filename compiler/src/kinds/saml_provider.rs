@@ -9,7 +9,7 @@ use crate::evblock::EvBlock;
 use crate::lower_util::{iam_arn, name_or_label, string_exports, Ctx};
 use crate::model::{ResourceKind, SamlProvider};
 use crate::render::RenderedKind;
-use crate::schema::types::{opt, req, BlockSchema, Ty};
+use crate::schema::types::{opt, req, BlockSchema, Ty, EXISTING};
 use crate::value::{Address, Value};
 use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
@@ -28,11 +28,7 @@ pub const SCHEMA: BlockSchema = BlockSchema {
             "SAML 2.0 EntityDescriptor metadata XML",
         ),
         opt("tags", Ty::MapString, "IAM tags"),
-        opt(
-            "existing",
-            Ty::Bool,
-            "made and owned elsewhere: only read (never created, changed, tagged or deleted); only the identifying attributes are allowed",
-        ),
+        EXISTING,
     ],
     blocks: &[],
     open: false,
@@ -88,12 +84,7 @@ pub fn lower(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) ->
 }
 
 /// An `existing = true` provider: its name and ARN only.
-pub fn lower_existing(
-    addr: &Address,
-    b: &EvBlock,
-    ctx: &Ctx<'_>,
-    _d: &mut Diagnostics,
-) -> ResourceKind {
+pub fn lower_existing(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>) -> ResourceKind {
     let name = name_or_label(addr, b);
     ResourceKind::SamlProvider(SamlProvider {
         arn: iam_arn(ctx, "saml-provider/", "", &name),
@@ -119,10 +110,7 @@ pub fn existing_piece(p: &SamlProvider) -> RenderedKind {
 }
 
 /// An `existing = true` provider in messages: `the SAML provider NAME`.
-pub fn describe_existing(piece: &RenderedKind) -> String {
-    let RenderedKind::SamlProvider { name, .. } = piece else {
-        return String::new();
-    };
+pub fn describe_existing(name: &str) -> String {
     format!("the SAML provider {name}")
 }
 
@@ -130,11 +118,8 @@ pub fn describe_existing(piece: &RenderedKind) -> String {
 pub const IMPORT_ID_FORM: &str = "its name";
 
 /// The ids an `import` block may name a SAML provider by: its name.
-pub fn import_ids(piece: &RenderedKind) -> Vec<String> {
-    let RenderedKind::SamlProvider { name, .. } = piece else {
-        return vec![];
-    };
-    vec![name.clone()]
+pub fn import_ids(name: &str) -> Vec<String> {
+    vec![name.to_string()]
 }
 
 pub struct SamlProviderKind;

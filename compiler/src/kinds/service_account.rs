@@ -12,7 +12,7 @@ use crate::lower_util::{
     attr_str, cluster_ref, enum_value, name_or_label, resource_ref, string_exports, Ctx, E_SEMANTIC,
 };
 use crate::model::{ResourceKind, ServiceAccount, ServiceAccountMode};
-use crate::render::RenderedKind;
+use crate::render::{PodIdentityAssociation, RenderedKind};
 use crate::schema::types::{opt, req, BlockSchema, Ty};
 use crate::value::{Address, Value};
 use indexmap::IndexMap;
@@ -93,15 +93,10 @@ pub const IMPORT_ID_FORM: &str = "NAMESPACE/NAME";
 
 /// The ids an `import` block may name a service account by: `NAMESPACE/NAME` of its pod
 /// identity association and of its manifest.
-pub fn import_ids(piece: &RenderedKind) -> Vec<String> {
-    let RenderedKind::ServiceAccount {
-        manifest,
-        pod_identity_association,
-        ..
-    } = piece
-    else {
-        return vec![];
-    };
+pub fn import_ids(
+    manifest: &Json,
+    pod_identity_association: Option<&PodIdentityAssociation>,
+) -> Vec<String> {
     let mut v = vec![];
     if let Some(p) = pod_identity_association {
         v.push(format!("{}/{}", p.namespace, p.service_account));

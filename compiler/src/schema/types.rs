@@ -135,6 +135,13 @@ pub const META_ATTRS: &[Attr] = &[
     ),
 ];
 
+/// `existing`, on the kinds that may be made and owned elsewhere (`existing::EXISTING_KINDS`).
+pub const EXISTING: Attr = opt(
+    "existing",
+    Ty::Bool,
+    "made and owned elsewhere: only read (never created, changed, tagged or deleted); only the identifying attributes are allowed",
+);
+
 pub const LIFECYCLE: BlockSchema = BlockSchema {
     name: "lifecycle",
     labels: &[],
