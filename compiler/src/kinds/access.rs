@@ -11,7 +11,7 @@ use crate::lower_util::{
     attr_str, cluster_ref, enum_value, resource_ref, string_exports, Ctx, E_ENUM, E_SEMANTIC,
 };
 use crate::model::{Access, AccessPolicy, PrincipalKind, ResourceKind};
-use crate::render::{self, AccessEntry, AwsAuthEntry, RenderedKind};
+use crate::render::{self, strip_role_path, AccessEntry, AwsAuthEntry, RenderedKind};
 use crate::schema::types::{opt, req, Attr, BlockSchema, Ty};
 use crate::value::{Address, Value};
 use indexmap::IndexMap;
@@ -255,7 +255,7 @@ pub fn import_ids(
     }
     if let Some(e) = access_entry {
         v.push(e.principal_arn.clone());
-        v.push(render::strip_role_path(&e.principal_arn));
+        v.push(strip_role_path(&e.principal_arn));
     }
     if let Some(a) = aws_auth {
         v.push(a.arn().to_string());
