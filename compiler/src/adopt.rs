@@ -14,11 +14,10 @@
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::evblock::EvBlock;
-use crate::model::{DesiredState, Resource, ResourceKind};
+use crate::kinds;
+use crate::model::{DesiredState, Resource};
 use crate::render::{self, RenderedKind};
-use crate::resolve::strip_https;
 use crate::value::{Address, Value};
-use indexmap::IndexMap;
 
 pub use crate::existing::{identifying, is_existing, required_waived, Import};
 pub use crate::existing::{EXISTING_KINDS, EXISTING_META, E_EXISTING};
@@ -50,58 +49,7 @@ pub fn lower_import(b: &EvBlock) -> Option<Import> {
 
 /// The ids that name the object a rendered resource describes, in the form `import` takes.
 pub fn expected_ids(kind: &RenderedKind) -> Vec<String> {
-    match kind {
-        RenderedKind::Role { name, .. }
-        | RenderedKind::Policy { name, .. }
-        | RenderedKind::SamlProvider { name, .. } => vec![name.clone()],
-        RenderedKind::OidcProvider { url, .. } => {
-            let u = url.trim_end_matches('/').to_string();
-            vec![u.clone(), strip_https(&u), format!("{u}/")]
-        }
-        RenderedKind::ServiceAccount {
-            manifest,
-            pod_identity_association,
-            ..
-        } => {
-            let mut v = vec![];
-            if let Some(p) = pod_identity_association {
-                v.push(format!("{}/{}", p.namespace, p.service_account));
-            }
-            if !manifest.is_null() {
-                v.push(format!(
-                    "{}/{}",
-                    manifest["metadata"]["namespace"].as_str().unwrap_or(""),
-                    manifest["metadata"]["name"].as_str().unwrap_or("")
-                ));
-            }
-            v
-        }
-        RenderedKind::Access {
-            aws_auth,
-            access_entry,
-            ..
-        } => {
-            let mut v = vec![];
-            if let Some(e) = access_entry {
-                v.push(e.principal_arn.clone());
-                v.push(render::strip_role_path(&e.principal_arn));
-            }
-            if let Some(a) = aws_auth {
-                v.push(a.arn().to_string());
-            }
-            v
-        }
-        RenderedKind::RbacBinding { manifests, .. } => manifests
-            .iter()
-            .flat_map(|m| {
-                let name = m["metadata"]["name"].as_str().unwrap_or("").to_string();
-                match m["metadata"]["namespace"].as_str() {
-                    Some(ns) if !ns.is_empty() => vec![format!("{ns}/{name}")],
-                    _ => vec![name.clone(), format!("/{name}")],
-                }
-            })
-            .collect(),
-    }
+    kinds::import_ids(None, kind)
 }
 
 /// Checks the stack's `import` blocks offline: the target is a resource this stack may own,
@@ -144,18 +92,9 @@ pub fn check_imports(desired: &DesiredState, diags: &mut Diagnostics) {
             );
             continue;
         };
-        let mut ids = expected_ids(&r.kind);
-        if let Some(ResourceKind::Access(a)) = desired.get(&imp.to).map(|x| &x.kind) {
-            ids.insert(0, a.principal_arn.clone()); // as IAM writes it, path kept
-        }
+        let ids = kinds::import_ids(desired.get(&imp.to).map(|x| &x.kind), &r.kind);
         if !ids.iter().any(|i| same_id(i, &imp.id)) {
-            let form = match r.kind.type_name() {
-                "role" | "policy" | "saml_provider" => "its name",
-                "oidc_provider" => "its URL",
-                "service_account" => "NAMESPACE/NAME",
-                "access" => "the principal ARN",
-                _ => "NAMESPACE/NAME, or NAME for a ClusterRoleBinding",
-            };
+            let form = kinds::import_id_form(&r.kind);
             diags.push(
                 Diagnostic::error(
                     E_IMPORT,
@@ -274,42 +213,7 @@ pub fn rendered_existing(desired: &DesiredState) -> Vec<crate::render::RenderedR
         .iter()
         .filter(|r| r.is_existing())
         .filter_map(|r| {
-            let kind = match &r.kind {
-                ResourceKind::OidcProvider(p) => RenderedKind::OidcProvider {
-                    arn: p.arn.clone(),
-                    url: p.url.clone(),
-                    client_ids: vec![],
-                    thumbprints: None,
-                    tags: IndexMap::new(),
-                },
-                ResourceKind::SamlProvider(p) => RenderedKind::SamlProvider {
-                    arn: p.arn.clone(),
-                    name: p.name.clone(),
-                    metadata: String::new(),
-                    tags: IndexMap::new(),
-                },
-                ResourceKind::Policy(p) => RenderedKind::Policy {
-                    name: p.name.clone(),
-                    path: p.path.clone(),
-                    description: String::new(),
-                    arn: p.arn.clone(),
-                    document: p.document.clone(),
-                    tags: IndexMap::new(),
-                },
-                ResourceKind::Role(role) => RenderedKind::Role {
-                    name: role.name.clone(),
-                    path: role.path.clone(),
-                    description: String::new(),
-                    arn: role.arn.clone(),
-                    max_session_duration: role.max_session_duration,
-                    permissions_boundary: None,
-                    tags: IndexMap::new(),
-                    trust_policy: role.trust_policy.clone(),
-                    policies: vec![],
-                    inline_policies: IndexMap::new(),
-                },
-                _ => return None,
-            };
+            let kind = kinds::existing_piece(&r.kind)?;
             Some(crate::render::RenderedResource {
                 address: r.address.to_string(),
                 kind,
@@ -320,13 +224,7 @@ pub fn rendered_existing(desired: &DesiredState) -> Vec<crate::render::RenderedR
 
 /// What an `existing = true` resource is, for messages.
 pub fn describe_existing(kind: &RenderedKind) -> String {
-    match kind {
-        RenderedKind::OidcProvider { url, .. } => format!("the OIDC provider for {url}"),
-        RenderedKind::SamlProvider { name, .. } => format!("the SAML provider {name}"),
-        RenderedKind::Policy { arn, .. } => format!("the policy {arn}"),
-        RenderedKind::Role { name, .. } => format!("the role {name}"),
-        other => format!("the {}", other.type_name()),
-    }
+    kinds::describe_existing(kind)
 }
 
 /// The text plan's headline of an importing change.

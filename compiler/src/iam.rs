@@ -1,7 +1,7 @@
 //! IAM policy documents: building them from statement blocks and trust blocks in the form the
 //! AWS guides write, the canonical form used for comparison, and sizes as IAM counts them.
 
-use crate::lower::EvBlock;
+use crate::evblock::EvBlock;
 use crate::model::Trust;
 use crate::value::Value;
 use serde_json::{json, Map, Value as Json};

@@ -31,6 +31,7 @@ pub mod lints;
 pub mod live;
 pub mod load;
 pub mod lower;
+pub mod lower_util;
 pub mod model;
 pub mod plan;
 pub mod printf;

@@ -2,7 +2,7 @@
 //! `compile`, read by checks, render, graph and diff.
 
 use crate::diag::Span;
-use crate::lower::EvBlock;
+use crate::evblock::EvBlock;
 use crate::value::Address;
 use indexmap::IndexMap;
 use serde::Serialize;

@@ -1,14 +1,274 @@
 //! `access`: a principal's way into a cluster — an `aws-auth` entry and/or an EKS access
 //! entry (with its access policies), by the cluster's access mode.
+//!
+//! In this file, in order: the front half — the `access` block, its lowering
+//! (principal, access policies, entry type), exports and import ids; its render (the typed model
+//! into the piece AWS or Kubernetes holds, and the files `eksfed render --out` writes); its
+//! `Kind` impl (the diff side).
 
 use super::kind::{sorted, Kind, ObjectKey};
-use crate::model::{self, AccessMode, DesiredState, PrincipalKind};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::evblock::EvBlock;
+use crate::lower_util::{
+    attr_str, cluster_ref, enum_value, resource_ref, string_exports, Ctx, E_ENUM, E_SEMANTIC,
+};
+use crate::model::{
+    self, Access, AccessMode, AccessPolicy, DesiredState, PrincipalKind, ResourceKind,
+};
 use crate::rendered::{
     cluster_key, json_file, k8s_name, node_identity, strip_role_path, yaml_file, AccessEntry,
     AccessPolicyAssociation, AccessScope, AwsAuthEntry, RenderFile, RenderedKind, RenderedResource,
 };
+use crate::schema::types::{opt, req, Attr, BlockSchema, Ty};
+use crate::value::{Address, Value};
 use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
+
+// ---- Schema
+
+pub const ACCESS_POLICY_ATTRS: &[Attr] = &[
+    req(
+        "policy",
+        Ty::String,
+        "EKS cluster access policy name or ARN",
+    ),
+    opt("scope", Ty::String, "cluster | namespace"),
+    opt(
+        "namespaces",
+        Ty::ListString,
+        "namespaces for namespace scope",
+    ),
+];
+
+/// The `access` block: its labels, attributes and nested blocks.
+pub const SCHEMA: BlockSchema = BlockSchema {
+    name: "access",
+    labels: &["label"],
+    attrs: &[
+        req("cluster", Ty::Ref(&["cluster"]), "the cluster"),
+        opt("role", Ty::Ref(&["role"]), "a role of the stack"),
+        opt("role_arn", Ty::String, "or a role ARN"),
+        opt("user_arn", Ty::String, "or a user ARN"),
+        opt(
+            "username",
+            Ty::String,
+            "Kubernetes user name (aws-iam-authenticator templates allowed)",
+        ),
+        opt("groups", Ty::ListString, "Kubernetes groups"),
+        opt(
+            "access_policies",
+            Ty::ListObject(ACCESS_POLICY_ATTRS),
+            "EKS access policy associations",
+        ),
+        opt("type", Ty::String, "access entry type: STANDARD (default), or a node type EC2, EC2_LINUX, EC2_WINDOWS, FARGATE_LINUX, HYBRID_LINUX (EKS assigns the username and groups)"),
+    ],
+    blocks: &[],
+    open: false,
+    doc: "a person-facing IAM role or user mapped into a cluster",
+};
+
+// ---- Lowering
+
+/// EKS cluster access policies (`ListAccessPolicies`), for `access_policies`.
+pub const EKS_ACCESS_POLICIES: &[&str] = &[
+    "AmazonEKSAdminPolicy",
+    "AmazonEKSAdminViewPolicy",
+    "AmazonEKSAutoNodePolicy",
+    "AmazonEKSBlockStorageClusterPolicy",
+    "AmazonEKSClusterAdminPolicy",
+    "AmazonEKSComputeClusterPolicy",
+    "AmazonEKSEditPolicy",
+    "AmazonEKSHybridPolicy",
+    "AmazonEKSLoadBalancingClusterPolicy",
+    "AmazonEKSNetworkingClusterPolicy",
+    "AmazonEKSSecretReaderPolicy",
+    "AmazonEKSViewPolicy",
+];
+
+/// Access entry types (CreateAccessEntry `type`); all but STANDARD are for nodes.
+const ENTRY_TYPES: &[&str] = &[
+    "STANDARD",
+    "EC2",
+    "EC2_LINUX",
+    "EC2_WINDOWS",
+    "FARGATE_LINUX",
+    "HYBRID_LINUX",
+];
+
+/// A node entry (any type but STANDARD) gets its username and groups from EKS, which refuses
+/// them in CreateAccessEntry; its principal must be a role, and only Auto Mode's `EC2` type
+/// takes access policies.
+fn check_node_entry(
+    b: &EvBlock,
+    entry_type: &str,
+    principal: &PrincipalKind,
+    has_policies: bool,
+    d: &mut Diagnostics,
+) {
+    if entry_type == "STANDARD" {
+        return;
+    }
+    let refuse = |attr: &str, d: &mut Diagnostics| {
+        d.push(
+            Diagnostic::error(
+                E_SEMANTIC,
+                format!("an access entry of type {entry_type} cannot set `{attr}`"),
+            )
+            .at(Some(b.span_of(attr)))
+            .help("EKS assigns the username and groups of node entries; remove the attribute or use type STANDARD"),
+        );
+    };
+    for attr in ["username", "groups"] {
+        if b.get(attr).is_some() && (attr != "groups" || !b.list(attr).is_empty()) {
+            refuse(attr, d);
+        }
+    }
+    if has_policies && entry_type != "EC2" {
+        refuse("access_policies", d);
+    }
+    if *principal == PrincipalKind::User {
+        d.push(
+            Diagnostic::error(
+                E_SEMANTIC,
+                format!("an access entry of type {entry_type} must be for a role, not a user"),
+            )
+            .at(Some(b.span_of("user_arn"))),
+        );
+    }
+}
+
+/// Lowers an `access` block: exactly one principal, its access policies (known EKS policies,
+/// scopes) and its entry type.
+pub fn lower(_addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> ResourceKind {
+    let role = resource_ref(b, "role");
+    let given = [
+        b.get("role").is_some(),
+        b.get("role_arn").is_some(),
+        b.get("user_arn").is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() != 1 {
+        d.push(
+            Diagnostic::error(
+                E_SEMANTIC,
+                "`access` needs exactly one of `role`, `role_arn` or `user_arn`",
+            )
+            .at(Some(b.span.clone())),
+        );
+    }
+    let (principal_kind, principal_arn) = match (&role, b.str("role_arn"), b.str("user_arn")) {
+        (Some((_, attrs)), _, _) => (PrincipalKind::Role, attr_str(attrs, "arn")),
+        (None, Some(r), _) => (PrincipalKind::Role, r),
+        (None, None, Some(u)) => (PrincipalKind::User, u),
+        _ => (PrincipalKind::Role, String::new()),
+    };
+    let mut access_policies = vec![];
+    if let Some(Value::List(items)) = b.get("access_policies") {
+        for item in items {
+            let Value::Map(m) = item else { continue };
+            let policy = m
+                .get("policy")
+                .and_then(Value::as_string)
+                .unwrap_or_default();
+            let scope = m
+                .get("scope")
+                .and_then(Value::as_string)
+                .unwrap_or_else(|| "cluster".into());
+            if scope != "cluster" && scope != "namespace" {
+                d.push(Diagnostic::error(E_ENUM, format!("access policy scope must be \"cluster\" or \"namespace\", got \"{scope}\"")).at(Some(b.span_of("access_policies"))));
+            }
+            let namespaces = match m.get("namespaces") {
+                Some(Value::List(l)) => l.iter().filter_map(Value::as_string).collect(),
+                _ => vec![],
+            };
+            if scope == "namespace" && namespaces.is_empty() {
+                d.push(
+                    Diagnostic::error(
+                        E_SEMANTIC,
+                        format!("access policy `{policy}` has namespace scope but no `namespaces`"),
+                    )
+                    .at(Some(b.span_of("access_policies"))),
+                );
+            }
+            let short = policy.rsplit('/').next().unwrap_or(&policy).to_string();
+            if !EKS_ACCESS_POLICIES.contains(&short.as_str()) {
+                let hint = crate::call::suggest(&short, EKS_ACCESS_POLICIES.iter().copied())
+                    .map(|s| format!("did you mean `{s}`? "))
+                    .unwrap_or_default();
+                d.push(
+                    Diagnostic::error(
+                        E_ENUM,
+                        format!("`{policy}` is not an EKS cluster access policy"),
+                    )
+                    .at(Some(b.span_of("access_policies")))
+                    .help(format!(
+                        "{hint}known policies: {}",
+                        EKS_ACCESS_POLICIES.join(", ")
+                    )),
+                );
+            }
+            let policy_arn = if policy.starts_with("arn:") {
+                policy
+            } else {
+                format!(
+                    "arn:{}:eks::aws:cluster-access-policy/{policy}",
+                    ctx.partition
+                )
+            };
+            access_policies.push(AccessPolicy {
+                policy_arn,
+                scope,
+                namespaces,
+            });
+        }
+    }
+    let entry_type = enum_value(b, "type", ENTRY_TYPES, "STANDARD", d);
+    check_node_entry(
+        b,
+        &entry_type,
+        &principal_kind,
+        !access_policies.is_empty(),
+        d,
+    );
+    ResourceKind::Access(Access {
+        cluster: cluster_ref(b),
+        role: role.map(|r| r.0),
+        principal_kind,
+        principal_arn,
+        username: b.str("username"),
+        groups: b.list("groups"),
+        access_policies,
+        entry_type,
+    })
+}
+
+/// What other blocks may read of an access: `access.LABEL.ATTR`.
+pub fn exports(a: &Access, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
+    string_exports(&[("principal_arn", &a.principal_arn)])
+}
+
+/// How an `import` block names an access.
+pub const IMPORT_ID_FORM: &str = "the principal ARN";
+
+/// The ids an `import` block may name an access by: the principal ARN as IAM writes it (path
+/// kept, from the model), then as its access entry and `aws-auth` entry write it.
+pub fn import_ids(
+    model: Option<&ResourceKind>,
+    aws_auth: Option<&AwsAuthEntry>,
+    access_entry: Option<&AccessEntry>,
+) -> Vec<String> {
+    let mut v = vec![];
+    if let Some(ResourceKind::Access(a)) = model {
+        v.push(a.principal_arn.clone());
+    }
+    if let Some(e) = access_entry {
+        v.push(e.principal_arn.clone());
+        v.push(strip_role_path(&e.principal_arn));
+    }
+    if let Some(a) = aws_auth {
+        v.push(a.arn().to_string());
+    }
+    v
+}
 
 // ---- Render: typed model → `RenderedKind`; the files `eksfed render --out` writes.
 

@@ -3,10 +3,22 @@
 //! into one object, its comparable (normalised) form, why a change must replace it, when it
 //! is deleted, and how it is named in messages and by `eksfed import`.
 //!
-//! The stages (`diff`, `live`, `report`) own the walk and ask the kind through [`of`]. A new
-//! kind is a new file here implementing [`Kind`], and one arm in [`of`].
+//! Each kind file also holds, above its `Kind` impl, the front half of the kind: its block's
+//! schema (`SCHEMA`, listed in `schema::TOP_LEVEL`) and its lowering — block → typed model
+//! ([`lower`]), an `existing = true` object ([`lower_existing`], [`existing_piece`],
+//! [`describe_existing`]), its exports ([`exports`]) and the ids an `import` block names it by
+//! ([`import_ids`], [`import_id_form`]). Below it, its render: typed model → the piece AWS or
+//! Kubernetes holds ([`render`]), the files `eksfed render --out` writes ([`files`],
+//! [`cluster_files`]), and the namespaces and trusted clusters other stages ask about
+//! ([`namespaces`], [`trusted_clusters`]). `cluster.rs` holds only the front half: a cluster
+//! is read, never rendered, and has no `Kind`.
+//!
+//! The stages (`resolve`, `adopt`, `render`, `diff`, `live`, `report`) own the walk and ask
+//! the kind through [`of`] and the dispatch functions after it. A new kind is a new file here
+//! implementing [`Kind`], and one arm in [`of`] and in each dispatch function.
 
 pub mod access;
+pub mod cluster;
 pub mod k8s;
 pub mod kind;
 pub mod oidc_provider;
@@ -18,9 +30,13 @@ pub mod service_account;
 
 pub use kind::{Kind, ObjectKey};
 
+use crate::diag::Diagnostics;
+use crate::evblock::EvBlock;
+use crate::lower_util::Ctx;
 use crate::model::{DesiredState, Resource, ResourceKind};
 use crate::rendered::{RenderFile, RenderedKind, RenderedResource};
-use crate::value::Address;
+use crate::value::{Address, Value};
+use indexmap::IndexMap;
 
 /// Every kind, in the order providers, policies, roles, then cluster-side objects.
 pub static ALL: [&dyn Kind; 7] = [
@@ -43,6 +59,114 @@ pub fn of(piece: &RenderedKind) -> &'static dyn Kind {
         RenderedKind::ServiceAccount { .. } => &service_account::ServiceAccountKind,
         RenderedKind::Access { .. } => &access::AccessKind,
         RenderedKind::RbacBinding { .. } => &rbac_binding::RbacBindingKind,
+    }
+}
+
+/// Lowers one evaluated resource block to its typed form (`None` for a block of no kind).
+pub fn lower(
+    addr: &Address,
+    b: &EvBlock,
+    ctx: &Ctx<'_>,
+    d: &mut Diagnostics,
+) -> Option<ResourceKind> {
+    Some(match addr.kind.as_str() {
+        "cluster" => cluster::lower(addr, b, ctx, d),
+        "oidc_provider" => oidc_provider::lower(addr, b, ctx, d),
+        "saml_provider" => saml_provider::lower(addr, b, ctx, d),
+        "policy" => policy::lower(addr, b, ctx, d),
+        "role" => role::lower(addr, b, ctx, d),
+        "service_account" => service_account::lower(addr, b, ctx, d),
+        "access" => access::lower(addr, b, ctx, d),
+        "rbac_binding" => rbac_binding::lower(addr, b, ctx, d),
+        _ => return None,
+    })
+}
+
+/// The typed form of an `existing = true` block, identity and ARN only (`None` for a kind
+/// that cannot be existing).
+pub fn lower_existing(
+    addr: &Address,
+    b: &EvBlock,
+    ctx: &Ctx<'_>,
+    d: &mut Diagnostics,
+) -> Option<ResourceKind> {
+    Some(match addr.kind.as_str() {
+        "oidc_provider" => oidc_provider::lower_existing(addr, b, ctx, d),
+        "saml_provider" => saml_provider::lower_existing(addr, b, ctx),
+        "policy" => policy::lower_existing(addr, b, ctx),
+        "role" => role::lower_existing(addr, b, ctx),
+        _ => return None,
+    })
+}
+
+/// What other blocks may read of a resource: `TYPE.LABEL.ATTR`.
+pub fn exports(kind: &ResourceKind, ctx: &Ctx<'_>) -> IndexMap<String, Value> {
+    match kind {
+        ResourceKind::Cluster(c) => cluster::exports(c, ctx),
+        ResourceKind::OidcProvider(p) => oidc_provider::exports(p, ctx),
+        ResourceKind::SamlProvider(p) => saml_provider::exports(p, ctx),
+        ResourceKind::Policy(p) => policy::exports(p, ctx),
+        ResourceKind::Role(r) => role::exports(r, ctx),
+        ResourceKind::ServiceAccount(sa) => service_account::exports(sa, ctx),
+        ResourceKind::Access(a) => access::exports(a, ctx),
+        ResourceKind::RbacBinding(rb) => rbac_binding::exports(rb, ctx),
+    }
+}
+
+/// The identity-only rendered piece of an `existing = true` resource (`None` for a kind that
+/// cannot be existing).
+pub fn existing_piece(kind: &ResourceKind) -> Option<RenderedKind> {
+    Some(match kind {
+        ResourceKind::OidcProvider(p) => oidc_provider::existing_piece(p),
+        ResourceKind::SamlProvider(p) => saml_provider::existing_piece(p),
+        ResourceKind::Policy(p) => policy::existing_piece(p),
+        ResourceKind::Role(r) => role::existing_piece(r),
+        _ => return None,
+    })
+}
+
+/// What an `existing = true` resource is, for messages.
+pub fn describe_existing(piece: &RenderedKind) -> String {
+    match piece {
+        RenderedKind::OidcProvider { url, .. } => oidc_provider::describe_existing(url),
+        RenderedKind::SamlProvider { name, .. } => saml_provider::describe_existing(name),
+        RenderedKind::Policy { .. } | RenderedKind::Role { .. } => of(piece).describe(piece),
+        other => format!("the {}", other.type_name()),
+    }
+}
+
+/// The ids that name the object a rendered resource describes, in the form `import` takes,
+/// the first the one to suggest; `model` is the resource's typed form when known.
+pub fn import_ids(model: Option<&ResourceKind>, piece: &RenderedKind) -> Vec<String> {
+    match piece {
+        RenderedKind::OidcProvider { url, .. } => oidc_provider::import_ids(url),
+        RenderedKind::SamlProvider { name, .. } => saml_provider::import_ids(name),
+        RenderedKind::Policy { name, .. } => policy::import_ids(name),
+        RenderedKind::Role { name, .. } => role::import_ids(name),
+        RenderedKind::ServiceAccount {
+            manifest,
+            pod_identity_association,
+            ..
+        } => service_account::import_ids(manifest, pod_identity_association.as_ref()),
+        RenderedKind::Access {
+            aws_auth,
+            access_entry,
+            ..
+        } => access::import_ids(model, aws_auth.as_ref(), access_entry.as_ref()),
+        RenderedKind::RbacBinding { manifests, .. } => rbac_binding::import_ids(manifests),
+    }
+}
+
+/// How an `import` block names an object of the piece's kind, for messages.
+pub fn import_id_form(piece: &RenderedKind) -> &'static str {
+    match piece {
+        RenderedKind::OidcProvider { .. } => oidc_provider::IMPORT_ID_FORM,
+        RenderedKind::SamlProvider { .. } => saml_provider::IMPORT_ID_FORM,
+        RenderedKind::Policy { .. } => policy::IMPORT_ID_FORM,
+        RenderedKind::Role { .. } => role::IMPORT_ID_FORM,
+        RenderedKind::ServiceAccount { .. } => service_account::IMPORT_ID_FORM,
+        RenderedKind::Access { .. } => access::IMPORT_ID_FORM,
+        RenderedKind::RbacBinding { .. } => rbac_binding::IMPORT_ID_FORM,
     }
 }
 

@@ -1,9 +1,140 @@
 //! `oidc_provider`: an IAM OpenID Connect provider, identified by its ARN (from its URL).
+//!
+//! In this file, in order: the front half — the `oidc_provider` block, its
+//! lowering, the existing-provider form, exports and import ids; its render (the typed model
+//! into the piece AWS or Kubernetes holds, and the files `eksfed render --out` writes); its
+//! `Kind` impl (the diff side).
 
 use super::kind::{sorted, sorted_map, Kind, ObjectKey};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::evblock::EvBlock;
+use crate::lower_util::{iam_arn, string_exports, strip_https, Ctx, E_SEMANTIC};
 use crate::model;
+use crate::model::{OidcProvider, ResourceKind};
 use crate::rendered::{provider_file, with_stack_tag, RenderFile, RenderedKind, RenderedResource};
+use crate::schema::types::{opt, req, BlockSchema, Ty, EXISTING};
+use crate::value::{Address, Value};
+use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
+
+// ---- Schema
+
+/// The `oidc_provider` block: its labels, attributes and nested blocks.
+pub const SCHEMA: BlockSchema = BlockSchema {
+    name: "oidc_provider",
+    labels: &["label"],
+    attrs: &[
+        req("url", Ty::String, "issuer URL (https://...)"),
+        opt(
+            "client_ids",
+            Ty::ListString,
+            "audiences (default [\"sts.amazonaws.com\"])",
+        ),
+        opt(
+            "thumbprints",
+            Ty::ListString,
+            "server certificate thumbprints (40 hex digits)",
+        ),
+        opt("tags", Ty::MapString, "IAM tags"),
+        EXISTING,
+    ],
+    blocks: &[],
+    open: false,
+    doc: "an IAM OpenID Connect identity provider",
+};
+
+// ---- Lowering
+
+/// `url` must start with https:// (E0501 at the attribute).
+fn check_url(b: &EvBlock, url: &str, d: &mut Diagnostics) {
+    if !url.starts_with("https://") {
+        d.push(
+            Diagnostic::error(
+                E_SEMANTIC,
+                format!("`url` must start with https://, got \"{url}\""),
+            )
+            .at(Some(b.span_of("url"))),
+        );
+    }
+}
+
+/// Lowers an `oidc_provider` block; its ARN is named after the URL without `https://`.
+pub fn lower(_addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> ResourceKind {
+    let url = b.str("url").unwrap_or_default();
+    check_url(b, &url, d);
+    ResourceKind::OidcProvider(OidcProvider {
+        arn: iam_arn(ctx, "oidc-provider/", "", &strip_https(&url)),
+        url,
+        client_ids: if b.get("client_ids").is_some() {
+            b.list("client_ids")
+        } else {
+            vec!["sts.amazonaws.com".into()]
+        },
+        // `thumbprints = []` means "not specified": AWS fills in its own, and an empty
+        // list would otherwise drift forever (terraform-aws-eks #3601).
+        thumbprints: b
+            .get("thumbprints")
+            .filter(|_| !b.list("thumbprints").is_empty())
+            .map(|_| {
+                b.list("thumbprints")
+                    .iter()
+                    .map(|t| t.to_lowercase())
+                    .collect()
+            }),
+        tags: b.map("tags"),
+    })
+}
+
+/// An `existing = true` provider: its URL and ARN only.
+pub fn lower_existing(
+    _addr: &Address,
+    b: &EvBlock,
+    ctx: &Ctx<'_>,
+    d: &mut Diagnostics,
+) -> ResourceKind {
+    let url = b.str("url").unwrap_or_default();
+    if b.get("url").is_some() {
+        check_url(b, &url, d);
+    }
+    ResourceKind::OidcProvider(OidcProvider {
+        arn: iam_arn(ctx, "oidc-provider/", "", &strip_https(&url)),
+        url,
+        client_ids: vec![],
+        thumbprints: None,
+        tags: IndexMap::new(),
+    })
+}
+
+/// What other blocks may read of a provider: `oidc_provider.LABEL.ATTR`.
+pub fn exports(p: &OidcProvider, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
+    string_exports(&[("arn", &p.arn), ("url", &p.url)])
+}
+
+/// The identity-only rendered piece of an `existing = true` provider (no mark).
+pub fn existing_piece(p: &OidcProvider) -> RenderedKind {
+    RenderedKind::OidcProvider {
+        arn: p.arn.clone(),
+        url: p.url.clone(),
+        client_ids: vec![],
+        thumbprints: None,
+        tags: IndexMap::new(),
+    }
+}
+
+/// An `existing = true` provider in messages: `the OIDC provider for URL`.
+pub fn describe_existing(url: &str) -> String {
+    format!("the OIDC provider for {url}")
+}
+
+/// How an `import` block names an OIDC provider.
+pub const IMPORT_ID_FORM: &str = "its URL";
+
+/// The ids an `import` block may name a provider by: its URL, also without `https://` or
+/// with a final `/`.
+pub fn import_ids(url: &str) -> Vec<String> {
+    let u = url.trim_end_matches('/').to_string();
+    vec![u.clone(), strip_https(&u), format!("{u}/")]
+}
 
 // ---- Render: typed model → `RenderedKind`; the files `eksfed render --out` writes.
 

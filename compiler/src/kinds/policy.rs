@@ -1,10 +1,101 @@
 //! `policy`: a customer managed IAM policy, identified by its ARN (from its path and name).
+//!
+//! In this file, in order: the front half — the `policy` block, its lowering (the
+//! document), the existing-policy form, exports and import ids; its render (the typed model
+//! into the piece AWS or Kubernetes holds, and the files `eksfed render --out` writes); its
+//! `Kind` impl (the diff side).
 
 use super::kind::{sorted_map, Kind, ObjectKey};
-use crate::iam;
-use crate::model;
+use crate::diag::Diagnostics;
+use crate::evblock::EvBlock;
+use crate::lower_util::{iam_arn, name_or_label, policy_document, string_exports, Ctx};
+use crate::model::{Policy, ResourceKind};
 use crate::rendered::{json_file, with_stack_tag, RenderFile, RenderedKind, RenderedResource};
+use crate::schema::types::{opt, BlockSchema, Ty, EXISTING, STATEMENT};
+use crate::value::{Address, Value};
+use crate::{iam, model};
+use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
+
+// ---- Schema
+
+/// The `policy` block: its labels, attributes and nested blocks.
+pub const SCHEMA: BlockSchema = BlockSchema {
+    name: "policy",
+    labels: &["label"],
+    attrs: &[
+        opt("name", Ty::String, "policy name (default: the label)"),
+        opt("path", Ty::String, "IAM path (default /)"),
+        opt("description", Ty::String, "description (immutable in IAM)"),
+        opt(
+            "document",
+            Ty::Any,
+            "a JSON document (string or object) instead of statement blocks",
+        ),
+        opt("tags", Ty::MapString, "IAM tags"),
+        EXISTING,
+    ],
+    blocks: &[(&STATEMENT, true)],
+    open: false,
+    doc: "a customer managed IAM policy",
+};
+
+// ---- Lowering
+
+/// Lowers a `policy` block: its document from `statement` blocks or `document`.
+pub fn lower(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> ResourceKind {
+    let name = name_or_label(addr, b);
+    let path = b.str("path").unwrap_or_else(|| "/".into());
+    let document = policy_document(b, &format!("policy `{addr}`"), d);
+    ResourceKind::Policy(Policy {
+        arn: iam_arn(ctx, "policy", &path, &name),
+        name,
+        path,
+        description: b.str("description").unwrap_or_default(),
+        document,
+        tags: b.map("tags"),
+    })
+}
+
+/// An `existing = true` policy: its name, path and ARN only.
+pub fn lower_existing(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>) -> ResourceKind {
+    let name = name_or_label(addr, b);
+    let path = b.str("path").unwrap_or_else(|| "/".into());
+    ResourceKind::Policy(Policy {
+        arn: iam_arn(ctx, "policy", &path, &name),
+        name,
+        path,
+        description: String::new(),
+        document: iam::document(vec![]),
+        tags: IndexMap::new(),
+    })
+}
+
+/// What other blocks may read of a policy: `policy.LABEL.ATTR`.
+pub fn exports(p: &Policy, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
+    string_exports(&[("arn", &p.arn), ("name", &p.name), ("path", &p.path)])
+}
+
+/// The identity-only rendered piece of an `existing = true` policy (no mark), with its
+/// document as lowered.
+pub fn existing_piece(p: &Policy) -> RenderedKind {
+    RenderedKind::Policy {
+        name: p.name.clone(),
+        path: p.path.clone(),
+        description: String::new(),
+        arn: p.arn.clone(),
+        document: p.document.clone(),
+        tags: IndexMap::new(),
+    }
+}
+
+/// How an `import` block names a policy.
+pub const IMPORT_ID_FORM: &str = "its name";
+
+/// The ids an `import` block may name a policy by: its name.
+pub fn import_ids(name: &str) -> Vec<String> {
+    vec![name.to_string()]
+}
 
 // ---- Render: typed model → `RenderedKind`; the files `eksfed render --out` writes.
 

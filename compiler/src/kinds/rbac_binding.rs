@@ -1,15 +1,148 @@
 //! `rbac_binding`: a ClusterRoleBinding, or one RoleBinding per namespace — one live piece
 //! per manifest under one address.
+//!
+//! In this file, in order: the front half — the `rbac_binding` block, its
+//! lowering (subjects, role or cluster role), exports and import ids; its render (the typed model
+//! into the piece AWS or Kubernetes holds, and the files `eksfed render --out` writes); its
+//! `Kind` impl (the diff side).
 
 use super::k8s::{key_manifest, manifest_view, Namespaces};
 use super::kind::{ns_name, Kind, ObjectKey};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::evblock::EvBlock;
+use crate::lower_util::{cluster_ref, Ctx, E_ENUM, E_SEMANTIC};
 use crate::model;
+use crate::model::{RbacBinding, ResourceKind, Subject};
 use crate::rendered::{
     cluster_key, k8s_name, ownership_labels, yaml_file, RenderFile, RenderedKind, RenderedResource,
 };
-use crate::value::Address;
+use crate::schema::types::{opt, req, Attr, BlockSchema, Ty};
+use crate::value::{Address, Value};
+use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
 use std::collections::BTreeSet;
+
+// ---- Schema
+
+pub const SUBJECT_ATTRS: &[Attr] = &[
+    req("kind", Ty::String, "Group | User | ServiceAccount"),
+    req("name", Ty::String, "subject name"),
+    opt(
+        "namespace",
+        Ty::String,
+        "namespace of a ServiceAccount subject",
+    ),
+];
+
+/// The `rbac_binding` block: its labels, attributes and nested blocks.
+pub const SCHEMA: BlockSchema = BlockSchema {
+    name: "rbac_binding",
+    labels: &["label"],
+    attrs: &[
+        req("cluster", Ty::Ref(&["cluster"]), "the cluster"),
+        req("subjects", Ty::ListObject(SUBJECT_ATTRS), "subjects"),
+        opt(
+            "name",
+            Ty::String,
+            "the bindings' Kubernetes name (default eksfed-LABEL)",
+        ),
+        opt("cluster_role", Ty::String, "a ClusterRole name"),
+        opt("role", Ty::String, "or a namespaced Role name"),
+        opt(
+            "namespaces",
+            Ty::ListString,
+            "one RoleBinding each; empty: a ClusterRoleBinding",
+        ),
+    ],
+    blocks: &[],
+    open: false,
+    doc: "Kubernetes RBAC for mapped groups or users",
+};
+
+// ---- Lowering
+
+/// Lowers an `rbac_binding` block: its subjects and exactly one of `cluster_role` or `role`.
+pub fn lower(_addr: &Address, b: &EvBlock, _ctx: &Ctx<'_>, d: &mut Diagnostics) -> ResourceKind {
+    let subjects = match b.get("subjects") {
+        Some(Value::List(l)) => l
+            .iter()
+            .filter_map(|s| match s {
+                Value::Map(m) => Some(Subject {
+                    kind: m.get("kind").and_then(Value::as_string).unwrap_or_default(),
+                    name: m.get("name").and_then(Value::as_string).unwrap_or_default(),
+                    namespace: m.get("namespace").and_then(Value::as_string),
+                }),
+                _ => None,
+            })
+            .collect(),
+        _ => vec![],
+    };
+    for s in &subjects {
+        if !["Group", "User", "ServiceAccount"].contains(&s.kind.as_str()) {
+            d.push(
+                Diagnostic::error(
+                    E_ENUM,
+                    format!(
+                        "subject kind must be Group, User or ServiceAccount, got \"{}\"",
+                        s.kind
+                    ),
+                )
+                .at(Some(b.span_of("subjects"))),
+            );
+        }
+    }
+    let (cr, r) = (b.str("cluster_role"), b.str("role"));
+    if cr.is_some() == r.is_some() {
+        d.push(
+            Diagnostic::error(
+                E_SEMANTIC,
+                "`rbac_binding` needs exactly one of `cluster_role` or `role`",
+            )
+            .at(Some(b.span.clone())),
+        );
+    }
+    let namespaces = b.list("namespaces");
+    if r.is_some() && namespaces.is_empty() {
+        d.push(
+            Diagnostic::error(
+                E_SEMANTIC,
+                "a binding to a namespaced `role` needs `namespaces`",
+            )
+            .at(Some(b.span_of("role"))),
+        );
+    }
+    ResourceKind::RbacBinding(RbacBinding {
+        cluster: cluster_ref(b),
+        name: b.str("name"),
+        subjects,
+        cluster_role: cr,
+        role: r,
+        namespaces,
+    })
+}
+
+/// An `rbac_binding` exports nothing.
+pub fn exports(_b: &RbacBinding, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
+    IndexMap::new()
+}
+
+/// How an `import` block names an RBAC binding.
+pub const IMPORT_ID_FORM: &str = "NAMESPACE/NAME, or NAME for a ClusterRoleBinding";
+
+/// The ids an `import` block may name a binding by: `NAMESPACE/NAME` of each RoleBinding, or
+/// `NAME` (also `/NAME`) of a ClusterRoleBinding.
+pub fn import_ids(manifests: &[Json]) -> Vec<String> {
+    manifests
+        .iter()
+        .flat_map(|m| {
+            let name = m["metadata"]["name"].as_str().unwrap_or("").to_string();
+            match m["metadata"]["namespace"].as_str() {
+                Some(ns) if !ns.is_empty() => vec![format!("{ns}/{name}")],
+                _ => vec![name.clone(), format!("/{name}")],
+            }
+        })
+        .collect()
+}
 
 // ---- Render: typed model → `RenderedKind`; the files `eksfed render --out` writes.
 

@@ -1,15 +1,116 @@
 //! `service_account`: a Kubernetes ServiceAccount (IRSA: the role ARN annotation) and/or an
 //! EKS pod identity association — up to two live pieces under one address.
+//!
+//! In this file, in order: the front half — the `service_account` block, its
+//! lowering (mode and role), exports and import ids; its render (the typed model
+//! into the piece AWS or Kubernetes holds, and the files `eksfed render --out` writes); its
+//! `Kind` impl (the diff side).
 
 use super::k8s::{key_manifest, manifest_view, Namespaces};
 use super::kind::{ns_name, Kind, ObjectKey};
-use crate::model::{self, DesiredState, ServiceAccountMode};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::evblock::EvBlock;
+use crate::lower_util::{
+    attr_str, cluster_ref, enum_value, name_or_label, resource_ref, string_exports, Ctx, E_SEMANTIC,
+};
+use crate::model::{self, DesiredState, ResourceKind, ServiceAccount, ServiceAccountMode};
 use crate::rendered::{
     cluster_key, json_file, k8s_name, ownership_labels, yaml_file, PodIdentityAssociation,
     RenderFile, RenderedKind, RenderedResource, ROLE_ARN_ANNOTATION,
 };
+use crate::schema::types::{opt, req, BlockSchema, Ty};
+use crate::value::{Address, Value};
 use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
+
+// ---- Schema
+
+/// The `service_account` block: its labels, attributes and nested blocks.
+pub const SCHEMA: BlockSchema = BlockSchema {
+    name: "service_account",
+    labels: &["label"],
+    attrs: &[
+        req("cluster", Ty::Ref(&["cluster"]), "the cluster"),
+        req("namespace", Ty::String, "namespace"),
+        opt(
+            "name",
+            Ty::String,
+            "service account name (default: the label)",
+        ),
+        opt(
+            "role",
+            Ty::Ref(&["role"]),
+            "the IAM role pods of this account assume",
+        ),
+        opt("mode", Ty::String, "irsa | pod_identity"),
+        opt("labels", Ty::MapString, "extra labels"),
+        opt("annotations", Ty::MapString, "extra annotations"),
+        opt(
+            "create_namespace",
+            Ty::Bool,
+            "create the namespace if missing",
+        ),
+    ],
+    blocks: &[],
+    open: false,
+    doc: "a Kubernetes service account bound to a role",
+};
+
+// ---- Lowering
+
+/// Lowers a `service_account` block: its mode (`pod_identity` needs a `role`) and the role
+/// it is bound to.
+pub fn lower(addr: &Address, b: &EvBlock, _ctx: &Ctx<'_>, d: &mut Diagnostics) -> ResourceKind {
+    let mode = match enum_value(b, "mode", &["irsa", "pod_identity"], "irsa", d).as_str() {
+        "pod_identity" => ServiceAccountMode::PodIdentity,
+        _ => ServiceAccountMode::Irsa,
+    };
+    let role = resource_ref(b, "role");
+    if mode == ServiceAccountMode::PodIdentity && role.is_none() {
+        d.push(
+            Diagnostic::error(
+                E_SEMANTIC,
+                "a `service_account` in `pod_identity` mode needs a `role`",
+            )
+            .at(Some(b.span.clone())),
+        );
+    }
+    ResourceKind::ServiceAccount(ServiceAccount {
+        cluster: cluster_ref(b),
+        namespace: b.str("namespace").unwrap_or_default(),
+        name: name_or_label(addr, b),
+        role_arn: role.as_ref().map(|r| attr_str(&r.1, "arn")),
+        role: role.map(|r| r.0),
+        mode,
+        labels: b.map("labels"),
+        annotations: b.map("annotations"),
+        create_namespace: b.bool("create_namespace").unwrap_or(false),
+    })
+}
+
+/// What other blocks may read of a service account: `service_account.LABEL.ATTR`.
+pub fn exports(sa: &ServiceAccount, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
+    string_exports(&[("name", &sa.name), ("namespace", &sa.namespace)])
+}
+
+/// How an `import` block names a service account.
+pub const IMPORT_ID_FORM: &str = "NAMESPACE/NAME";
+
+/// The ids an `import` block may name a service account by: `NAMESPACE/NAME` of its pod
+/// identity association and of its manifest.
+pub fn import_ids(
+    manifest: &Json,
+    pod_identity_association: Option<&PodIdentityAssociation>,
+) -> Vec<String> {
+    let mut v = vec![];
+    if let Some(p) = pod_identity_association {
+        v.push(format!("{}/{}", p.namespace, p.service_account));
+    }
+    if !manifest.is_null() {
+        v.push(ns_name(manifest));
+    }
+    v
+}
 
 // ---- Render: typed model → `RenderedKind`; the files `eksfed render --out` writes.
 
