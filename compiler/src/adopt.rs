@@ -144,22 +144,7 @@ pub fn import_for<'d>(desired: &'d DesiredState, address: &str) -> Option<&'d Im
 /// carry their mark outside the compared piece.
 pub fn marked(piece: &RenderedKind, stack: &str) -> RenderedKind {
     let mut p = piece.clone();
-    let label = |m: &mut serde_json::Value| {
-        if m.is_object() {
-            for (k, v) in render::ownership_labels(stack) {
-                m["metadata"]["labels"][k] = serde_json::Value::String(v);
-            }
-        }
-    };
-    match &mut p {
-        RenderedKind::OidcProvider { tags, .. }
-        | RenderedKind::SamlProvider { tags, .. }
-        | RenderedKind::Policy { tags, .. }
-        | RenderedKind::Role { tags, .. } => *tags = render::with_stack_tag(tags, stack),
-        RenderedKind::ServiceAccount { manifest, .. } => label(manifest),
-        RenderedKind::RbacBinding { manifests, .. } => manifests.iter_mut().for_each(label),
-        RenderedKind::Access { .. } => {}
-    }
+    kinds::of(piece).mark_owned(&mut p, stack);
     p
 }
 

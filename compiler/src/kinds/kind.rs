@@ -56,6 +56,19 @@ pub trait Kind: Sync {
     fn import_id(&self, piece: &RenderedKind) -> String;
     /// The name an owned piece no longer declared gets in its address (before cleaning).
     fn orphan_name(&self, piece: &RenderedKind) -> String;
+    /// Marks `piece` as owned by `stack`, as apply would leave it (the stack tag on an IAM
+    /// object, the ownership labels on a manifest). Kinds whose ownership is kept elsewhere
+    /// (an `aws-auth` entry's annotation) leave it as it is.
+    fn mark_owned(&self, _piece: &mut RenderedKind, _stack: &str) {}
+}
+
+/// The ownership labels of `stack` on a Kubernetes manifest.
+pub(crate) fn label_owned(manifest: &mut Json, stack: &str) {
+    if manifest.is_object() {
+        for (k, v) in crate::rendered::ownership_labels(stack) {
+            manifest["metadata"]["labels"][k] = Json::String(v);
+        }
+    }
 }
 
 /// A sorted list without duplicates (IAM and EKS keep lists in no particular order).

@@ -220,4 +220,9 @@ impl Kind for OidcProviderKind {
             _ => String::new(),
         }
     }
+    fn mark_owned(&self, piece: &mut RenderedKind, stack: &str) {
+        if let RenderedKind::OidcProvider { tags, .. } = piece {
+            *tags = crate::rendered::with_stack_tag(tags, stack);
+        }
+    }
 }

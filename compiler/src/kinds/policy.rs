@@ -190,4 +190,9 @@ impl Kind for PolicyKind {
             _ => String::new(),
         }
     }
+    fn mark_owned(&self, piece: &mut RenderedKind, stack: &str) {
+        if let RenderedKind::Policy { tags, .. } = piece {
+            *tags = crate::rendered::with_stack_tag(tags, stack);
+        }
+    }
 }

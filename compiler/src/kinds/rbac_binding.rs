@@ -7,7 +7,7 @@
 //! `Kind` impl (the diff side).
 
 use super::k8s::{key_manifest, manifest_view, Namespaces};
-use super::kind::{ns_name, Kind, ObjectKey};
+use super::kind::{label_owned, ns_name, Kind, ObjectKey};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::evblock::EvBlock;
 use crate::lower_util::{cluster_ref, Ctx, E_ENUM, E_SEMANTIC};
@@ -347,5 +347,10 @@ impl Kind for RbacBindingKind {
             .and_then(|m| m["metadata"]["name"].as_str())
             .unwrap_or("")
             .to_string()
+    }
+    fn mark_owned(&self, piece: &mut RenderedKind, stack: &str) {
+        if let RenderedKind::RbacBinding { manifests, .. } = piece {
+            manifests.iter_mut().for_each(|m| label_owned(m, stack));
+        }
     }
 }

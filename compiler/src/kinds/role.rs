@@ -554,4 +554,9 @@ impl Kind for RoleKind {
             _ => String::new(),
         }
     }
+    fn mark_owned(&self, piece: &mut RenderedKind, stack: &str) {
+        if let RenderedKind::Role { tags, .. } = piece {
+            *tags = crate::rendered::with_stack_tag(tags, stack);
+        }
+    }
 }

@@ -195,4 +195,9 @@ impl Kind for SamlProviderKind {
             _ => String::new(),
         }
     }
+    fn mark_owned(&self, piece: &mut RenderedKind, stack: &str) {
+        if let RenderedKind::SamlProvider { tags, .. } = piece {
+            *tags = crate::rendered::with_stack_tag(tags, stack);
+        }
+    }
 }

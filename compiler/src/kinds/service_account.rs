@@ -7,7 +7,7 @@
 //! `Kind` impl (the diff side).
 
 use super::k8s::{key_manifest, manifest_view, Namespaces};
-use super::kind::{ns_name, Kind, ObjectKey};
+use super::kind::{label_owned, ns_name, Kind, ObjectKey};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::evblock::EvBlock;
 use crate::lower_util::{
@@ -353,6 +353,11 @@ impl Kind for ServiceAccountKind {
         match pod_identity_association {
             Some(p) => format!("{}/{}", p.namespace, p.service_account),
             None => ns_name(manifest),
+        }
+    }
+    fn mark_owned(&self, piece: &mut RenderedKind, stack: &str) {
+        if let RenderedKind::ServiceAccount { manifest, .. } = piece {
+            label_owned(manifest, stack);
         }
     }
 }
