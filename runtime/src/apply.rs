@@ -3,8 +3,8 @@
 //! from the plan alone; it never reads configuration.
 
 use crate::state::Connections;
+use eksfed_compiler::kinds::{self, Parts};
 use eksfed_compiler::plan::{Action, Change, Plan};
-use eksfed_compiler::render::RenderedKind;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -48,26 +48,6 @@ fn cluster_of(c: &Change) -> Option<String> {
         .and_then(|r| r.kind.cluster().map(String::from))
 }
 
-fn is_kube_side(k: &RenderedKind) -> bool {
-    match k {
-        RenderedKind::ServiceAccount { manifest, .. } => !manifest.is_null(),
-        RenderedKind::Access { aws_auth, .. } => aws_auth.is_some(),
-        RenderedKind::RbacBinding { .. } => true,
-        _ => false,
-    }
-}
-
-fn is_eks_side(k: &RenderedKind) -> bool {
-    match k {
-        RenderedKind::ServiceAccount {
-            pod_identity_association,
-            ..
-        } => pod_identity_association.is_some(),
-        RenderedKind::Access { access_entry, .. } => access_entry.is_some(),
-        _ => false,
-    }
-}
-
 /// One change against the live systems.
 pub async fn apply_change(plan: &Plan, conn: &Connections, c: &Change) -> anyhow::Result<()> {
     let stack = plan.stack.as_str();
@@ -76,41 +56,39 @@ pub async fn apply_change(plan: &Plan, conn: &Connections, c: &Change) -> anyhow
     if c.action == Action::NoOp {
         return Ok(());
     }
-    match c.kind.as_str() {
-        "oidc_provider" | "saml_provider" | "policy" | "role" => {
-            crate::iam::apply(&conn.aws.iam, stack, c).await
-        }
-        _ => {
-            let cluster =
-                cluster_of(c).ok_or_else(|| anyhow::anyhow!("{}: no cluster", c.address))?;
-            let name = plan
-                .clusters
-                .get(&cluster)
-                .map(|t| t.name.clone())
-                .unwrap_or_else(|| cluster.clone());
-            let sides = |f: fn(&RenderedKind) -> bool| {
-                c.after.iter().chain(c.before.iter()).any(|r| f(&r.kind))
-            };
-            // EKS first: during a move from aws-auth to access entries the new entry exists
-            // before the ConfigMap entry goes, so the principal never loses access.
-            if sides(is_eks_side) {
-                crate::eks::apply(&conn.aws.eks, &cluster, &name, stack, c).await?;
-            }
-            if sides(is_kube_side) {
-                crate::k8s::apply(
-                    conn.kube(&cluster)?,
-                    &cluster,
-                    stack,
-                    c,
-                    plan.create_namespaces
-                        .contains(&c.address)
-                        .then_some(conn.namespaces.as_ref()),
-                )
-                .await?;
-            }
-            Ok(())
-        }
+    let sides = |f: fn(&Parts<'_>) -> bool| {
+        c.after
+            .iter()
+            .chain(c.before.iter())
+            .any(|r| f(&kinds::parts(&r.kind)))
+    };
+    if sides(|p| p.iam) {
+        return crate::iam::apply(&conn.aws.iam, stack, c).await;
     }
+    let cluster = cluster_of(c).ok_or_else(|| anyhow::anyhow!("{}: no cluster", c.address))?;
+    let name = plan
+        .clusters
+        .get(&cluster)
+        .map(|t| t.name.clone())
+        .unwrap_or_else(|| cluster.clone());
+    // EKS first: during a move from aws-auth to access entries the new entry exists
+    // before the ConfigMap entry goes, so the principal never loses access.
+    if sides(|p| p.eks()) {
+        crate::eks::apply(&conn.aws.eks, &cluster, &name, stack, c).await?;
+    }
+    if sides(|p| p.kube()) {
+        crate::k8s::apply(
+            conn.kube(&cluster)?,
+            &cluster,
+            stack,
+            c,
+            plan.create_namespaces
+                .contains(&c.address)
+                .then_some(conn.namespaces.as_ref()),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Runs every change that is not a no-op (an importing no-op runs: it adds the mark). Returns one result per change, in plan order.

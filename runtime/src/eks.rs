@@ -8,11 +8,11 @@ use crate::par::bounded;
 use crate::retry::{with_retry, Classify};
 use anyhow::{Context, Result};
 use aws_sdk_eks::types::{AccessScope, AccessScopeType};
+use eksfed_compiler::kinds;
 use eksfed_compiler::live::{self, LiveObject, ObjectKey};
 use eksfed_compiler::plan::{Action, Change};
 use eksfed_compiler::render::{
-    AccessEntry, AccessPolicyAssociation, AccessScope as RScope, PodIdentityAssociation,
-    RenderedKind, STACK_TAG,
+    AccessEntry, AccessPolicyAssociation, AccessScope as RScope, PodIdentityAssociation, STACK_TAG,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -292,22 +292,13 @@ async fn read_association(
 }
 
 fn entry_of(k: &Option<eksfed_compiler::render::RenderedResource>) -> Option<&AccessEntry> {
-    match k.as_ref().map(|r| &r.kind) {
-        Some(RenderedKind::Access { access_entry, .. }) => access_entry.as_ref(),
-        _ => None,
-    }
+    k.as_ref().and_then(|r| kinds::parts(&r.kind).access_entry)
 }
 
 fn association_of(
     k: &Option<eksfed_compiler::render::RenderedResource>,
 ) -> Option<&PodIdentityAssociation> {
-    match k.as_ref().map(|r| &r.kind) {
-        Some(RenderedKind::ServiceAccount {
-            pod_identity_association,
-            ..
-        }) => pod_identity_association.as_ref(),
-        _ => None,
-    }
+    k.as_ref().and_then(|r| kinds::parts(&r.kind).pod_identity)
 }
 
 fn stack_tags(stack: &str) -> HashMap<String, String> {

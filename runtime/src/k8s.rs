@@ -18,6 +18,7 @@
 //! from a fresh read on 409 Conflict.
 
 use anyhow::{bail, Context, Result};
+use eksfed_compiler::kinds;
 use eksfed_compiler::live::{self, LiveObject, ObjectKey};
 use eksfed_compiler::plan::{Action, Change};
 use eksfed_compiler::render::{AwsAuthEntry, RenderedKind, MANAGED_BY_LABEL, STACK_LABEL};
@@ -340,10 +341,7 @@ fn merge_field(
 }
 
 fn aws_auth_of(k: &Option<eksfed_compiler::render::RenderedResource>) -> Option<&AwsAuthEntry> {
-    match k.as_ref().map(|r| &r.kind) {
-        Some(RenderedKind::Access { aws_auth, .. }) => aws_auth.as_ref(),
-        _ => None,
-    }
+    k.as_ref().and_then(|r| kinds::parts(&r.kind).aws_auth)
 }
 
 /// Attempts at one `aws-auth` write before giving up, each after a fresh read.
@@ -452,13 +450,15 @@ async fn apply_aws_auth(
 }
 
 fn manifests_of(k: &Option<eksfed_compiler::render::RenderedResource>) -> Vec<Json> {
-    match k.as_ref().map(|r| &r.kind) {
-        Some(RenderedKind::ServiceAccount { manifest, .. }) if !manifest.is_null() => {
-            vec![manifest.clone()]
-        }
-        Some(RenderedKind::RbacBinding { manifests, .. }) => manifests.clone(),
-        _ => vec![],
-    }
+    k.as_ref()
+        .map(|r| {
+            kinds::parts(&r.kind)
+                .manifests
+                .into_iter()
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn api_for(

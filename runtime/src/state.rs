@@ -4,6 +4,7 @@
 
 use crate::aws::AwsClients;
 use anyhow::{Context, Result};
+use eksfed_compiler::kinds;
 use eksfed_compiler::live::{self, LiveState, ObjectKey};
 use eksfed_compiler::plan::ClusterTarget;
 use eksfed_compiler::render::RenderedKind;
@@ -29,37 +30,14 @@ pub fn scope<'a>(
     let mut s = Scope::default();
     for k in objects {
         s.wanted.extend(live::keys(k));
-        match k {
-            RenderedKind::OidcProvider { .. }
-            | RenderedKind::SamlProvider { .. }
-            | RenderedKind::Policy { .. }
-            | RenderedKind::Role { .. } => s.iam = true,
-            RenderedKind::ServiceAccount {
-                cluster,
-                manifest,
-                pod_identity_association,
-            } => {
-                if !manifest.is_null() {
-                    s.kube.insert(cluster.clone());
-                }
-                if pod_identity_association.is_some() {
-                    s.eks.insert(cluster.clone());
-                }
+        let parts = kinds::parts(k);
+        s.iam |= parts.iam;
+        if let Some(cluster) = k.cluster() {
+            if parts.kube() {
+                s.kube.insert(cluster.to_string());
             }
-            RenderedKind::Access {
-                cluster,
-                aws_auth,
-                access_entry,
-            } => {
-                if aws_auth.is_some() {
-                    s.kube.insert(cluster.clone());
-                }
-                if access_entry.is_some() {
-                    s.eks.insert(cluster.clone());
-                }
-            }
-            RenderedKind::RbacBinding { cluster, .. } => {
-                s.kube.insert(cluster.clone());
+            if parts.eks() {
+                s.eks.insert(cluster.to_string());
             }
         }
     }

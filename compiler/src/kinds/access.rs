@@ -6,7 +6,7 @@
 //! into the piece AWS or Kubernetes holds, and the files `eksfed render --out` writes); its
 //! `Kind` impl (the diff side).
 
-use super::kind::{sorted, Kind, ObjectKey};
+use super::kind::{sorted, Kind, ObjectKey, Parts};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::evblock::EvBlock;
 use crate::lower_util::{
@@ -529,5 +529,20 @@ impl Kind for AccessKind {
             .map(|a| a.arn().to_string())
             .or_else(|| access_entry.as_ref().map(|e| e.principal_arn.clone()))
             .unwrap_or_default()
+    }
+    fn parts<'a>(&self, piece: &'a RenderedKind) -> Parts<'a> {
+        let RenderedKind::Access {
+            aws_auth,
+            access_entry,
+            ..
+        } = piece
+        else {
+            return Parts::default();
+        };
+        Parts {
+            aws_auth: aws_auth.as_ref(),
+            access_entry: access_entry.as_ref(),
+            ..Parts::default()
+        }
     }
 }

@@ -1,9 +1,37 @@
 //! The [`Kind`] trait every kind file implements, the live identity type and the helpers the
 //! kind files share. A leaf: the kind files import it, never `kinds/mod.rs` (which lists them).
 
-use crate::rendered::RenderedKind;
+use crate::rendered::{AccessEntry, AwsAuthEntry, PodIdentityAssociation, RenderedKind};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
+
+/// What a piece is made of, by the system that holds each part: what the runtime reads and
+/// writes for it. A Kubernetes kind made of manifests needs no runtime code of its own:
+/// `k8s` applies every manifest with server-side apply.
+#[derive(Debug, Default)]
+pub struct Parts<'a> {
+    /// The piece is an IAM object (the runtime's `iam` module reads and writes it).
+    pub iam: bool,
+    /// Kubernetes manifests, applied with server-side apply.
+    pub manifests: Vec<&'a Json>,
+    /// An entry in the cluster's `aws-auth` ConfigMap.
+    pub aws_auth: Option<&'a AwsAuthEntry>,
+    /// An EKS access entry (with its access policies).
+    pub access_entry: Option<&'a AccessEntry>,
+    /// An EKS pod identity association.
+    pub pod_identity: Option<&'a PodIdentityAssociation>,
+}
+
+impl Parts<'_> {
+    /// Something lives in the cluster's Kubernetes API.
+    pub fn kube(&self) -> bool {
+        !self.manifests.is_empty() || self.aws_auth.is_some()
+    }
+    /// Something lives in the EKS API.
+    pub fn eks(&self) -> bool {
+        self.access_entry.is_some() || self.pod_identity.is_some()
+    }
+}
 
 /// Identity of a live object, stable across runs (names and ARNs, never server ids).
 pub type ObjectKey = String;
@@ -60,6 +88,8 @@ pub trait Kind: Sync {
     /// object, the ownership labels on a manifest). Kinds whose ownership is kept elsewhere
     /// (an `aws-auth` entry's annotation) leave it as it is.
     fn mark_owned(&self, _piece: &mut RenderedKind, _stack: &str) {}
+    /// What `piece` is made of, by the system holding each part.
+    fn parts<'a>(&self, piece: &'a RenderedKind) -> Parts<'a>;
 }
 
 /// The ownership labels of `stack` on a Kubernetes manifest.

@@ -28,7 +28,7 @@ pub mod role;
 pub mod saml_provider;
 pub mod service_account;
 
-pub use kind::{Kind, ObjectKey};
+pub use kind::{Kind, ObjectKey, Parts};
 
 use crate::diag::Diagnostics;
 use crate::evblock::EvBlock;
@@ -168,6 +168,11 @@ pub fn import_id_form(piece: &RenderedKind) -> &'static str {
         RenderedKind::Access { .. } => access::IMPORT_ID_FORM,
         RenderedKind::RbacBinding { .. } => rbac_binding::IMPORT_ID_FORM,
     }
+}
+
+/// What a rendered resource (or a live piece) is made of, by the system holding each part.
+pub fn parts(piece: &RenderedKind) -> Parts<'_> {
+    of(piece).parts(piece)
 }
 
 /// The keys of every piece a rendered resource (or a live piece) is made of.
@@ -312,6 +317,43 @@ mod tests {
         );
         assert_eq!(orphan_address(&samples[4]), "service_account.api");
         assert_eq!(orphan_address(&samples[0]), "oidc_provider.example_com");
+    }
+
+    /// Each piece lives where the runtime reads and writes it: IAM, Kubernetes or EKS.
+    #[test]
+    fn parts_name_the_system_of_each_piece() {
+        let systems: Vec<(&str, bool, bool, bool)> = samples()
+            .iter()
+            .map(|p| {
+                let parts = parts(p);
+                (p.type_name(), parts.iam, parts.kube(), parts.eks())
+            })
+            .collect();
+        assert_eq!(
+            systems,
+            vec![
+                ("oidc_provider", true, false, false),
+                ("saml_provider", true, false, false),
+                ("policy", true, false, false),
+                ("role", true, false, false),
+                ("service_account", false, true, false),
+                ("access", false, true, false),
+                ("rbac_binding", false, true, false),
+            ]
+        );
+        let pod_identity: RenderedKind = serde_json::from_value(json!({"type": "service_account", "cluster": "prod", "manifest": null,
+            "pod_identity_association": {"cluster_name": "prod", "namespace": "pay", "service_account": "api", "role_arn": "arn:aws:iam::111122223333:role/app"}}))
+        .unwrap();
+        let p = parts(&pod_identity);
+        assert!(p.manifests.is_empty() && !p.kube() && p.eks());
+        for k in ALL.iter().filter(|k| k.type_name() != "service_account") {
+            let other = k.parts(&pod_identity);
+            assert!(
+                !other.iam && !other.kube() && !other.eks(),
+                "{}",
+                k.type_name()
+            );
+        }
     }
 
     /// Deletes run dependents first: cluster-side pieces, roles, policies, providers.

@@ -5,7 +5,7 @@
 //! into the piece AWS or Kubernetes holds, and the files `eksfed render --out` writes); its
 //! `Kind` impl (the diff side).
 
-use super::kind::{sorted, sorted_map, Kind, ObjectKey};
+use super::kind::{sorted, sorted_map, Kind, ObjectKey, Parts};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::evblock::EvBlock;
 use crate::lower_util::{iam_arn, string_exports, strip_https, Ctx, E_SEMANTIC};
@@ -223,6 +223,12 @@ impl Kind for OidcProviderKind {
     fn mark_owned(&self, piece: &mut RenderedKind, stack: &str) {
         if let RenderedKind::OidcProvider { tags, .. } = piece {
             *tags = crate::rendered::with_stack_tag(tags, stack);
+        }
+    }
+    fn parts<'a>(&self, piece: &'a RenderedKind) -> Parts<'a> {
+        Parts {
+            iam: matches!(piece, RenderedKind::OidcProvider { .. }),
+            ..Parts::default()
         }
     }
 }

@@ -5,7 +5,7 @@
 //! into the piece AWS or Kubernetes holds, and the files `eksfed render --out` writes); its
 //! `Kind` impl (the diff side).
 
-use super::kind::{sorted_map, Kind, ObjectKey};
+use super::kind::{sorted_map, Kind, ObjectKey, Parts};
 use crate::diag::Diagnostics;
 use crate::evblock::EvBlock;
 use crate::lower_util::{iam_arn, name_or_label, policy_document, string_exports, Ctx};
@@ -193,6 +193,12 @@ impl Kind for PolicyKind {
     fn mark_owned(&self, piece: &mut RenderedKind, stack: &str) {
         if let RenderedKind::Policy { tags, .. } = piece {
             *tags = crate::rendered::with_stack_tag(tags, stack);
+        }
+    }
+    fn parts<'a>(&self, piece: &'a RenderedKind) -> Parts<'a> {
+        Parts {
+            iam: matches!(piece, RenderedKind::Policy { .. }),
+            ..Parts::default()
         }
     }
 }

@@ -7,7 +7,7 @@
 //! `Kind` impl (the diff side).
 
 use super::k8s::{key_manifest, manifest_view, Namespaces};
-use super::kind::{label_owned, ns_name, Kind, ObjectKey};
+use super::kind::{label_owned, ns_name, Kind, ObjectKey, Parts};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::evblock::EvBlock;
 use crate::lower_util::{cluster_ref, Ctx, E_ENUM, E_SEMANTIC};
@@ -351,6 +351,15 @@ impl Kind for RbacBindingKind {
     fn mark_owned(&self, piece: &mut RenderedKind, stack: &str) {
         if let RenderedKind::RbacBinding { manifests, .. } = piece {
             manifests.iter_mut().for_each(|m| label_owned(m, stack));
+        }
+    }
+    fn parts<'a>(&self, piece: &'a RenderedKind) -> Parts<'a> {
+        let RenderedKind::RbacBinding { manifests, .. } = piece else {
+            return Parts::default();
+        };
+        Parts {
+            manifests: manifests.iter().collect(),
+            ..Parts::default()
         }
     }
 }

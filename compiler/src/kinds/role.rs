@@ -7,7 +7,7 @@
 //! into the piece AWS or Kubernetes holds, and the files `eksfed render --out` writes); its
 //! `Kind` impl (the diff side).
 
-use super::kind::{sorted, sorted_map, Kind, ObjectKey};
+use super::kind::{sorted, sorted_map, Kind, ObjectKey, Parts};
 use crate::diag::{Diagnostic, Diagnostics, Span};
 use crate::evblock::EvBlock;
 use crate::iam;
@@ -557,6 +557,12 @@ impl Kind for RoleKind {
     fn mark_owned(&self, piece: &mut RenderedKind, stack: &str) {
         if let RenderedKind::Role { tags, .. } = piece {
             *tags = crate::rendered::with_stack_tag(tags, stack);
+        }
+    }
+    fn parts<'a>(&self, piece: &'a RenderedKind) -> Parts<'a> {
+        Parts {
+            iam: matches!(piece, RenderedKind::Role { .. }),
+            ..Parts::default()
         }
     }
 }

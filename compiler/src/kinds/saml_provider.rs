@@ -5,7 +5,7 @@
 //! into the piece AWS or Kubernetes holds, and the files `eksfed render --out` writes); its
 //! `Kind` impl (the diff side).
 
-use super::kind::{sorted_map, Kind, ObjectKey};
+use super::kind::{sorted_map, Kind, ObjectKey, Parts};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::evblock::EvBlock;
 use crate::lower_util::{iam_arn, name_or_label, string_exports, Ctx};
@@ -198,6 +198,12 @@ impl Kind for SamlProviderKind {
     fn mark_owned(&self, piece: &mut RenderedKind, stack: &str) {
         if let RenderedKind::SamlProvider { tags, .. } = piece {
             *tags = crate::rendered::with_stack_tag(tags, stack);
+        }
+    }
+    fn parts<'a>(&self, piece: &'a RenderedKind) -> Parts<'a> {
+        Parts {
+            iam: matches!(piece, RenderedKind::SamlProvider { .. }),
+            ..Parts::default()
         }
     }
 }

@@ -7,7 +7,7 @@
 //! `Kind` impl (the diff side).
 
 use super::k8s::{key_manifest, manifest_view, Namespaces};
-use super::kind::{label_owned, ns_name, Kind, ObjectKey};
+use super::kind::{label_owned, ns_name, Kind, ObjectKey, Parts};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::evblock::EvBlock;
 use crate::lower_util::{
@@ -358,6 +358,24 @@ impl Kind for ServiceAccountKind {
     fn mark_owned(&self, piece: &mut RenderedKind, stack: &str) {
         if let RenderedKind::ServiceAccount { manifest, .. } = piece {
             label_owned(manifest, stack);
+        }
+    }
+    fn parts<'a>(&self, piece: &'a RenderedKind) -> Parts<'a> {
+        let RenderedKind::ServiceAccount {
+            manifest,
+            pod_identity_association,
+            ..
+        } = piece
+        else {
+            return Parts::default();
+        };
+        Parts {
+            manifests: (!manifest.is_null())
+                .then_some(manifest)
+                .into_iter()
+                .collect(),
+            pod_identity: pod_identity_association.as_ref(),
+            ..Parts::default()
         }
     }
 }
