@@ -41,6 +41,7 @@
 mod apply;
 mod common;
 mod object;
+mod page;
 mod read;
 
 pub use apply::{adopt, apply};

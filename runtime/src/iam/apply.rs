@@ -2,12 +2,11 @@
 //! piece the plan read) into `after`. Every write goes through [`crate::retry`]; every write
 //! to an existing object is preceded by a Get that re-checks the ownership tag.
 
-use super::common::owner_of;
+use super::common::{compact, ec, gone_is_done, non_empty, owner_of, plain};
 use super::object::{self, owned, sdk_tags, tag_pairs, IamPolicy, IamRole, OidcProvider};
 use super::object::{retag, SamlProvider};
-use super::read::list_all;
-use crate::error::CallError;
-use crate::retry::{with_retry_opts, RetryOptions};
+use super::page::list_all;
+use crate::retry::with_retry_opts;
 use anyhow::Context as _;
 use aws_sdk_iam::types::PolicyVersion;
 use aws_sdk_iam::Client;
@@ -104,23 +103,6 @@ async fn record_applied(iam: &Client, after: &RenderedKind) -> anyhow::Result<()
         }
         _ => Ok(()),
     }
-}
-
-/// Documents are sent as compact JSON.
-fn compact(doc: &Json) -> anyhow::Result<String> {
-    Ok(serde_json::to_string(doc)?)
-}
-
-fn non_empty(s: &str) -> Option<String> {
-    (!s.is_empty()).then(|| s.to_string())
-}
-
-fn ec() -> RetryOptions {
-    RetryOptions::eventually_consistent()
-}
-
-fn plain() -> RetryOptions {
-    RetryOptions::default()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -301,12 +283,6 @@ async fn delete_inline(iam: &Client, role: &str, policy: &str) -> anyhow::Result
         )
         .await,
     )
-}
-
-/// Already gone (or detached) is what a detach or delete wants.
-fn gone_is_done<T>(r: Result<T, CallError>) -> anyhow::Result<()> {
-    CallError::none_if_missing(r)?;
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------

@@ -3,12 +3,10 @@
 //! tags, delete, adopt (`eksfed import`). A kind says only what differs: its names and its
 //! four SDK calls ([`IamObject`]).
 
-use super::common::{check_owner, owner_of};
+use super::common::{check_owner, owner_of, sdk};
 use crate::error::{CallError, Error};
 use crate::retry::{with_retry_opts, RetryOptions};
 use anyhow::Context as _;
-use aws_sdk_iam::config::http::HttpResponse;
-use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
 use eksfed_compiler::render::STACK_TAG;
@@ -44,14 +42,6 @@ pub(super) trait IamObject {
         keys: Vec<String>,
     ) -> impl Future<Output = Result<(), Error>> + Send;
     fn delete(iam: &Client, id: &str) -> impl Future<Output = Result<(), Error>> + Send;
-}
-
-/// An SDK answer with its error classified.
-fn sdk<T, E>(r: Result<T, SdkError<E, HttpResponse>>) -> Result<T, Error>
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    r.map_err(|e| Error::from_sdk(&e))
 }
 
 pub(super) struct IamRole;
