@@ -40,9 +40,14 @@
 
 mod apply;
 mod common;
+mod kind;
 mod object;
+mod oidc_provider;
 mod page;
+mod policy;
 mod read;
+mod role;
+mod saml_provider;
 
 pub use apply::{adopt, apply};
 pub use common::CONCURRENCY;

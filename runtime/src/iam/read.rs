@@ -2,8 +2,11 @@
 //! `GetAccountAuthorizationDetails` pages, plus the providers one by one (there are few).
 
 use super::common::{applied_of, arn_name, date, document, owner_of, tag_map, CONCURRENCY};
-use super::object::{self, IamObject, IamRole, OidcProvider, SamlProvider};
+use super::object::{self, IamObject};
+use super::oidc_provider::OidcProvider;
 use super::page::{list_all, paginate, Page, MAX_ITEMS};
+use super::role::IamRole;
+use super::saml_provider::SamlProvider;
 use crate::error::CallError;
 use crate::filter::keep;
 use crate::par::bounded;
