@@ -8,9 +8,14 @@ use aws_sdk_iam::config::http::HttpResponse;
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::types::Tag;
 use eksfed_compiler::iam::decode_document;
-use eksfed_compiler::render::STACK_TAG;
+use eksfed_compiler::render::{RenderedKind, STACK_TAG};
 use eksfed_compiler::security::drift::{APPLIED_TAG, META_KEY};
 use serde_json::Value as Json;
+use std::collections::BTreeMap;
+
+/// A live object as a reader turns it out: its piece and its `meta` (what IAM says beyond
+/// the piece: ids, dates, versions, the record of the last apply).
+pub(super) type Piece = (RenderedKind, BTreeMap<String, Json>);
 
 /// Concurrent per-object requests (ListPolicyTags, Get*Provider).
 pub const CONCURRENCY: usize = 10;

@@ -2,15 +2,15 @@
 //! [`IamObject`] calls, create (thumbprints only where the stack gives some), update
 //! (thumbprints, client IDs added before removed, tags), delete, and reading it.
 
-use super::common::{ec, plain, sdk};
+use super::common::{date, ec, plain, sdk, tag_map, Piece};
 use super::kind::{cannot, cannot_update, IamKind, Pair};
 use super::object::{self, owned, sdk_tags, IamObject};
 use crate::error::Error;
-use crate::retry::with_retry_opts;
+use crate::retry::{with_retry, with_retry_opts};
 use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
 use eksfed_compiler::render::RenderedKind;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub(super) struct OidcProvider;
 
@@ -155,4 +155,40 @@ impl IamKind for OidcProvider {
         object::retag_declared::<Self>(iam, stack, arn, b_tags, tags).await?;
         Ok(())
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Read
+
+/// The ARNs of the account's OIDC providers.
+pub(super) async fn list(iam: &Client) -> anyhow::Result<Vec<String>> {
+    let list = with_retry("IAM ListOpenIDConnectProviders", || {
+        iam.list_open_id_connect_providers().send()
+    })
+    .await?;
+    Ok(list
+        .open_id_connect_provider_list()
+        .iter()
+        .filter_map(|p| p.arn().map(String::from))
+        .collect())
+}
+
+/// A provider as GetOpenIDConnectProvider returns it, as its piece and `meta`.
+pub(super) fn piece(arn: &str, p: &<OidcProvider as IamObject>::Got) -> Piece {
+    // IAM returns the URL without its scheme; the stack writes it with `https://`.
+    let url = p.url().unwrap_or_default();
+    let url = if url.starts_with("https://") {
+        url.to_string()
+    } else {
+        format!("https://{url}")
+    };
+    let piece = RenderedKind::OidcProvider {
+        arn: arn.to_string(),
+        url,
+        client_ids: p.client_id_list().to_vec(),
+        thumbprints: Some(p.thumbprint_list().to_vec()),
+        tags: tag_map(p.tags()),
+    };
+    let meta = BTreeMap::from([("create_date".to_string(), date(p.create_date()))]);
+    (piece, meta)
 }

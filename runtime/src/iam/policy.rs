@@ -5,17 +5,21 @@
 //! deleted first), attaching it again to those roles after a replacement, the record of the
 //! last apply, and reading it.
 
-use super::common::{compact, ec, gone_is_done, non_empty, owner_of, plain, sdk};
+use super::common::{applied_of, arn_name, compact, date, document, ec, gone_is_done};
+use super::common::{non_empty, owner_of, plain, sdk, tag_map, Piece, CONCURRENCY};
 use super::kind::{cannot, cannot_update, IamKind, Pair};
 use super::object::{self, owned, sdk_tags, IamObject};
-use super::page::list_all;
+use super::page::{list_all, paginate, Page};
 use super::role::{attach, detach, IamRole};
-use crate::error::Error;
-use crate::retry::with_retry_opts;
-use aws_sdk_iam::types::{PolicyVersion, Tag};
+use crate::error::{CallError, Error};
+use crate::par::bounded;
+use crate::retry::{with_retry, with_retry_opts};
+use aws_sdk_iam::types::{ManagedPolicyDetail, PolicyVersion, Tag};
 use aws_sdk_iam::Client;
 use eksfed_compiler::iam::canonical;
 use eksfed_compiler::render::RenderedKind;
+use serde_json::{json, Value as Json};
+use std::collections::{BTreeMap, HashMap};
 
 /// IAM keeps at most five versions of a managed policy.
 const MAX_POLICY_VERSIONS: usize = 5;
@@ -260,6 +264,99 @@ async fn new_default_version(iam: &Client, arn: &str, doc: &str) -> anyhow::Resu
     })
     .await?;
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Read
+
+/// Tags of each policy (`None`: deleted since it was listed), 10 requests at a time.
+pub(super) async fn tags(
+    iam: &Client,
+    arns: Vec<String>,
+) -> anyhow::Result<HashMap<String, Option<Vec<Tag>>>> {
+    let tags = bounded(arns.clone(), CONCURRENCY, |arn| {
+        let iam = iam.clone();
+        async move {
+            let op = format!("IAM ListPolicyTags {arn}");
+            let mut all = vec![];
+            let pages = paginate(&op, |marker| {
+                let (iam, arn, op) = (&iam, &arn, &op);
+                async move {
+                    let call = iam.list_policy_tags().policy_arn(arn).max_items(100);
+                    let call = call.set_marker(marker.clone());
+                    let out = with_retry(op, || call.clone().send()).await;
+                    let out = CallError::none_if_missing(out)?;
+                    Ok(match out {
+                        Some(o) => Page {
+                            items: vec![Some(o.tags().to_vec())],
+                            is_truncated: o.is_truncated(),
+                            marker: o.marker().map(String::from),
+                        },
+                        None => Page {
+                            items: vec![None],
+                            is_truncated: false,
+                            marker: None,
+                        },
+                    })
+                }
+            })
+            .await?;
+            for page in pages {
+                match page {
+                    Some(t) => all.extend(t),
+                    None => return Ok(None),
+                }
+            }
+            Ok(Some(all))
+        }
+    })
+    .await?;
+    Ok(arns.into_iter().zip(tags).collect())
+}
+
+/// A policy as GAAD returns it, with its tags, as its piece and `meta`.
+pub(super) fn piece(p: &ManagedPolicyDetail, tags: &[Tag]) -> Piece {
+    let arn = p.arn().unwrap_or_default();
+    let default = p
+        .policy_version_list()
+        .iter()
+        .find(|v| v.is_default_version())
+        .or_else(|| {
+            p.policy_version_list()
+                .iter()
+                .find(|v| v.version_id() == p.default_version_id())
+        });
+    let piece = RenderedKind::Policy {
+        // moto's GAAD leaves out PolicyName; the ARN ends with it.
+        name: p.policy_name().unwrap_or_else(|| arn_name(arn)).to_string(),
+        path: p.path().unwrap_or("/").to_string(),
+        description: p.description().unwrap_or("").to_string(),
+        arn: arn.to_string(),
+        document: document(default.and_then(|v| v.document())),
+        tags: tag_map(tags),
+    };
+    let versions: Vec<Json> = p
+        .policy_version_list()
+        .iter()
+        .map(|v| json!({ "version_id": v.version_id(), "is_default": v.is_default_version(), "create_date": date(v.create_date()) }))
+        .collect();
+    let mut meta = BTreeMap::from([
+        ("policy_id".to_string(), json!(p.policy_id())),
+        (
+            "default_version_id".to_string(),
+            json!(p.default_version_id()),
+        ),
+        ("versions".to_string(), json!(versions)),
+        ("attachment_count".to_string(), json!(p.attachment_count())),
+        (
+            "permissions_boundary_usage_count".to_string(),
+            json!(p.permissions_boundary_usage_count()),
+        ),
+        ("create_date".to_string(), date(p.create_date())),
+        ("update_date".to_string(), date(p.update_date())),
+    ]);
+    meta.extend(applied_of(tags));
+    (piece, meta)
 }
 
 #[cfg(test)]

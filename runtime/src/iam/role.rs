@@ -4,19 +4,20 @@
 //! inline policies and leaving instance profiles first), putting it back into its instance
 //! profiles after a replacement, the record of the last apply, and reading it.
 
-use super::common::{compact, ec, gone_is_done, non_empty, plain, sdk};
+use super::common::{applied_of, compact, date, document, ec, gone_is_done, non_empty, plain};
+use super::common::{sdk, tag_map, Piece};
 use super::kind::{cannot, cannot_update, IamKind, Pair};
 use super::object::{self, owned, sdk_tags, IamObject};
-use super::page::list_all;
+use super::page::{list_all, MAX_ITEMS};
 use crate::error::Error;
-use crate::retry::with_retry_opts;
+use crate::retry::{with_retry_opts, RetryOptions};
 use anyhow::Context as _;
-use aws_sdk_iam::types::Tag;
+use aws_sdk_iam::types::{Role, RoleDetail, Tag};
 use aws_sdk_iam::Client;
 use eksfed_compiler::iam::canonical;
 use eksfed_compiler::render::RenderedKind;
-use serde_json::Value as Json;
-use std::collections::BTreeSet;
+use serde_json::{json, Value as Json};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The default quota of managed policies per role: above it, detach before attaching.
 const ATTACHMENT_QUOTA: usize = 10;
@@ -303,6 +304,8 @@ impl IamKind for IamRole {
     }
 }
 
+/// Attaches the managed policy `arn` to `role` (also used by `policy.rs` after a
+/// replacement).
 pub(super) async fn attach(iam: &Client, role: &str, arn: &str) -> anyhow::Result<()> {
     // The policy may have been created moments ago.
     with_retry_opts(&format!("IAM AttachRolePolicy {role} {arn}"), &ec(), || {
@@ -315,6 +318,7 @@ pub(super) async fn attach(iam: &Client, role: &str, arn: &str) -> anyhow::Resul
     Ok(())
 }
 
+/// Detaches the managed policy `arn` from `role` (also used by `policy.rs` before a delete).
 pub(super) async fn detach(iam: &Client, role: &str, arn: &str) -> anyhow::Result<()> {
     // Already detached is what we want.
     gone_is_done(
@@ -359,4 +363,71 @@ async fn delete_inline(iam: &Client, role: &str, policy: &str) -> anyhow::Result
         )
         .await,
     )
+}
+
+// ---------------------------------------------------------------------------------------
+// Read
+
+/// Every role, for `Description` and `MaxSessionDuration` (GAAD does not return them).
+pub(super) async fn list(iam: &Client) -> anyhow::Result<Vec<Role>> {
+    let call = |marker| {
+        iam.list_roles()
+            .max_items(MAX_ITEMS)
+            .set_marker(marker)
+            .send()
+    };
+    list_all("IAM ListRoles", &RetryOptions::default(), call, |out| {
+        out.roles().to_vec()
+    })
+    .await
+}
+
+/// One role by name (one created between GAAD and ListRoles).
+pub(super) async fn get(iam: &Client, name: &str) -> anyhow::Result<Option<Role>> {
+    Ok(object::get::<IamRole>(iam, name, &RetryOptions::default()).await?)
+}
+
+/// A role as GAAD returns it (`rd`) with the two fields ListRoles adds (`role`), as its
+/// piece and `meta`.
+pub(super) fn piece(rd: &RoleDetail, role: Option<&Role>) -> Piece {
+    let piece = RenderedKind::Role {
+        name: rd.role_name().unwrap_or_default().to_string(),
+        path: rd.path().unwrap_or("/").to_string(),
+        description: role.and_then(|r| r.description()).unwrap_or("").to_string(),
+        arn: rd.arn().unwrap_or_default().to_string(),
+        max_session_duration: role
+            .and_then(|r| r.max_session_duration())
+            .map(i64::from)
+            .unwrap_or(3600),
+        permissions_boundary: rd
+            .permissions_boundary()
+            .and_then(|b| b.permissions_boundary_arn())
+            .map(String::from),
+        tags: tag_map(rd.tags()),
+        trust_policy: document(rd.assume_role_policy_document()),
+        policies: rd
+            .attached_managed_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn().map(String::from))
+            .collect(),
+        inline_policies: rd
+            .role_policy_list()
+            .iter()
+            .filter_map(|p| Some((p.policy_name()?.to_string(), document(p.policy_document()))))
+            .collect(),
+    };
+    let mut meta = BTreeMap::from([
+        ("role_id".to_string(), json!(rd.role_id())),
+        ("create_date".to_string(), date(rd.create_date())),
+        (
+            "instance_profiles".to_string(),
+            json!(rd
+                .instance_profile_list()
+                .iter()
+                .map(|p| p.instance_profile_name())
+                .collect::<Vec<_>>()),
+        ),
+    ]);
+    meta.extend(applied_of(rd.tags()));
+    (piece, meta)
 }
