@@ -12,6 +12,7 @@ use aws_sdk_iam::Client;
 use eksfed_compiler::render::RenderedKind;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The OIDC provider kind: its id in IAM calls is its ARN.
 pub(super) struct OidcProvider;
 
 impl IamObject for OidcProvider {

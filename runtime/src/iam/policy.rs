@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 /// IAM keeps at most five versions of a managed policy.
 const MAX_POLICY_VERSIONS: usize = 5;
 
+/// The customer managed policy kind: its id in IAM calls is its ARN.
 pub(super) struct IamPolicy;
 
 impl IamObject for IamPolicy {

@@ -22,6 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The default quota of managed policies per role: above it, detach before attaching.
 const ATTACHMENT_QUOTA: usize = 10;
 
+/// The role kind: its id in IAM calls is its name.
 pub(super) struct IamRole;
 
 impl IamObject for IamRole {

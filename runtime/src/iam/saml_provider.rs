@@ -14,6 +14,7 @@ use eksfed_compiler::render::{RenderedKind, STACK_TAG};
 use serde_json::json;
 use std::collections::BTreeMap;
 
+/// The SAML provider kind: its id in IAM calls is its ARN.
 pub(super) struct SamlProvider;
 
 impl IamObject for SamlProvider {
