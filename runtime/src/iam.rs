@@ -37,11 +37,28 @@
 //! owner `None` and `meta.ownership` explaining that the endpoint returned no tags, which
 //! the plan reports as an object this stack does not own; updates, deletes and adoption
 //! refuse it. On such an endpoint a stack can create a SAML provider but not manage it after.
+//!
+//! **Files.** Each kind has one file holding everything done for it alone — `role.rs`,
+//! `policy.rs`, `oidc_provider.rs`, `saml_provider.rs`: its `IamObject` impl (names,
+//! Get/Tag/Untag/Delete), its `IamKind` impl (id, create, update, delete, restore after
+//! a replacement, whether it carries the record of the last apply) and its reader (IAM's
+//! answer → its piece). `object.rs` is what every kind shares, written once over
+//! `IamObject` (get, ownership check, tags, delete, adopt); `kind.rs` the `IamKind` trait;
+//! `apply.rs` the walk and the table of kinds; `read.rs` the bulk read and filtering.
+//! `common.rs` and `page.rs` are leaves every other file may use. A new IAM kind is one new
+//! file plus its `mod` line and an entry in each table: `apply`, `adopt`, the reader call
+//! in `read`.
 
 mod apply;
 mod common;
+mod kind;
 mod object;
+mod oidc_provider;
+mod page;
+mod policy;
 mod read;
+mod role;
+mod saml_provider;
 
 pub use apply::{adopt, apply};
 pub use common::CONCURRENCY;

@@ -1,14 +1,13 @@
 //! What every IAM object kind (role, customer managed policy, OIDC provider, SAML provider)
 //! shares, written once: get, get with the ownership check, tag and untag to the wanted
 //! tags, delete, adopt (`eksfed import`). A kind says only what differs: its names and its
-//! four SDK calls ([`IamObject`]).
+//! four SDK calls ([`IamObject`], implemented in the kind's file: `role.rs`, `policy.rs`,
+//! `oidc_provider.rs`, `saml_provider.rs`).
 
 use super::common::{check_owner, owner_of};
 use crate::error::{CallError, Error};
 use crate::retry::{with_retry_opts, RetryOptions};
 use anyhow::Context as _;
-use aws_sdk_iam::config::http::HttpResponse;
-use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
 use eksfed_compiler::render::STACK_TAG;
@@ -44,123 +43,6 @@ pub(super) trait IamObject {
         keys: Vec<String>,
     ) -> impl Future<Output = Result<(), Error>> + Send;
     fn delete(iam: &Client, id: &str) -> impl Future<Output = Result<(), Error>> + Send;
-}
-
-/// An SDK answer with its error classified.
-fn sdk<T, E>(r: Result<T, SdkError<E, HttpResponse>>) -> Result<T, Error>
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    r.map_err(|e| Error::from_sdk(&e))
-}
-
-pub(super) struct IamRole;
-pub(super) struct IamPolicy;
-pub(super) struct OidcProvider;
-pub(super) struct SamlProvider;
-
-impl IamObject for IamRole {
-    const NOUN: &'static str = "role";
-    const API: &'static str = "Role";
-    type Got = aws_sdk_iam::types::Role;
-    async fn get(iam: &Client, id: &str) -> Result<Option<Self::Got>, Error> {
-        sdk(iam.get_role().role_name(id).send().await).map(|o| o.role)
-    }
-    fn tags(got: &Self::Got) -> Option<&[Tag]> {
-        Some(got.tags())
-    }
-    async fn tag(iam: &Client, id: &str, tags: Vec<Tag>) -> Result<(), Error> {
-        let call = iam.tag_role().role_name(id).set_tags(Some(tags));
-        sdk(call.send().await).map(drop)
-    }
-    async fn untag(iam: &Client, id: &str, keys: Vec<String>) -> Result<(), Error> {
-        let call = iam.untag_role().role_name(id).set_tag_keys(Some(keys));
-        sdk(call.send().await).map(drop)
-    }
-    async fn delete(iam: &Client, id: &str) -> Result<(), Error> {
-        sdk(iam.delete_role().role_name(id).send().await).map(drop)
-    }
-}
-
-impl IamObject for IamPolicy {
-    const NOUN: &'static str = "policy";
-    const API: &'static str = "Policy";
-    type Got = aws_sdk_iam::types::Policy;
-    async fn get(iam: &Client, id: &str) -> Result<Option<Self::Got>, Error> {
-        sdk(iam.get_policy().policy_arn(id).send().await).map(|o| o.policy)
-    }
-    fn tags(got: &Self::Got) -> Option<&[Tag]> {
-        Some(got.tags())
-    }
-    async fn tag(iam: &Client, id: &str, tags: Vec<Tag>) -> Result<(), Error> {
-        let call = iam.tag_policy().policy_arn(id).set_tags(Some(tags));
-        sdk(call.send().await).map(drop)
-    }
-    async fn untag(iam: &Client, id: &str, keys: Vec<String>) -> Result<(), Error> {
-        let call = iam.untag_policy().policy_arn(id).set_tag_keys(Some(keys));
-        sdk(call.send().await).map(drop)
-    }
-    async fn delete(iam: &Client, id: &str) -> Result<(), Error> {
-        sdk(iam.delete_policy().policy_arn(id).send().await).map(drop)
-    }
-}
-
-impl IamObject for OidcProvider {
-    const NOUN: &'static str = "OIDC provider";
-    const API: &'static str = "OpenIDConnectProvider";
-    type Got = aws_sdk_iam::operation::get_open_id_connect_provider::GetOpenIdConnectProviderOutput;
-    async fn get(iam: &Client, id: &str) -> Result<Option<Self::Got>, Error> {
-        let call = iam.get_open_id_connect_provider();
-        sdk(call.open_id_connect_provider_arn(id).send().await).map(Some)
-    }
-    fn tags(got: &Self::Got) -> Option<&[Tag]> {
-        Some(got.tags())
-    }
-    async fn tag(iam: &Client, id: &str, tags: Vec<Tag>) -> Result<(), Error> {
-        let call = iam.tag_open_id_connect_provider();
-        let call = call.open_id_connect_provider_arn(id).set_tags(Some(tags));
-        sdk(call.send().await).map(drop)
-    }
-    async fn untag(iam: &Client, id: &str, keys: Vec<String>) -> Result<(), Error> {
-        let call = iam.untag_open_id_connect_provider();
-        let call = call
-            .open_id_connect_provider_arn(id)
-            .set_tag_keys(Some(keys));
-        sdk(call.send().await).map(drop)
-    }
-    async fn delete(iam: &Client, id: &str) -> Result<(), Error> {
-        let call = iam.delete_open_id_connect_provider();
-        sdk(call.open_id_connect_provider_arn(id).send().await).map(drop)
-    }
-}
-
-impl IamObject for SamlProvider {
-    const NOUN: &'static str = "SAML provider";
-    const API: &'static str = "SAMLProvider";
-    const TAGS_MAY_NOT_STICK: bool = true;
-    type Got = aws_sdk_iam::operation::get_saml_provider::GetSamlProviderOutput;
-    async fn get(iam: &Client, id: &str) -> Result<Option<Self::Got>, Error> {
-        sdk(iam.get_saml_provider().saml_provider_arn(id).send().await).map(Some)
-    }
-    fn tags(got: &Self::Got) -> Option<&[Tag]> {
-        got.tags.as_deref()
-    }
-    async fn tag(iam: &Client, id: &str, tags: Vec<Tag>) -> Result<(), Error> {
-        let call = iam.tag_saml_provider().saml_provider_arn(id);
-        sdk(call.set_tags(Some(tags)).send().await).map(drop)
-    }
-    async fn untag(iam: &Client, id: &str, keys: Vec<String>) -> Result<(), Error> {
-        let call = iam.untag_saml_provider().saml_provider_arn(id);
-        sdk(call.set_tag_keys(Some(keys)).send().await).map(drop)
-    }
-    async fn delete(iam: &Client, id: &str) -> Result<(), Error> {
-        sdk(iam
-            .delete_saml_provider()
-            .saml_provider_arn(id)
-            .send()
-            .await)
-        .map(drop)
-    }
 }
 
 /// `the role r`
@@ -274,6 +156,19 @@ pub(super) async fn retag<K: IamObject>(
     Ok(())
 }
 
+/// Brings the object's tags from `before` (as read) to the `after` the stack declares, the
+/// ownership tag set to `stack`.
+pub(super) async fn retag_declared<'a, K: IamObject>(
+    iam: &Client,
+    stack: &str,
+    id: &str,
+    before: impl IntoIterator<Item = (&'a String, &'a String)>,
+    after: impl IntoIterator<Item = (&'a String, &'a String)>,
+) -> anyhow::Result<()> {
+    let want = sdk_tags(after, stack)?;
+    retag::<K>(iam, id, &tag_pairs(before), &want).await
+}
+
 /// Sets one tag to `value`, or removes it when `None` (the record of the last apply).
 pub(super) async fn set_tag<K: IamObject>(
     iam: &Client,
@@ -303,6 +198,17 @@ pub(super) async fn delete<K: IamObject>(iam: &Client, id: &str) -> anyhow::Resu
     let gone = with_retry_opts(&op::<K>("Delete", id), &opts, || K::delete(iam, id)).await;
     CallError::none_if_missing(gone)?;
     Ok(())
+}
+
+/// Deletes the object after checking that this stack owns it (a kind that needs nothing
+/// else gone first).
+pub(super) async fn check_and_delete<K: IamObject>(
+    iam: &Client,
+    stack: &str,
+    id: &str,
+) -> anyhow::Result<()> {
+    owned::<K>(iam, stack, id).await?;
+    delete::<K>(iam, id).await
 }
 
 /// `eksfed import`: marks the object as owned by `stack`. One already carrying this stack's

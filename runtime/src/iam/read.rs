@@ -1,118 +1,22 @@
 //! Reading IAM: the whole account's roles and customer managed policies in a few
 //! `GetAccountAuthorizationDetails` pages, plus the providers one by one (there are few).
 
-use super::common::{applied_of, arn_name, date, owner_of, tag_map, CONCURRENCY};
-use super::object::{self, IamObject, IamRole, OidcProvider, SamlProvider};
-use crate::error::CallError;
+use super::common::{owner_of, Piece, CONCURRENCY};
+use super::object::{self, IamObject};
+use super::oidc_provider::{self, OidcProvider};
+use super::page::{list_all, MAX_ITEMS};
+use super::saml_provider::{self, SamlProvider};
+use super::{policy, role};
 use crate::filter::keep;
 use crate::par::bounded;
-use crate::retry::{with_retry, with_retry_opts, Classify, RetryOptions};
-use aws_sdk_iam::operation as ops;
-use aws_sdk_iam::types::{EntityType, ManagedPolicyDetail, Role, RoleDetail, Tag};
+use crate::retry::RetryOptions;
+use aws_sdk_iam::types::{EntityType, ManagedPolicyDetail, Role, RoleDetail};
 use aws_sdk_iam::Client;
-use eksfed_compiler::iam::decode_document;
 use eksfed_compiler::live::{
     key_oidc, key_policy, key_role, key_saml, live_object, LiveObject, ObjectKey,
 };
-use eksfed_compiler::render::RenderedKind;
-use serde_json::{json, Value as Json};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
-
-/// GAAD and ListRoles page size (the maximum both accept).
-const MAX_ITEMS: i32 = 1000;
-/// A guard against a server that never stops paging.
-const MAX_PAGES: usize = 10_000;
-
-/// One page of a `Marker`-paginated IAM list.
-pub(crate) struct Page<T> {
-    pub items: Vec<T>,
-    pub is_truncated: bool,
-    pub marker: Option<String>,
-}
-
-/// Follows `IsTruncated`/`Marker` until the last page. A truncated page without a marker, or
-/// a marker seen before, is an error rather than a silent stop or an endless loop.
-pub(crate) async fn paginate<T, F, Fut>(op: &str, mut fetch: F) -> anyhow::Result<Vec<T>>
-where
-    F: FnMut(Option<String>) -> Fut,
-    Fut: Future<Output = anyhow::Result<Page<T>>>,
-{
-    let mut out = vec![];
-    let mut marker: Option<String> = None;
-    let mut seen = HashSet::new();
-    for _ in 0..MAX_PAGES {
-        let page = fetch(marker.take()).await?;
-        out.extend(page.items);
-        if !page.is_truncated {
-            return Ok(out);
-        }
-        let next = page
-            .marker
-            .filter(|m| !m.is_empty())
-            .ok_or_else(|| anyhow::anyhow!("{op}: the response is truncated but has no Marker"))?;
-        if !seen.insert(next.clone()) {
-            anyhow::bail!("{op}: the service returned the same Marker twice");
-        }
-        marker = Some(next);
-    }
-    anyhow::bail!("{op}: more than {MAX_PAGES} pages")
-}
-
-/// An IAM list answer: whether it is cut short, and where the next page starts.
-pub(super) trait Marked {
-    fn truncated(&self) -> bool;
-    fn next(&self) -> Option<&str>;
-}
-
-macro_rules! marked {
-    ($($t:ty),* $(,)?) => {$(
-        impl Marked for $t {
-            fn truncated(&self) -> bool {
-                self.is_truncated()
-            }
-            fn next(&self) -> Option<&str> {
-                self.marker()
-            }
-        }
-    )*};
-}
-
-marked!(
-    ops::get_account_authorization_details::GetAccountAuthorizationDetailsOutput,
-    ops::list_roles::ListRolesOutput,
-    ops::list_attached_role_policies::ListAttachedRolePoliciesOutput,
-    ops::list_role_policies::ListRolePoliciesOutput,
-    ops::list_instance_profiles_for_role::ListInstanceProfilesForRoleOutput,
-    ops::list_entities_for_policy::ListEntitiesForPolicyOutput,
-    ops::list_policy_versions::ListPolicyVersionsOutput,
-);
-
-/// Every item of a `Marker`-paginated IAM list, each page under the retry policy: `call`
-/// sends the request for one marker, `items` takes the items out of its answer.
-pub(super) async fn list_all<T, O, E, F, Fut>(
-    op: &str,
-    opts: &RetryOptions,
-    call: F,
-    items: impl Fn(&O) -> Vec<T>,
-) -> anyhow::Result<Vec<T>>
-where
-    O: Marked,
-    E: Classify,
-    F: Fn(Option<String>) -> Fut,
-    Fut: Future<Output = Result<O, E>>,
-{
-    let (call, items) = (&call, &items);
-    paginate(op, |marker| async move {
-        let out = with_retry_opts(op, opts, || call(marker.clone())).await?;
-        Ok(Page {
-            items: items(&out),
-            is_truncated: out.truncated(),
-            marker: out.next().map(String::from),
-        })
-    })
-    .await
-}
 
 /// Each object named by an ARN, ten requests at a time; those gone since the list are left
 /// out.
@@ -133,15 +37,6 @@ where
         .collect())
 }
 
-/// A document as IAM returns it, decoded; an undecodable one is kept as its raw string so
-/// the plan shows it differs instead of the read failing.
-fn document(raw: Option<&str>) -> Json {
-    match raw {
-        Some(s) => decode_document(s).unwrap_or_else(|| Json::String(s.to_string())),
-        None => Json::Null,
-    }
-}
-
 /// The live roles, policies and providers owned by `stack` or wanted by it. See the module
 /// documentation of `iam.rs` for what it costs.
 pub async fn read(
@@ -151,9 +46,23 @@ pub async fn read(
 ) -> anyhow::Result<Vec<LiveObject>> {
     let (details, listed, oidc, saml) = tokio::try_join!(
         account_details(iam),
-        list_roles(iam),
-        read_oidc(iam, stack, wanted),
-        read_saml(iam, stack, wanted)
+        role::list(iam),
+        providers::<OidcProvider>(
+            iam,
+            stack,
+            wanted,
+            oidc_provider::list(iam),
+            key_oidc,
+            oidc_provider::piece
+        ),
+        providers::<SamlProvider>(
+            iam,
+            stack,
+            wanted,
+            saml_provider::list(iam),
+            key_saml,
+            saml_provider::piece
+        )
     )?;
     let (roles, policies) = details;
     let listed: HashMap<String, Role> = listed
@@ -182,11 +91,11 @@ pub async fn read(
         let role = match listed.get(name) {
             Some(r) => Some(r),
             None => {
-                fallback = get_role(iam, name).await?;
+                fallback = role::get(iam, name).await?;
                 fallback.as_ref()
             }
         };
-        let (piece, meta) = role_piece(rd, role);
+        let (piece, meta) = role::piece(rd, role);
         out.push(live_object(key, owner, piece, meta));
     }
 
@@ -194,7 +103,7 @@ pub async fn read(
         .iter()
         .filter_map(|p| p.arn().map(String::from))
         .collect();
-    let tags = policy_tags(iam, arns).await?;
+    let tags = policy::tags(iam, arns).await?;
     for p in &policies {
         let Some(arn) = p.arn() else { continue };
         // Deleted since GAAD: not there any more.
@@ -206,11 +115,38 @@ pub async fn read(
         if !keep(&owner, stack, &key, wanted) {
             continue;
         }
-        let (piece, meta) = policy_piece(p, tags);
+        let (piece, meta) = policy::piece(p, tags);
         out.push(live_object(key, owner, piece, meta));
     }
     out.extend(oidc);
     out.extend(saml);
+    Ok(out)
+}
+
+/// The providers of the kind `K` that `list` names, read one by one (ten at a time): those
+/// the stack owns or wants, as live objects (`key` and `piece` say how for the kind).
+async fn providers<K>(
+    iam: &Client,
+    stack: &str,
+    wanted: &BTreeSet<ObjectKey>,
+    list: impl Future<Output = anyhow::Result<Vec<String>>>,
+    key: fn(&str) -> ObjectKey,
+    piece: fn(&str, &K::Got) -> Piece,
+) -> anyhow::Result<Vec<LiveObject>>
+where
+    K: IamObject + 'static,
+    K::Got: 'static,
+{
+    let mut out = vec![];
+    for (arn, p) in get_each::<K>(iam, list.await?).await? {
+        let owner = owner_of(K::tags(&p).unwrap_or_default());
+        let key = key(&arn);
+        if !keep(&owner, stack, &key, wanted) {
+            continue;
+        }
+        let (piece, meta) = piece(&arn, &p);
+        out.push(live_object(key, owner, piece, meta));
+    }
     Ok(out)
 }
 
@@ -255,314 +191,4 @@ async fn account_details(
         }
     }
     Ok((roles, policies))
-}
-
-/// Every role, for `Description` and `MaxSessionDuration` (GAAD does not return them).
-async fn list_roles(iam: &Client) -> anyhow::Result<Vec<Role>> {
-    let call = |marker| {
-        iam.list_roles()
-            .max_items(MAX_ITEMS)
-            .set_marker(marker)
-            .send()
-    };
-    list_all("IAM ListRoles", &RetryOptions::default(), call, |out| {
-        out.roles().to_vec()
-    })
-    .await
-}
-
-async fn get_role(iam: &Client, name: &str) -> anyhow::Result<Option<Role>> {
-    Ok(object::get::<IamRole>(iam, name, &RetryOptions::default()).await?)
-}
-
-fn role_piece(rd: &RoleDetail, role: Option<&Role>) -> (RenderedKind, BTreeMap<String, Json>) {
-    let piece = RenderedKind::Role {
-        name: rd.role_name().unwrap_or_default().to_string(),
-        path: rd.path().unwrap_or("/").to_string(),
-        description: role.and_then(|r| r.description()).unwrap_or("").to_string(),
-        arn: rd.arn().unwrap_or_default().to_string(),
-        max_session_duration: role
-            .and_then(|r| r.max_session_duration())
-            .map(i64::from)
-            .unwrap_or(3600),
-        permissions_boundary: rd
-            .permissions_boundary()
-            .and_then(|b| b.permissions_boundary_arn())
-            .map(String::from),
-        tags: tag_map(rd.tags()),
-        trust_policy: document(rd.assume_role_policy_document()),
-        policies: rd
-            .attached_managed_policies()
-            .iter()
-            .filter_map(|p| p.policy_arn().map(String::from))
-            .collect(),
-        inline_policies: rd
-            .role_policy_list()
-            .iter()
-            .filter_map(|p| Some((p.policy_name()?.to_string(), document(p.policy_document()))))
-            .collect(),
-    };
-    let mut meta = BTreeMap::from([
-        ("role_id".to_string(), json!(rd.role_id())),
-        ("create_date".to_string(), date(rd.create_date())),
-        (
-            "instance_profiles".to_string(),
-            json!(rd
-                .instance_profile_list()
-                .iter()
-                .map(|p| p.instance_profile_name())
-                .collect::<Vec<_>>()),
-        ),
-    ]);
-    meta.extend(applied_of(rd.tags()));
-    (piece, meta)
-}
-
-fn policy_piece(p: &ManagedPolicyDetail, tags: &[Tag]) -> (RenderedKind, BTreeMap<String, Json>) {
-    let arn = p.arn().unwrap_or_default();
-    let default = p
-        .policy_version_list()
-        .iter()
-        .find(|v| v.is_default_version())
-        .or_else(|| {
-            p.policy_version_list()
-                .iter()
-                .find(|v| v.version_id() == p.default_version_id())
-        });
-    let piece = RenderedKind::Policy {
-        // moto's GAAD leaves out PolicyName; the ARN ends with it.
-        name: p.policy_name().unwrap_or_else(|| arn_name(arn)).to_string(),
-        path: p.path().unwrap_or("/").to_string(),
-        description: p.description().unwrap_or("").to_string(),
-        arn: arn.to_string(),
-        document: document(default.and_then(|v| v.document())),
-        tags: tag_map(tags),
-    };
-    let versions: Vec<Json> = p
-        .policy_version_list()
-        .iter()
-        .map(|v| json!({ "version_id": v.version_id(), "is_default": v.is_default_version(), "create_date": date(v.create_date()) }))
-        .collect();
-    let mut meta = BTreeMap::from([
-        ("policy_id".to_string(), json!(p.policy_id())),
-        (
-            "default_version_id".to_string(),
-            json!(p.default_version_id()),
-        ),
-        ("versions".to_string(), json!(versions)),
-        ("attachment_count".to_string(), json!(p.attachment_count())),
-        (
-            "permissions_boundary_usage_count".to_string(),
-            json!(p.permissions_boundary_usage_count()),
-        ),
-        ("create_date".to_string(), date(p.create_date())),
-        ("update_date".to_string(), date(p.update_date())),
-    ]);
-    meta.extend(applied_of(tags));
-    (piece, meta)
-}
-
-/// Tags of each policy (`None`: deleted since it was listed), 10 requests at a time.
-async fn policy_tags(
-    iam: &Client,
-    arns: Vec<String>,
-) -> anyhow::Result<HashMap<String, Option<Vec<Tag>>>> {
-    let tags = bounded(arns.clone(), CONCURRENCY, |arn| {
-        let iam = iam.clone();
-        async move {
-            let op = format!("IAM ListPolicyTags {arn}");
-            let mut all = vec![];
-            let pages = paginate(&op, |marker| {
-                let (iam, arn, op) = (&iam, &arn, &op);
-                async move {
-                    let call = iam.list_policy_tags().policy_arn(arn).max_items(100);
-                    let call = call.set_marker(marker.clone());
-                    let out = with_retry(op, || call.clone().send()).await;
-                    let out = CallError::none_if_missing(out)?;
-                    Ok(match out {
-                        Some(o) => Page {
-                            items: vec![Some(o.tags().to_vec())],
-                            is_truncated: o.is_truncated(),
-                            marker: o.marker().map(String::from),
-                        },
-                        None => Page {
-                            items: vec![None],
-                            is_truncated: false,
-                            marker: None,
-                        },
-                    })
-                }
-            })
-            .await?;
-            for page in pages {
-                match page {
-                    Some(t) => all.extend(t),
-                    None => return Ok(None),
-                }
-            }
-            Ok(Some(all))
-        }
-    })
-    .await?;
-    Ok(arns.into_iter().zip(tags).collect())
-}
-
-async fn read_oidc(
-    iam: &Client,
-    stack: &str,
-    wanted: &BTreeSet<ObjectKey>,
-) -> anyhow::Result<Vec<LiveObject>> {
-    let list = with_retry("IAM ListOpenIDConnectProviders", || {
-        iam.list_open_id_connect_providers().send()
-    })
-    .await?;
-    let arns: Vec<String> = list
-        .open_id_connect_provider_list()
-        .iter()
-        .filter_map(|p| p.arn().map(String::from))
-        .collect();
-    let mut out = vec![];
-    for (arn, p) in get_each::<OidcProvider>(iam, arns).await? {
-        let owner = owner_of(p.tags());
-        let key = key_oidc(&arn);
-        if !keep(&owner, stack, &key, wanted) {
-            continue;
-        }
-        // IAM returns the URL without its scheme; the stack writes it with `https://`.
-        let url = p.url().unwrap_or_default();
-        let url = if url.starts_with("https://") {
-            url.to_string()
-        } else {
-            format!("https://{url}")
-        };
-        let piece = RenderedKind::OidcProvider {
-            arn: arn.clone(),
-            url,
-            client_ids: p.client_id_list().to_vec(),
-            thumbprints: Some(p.thumbprint_list().to_vec()),
-            tags: tag_map(p.tags()),
-        };
-        let meta = BTreeMap::from([("create_date".to_string(), date(p.create_date()))]);
-        out.push(live_object(key, owner, piece, meta));
-    }
-    Ok(out)
-}
-
-async fn read_saml(
-    iam: &Client,
-    stack: &str,
-    wanted: &BTreeSet<ObjectKey>,
-) -> anyhow::Result<Vec<LiveObject>> {
-    let list = with_retry("IAM ListSAMLProviders", || iam.list_saml_providers().send()).await?;
-    let arns: Vec<String> = list
-        .saml_provider_list()
-        .iter()
-        .filter_map(|p| p.arn().map(String::from))
-        .collect();
-    let mut out = vec![];
-    for (arn, p) in get_each::<SamlProvider>(iam, arns).await? {
-        let owner = owner_of(p.tags());
-        let key = key_saml(&arn);
-        if !keep(&owner, stack, &key, wanted) {
-            continue;
-        }
-        let piece = RenderedKind::SamlProvider {
-            arn: arn.clone(),
-            name: arn_name(&arn).to_string(),
-            metadata: p.saml_metadata_document().unwrap_or_default().to_string(),
-            tags: tag_map(p.tags()),
-        };
-        let mut meta = BTreeMap::from([
-            ("create_date".to_string(), date(p.create_date())),
-            ("valid_until".to_string(), date(p.valid_until())),
-            (
-                "saml_provider_uuid".to_string(),
-                json!(p.saml_provider_uuid()),
-            ),
-        ]);
-        if p.tags.is_none() {
-            // moto drops SAML provider tags; AWS returns them. Ownership cannot be shown.
-            meta.insert(
-                "ownership".to_string(),
-                json!("unknown: GetSAMLProvider returned no Tags element, so the eksfed:stack tag cannot be read (the endpoint did not return the provider's tags)"),
-            );
-        }
-        out.push(live_object(key, owner, piece, meta));
-    }
-    Ok(out)
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-    use std::cell::RefCell;
-
-    /// Serves `pages` in order, recording the marker each request carried.
-    async fn run(
-        pages: Vec<(Vec<u32>, bool, Option<&'static str>)>,
-    ) -> (anyhow::Result<Vec<u32>>, Vec<Option<String>>) {
-        let seen = RefCell::new(vec![]);
-        let pages = RefCell::new(pages.into_iter());
-        let out = paginate("IAM Test", |marker| {
-            seen.borrow_mut().push(marker);
-            let next = pages.borrow_mut().next();
-            async move {
-                let (items, is_truncated, marker) =
-                    next.ok_or_else(|| anyhow::anyhow!("asked for a page past the last"))?;
-                Ok(Page {
-                    items,
-                    is_truncated,
-                    marker: marker.map(String::from),
-                })
-            }
-        })
-        .await;
-        (out, seen.into_inner())
-    }
-
-    #[tokio::test]
-    async fn follows_markers_to_the_last_page() {
-        let (out, markers) = run(vec![
-            (vec![1, 2], true, Some("m1")),
-            (vec![3], true, Some("m2")),
-            (vec![4, 5], false, None),
-        ])
-        .await;
-        assert_eq!(out.unwrap(), vec![1, 2, 3, 4, 5]);
-        assert_eq!(
-            markers,
-            vec![None, Some("m1".to_string()), Some("m2".to_string())]
-        );
-    }
-
-    #[tokio::test]
-    async fn one_page_is_one_request() {
-        let (out, markers) = run(vec![(vec![1], false, Some("ignored"))]).await;
-        assert_eq!(out.unwrap(), vec![1]);
-        assert_eq!(markers.len(), 1);
-    }
-
-    #[tokio::test]
-    async fn truncated_without_marker_is_an_error() {
-        let (out, _) = run(vec![(vec![1], true, None)]).await;
-        assert!(out
-            .unwrap_err()
-            .to_string()
-            .contains("truncated but has no Marker"));
-        let (out, _) = run(vec![(vec![1], true, Some(""))]).await;
-        assert!(out.is_err());
-    }
-
-    #[tokio::test]
-    async fn a_repeated_marker_stops_the_loop() {
-        let (out, markers) = run(vec![
-            (vec![1], true, Some("m")),
-            (vec![2], true, Some("m")),
-            (vec![3], false, None),
-        ])
-        .await;
-        assert!(out.unwrap_err().to_string().contains("same Marker twice"));
-        assert_eq!(markers.len(), 2);
-    }
 }
