@@ -87,7 +87,7 @@ async fn delete<K: IamKind>(
     before: &RenderedKind,
 ) -> anyhow::Result<K::Undone> {
     let id = K::id(before).ok_or_else(|| cannot("delete", before))?;
-    K::delete_owned(iam, stack, id).await
+    K::delete_owned(iam, stack, &id).await
 }
 
 /// Writes the record of this apply on an object of a kind that carries it
@@ -97,7 +97,7 @@ async fn delete<K: IamKind>(
 async fn record_applied<K: IamKind>(iam: &Client, after: &RenderedKind) -> anyhow::Result<()> {
     match K::id(after) {
         Some(id) if K::RECORDS_APPLIED => {
-            object::set_tag::<K>(iam, id, APPLIED_TAG, drift::record(after)).await
+            object::set_tag::<K>(iam, &id, APPLIED_TAG, drift::record(after)).await
         }
         _ => Ok(()),
     }

@@ -5,6 +5,7 @@
 
 use super::object::{self, IamObject};
 use aws_sdk_iam::Client;
+use eksfed_compiler::kinds;
 use eksfed_compiler::render::RenderedKind;
 use std::future::Future;
 
@@ -20,9 +21,14 @@ pub(super) trait IamKind: IamObject + Sized {
     /// `eksfed:applied`), which the walk writes after every other step succeeded.
     const RECORDS_APPLIED: bool = false;
 
-    /// The object's id in IAM calls (a role's name, the other kinds' ARN); `None` for a piece
-    /// of another kind.
-    fn id(piece: &RenderedKind) -> Option<&str>;
+    /// The kind's `type` in plans (`role`, `policy`, ...).
+    const TYPE: &'static str;
+
+    /// The object's id in IAM calls, which is the id `eksfed import` takes (a role's name,
+    /// the other kinds' ARN: `Kind::import_id`); `None` for a piece of another kind.
+    fn id(piece: &RenderedKind) -> Option<String> {
+        (piece.type_name() == Self::TYPE).then(|| kinds::of(piece).import_id(piece))
+    }
 
     /// Creates the object `after` describes, owned by `stack`.
     fn create(

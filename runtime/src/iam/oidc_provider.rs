@@ -45,14 +45,8 @@ impl IamObject for OidcProvider {
 }
 
 impl IamKind for OidcProvider {
+    const TYPE: &'static str = "oidc_provider";
     type Undone = ();
-
-    fn id(piece: &RenderedKind) -> Option<&str> {
-        match piece {
-            RenderedKind::OidcProvider { arn, .. } => Some(arn),
-            _ => None,
-        }
-    }
 
     async fn create(iam: &Client, stack: &str, after: &RenderedKind) -> anyhow::Result<()> {
         let RenderedKind::OidcProvider {

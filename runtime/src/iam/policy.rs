@@ -51,16 +51,10 @@ impl IamObject for IamPolicy {
 }
 
 impl IamKind for IamPolicy {
+    const TYPE: &'static str = "policy";
     /// Roles of this stack the policy was detached from.
     type Undone = Vec<String>;
     const RECORDS_APPLIED: bool = true;
-
-    fn id(piece: &RenderedKind) -> Option<&str> {
-        match piece {
-            RenderedKind::Policy { arn, .. } => Some(arn),
-            _ => None,
-        }
-    }
 
     async fn create(iam: &Client, stack: &str, after: &RenderedKind) -> anyhow::Result<()> {
         let RenderedKind::Policy {

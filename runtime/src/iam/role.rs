@@ -49,16 +49,10 @@ impl IamObject for IamRole {
 }
 
 impl IamKind for IamRole {
+    const TYPE: &'static str = "role";
     /// Instance profiles the role was removed from.
     type Undone = Vec<String>;
     const RECORDS_APPLIED: bool = true;
-
-    fn id(piece: &RenderedKind) -> Option<&str> {
-        match piece {
-            RenderedKind::Role { name, .. } => Some(name),
-            _ => None,
-        }
-    }
 
     async fn create(iam: &Client, stack: &str, after: &RenderedKind) -> anyhow::Result<()> {
         let RenderedKind::Role {

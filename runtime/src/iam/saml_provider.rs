@@ -47,14 +47,8 @@ impl IamObject for SamlProvider {
 }
 
 impl IamKind for SamlProvider {
+    const TYPE: &'static str = "saml_provider";
     type Undone = ();
-
-    fn id(piece: &RenderedKind) -> Option<&str> {
-        match piece {
-            RenderedKind::SamlProvider { arn, .. } => Some(arn),
-            _ => None,
-        }
-    }
 
     async fn create(iam: &Client, stack: &str, after: &RenderedKind) -> anyhow::Result<()> {
         let RenderedKind::SamlProvider {
