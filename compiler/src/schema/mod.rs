@@ -221,7 +221,7 @@ pub fn language_json_schema() -> serde_json::Value {
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "eksfed stack",
-        "description": "The blocks of an eksfed stack (HCL), in HCL's JSON form. Generated from compiler/src/schema.rs.",
+        "description": "The blocks of an eksfed stack (HCL), in HCL's JSON form. Generated from compiler/src/schema/ and each kind's SCHEMA in compiler/src/kinds/.",
         "type": "object",
         "properties": props,
         "additionalProperties": false
