@@ -291,3 +291,111 @@ access "nodes" {{
     let p = w.eksfed(&["plan", d, "--detailed-exitcode"]);
     assert_eq!(code(&p), 0, "{}", text(&p));
 }
+
+/// `eksfed import ADDRESS ID` marks what another tool made, in the system each piece lives
+/// in: IAM roles, an access entry and a pod identity association on EKS, a ServiceAccount on
+/// Kubernetes. Until then the plan refuses them (E0701); after, it adopts them and converges.
+#[test]
+fn eksfed_import_marks_objects_on_eks_and_kubernetes() {
+    let w = World::new("cmdimport").with_eks(&[("prod", ISSUER)]);
+    let admins = format!("arn:aws:iam::{}:role/platform-admins", w.account);
+    let app = format!("arn:aws:iam::{}:role/app", w.account);
+    w.boto3(&format!(
+        "iam.create_role(RoleName='platform-admins', AssumeRolePolicyDocument=json.dumps({{'Version':'2012-10-17','Statement':[{{'Effect':'Allow','Principal':{{'AWS':'arn:aws:iam::{0}:root'}},'Action':'sts:AssumeRole'}}]}}))\n\
+iam.create_role(RoleName='app', AssumeRolePolicyDocument=json.dumps({{'Version':'2012-10-17','Statement':[{{'Effect':'Allow','Principal':{{'Service':'pods.eks.amazonaws.com'}},'Action':['sts:AssumeRole','sts:TagSession']}}]}}))\nprint('{{}}')",
+        w.account
+    ));
+    let eks = w.eks.as_ref().unwrap();
+    let post = |path: &str, body: serde_json::Value| {
+        let (c, b) = eks.http("POST", path, Some(&body.to_string()), "application/json");
+        assert_eq!(c, 200, "POST {path}: {b}");
+    };
+    post(
+        "/clusters/prod/access-entries",
+        serde_json::json!({"principalArn": admins, "username": "admin:{{SessionName}}", "kubernetesGroups": ["platform:admins"]}),
+    );
+    post(
+        "/clusters/prod/pod-identity-associations",
+        serde_json::json!({"namespace": "apps", "serviceAccount": "app", "roleArn": app}),
+    );
+    w.kube.create_namespace("apps");
+    w.kube.create(
+        "/api/v1/namespaces/apps/serviceaccounts",
+        &serde_json::json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "app", "namespace": "apps"}}),
+    );
+    let dir = w.write_stack("cmdimport", &[("main.hcl", &stack("/"))]);
+    let d = dir.to_str().unwrap();
+    let p = w.eksfed(&["plan", d]);
+    assert_eq!(code(&p), 1, "{}", text(&p));
+    assert!(
+        String::from_utf8_lossy(&p.stderr).contains("E0701"),
+        "{}",
+        text(&p)
+    );
+
+    for (addr, id) in [
+        ("role.admins", "platform-admins"),
+        ("role.app", "app"),
+        ("access.admins", admins.as_str()),
+        ("service_account.app", "apps/app"),
+    ] {
+        let i = w.eksfed(&["import", d, addr, id]);
+        assert_eq!(code(&i), 0, "import {addr} {id}: {}", text(&i));
+    }
+    // Each piece carries the mark where it lives.
+    let entry = eks_json(
+        &w,
+        &format!("/clusters/prod/access-entries/{}", urlencode(&admins)),
+    );
+    assert_eq!(
+        entry["accessEntry"]["tags"]["eksfed:stack"], "entries",
+        "{entry}"
+    );
+    let list = eks_json(
+        &w,
+        "/clusters/prod/pod-identity-associations?namespace=apps&serviceAccount=app",
+    );
+    let id = list["associations"][0]["associationId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let assoc = eks_json(
+        &w,
+        &format!("/clusters/prod/pod-identity-associations/{id}"),
+    );
+    assert_eq!(
+        assoc["association"]["tags"]["eksfed:stack"], "entries",
+        "{assoc}"
+    );
+    let (c, sa) = w
+        .kube
+        .get_json("/api/v1/namespaces/apps/serviceaccounts/app");
+    assert_eq!(c, 200);
+    assert_eq!(
+        sa["metadata"]["labels"]["eksfed.io/stack"], "entries",
+        "{sa}"
+    );
+    let roles =
+        w.boto3("print(json.dumps([t for t in iam.list_role_tags(RoleName='app')['Tags']]))");
+    assert!(roles.to_string().contains("eksfed:stack"), "{roles}");
+
+    // Owned now: the plan adopts them, apply brings them to the configuration, then nothing.
+    let p = w.eksfed(&["plan", d]);
+    assert_eq!(code(&p), 0, "{}", text(&p));
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    let p = w.eksfed(&["plan", d, "--detailed-exitcode"]);
+    assert_eq!(code(&p), 0, "{}", text(&p));
+    // Nothing was made twice: still the one association and the one entry.
+    let list = eks_json(
+        &w,
+        "/clusters/prod/pod-identity-associations?namespace=apps&serviceAccount=app",
+    );
+    assert_eq!(list["associations"].as_array().unwrap().len(), 1, "{list}");
+    let entries = eks_json(&w, "/clusters/prod/access-entries");
+    assert_eq!(
+        entries["accessEntries"].as_array().unwrap().len(),
+        1,
+        "{entries}"
+    );
+}
