@@ -3,7 +3,7 @@
 use super::hooks::{Hooks, PlanInputs};
 use super::plan::{clusters_of, compile_stack, shown_diagnostics};
 use anyhow::{bail, Context, Result};
-use eksfed_compiler::model::{ResourceKind, ServiceAccountMode};
+use eksfed_compiler::kinds;
 use eksfed_compiler::{Address, Facts};
 
 /// Marks the live object `id` as the stack's resource `addr`. `None` when the stack has
@@ -49,31 +49,23 @@ pub async fn import(
     let aws = crate::aws::clients(&(&desired.aws).into()).await;
     let clusters = clusters_of(desired);
     let kind = a.kind.as_str();
-    match &res.kind {
-        ResourceKind::OidcProvider(_)
-        | ResourceKind::SamlProvider(_)
-        | ResourceKind::Policy(_)
-        | ResourceKind::Role(_) => {
-            crate::iam::adopt(&aws.iam, &stack, kind, id).await?;
+    // Where the object lives is what its rendered piece is made of.
+    let Some(piece) = kinds::render(res, desired) else {
+        bail!("clusters are read, never owned: nothing to import");
+    };
+    let parts = kinds::parts(&piece);
+    if parts.iam {
+        crate::iam::adopt(&aws.iam, &stack, kind, id).await?;
+    } else {
+        let cluster_addr = res.cluster().cloned().context("no cluster")?;
+        let label = eksfed_compiler::render::cluster_key(&cluster_addr);
+        let target = clusters.get(&label).context("unknown cluster")?;
+        if parts.eks() {
+            crate::eks::adopt(&aws.eks, &target.name, &stack, kind, id).await?;
         }
-        ResourceKind::Cluster(_) => bail!("clusters are read, never owned: nothing to import"),
-        _ => {
-            let cluster_addr = res.cluster().cloned().context("no cluster")?;
-            let label = eksfed_compiler::render::cluster_key(&cluster_addr);
-            let target = clusters.get(&label).context("unknown cluster")?;
-            let uses_entries = matches!(&res.kind, ResourceKind::Access(_))
-                && target.access_mode.uses_access_entries();
-            let pod_identity = matches!(&res.kind, ResourceKind::ServiceAccount(s) if s.mode == ServiceAccountMode::PodIdentity);
-            if uses_entries || pod_identity {
-                crate::eks::adopt(&aws.eks, &target.name, &stack, kind, id).await?;
-            }
-            if !uses_entries
-                || target.access_mode.uses_aws_auth()
-                || !matches!(&res.kind, ResourceKind::Access(_))
-            {
-                let client = crate::state::kube_client(target.kube_context.as_deref()).await?;
-                crate::k8s::adopt(&client, &label, &stack, kind, id).await?;
-            }
+        if parts.kube() {
+            let client = crate::state::kube_client(target.kube_context.as_deref()).await?;
+            crate::k8s::adopt(&client, &label, &stack, kind, id).await?;
         }
     }
     Ok(Some(stack))
