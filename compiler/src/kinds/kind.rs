@@ -23,6 +23,14 @@ pub struct Parts<'a> {
 }
 
 impl Parts<'_> {
+    /// The parts of an IAM kind's piece: the IAM object itself when `is_this_kind`, nothing
+    /// for a piece of another kind.
+    pub fn iam_object(is_this_kind: bool) -> Self {
+        Parts {
+            iam: is_this_kind,
+            ..Parts::default()
+        }
+    }
     /// Something lives in the cluster's Kubernetes API.
     pub fn kube(&self) -> bool {
         !self.manifests.is_empty() || self.aws_auth.is_some()

@@ -226,9 +226,6 @@ impl Kind for OidcProviderKind {
         }
     }
     fn parts<'a>(&self, piece: &'a RenderedKind) -> Parts<'a> {
-        Parts {
-            iam: matches!(piece, RenderedKind::OidcProvider { .. }),
-            ..Parts::default()
-        }
+        Parts::iam_object(matches!(piece, RenderedKind::OidcProvider { .. }))
     }
 }

@@ -196,9 +196,6 @@ impl Kind for PolicyKind {
         }
     }
     fn parts<'a>(&self, piece: &'a RenderedKind) -> Parts<'a> {
-        Parts {
-            iam: matches!(piece, RenderedKind::Policy { .. }),
-            ..Parts::default()
-        }
+        Parts::iam_object(matches!(piece, RenderedKind::Policy { .. }))
     }
 }

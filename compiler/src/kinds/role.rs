@@ -560,9 +560,6 @@ impl Kind for RoleKind {
         }
     }
     fn parts<'a>(&self, piece: &'a RenderedKind) -> Parts<'a> {
-        Parts {
-            iam: matches!(piece, RenderedKind::Role { .. }),
-            ..Parts::default()
-        }
+        Parts::iam_object(matches!(piece, RenderedKind::Role { .. }))
     }
 }

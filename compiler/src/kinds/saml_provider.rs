@@ -201,9 +201,6 @@ impl Kind for SamlProviderKind {
         }
     }
     fn parts<'a>(&self, piece: &'a RenderedKind) -> Parts<'a> {
-        Parts {
-            iam: matches!(piece, RenderedKind::SamlProvider { .. }),
-            ..Parts::default()
-        }
+        Parts::iam_object(matches!(piece, RenderedKind::SamlProvider { .. }))
     }
 }
