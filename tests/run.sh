@@ -18,6 +18,11 @@ export EKSFED_MOTO_SERVER="$PWD/.venv/bin/moto_server"
 if [ ! -d tests/mermaid/node_modules/mermaid ]; then
   npm ci --prefix tests/mermaid --no-audit --no-fund --silent
 fi
+# - an IAM policy simulator nobody here wrote (npm, pinned by tests/iam-simulate/package-lock.json)
+#   judges the access model and the security review (compiler/tests/iam_judge.rs)
+if [ ! -d tests/iam-simulate/node_modules/@cloud-copilot/iam-simulate ]; then
+  npm ci --prefix tests/iam-simulate --no-audit --no-fund --silent
+fi
 export EKSFED_CHECK_JSONSCHEMA="${EKSFED_CHECK_JSONSCHEMA:-$PWD/.venv/bin/check-jsonschema}"
 cargo build --workspace --all-targets
 cargo test --workspace -- --test-threads="${EKSFED_TEST_THREADS:-4}"
