@@ -108,8 +108,9 @@ async fn live_model(
     let scope = read_scope(desired, &targets);
     let conn = state::connect(aws, &scope, &targets).await?;
     let live = state::read(&conn, &desired.stack.name, &account, &scope, &targets).await?;
+    let rbac = state::read_rbac_roles(&conn, &scope).await?;
     Ok(Some((
-        access::from_live(desired, &live),
+        access::from_live(desired, &live, &rbac),
         access::clusters(desired),
     )))
 }

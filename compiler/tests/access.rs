@@ -10,10 +10,11 @@
 //! notes follow on lines `  note: ...`. Lines starting with `#` are comments.
 #![allow(clippy::unwrap_used)]
 
-use eksfed_compiler::access::{self, AccessModel, ClusterInfo, Piece, Query};
+use eksfed_compiler::access::{self, AccessModel, ClusterInfo, Piece, Query, RbacRole};
 use eksfed_compiler::model::AccessMode;
 use eksfed_compiler::render::RenderedKind;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 #[derive(Deserialize)]
@@ -34,12 +35,13 @@ struct CaseCluster {
     name: String,
     issuer: Option<String>,
     access_mode: AccessMode,
+    arn: Option<String>,
 }
 
 fn clusters(dir: &Path) -> Vec<ClusterInfo> {
     let text = std::fs::read_to_string(dir.join("clusters.json")).unwrap_or_else(|_| {
         r#"[{"label": "prod", "name": "prod", "issuer": "oidc.eks.us-east-1.amazonaws.com/id/PROD",
-             "access_mode": "aws_auth"}]"#
+             "access_mode": "aws_auth", "arn": "arn:aws:eks:us-east-1:111122223333:cluster/prod"}]"#
             .into()
     });
     let list: Vec<CaseCluster> =
@@ -50,6 +52,7 @@ fn clusters(dir: &Path) -> Vec<ClusterInfo> {
             name: c.name,
             issuer: c.issuer,
             access_mode: c.access_mode,
+            arn: c.arn,
         })
         .collect()
 }
@@ -65,7 +68,23 @@ fn model(dir: &Path, clusters: &[ClusterInfo]) -> AccessModel {
             managed: p.managed,
         })
         .collect();
-    access::build(clusters, &pieces)
+    let rbac: BTreeMap<String, Vec<serde_json::Value>> =
+        match std::fs::read_to_string(dir.join("rbac.json")) {
+            Ok(t) => serde_json::from_str(&t)
+                .unwrap_or_else(|e| panic!("{}/rbac.json: {e}", dir.display())),
+            Err(_) => BTreeMap::new(),
+        };
+    let rbac: BTreeMap<String, Vec<RbacRole>> = rbac
+        .into_iter()
+        .map(|(label, ms)| {
+            let roles = ms
+                .iter()
+                .map(|m| access::rbac_role(&label, m).unwrap())
+                .collect();
+            (label, roles)
+        })
+        .collect();
+    access::build(clusters, &pieces, &rbac)
 }
 
 fn query(line: &str) -> Query {
@@ -81,12 +100,21 @@ fn answer(m: &AccessModel) -> String {
     let mut out = String::new();
     for p in &m.paths {
         out.push_str(&format!(
-            "{} -> {} @ {}{}\n",
+            "{} -> {} @ {}{}{}{}\n",
             p.identity,
             p.role.as_deref().unwrap_or("-"),
             p.cluster.as_deref().unwrap_or("-"),
             if p.cluster_admin { " [admin]" } else { "" },
+            if p.may_be_cluster_admin {
+                " [may be admin]"
+            } else {
+                ""
+            },
+            if p.may_admit { " [may admit]" } else { "" },
         ));
+        for n in &p.notes {
+            out.push_str(&format!("  note: {n}\n"));
+        }
     }
     out
 }

@@ -23,7 +23,7 @@ use eksfed_compiler::live::{self, LiveObject, ObjectKey};
 use eksfed_compiler::plan::{Action, Change};
 use eksfed_compiler::render::{AwsAuthEntry, RenderedKind, MANAGED_BY_LABEL, STACK_LABEL};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, ServiceAccount};
-use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, RoleBinding};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{json, Value as Json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -199,6 +199,39 @@ pub async fn read(
         }
     }
     Ok(out)
+}
+
+/// The cluster's ClusterRoles and Roles, for the access model to expand what a binding grants
+/// (`eksfed access --live`; two LISTs). They are not pieces of the stack: the plan never
+/// reads them.
+pub async fn rbac_roles(
+    client: &kube::Client,
+    cluster: &str,
+) -> Result<Vec<eksfed_compiler::access::RbacRole>> {
+    let lp = ListParams::default();
+    let crs = Api::<ClusterRole>::all(client.clone())
+        .list(&lp)
+        .await
+        .map_err(|e| api_err("list ClusterRoles", e))?;
+    let rs = Api::<Role>::all(client.clone())
+        .list(&lp)
+        .await
+        .map_err(|e| api_err("list Roles", e))?;
+    let mut manifests: Vec<Json> = vec![];
+    for cr in crs.items {
+        let mut m = serde_json::to_value(&cr).unwrap_or_default();
+        m["kind"] = json!("ClusterRole");
+        manifests.push(m);
+    }
+    for r in rs.items {
+        let mut m = serde_json::to_value(&r).unwrap_or_default();
+        m["kind"] = json!("Role");
+        manifests.push(m);
+    }
+    Ok(manifests
+        .iter()
+        .filter_map(|m| eksfed_compiler::access::rbac_role(cluster, m))
+        .collect())
 }
 
 fn owned_arns(cm: &ConfigMap, stack: &str) -> BTreeSet<String> {

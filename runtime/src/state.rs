@@ -156,6 +156,23 @@ pub async fn read(
     })
 }
 
+/// The ClusterRoles and Roles of each cluster the scope reads on the Kubernetes side, by
+/// label (`eksfed access --live` expands bindings with them).
+pub async fn read_rbac_roles(
+    conn: &Connections,
+    scope: &Scope,
+) -> Result<BTreeMap<String, Vec<eksfed_compiler::access::RbacRole>>> {
+    let mut out = BTreeMap::new();
+    for label in &scope.kube {
+        let client = conn.kube(label)?;
+        let roles = crate::k8s::rbac_roles(client, label)
+            .await
+            .with_context(|| format!("reading cluster `{label}` (RBAC roles)"))?;
+        out.insert(label.clone(), roles);
+    }
+    Ok(out)
+}
+
 /// Issuer URLs of clusters that do not give one, with EKS DescribeCluster.
 pub async fn describe_issuers(
     aws: &AwsClients,

@@ -39,14 +39,25 @@ pub fn text(model: &AccessModel) -> String {
         let dash = || vec!["-".to_string()];
         let cell = |s: Option<&str>| s.map(|s| vec![s.to_string()]).unwrap_or_else(dash);
         let list = |v: Vec<String>| if v.is_empty() { dash() } else { v };
+        let mut identity = vec![p.identity.clone()];
+        if p.may_admit {
+            identity.push("(may admit)".to_string());
+        }
         rows.push(vec![
-            vec![p.identity.clone()],
+            identity,
             cell(p.role.as_deref().map(short)),
             cell(p.cluster.as_deref()),
             cell(p.username.as_deref()),
             list(p.groups.clone()),
             list(p.grants.iter().map(grant_text).collect()),
-            vec![if p.cluster_admin { "yes" } else { "no" }.to_string()],
+            vec![if p.cluster_admin {
+                "yes"
+            } else if p.may_be_cluster_admin {
+                "may"
+            } else {
+                "no"
+            }
+            .to_string()],
             vec![if p.managed { "yes" } else { "no" }.to_string()],
         ]);
     }
@@ -87,12 +98,36 @@ pub fn text(model: &AccessModel) -> String {
             }
         }
         let admins = model.paths.iter().filter(|p| p.cluster_admin).count();
+        let may = model
+            .paths
+            .iter()
+            .filter(|p| p.may_be_cluster_admin)
+            .count();
         let foreign = model.paths.iter().filter(|p| !p.managed).count();
+        let may = if may > 0 {
+            format!(" ({may} more may be)")
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "\n{} path(s), {admins} to cluster admin, {foreign} through objects this stack does not own.",
+            "\n{} path(s), {admins} to cluster admin{may}, {foreign} through objects this stack does not own.",
             model.paths.len()
         );
+        if model.paths.iter().any(|p| !p.notes.is_empty()) {
+            out.push_str("\nNotes:\n");
+            for p in model.paths.iter().filter(|p| !p.notes.is_empty()) {
+                let at = match (&p.role, &p.cluster) {
+                    (Some(r), Some(c)) => format!("{} → {} in {c}", p.identity, short(r)),
+                    (Some(r), None) => format!("{} → {}", p.identity, short(r)),
+                    (None, Some(c)) => format!("{} in {c}", p.identity),
+                    (None, None) => p.identity.clone(),
+                };
+                for n in &p.notes {
+                    let _ = writeln!(out, "  - {at}: {n}");
+                }
+            }
+        }
     }
     if !model.permissions.is_empty() {
         out.push_str("\nWhat the roles may do in AWS:\n");

@@ -1,25 +1,34 @@
 //! The access model (`eksfed access`): every path by which an outside identity reaches a role,
 //! and a role reaches a cluster, joined across the four places that decide it: IAM trust
-//! policies (identity → role, with the admitting pattern kept), `aws-auth` and access entries
-//! (role → Kubernetes username and groups; an access entry wins over `aws-auth` for the same
-//! principal, as EKS does), and RBAC bindings and access policies (username and groups →
-//! grants). Cluster admin is `system:masters`, a ClusterRoleBinding to `cluster-admin`, or
-//! `AmazonEKSClusterAdminPolicy` at cluster scope.
+//! policies (identity → role, evaluated as IAM does: `trust.rs`, `policy.rs`, `condition.rs`,
+//! `subject.rs`), `aws-auth` and access entries (role → Kubernetes username and groups; an
+//! access entry wins over `aws-auth` for the same principal, as EKS does; an `aws-auth`
+//! `rolearn` written with the role's path never matches), and RBAC bindings and access
+//! policies (username and groups, with the groups every user is in → grants). Cluster admin is
+//! `system:masters`, a ClusterRoleBinding to a ClusterRole that allows everything
+//! (`cluster-admin`, or any other whose rules do: `rbac.rs`), or `AmazonEKSClusterAdminPolicy`
+//! at cluster scope.
 //!
 //! The model is built from pieces in the render shape ([`RenderedKind`]), so one builder serves
 //! the stack alone ([`from_desired`]) and the stack plus a live snapshot ([`from_live`]); each
 //! piece says whether the stack owns it, and a path is `managed` only when every object on it
 //! is. The model is plain data, so two models can be compared (the plan security review).
 
+mod condition;
 mod draw;
 mod model;
+mod policy;
+mod rbac;
+mod subject;
 mod trust;
 
+pub use condition::{Answer, Verdict};
 pub use draw::{json, mermaid, text};
 pub use model::{
     AccessModel, AccessPath, ClusterInfo, Grant, GrantKind, Piece, CLUSTER_ADMIN_POLICY,
     FORMAT_VERSION,
 };
+pub use rbac::{rbac_role, RbacRole};
 
 use crate::live::LiveState;
 use crate::model::{AccessMode, DesiredState, ResourceKind};
@@ -40,6 +49,11 @@ pub fn clusters(desired: &DesiredState) -> Vec<ClusterInfo> {
                     .as_deref()
                     .map(|i| i.trim_start_matches("https://").to_string()),
                 access_mode: c.access_mode,
+                arn: Some(c.arn.clone()).filter(|a| {
+                    a.split(':').nth(4).is_some_and(|acct| {
+                        acct.len() == 12 && acct.bytes().all(|b| b.is_ascii_digit())
+                    })
+                }),
             }),
             _ => None,
         })
@@ -56,7 +70,7 @@ pub fn from_desired(desired: &DesiredState) -> AccessModel {
             managed: true,
         })
         .collect();
-    let mut m = build(&clusters(desired), &pieces);
+    let mut m = build(&clusters(desired), &pieces, &BTreeMap::new());
     m.limits.push(
         "offline: only what the stack declares; `--live` adds what is live, owned or not"
             .to_string(),
@@ -65,8 +79,13 @@ pub fn from_desired(desired: &DesiredState) -> AccessModel {
 }
 
 /// The model of the live systems plus what the stack declares and is not live yet. A live
-/// object is managed when it carries this stack's mark.
-pub fn from_live(desired: &DesiredState, live: &LiveState) -> AccessModel {
+/// object is managed when it carries this stack's mark. `rbac` holds the ClusterRoles and
+/// Roles read from each cluster (by label; a cluster that is not a key was not read).
+pub fn from_live(
+    desired: &DesiredState,
+    live: &LiveState,
+    rbac: &BTreeMap<String, Vec<RbacRole>>,
+) -> AccessModel {
     let stack = &desired.stack.name;
     let mut seen = BTreeSet::new();
     let mut pieces = vec![];
@@ -87,7 +106,7 @@ pub fn from_live(desired: &DesiredState, live: &LiveState) -> AccessModel {
             managed: true,
         });
     }
-    build(&clusters(desired), &pieces)
+    build(&clusters(desired), &pieces, rbac)
 }
 
 /// A role (or user) mapped into one cluster.
@@ -134,8 +153,13 @@ pub fn strength(kind: GrantKind, name: &str) -> Option<u8> {
     }
 }
 
-/// Builds the model from pieces. Pure; the order of the paths is stable.
-pub fn build(clusters: &[ClusterInfo], pieces: &[Piece]) -> AccessModel {
+/// Builds the model from pieces and the RBAC roles read from each cluster (by label; a
+/// cluster that is not a key was not read). Pure; the order of the paths is stable.
+pub fn build(
+    clusters: &[ClusterInfo],
+    pieces: &[Piece],
+    rbac: &BTreeMap<String, Vec<RbacRole>>,
+) -> AccessModel {
     let label_name: BTreeMap<&str, &ClusterInfo> =
         clusters.iter().map(|c| (c.label.as_str(), c)).collect();
     let name_of = |label: &str| -> String {
@@ -144,7 +168,18 @@ pub fn build(clusters: &[ClusterInfo], pieces: &[Piece]) -> AccessModel {
             .map(|c| c.name.clone())
             .unwrap_or_else(|| label.to_string())
     };
+    let label_of = |name: &str| -> String {
+        clusters
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.label.clone())
+            .unwrap_or_else(|| name.to_string())
+    };
     let mode_of = |label: &str| label_name.get(label).map(|c| c.access_mode);
+    let read: rbac::Read<'_> = rbac
+        .iter()
+        .map(|(label, roles)| (label.as_str(), roles.iter().collect()))
+        .collect();
 
     let mut roles: BTreeMap<String, (&serde_json::Value, bool)> = BTreeMap::new();
     let mut permissions: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -160,7 +195,7 @@ pub fn build(clusters: &[ClusterInfo], pieces: &[Piece]) -> AccessModel {
     let mut aws_auth: BTreeMap<String, BTreeMap<String, Mapping>> = BTreeMap::new();
     let mut bindings: BTreeMap<String, Vec<Binding>> = BTreeMap::new();
     // role ARN -> [(cluster name, ns, sa, managed)]
-    let mut pod_ids: BTreeMap<String, Vec<(String, String, String, bool)>> = BTreeMap::new();
+    let mut pod_ids: BTreeMap<String, Vec<trust::PodAssociation>> = BTreeMap::new();
 
     for p in pieces {
         match &p.kind {
@@ -292,19 +327,22 @@ pub fn build(clusters: &[ClusterInfo], pieces: &[Piece]) -> AccessModel {
         }
     }
 
-    let issuers: BTreeMap<String, String> = clusters
-        .iter()
-        .filter_map(|c| c.issuer.clone().map(|i| (i, c.name.clone())))
-        .collect();
     let no_bindings = vec![];
+    let power = |label: &str, name: &str| rbac::cluster_role_power(&read, label, name);
     let mut paths = vec![];
+    let mut limits_found: Vec<String> = vec![];
     // Kubernetes subjects reached from IAM, per cluster: (usernames as patterns, groups).
     let mut reached: BTreeMap<String, (Vec<String>, BTreeSet<String>)> = BTreeMap::new();
     for arn in &principals {
         let role = roles.get(arn);
         let is_user = arn.contains(":user/");
         let idents: Vec<trust::Identity> = match role {
-            Some((doc, _)) => trust::identities(doc, &issuers, pod_ids.get(arn).map(Vec::as_slice)),
+            Some((doc, _)) => {
+                let (ids, found) =
+                    trust::identities(arn, doc, clusters, pod_ids.get(arn).map(Vec::as_slice));
+                limits_found.extend(found);
+                ids
+            }
             None if is_user => vec![trust::Identity::literal(format!("aws:{arn}"))],
             None => vec![trust::Identity::literal(
                 "unknown (role not found in IAM)".to_string(),
@@ -313,58 +351,105 @@ pub fn build(clusters: &[ClusterInfo], pieces: &[Piece]) -> AccessModel {
         let role_managed = role.map(|(_, m)| *m).unwrap_or(true);
         let mut mapped = false;
         for label in &labels {
-            let m = entries.get(label).and_then(|e| e.get(arn)).or_else(|| {
-                aws_auth
-                    .get(label)
-                    .and_then(|a| a.get(&strip_role_path(arn)).or_else(|| a.get(arn.as_str())))
-            });
+            let (m, note) = match entries.get(label).and_then(|e| e.get(arn)) {
+                Some(m) => (Some(m), None),
+                None => aws_auth_mapping(aws_auth.get(label), arn),
+            };
+            if let Some(note) = note {
+                // An entry that never matches: the role reaches this cluster by nothing.
+                mapped = true;
+                for id in &idents {
+                    let mut p = unmapped_path(id, arn, role_managed);
+                    p.cluster = Some(name_of(label));
+                    p.notes.push(note.clone());
+                    paths.push(p);
+                }
+                continue;
+            }
             let Some(m) = m else { continue };
             mapped = true;
             let bs = bindings.get(label).unwrap_or(&no_bindings);
             let user_pattern = template_glob(&m.username);
-            let (grants, admin) = grants_of(
-                |s| match s {
-                    ("User", name, _) => glob(&user_pattern, name),
-                    ("Group", name, _) => m.groups.iter().any(|g| g == name),
-                    _ => false,
-                },
-                &m.groups,
-                &m.policies,
-                bs,
-            );
             let r = reached.entry(label.clone()).or_default();
-            r.0.push(user_pattern);
+            r.0.push(user_pattern.clone());
             r.1.extend(m.groups.iter().cloned());
-            let grants_managed = grants.iter().all(|g| g.managed);
             for id in &idents {
-                paths.push(AccessPath {
+                // Every authenticated user is in system:authenticated; a service account the
+                // path starts from is also in system:serviceaccounts in its own cluster.
+                let mut implicit = vec![AUTHENTICATED.to_string()];
+                if id.cluster.as_deref() == Some(name_of(label).as_str()) {
+                    implicit.extend(service_account_groups(id));
+                }
+                let g = grants_of(
+                    |s| match s {
+                        ("User", name, _) => glob(&user_pattern, name),
+                        ("Group", name, _) => {
+                            m.groups.iter().any(|g| g == name)
+                                || implicit.iter().any(|g| glob(g, name))
+                        }
+                        _ => false,
+                    },
+                    &m.groups,
+                    &m.policies,
+                    bs,
+                    &|n: &str| power(label, n),
+                );
+                let grants_managed = g.grants.iter().all(|g| g.managed);
+                let mut p = AccessPath {
                     identity: id.text.clone(),
                     role: Some(arn.clone()),
                     cluster: Some(name_of(label)),
                     username: Some(m.username.clone()),
                     groups: m.groups.clone(),
-                    grants: grants.clone(),
-                    cluster_admin: admin,
+                    grants: g.grants,
+                    cluster_admin: g.admin,
                     managed: role_managed && m.managed && grants_managed && id.managed,
                     pattern: id.pattern,
                     mapped_by: Some(m.by.to_string()),
-                });
+                    gate: id.gate.clone(),
+                    may_admit: id.may_admit,
+                    may_be_cluster_admin: !g.admin && !g.may.is_empty(),
+                    notes: id.notes.clone(),
+                    implicit_groups: implicit,
+                };
+                if !g.admin {
+                    p.notes.extend(g.may);
+                }
+                paths.push(p);
             }
         }
         if !mapped {
             for id in &idents {
-                paths.push(AccessPath {
-                    identity: id.text.clone(),
-                    role: Some(arn.clone()),
-                    cluster: id.cluster.clone(),
-                    username: None,
-                    groups: vec![],
-                    grants: vec![],
-                    cluster_admin: false,
-                    managed: role_managed && id.managed,
-                    pattern: id.pattern,
-                    mapped_by: None,
-                });
+                let mut p = unmapped_path(id, arn, role_managed);
+                // The service account itself, in its own cluster.
+                if let Some(c) = &id.cluster {
+                    let label = label_of(c);
+                    let implicit = service_account_groups(id);
+                    if !implicit.is_empty() {
+                        let bs = bindings.get(&label).unwrap_or(&no_bindings);
+                        let mut all = implicit.clone();
+                        all.push(AUTHENTICATED.to_string());
+                        let g = grants_of(
+                            |s| match s {
+                                ("Group", name, _) => all.iter().any(|g| glob(g, name)),
+                                _ => false,
+                            },
+                            &[],
+                            &[],
+                            bs,
+                            &|n: &str| power(&label, n),
+                        );
+                        p.managed &= g.grants.iter().all(|g| g.managed);
+                        p.grants = g.grants;
+                        p.cluster_admin = g.admin;
+                        p.may_be_cluster_admin = !g.admin && !g.may.is_empty();
+                        if !g.admin {
+                            p.notes.extend(g.may);
+                        }
+                        p.implicit_groups = all;
+                    }
+                }
+                paths.push(p);
             }
         }
     }
@@ -401,7 +486,7 @@ pub fn build(clusters: &[ClusterInfo], pieces: &[Piece]) -> AccessModel {
                 }
                 _ => continue,
             };
-            let (grants, admin) = grants_of(
+            let g = grants_of(
                 |s| match s {
                     ("ServiceAccount", n, sns) => {
                         kind == "ServiceAccount"
@@ -409,12 +494,13 @@ pub fn build(clusters: &[ClusterInfo], pieces: &[Piece]) -> AccessModel {
                             && sns.unwrap_or("default") == ns.as_deref().unwrap_or("default")
                     }
                     ("User", n, _) => username.as_deref() == Some(n),
-                    ("Group", n, _) => sgroups.iter().any(|g| g == n),
+                    ("Group", n, _) => sgroups.iter().any(|g| g == n) || n == AUTHENTICATED,
                     _ => false,
                 },
                 &sgroups,
                 &[],
                 bs,
+                &|n: &str| power(label, n),
             );
             paths.push(AccessPath {
                 identity,
@@ -422,11 +508,16 @@ pub fn build(clusters: &[ClusterInfo], pieces: &[Piece]) -> AccessModel {
                 cluster: Some(name_of(label)),
                 username,
                 groups: sgroups,
-                managed: grants.iter().all(|g| g.managed),
-                grants,
-                cluster_admin: admin,
+                managed: g.grants.iter().all(|g| g.managed),
+                grants: g.grants,
+                cluster_admin: g.admin,
                 pattern: false,
                 mapped_by: None,
+                gate: None,
+                may_admit: false,
+                may_be_cluster_admin: !g.admin && !g.may.is_empty(),
+                notes: if g.admin { vec![] } else { g.may },
+                implicit_groups: vec![AUTHENTICATED.to_string()],
             });
         }
     }
@@ -439,7 +530,10 @@ pub fn build(clusters: &[ClusterInfo], pieces: &[Piece]) -> AccessModel {
         ))
     });
     paths.dedup();
-    let limits = limits(clusters, &paths);
+    let mut limits = limits(clusters, &paths, &read);
+    limits_found.sort();
+    limits_found.dedup();
+    limits.extend(limits_found);
     permissions.retain(|arn, _| paths.iter().any(|p| p.role.as_deref() == Some(arn)));
     AccessModel {
         format_version: FORMAT_VERSION,
@@ -447,6 +541,72 @@ pub fn build(clusters: &[ClusterInfo], pieces: &[Piece]) -> AccessModel {
         limits,
         permissions,
     }
+}
+
+/// The group every authenticated Kubernetes user is in.
+const AUTHENTICATED: &str = "system:authenticated";
+
+/// The groups of the service account an identity is (patterns kept): `system:serviceaccounts`
+/// and `system:serviceaccounts:NS`; none for other identities.
+fn service_account_groups(id: &trust::Identity) -> Vec<String> {
+    match &id.service_account {
+        Some((ns, _)) => vec![
+            "system:serviceaccounts".to_string(),
+            format!("system:serviceaccounts:{ns}"),
+        ],
+        None => vec![],
+    }
+}
+
+/// A path of a role no cluster maps.
+fn unmapped_path(id: &trust::Identity, arn: &str, role_managed: bool) -> AccessPath {
+    AccessPath {
+        identity: id.text.clone(),
+        role: Some(arn.to_string()),
+        cluster: id.cluster.clone(),
+        username: None,
+        groups: vec![],
+        grants: vec![],
+        cluster_admin: false,
+        managed: role_managed && id.managed,
+        pattern: id.pattern,
+        mapped_by: None,
+        gate: id.gate.clone(),
+        may_admit: id.may_admit,
+        may_be_cluster_admin: false,
+        notes: id.notes.clone(),
+        implicit_groups: vec![],
+    }
+}
+
+/// The `aws-auth` entry that maps a principal, as aws-iam-authenticator finds it: by the
+/// role's ARN without its path, ignoring case. An entry written with the path never matches
+/// (aws-iam-authenticator#268): then no mapping, and a note saying so.
+fn aws_auth_mapping<'a>(
+    entries: Option<&'a BTreeMap<String, Mapping>>,
+    arn: &str,
+) -> (Option<&'a Mapping>, Option<String>) {
+    let Some(entries) = entries else {
+        return (None, None);
+    };
+    let canonical = strip_role_path(arn);
+    let found = entries
+        .iter()
+        .filter(|(k, _)| strip_role_path(k) == **k)
+        .find(|(k, _)| k.eq_ignore_ascii_case(&canonical))
+        .map(|(_, m)| m);
+    if found.is_some() {
+        return (found, None);
+    }
+    if canonical != arn && entries.contains_key(arn) {
+        return (
+            None,
+            Some(format!(
+                "aws-auth maps {arn} with the role's path: EKS compares the role ARN without its path, so this entry never matches (aws-iam-authenticator#268); write {canonical}"
+            )),
+        );
+    }
+    (None, None)
 }
 
 /// `ACTIONS on RESOURCES` for each Allow statement of a policy document.
@@ -492,7 +652,7 @@ fn summarise(doc: &serde_json::Value) -> Vec<String> {
 }
 
 /// What the model cannot know, for the paths it has.
-fn limits(clusters: &[ClusterInfo], paths: &[AccessPath]) -> Vec<String> {
+fn limits(clusters: &[ClusterInfo], paths: &[AccessPath], read: &rbac::Read<'_>) -> Vec<String> {
     let mut out = vec![];
     for c in clusters {
         if c.access_mode == AccessMode::AwsAuth {
@@ -508,8 +668,20 @@ fn limits(clusters: &[ClusterInfo], paths: &[AccessPath]) -> Vec<String> {
                 .to_string(),
         );
     }
+    let label_of = |name: &str| {
+        clusters
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.label.as_str())
+            .unwrap_or(name)
+            .to_string()
+    };
     let mut custom = BTreeSet::new();
     for p in paths {
+        let label = p.cluster.as_deref().map(label_of).unwrap_or_default();
+        if read.contains_key(label.as_str()) {
+            continue;
+        }
         for g in &p.grants {
             let builtin = matches!(g.name.as_str(), "cluster-admin" | "admin" | "edit" | "view")
                 || g.name.starts_with("system:");
@@ -520,23 +692,34 @@ fn limits(clusters: &[ClusterInfo], paths: &[AccessPath]) -> Vec<String> {
     }
     if !custom.is_empty() {
         out.push(format!(
-            "custom RBAC roles are named, not expanded: {}",
+            "custom RBAC roles are named, not expanded (their rules are read with --live): {}",
             custom.into_iter().collect::<Vec<_>>().join(", ")
         ));
     }
     out
 }
 
+/// What a subject's bindings, groups and access policies give it.
+struct Grants {
+    grants: Vec<Grant>,
+    admin: bool,
+    /// Why cluster admin cannot be ruled out (when it is not certain).
+    may: Vec<String>,
+}
+
 /// The grants given to a subject (by `matches` over binding subjects `(kind, name, ns)`), its
-/// `system:masters` group and its access policies; and whether they amount to cluster admin.
+/// `system:masters` group and its access policies; whether they amount to cluster admin
+/// (`power` says what a ClusterRole bound cluster-wide amounts to), or may.
 fn grants_of(
     matches: impl Fn((&str, &str, Option<&str>)) -> bool,
     groups: &[String],
     policies: &[Grant],
     bindings: &[Binding],
-) -> (Vec<Grant>, bool) {
+    power: &dyn Fn(&str) -> rbac::Power,
+) -> Grants {
     let mut out: Vec<Grant> = vec![];
     let mut admin = false;
+    let mut may = vec![];
     if groups.iter().any(|g| g == "system:masters") {
         admin = true;
         out.push(Grant {
@@ -567,8 +750,17 @@ fn grants_of(
         if via.is_empty() {
             continue;
         }
-        if b.namespace.is_none() && b.role_name == "cluster-admin" {
-            admin = true;
+        if b.namespace.is_none() && b.role_kind == GrantKind::ClusterRole {
+            match power(&b.role_name) {
+                rbac::Power::Admin => admin = true,
+                rbac::Power::MayBeAdmin(why) => {
+                    let n = format!("may be cluster admin: {why}");
+                    if !may.contains(&n) {
+                        may.push(n);
+                    }
+                }
+                rbac::Power::NotAdmin => {}
+            }
         }
         merge(
             &mut out,
@@ -584,7 +776,11 @@ fn grants_of(
     // The group grant is managed when the mapping that gives the group is (checked by the
     // caller through the mapping itself).
     out.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
-    (out, admin)
+    Grants {
+        grants: out,
+        admin,
+        may,
+    }
 }
 
 /// Adds a grant, merging one of the same kind and name: namespaces unite, and a cluster-wide
@@ -755,6 +951,10 @@ pub fn select(
             .map(|x| x.name.clone())
             .unwrap_or_else(|| c.to_string())
     });
+    let subject = match query {
+        Query::Identity(s) => subject::parse(s),
+        _ => None,
+    };
     let paths: Vec<AccessPath> = model
         .paths
         .iter()
@@ -762,13 +962,20 @@ pub fn select(
             Some(c) => p.cluster.as_deref() == Some(c.as_str()),
             None => true,
         })
-        .filter(|p| match query {
-            Query::All => true,
-            Query::ClusterAdmin => p.cluster_admin,
-            Query::Group(g) => p.groups.iter().any(|x| x == g),
-            Query::Identity(s) => admits(p, s),
+        .filter_map(|p| match query {
+            Query::All => Some(p.clone()),
+            Query::ClusterAdmin => (p.cluster_admin || p.may_be_cluster_admin).then(|| p.clone()),
+            Query::Group(g) => (p.groups.iter().any(|x| x == g)
+                || p.implicit_groups.iter().any(|x| glob(x, g)))
+            .then(|| p.clone()),
+            Query::Identity(s) => {
+                let v = match &subject {
+                    Some(subject) => admission_of(p, s, subject),
+                    None => Verdict::of(p.identity == *s),
+                };
+                answered(p, v)
+            }
         })
-        .cloned()
         .collect();
     let permissions = model
         .permissions
@@ -788,65 +995,59 @@ pub fn select(
     }
 }
 
-/// Whether a path's identity admits `subject` (a wildcard trust admits what it matches).
+/// The path as the answer to `--identity`: kept when it admits the subject or may; "may
+/// admit" then says why for this subject.
+fn answered(p: &AccessPath, v: Verdict) -> Option<AccessPath> {
+    let mut p = p.clone();
+    p.notes.retain(|n| !n.starts_with(MAY_ADMIT));
+    match v.answer {
+        Answer::No => return None,
+        Answer::Yes => p.may_admit = false,
+        Answer::Maybe => {
+            p.may_admit = true;
+            p.notes.insert(
+                0,
+                format!("{MAY_ADMIT}{}", v.why.unwrap_or_else(|| "undecided".into())),
+            );
+        }
+    }
+    Some(p)
+}
+
+const MAY_ADMIT: &str = "may admit: ";
+
+/// Whether a path's identity admits `subject` (`--identity`): yes, no, or may (undecided).
+/// A path read from a trust policy evaluates the policy as IAM does for the requests the
+/// subject makes; one mapped without a trust (an IAM user) admits that principal, or an
+/// account's.
+pub fn admission(p: &AccessPath, subject: &str) -> Verdict {
+    match subject::parse(subject) {
+        Some(s) => admission_of(p, subject, &s),
+        None => Verdict::of(p.identity == subject),
+    }
+}
+
+fn admission_of(p: &AccessPath, text: &str, s: &subject::Subject) -> Verdict {
+    if let Some(g) = &p.gate {
+        return subject::admits(g, s);
+    }
+    if p.identity == text {
+        return Verdict::yes();
+    }
+    let (Some(iarn), subject::Who::Aws { arn }) = (p.identity.strip_prefix("aws:"), &s.who) else {
+        return Verdict::no();
+    };
+    let account = policy::account_of(arn).unwrap_or("");
+    Verdict::of(
+        iarn == arn
+            || (!account.is_empty()
+                && (iarn == account || iarn.ends_with(&format!("::{account}:root")))),
+    )
+}
+
+/// Whether a path's identity admits `subject`, or may.
 pub fn admits(p: &AccessPath, subject: &str) -> bool {
-    let id = p.identity.as_str();
-    if id == subject {
-        return true;
-    }
-    let m = |pat: &str, s: &str| if p.pattern { glob(pat, s) } else { pat == s };
-    if subject.starts_with("system:serviceaccount:") {
-        if let Some(ns_name) = subject.strip_prefix("system:serviceaccount:") {
-            if let Some(pi) = id.strip_prefix("pod-identity:") {
-                let want = ns_name.replacen(':', "/", 1);
-                return glob(pi, &want);
-            }
-        }
-        return id.starts_with("system:serviceaccount:") && m(id, subject);
-    }
-    if let Some(want) = subject.strip_prefix("pod-identity:") {
-        if let Some(pi) = id.strip_prefix("pod-identity:") {
-            return glob(pi, want);
-        }
-        if let Some((ns, n)) = want.split_once('/') {
-            let sa = format!("system:serviceaccount:{ns}:{n}");
-            return id.starts_with("system:serviceaccount:") && m(id, &sa);
-        }
-        return false;
-    }
-    if let Some(rest) = subject.strip_prefix("oidc:") {
-        let (host, conds) = rest.split_once(' ').unwrap_or((rest, ""));
-        let Some(irest) = id.strip_prefix("oidc:") else {
-            return false;
-        };
-        let (ihost, iconds) = irest.split_once(' ').unwrap_or((irest, ""));
-        if ihost != host {
-            return false;
-        }
-        // Every condition of the identity must admit the subject's value for that key.
-        let want: BTreeMap<&str, &str> = conds
-            .split_whitespace()
-            .filter_map(|c| c.split_once('='))
-            .collect();
-        return iconds
-            .split_whitespace()
-            .filter_map(|c| c.split_once('='))
-            .all(|(k, v)| want.get(k).is_some_and(|w| m(v, w)));
-    }
-    if let Some(arn) = subject.strip_prefix("aws:") {
-        let Some(iarn) = id.strip_prefix("aws:") else {
-            return false;
-        };
-        let iarn = iarn.split_whitespace().next().unwrap_or(iarn);
-        if iarn == "*" || iarn == arn {
-            return true;
-        }
-        // `arn:aws:iam::ACCT:root` (or a bare account id) delegates to the account.
-        let account = arn.split(':').nth(4).unwrap_or("");
-        return !account.is_empty()
-            && (iarn == account || iarn.ends_with(&format!("::{account}:root")));
-    }
-    false
+    admission(p, subject).answer != Answer::No
 }
 
 #[cfg(test)]

@@ -51,6 +51,7 @@ fn cluster(mode: AccessMode) -> Vec<ClusterInfo> {
         name: "prod-eks".into(),
         issuer: Some("oidc.eks.us-east-1.amazonaws.com/id/X".into()),
         access_mode: mode,
+        arn: None,
     }]
 }
 
@@ -88,7 +89,7 @@ fn an_access_entry_wins_over_aws_auth_for_the_same_principal() {
             managed: true,
         },
     ];
-    let m = build(&cluster(AccessMode::Both), &pieces);
+    let m = build(&cluster(AccessMode::Both), &pieces, &Default::default());
     assert_eq!(m.paths.len(), 1, "{:?}", m.paths);
     let p = &m.paths[0];
     assert_eq!(p.cluster.as_deref(), Some("prod-eks"));
@@ -100,7 +101,7 @@ fn an_access_entry_wins_over_aws_auth_for_the_same_principal() {
     assert!(!p.cluster_admin);
     assert!(p.managed);
     // In CONFIG_MAP mode the access entry does not count: aws-auth's system:masters does.
-    let m = build(&cluster(AccessMode::AwsAuth), &pieces);
+    let m = build(&cluster(AccessMode::AwsAuth), &pieces, &Default::default());
     assert!(m.paths[0].cluster_admin);
     assert!(!m.paths[0].managed);
     assert!(m.limits.iter().any(|l| l.contains("creator")));
@@ -115,6 +116,7 @@ fn wildcard_trusts_admit_what_they_match() {
     let m = build(
         &cluster(AccessMode::AwsAuth),
         &[role("arn:aws:iam::1:role/wild", trust)],
+        &Default::default(),
     );
     let p = &m.paths[0];
     assert_eq!(p.identity, "system:serviceaccount:apps:*");
@@ -122,9 +124,17 @@ fn wildcard_trusts_admit_what_they_match() {
     assert!(admits(p, "system:serviceaccount:apps:web"));
     assert!(!admits(p, "system:serviceaccount:ops:web"));
     // A literal (StringEquals) `*` is not a wildcard.
-    let mut lit = p.clone();
-    lit.pattern = false;
-    assert!(!admits(&lit, "system:serviceaccount:apps:web"));
+    let literal = json!({"Statement": [{"Effect": "Allow",
+        "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/X"},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {"oidc.eks.us-east-1.amazonaws.com/id/X:sub": "system:serviceaccount:apps:*"}}}]});
+    let lit = build(
+        &cluster(AccessMode::AwsAuth),
+        &[role("arn:aws:iam::1:role/lit", literal)],
+        &Default::default(),
+    );
+    assert!(!admits(&lit.paths[0], "system:serviceaccount:apps:web"));
+    assert!(admits(&lit.paths[0], "system:serviceaccount:apps:*"));
     let q = |s: &str| {
         select(
             &m,
@@ -144,7 +154,11 @@ fn aws_principals_and_oidc_subjects() {
         {"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"},
          "Action": "sts:AssumeRoleWithWebIdentity",
          "Condition": {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/deploy:*"}}}]});
-    let m = build(&[], &[role("arn:aws:iam::1:role/ci", trust)]);
+    let m = build(
+        &[],
+        &[role("arn:aws:iam::1:role/ci", trust)],
+        &Default::default(),
+    );
     let ids: Vec<&str> = m.paths.iter().map(|p| p.identity.as_str()).collect();
     assert!(ids.contains(&"aws:arn:aws:iam::1:root"), "{ids:?}");
     assert!(ids.contains(&"oidc:token.actions.githubusercontent.com sub=repo:acme/deploy:*"));
@@ -186,6 +200,7 @@ fn pod_identity_names_the_associated_service_accounts() {
     let m = build(
         &cluster(AccessMode::AccessEntries),
         &[role(arn, trust.clone()), sa],
+        &Default::default(),
     );
     assert_eq!(m.paths.len(), 1, "{:?}", m.paths);
     let p = &m.paths[0];
@@ -197,7 +212,11 @@ fn pod_identity_names_the_associated_service_accounts() {
     assert!(admits(p, "system:serviceaccount:apps:app"));
     assert!(!admits(p, "system:serviceaccount:apps:other"));
     // With no association, any pod identity association could name it.
-    let m = build(&cluster(AccessMode::AccessEntries), &[role(arn, trust)]);
+    let m = build(
+        &cluster(AccessMode::AccessEntries),
+        &[role(arn, trust)],
+        &Default::default(),
+    );
     assert_eq!(m.paths[0].identity, "pod-identity:*/*");
     assert!(admits(&m.paths[0], "pod-identity:ops/x"));
 }
