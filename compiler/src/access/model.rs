@@ -140,6 +140,9 @@ pub struct Gate {
     pub via: Via,
     pub role_arn: String,
     pub cluster: Option<ClusterFacts>,
+    /// Every cluster of the stack: a service account may come from any of them through a
+    /// trust of `"*"`.
+    pub clusters: Vec<ClusterFacts>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

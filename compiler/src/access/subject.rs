@@ -20,6 +20,7 @@ const WEB_IDENTITY: &str = "sts:AssumeRoleWithWebIdentity";
 const SAML: &str = "sts:AssumeRoleWithSAML";
 const ASSUME_ROLE: &str = "sts:AssumeRole";
 const TAG_SESSION: &str = "sts:TagSession";
+const CLUSTER_NAME_TAG: &str = "aws:RequestTag/eks-cluster-name";
 /// OIDC identity providers AWS knows by name, without a provider in the account.
 const PUBLIC_IDPS: &[&str] = &[
     "accounts.google.com",
@@ -267,8 +268,16 @@ fn pod_identity(gate: &Gate, namespace: &str, name: &str, given: &[(String, Stri
     let mut c = Context::new(Family::PodIdentity);
     c.set("aws:RequestTag/kubernetes-namespace", namespace);
     c.set("aws:RequestTag/kubernetes-service-account", name);
-    if let Some(cl) = &gate.cluster {
-        c.set("aws:RequestTag/eks-cluster-name", &cl.name);
+    // The cluster of the path, unless the subject names another.
+    let named = given.iter().find(|(k, _)| {
+        k.eq_ignore_ascii_case("eks-cluster-name") || k.eq_ignore_ascii_case(CLUSTER_NAME_TAG)
+    });
+    let cluster = gate
+        .cluster
+        .as_ref()
+        .filter(|cl| named.is_none_or(|(_, v)| *v == cl.name));
+    if let Some(cl) = cluster {
+        c.set(CLUSTER_NAME_TAG, &cl.name);
         if let Some(arn) = &cl.arn {
             c.set("aws:RequestTag/eks-cluster-arn", arn);
             if let Some(a) = account_of(arn) {
@@ -304,13 +313,17 @@ fn attempts(s: &Subject, gate: &Gate) -> Vec<Attempt> {
     match &s.who {
         Who::ServiceAccount { namespace, name } => {
             let sub = format!("system:serviceaccount:{namespace}:{name}");
-            let host = match &gate.via {
-                Via::WebIdentity { host, .. } if is_eks_issuer(host, gate) => Some(host.clone()),
-                Via::Any => gate.cluster.as_ref().and_then(|c| c.issuer.clone()),
-                _ => None,
+            let hosts: Vec<String> = match &gate.via {
+                Via::WebIdentity { host, .. } if is_eks_issuer(host, gate) => vec![host.clone()],
+                Via::Any => gate
+                    .clusters
+                    .iter()
+                    .filter_map(|c| c.issuer.clone())
+                    .collect(),
+                _ => vec![],
             };
-            if let Some(h) = host {
-                out.push(web_identity(role, &h, &s.given, Some(sub)));
+            for h in hosts {
+                out.push(web_identity(role, &h, &s.given, Some(sub.clone())));
             }
             if any || matches!(gate.via, Via::PodIdentity { .. }) {
                 out.extend(pod_attempt(gate, namespace, name, &s.given));
@@ -319,12 +332,6 @@ fn attempts(s: &Subject, gate: &Gate) -> Vec<Attempt> {
         Who::PodIdentity { namespace, name } => {
             if any || matches!(gate.via, Via::PodIdentity { .. }) {
                 out.extend(pod_attempt(gate, namespace, name, &s.given));
-            }
-            if let Via::WebIdentity { host, .. } = &gate.via {
-                if is_eks_issuer(host, gate) {
-                    let sub = format!("system:serviceaccount:{namespace}:{name}");
-                    out.push(web_identity(role, host, &s.given, Some(sub)));
-                }
             }
         }
         Who::Oidc { host } => {
@@ -402,6 +409,12 @@ fn pod_attempt(
 /// statement matches one of its requests and the whole trust policy allows every one.
 pub fn admits(gate: &Gate, s: &Subject) -> Verdict {
     let mut best = Verdict::no();
+    if gate.via == Via::Any
+        && matches!(s.who, Who::ServiceAccount { .. })
+        && !gate.clusters.iter().any(|c| c.issuer.is_some())
+    {
+        best = Verdict::maybe("the issuer of the service account's cluster is not known");
+    }
     for a in attempts(s, gate) {
         let fact = |k: &str| a.context.fact(k);
         let reqs: Vec<Request<'_>> = a

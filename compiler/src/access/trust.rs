@@ -122,6 +122,7 @@ pub fn identities(
                     via,
                     role_arn: role_arn.to_string(),
                     cluster,
+                    clusters: clusters.iter().map(facts).collect(),
                 };
                 if let Some(why) = never_admits(&gate) {
                     let who =
