@@ -405,6 +405,141 @@ fn live_access_entries_win_over_aws_auth_and_cluster_admin_policy_counts() {
     assert_eq!(admins.len(), 2, "{admins:?}");
 }
 
+/// Issue 24, items 2 and 4 end to end: live RBAC expanded from the ClusterRoles the cluster
+/// has (a `*`/`*` ClusterRole under another name is admin), `system:authenticated` applied to
+/// every mapped role, an `aws-auth` rolearn written with the role's path never matching, and a
+/// negated `sub` read the right way round.
+#[test]
+fn live_rbac_roles_groups_paths_and_negated_trusts() {
+    let w = World::new("access-rbac");
+    let acct = w.account.clone();
+    let root = format!("{{'Version':'2012-10-17','Statement':[{{'Effect':'Allow','Principal':{{'AWS':'arn:aws:iam::{acct}:root'}},'Action':'sts:AssumeRole'}}]}}");
+    w.boto3(&format!("iam.create_role(RoleName='ops', AssumeRolePolicyDocument=json.dumps({root}))\nprint('{{}}')"));
+    w.boto3(&format!("iam.create_role(RoleName='dev', AssumeRolePolicyDocument=json.dumps({root}))\nprint('{{}}')"));
+    w.boto3(&format!("iam.create_role(RoleName='pathed', Path='/team/', AssumeRolePolicyDocument=json.dumps({root}))\nprint('{{}}')"));
+    w.boto3(&format!("iam.create_role(RoleName='everyone-but-blocked', AssumeRolePolicyDocument=json.dumps({{'Version':'2012-10-17','Statement':[{{'Effect':'Allow','Principal':{{'Federated':'arn:aws:iam::{acct}:oidc-provider/{HOST}'}},'Action':'sts:AssumeRoleWithWebIdentity','Condition':{{'StringNotEquals':{{'{HOST}:sub':'system:serviceaccount:kube-system:blocked'}},'StringEquals':{{'{HOST}:aud':'sts.amazonaws.com'}}}}}}]}}))\nprint('{{}}')"));
+    w.kube.seed_aws_auth(&format!(
+        "- groups:\n  - ops\n  rolearn: arn:aws:iam::{acct}:role/ops\n  username: ops\n- groups:\n  - developers\n  rolearn: arn:aws:iam::{acct}:role/dev\n  username: dev\n- groups:\n  - system:masters\n  rolearn: arn:aws:iam::{acct}:role/team/pathed\n  username: pathed\n"
+    ));
+    let rbac = "/apis/rbac.authorization.k8s.io/v1";
+    w.kube.create(
+        &format!("{rbac}/clusterroles"),
+        &json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": "superuser"},
+            "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]}),
+    );
+    let crb = |name: &str, role: &str, group: &str| {
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": {"name": name},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}]})
+    };
+    w.kube.create(
+        &format!("{rbac}/clusterrolebindings"),
+        &crb("ops-super", "superuser", "ops"),
+    );
+    w.kube.create(
+        &format!("{rbac}/clusterrolebindings"),
+        &crb("everyone-views", "view", "system:authenticated"),
+    );
+    let dir = w.write_stack("access-rbac", &[("main.hcl", &stack("aws_auth"))]);
+    let d = dir.to_str().unwrap();
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+
+    let all = paths(&json_out(
+        &w.eksfed(&["access", d, "--live", "--format", "json"]),
+    ));
+    let of = |role: &str| {
+        all.iter()
+            .find(|p| p["role"] == format!("arn:aws:iam::{acct}:role/{role}"))
+            .unwrap_or_else(|| panic!("{role}: {all:?}"))
+            .clone()
+    };
+    // superuser allows everything: cluster admin, whatever its name.
+    let ops = of("ops");
+    assert_eq!(ops["cluster_admin"], true, "{ops}");
+    assert!(ops["grants"]
+        .as_array()
+        .unwrap()
+        .contains(&json!({"kind": "ClusterRole", "name": "superuser", "namespaces": []})));
+    // system:authenticated's binding reaches every mapped role.
+    let dev = of("dev");
+    assert_eq!(dev["cluster_admin"], false, "{dev}");
+    assert!(
+        dev["grants"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"kind": "ClusterRole", "name": "view", "namespaces": []})),
+        "{dev}"
+    );
+    // A rolearn with the role's path never matches: no mapping, and the path says why.
+    let pathed = of("team/pathed");
+    assert_eq!(pathed["cluster_admin"], false, "{pathed}");
+    assert_eq!(pathed["groups"], json!([]), "{pathed}");
+    assert!(
+        pathed["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("aws-iam-authenticator#268"),
+        "{pathed}"
+    );
+    let admins = paths(&json_out(&w.eksfed(&[
+        "access",
+        d,
+        "--live",
+        "--format",
+        "json",
+        "--who-can",
+        "cluster-admin",
+    ])));
+    let roles: Vec<&str> = admins.iter().filter_map(|p| p["role"].as_str()).collect();
+    assert!(
+        roles.contains(&format!("arn:aws:iam::{acct}:role/ops").as_str()),
+        "{roles:?}"
+    );
+    assert!(!roles.iter().any(|r| r.ends_with("/pathed")), "{roles:?}");
+    assert!(!roles.iter().any(|r| r.ends_with("/dev")), "{roles:?}");
+
+    // "Every service account but kube-system:blocked": the blocked one is not admitted.
+    let neg = of("everyone-but-blocked");
+    assert_eq!(
+        neg["identity"],
+        "system:serviceaccount:*:* sub!=system:serviceaccount:kube-system:blocked"
+    );
+    let who = |sa: &str| {
+        paths(&json_out(&w.eksfed(&[
+            "access",
+            d,
+            "--live",
+            "--format",
+            "json",
+            "--identity",
+            sa,
+        ])))
+        .iter()
+        .filter_map(|p| p["role"].as_str().map(String::from))
+        .collect::<Vec<_>>()
+    };
+    let blocked = who("system:serviceaccount:kube-system:blocked");
+    assert!(
+        !blocked.iter().any(|r| r.ends_with("/everyone-but-blocked")),
+        "{blocked:?}"
+    );
+    let web = who("system:serviceaccount:apps:web");
+    assert!(
+        web.iter().any(|r| r.ends_with("/everyone-but-blocked")),
+        "{web:?}"
+    );
+
+    // The table says why on the path, under Notes.
+    let t = w.eksfed(&["access", d, "--live"]);
+    assert_eq!(code(&t), 0, "{}", text(&t));
+    let table = String::from_utf8_lossy(&t.stdout).to_string();
+    assert!(table.contains("\nNotes:\n"), "{table}");
+    assert!(table.contains("pathed in prod: aws-auth maps"), "{table}");
+}
+
 #[test]
 fn mermaid_output_parses_with_mermaid() {
     let checker = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mermaid");
