@@ -394,27 +394,13 @@ pub fn build(
                     bs,
                     &|n: &str| power(label, n),
                 );
-                let grants_managed = g.grants.iter().all(|g| g.managed);
-                let mut p = AccessPath {
-                    identity: id.text.clone(),
-                    role: Some(arn.clone()),
-                    cluster: Some(name_of(label)),
-                    username: Some(m.username.clone()),
-                    groups: m.groups.clone(),
-                    grants: g.grants,
-                    cluster_admin: g.admin,
-                    managed: role_managed && m.managed && grants_managed && id.managed,
-                    pattern: id.pattern,
-                    mapped_by: Some(m.by.to_string()),
-                    gate: id.gate.clone(),
-                    may_admit: id.may_admit,
-                    may_be_cluster_admin: !g.admin && !g.may.is_empty(),
-                    notes: id.notes.clone(),
-                    implicit_groups: implicit,
-                };
-                if !g.admin {
-                    p.notes.extend(g.may);
-                }
+                let mut p = unmapped_path(id, arn, role_managed && m.managed);
+                p.cluster = Some(name_of(label));
+                p.username = Some(m.username.clone());
+                p.groups = m.groups.clone();
+                p.mapped_by = Some(m.by.to_string());
+                p.implicit_groups = implicit;
+                g.apply(&mut p);
                 paths.push(p);
             }
         }
@@ -439,14 +425,8 @@ pub fn build(
                             bs,
                             &|n: &str| power(&label, n),
                         );
-                        p.managed &= g.grants.iter().all(|g| g.managed);
-                        p.grants = g.grants;
-                        p.cluster_admin = g.admin;
-                        p.may_be_cluster_admin = !g.admin && !g.may.is_empty();
-                        if !g.admin {
-                            p.notes.extend(g.may);
-                        }
                         p.implicit_groups = all;
+                        g.apply(&mut p);
                     }
                 }
                 paths.push(p);
@@ -502,23 +482,25 @@ pub fn build(
                 bs,
                 &|n: &str| power(label, n),
             );
-            paths.push(AccessPath {
+            let mut p = AccessPath {
                 identity,
                 role: None,
                 cluster: Some(name_of(label)),
                 username,
                 groups: sgroups,
-                managed: g.grants.iter().all(|g| g.managed),
-                grants: g.grants,
-                cluster_admin: g.admin,
+                grants: vec![],
+                cluster_admin: false,
+                managed: true,
                 pattern: false,
                 mapped_by: None,
                 gate: None,
                 may_admit: false,
-                may_be_cluster_admin: !g.admin && !g.may.is_empty(),
-                notes: if g.admin { vec![] } else { g.may },
+                may_be_cluster_admin: false,
+                notes: vec![],
                 implicit_groups: vec![AUTHENTICATED.to_string()],
-            });
+            };
+            g.apply(&mut p);
+            paths.push(p);
         }
     }
     paths.sort_by(|a, b| {
@@ -705,6 +687,20 @@ struct Grants {
     admin: bool,
     /// Why cluster admin cannot be ruled out (when it is not certain).
     may: Vec<String>,
+}
+
+impl Grants {
+    /// Puts the grants on a path: a path is managed only when every grant on it is; "may be"
+    /// cluster admin, with why, only when it is not admin for certain.
+    fn apply(self, p: &mut AccessPath) {
+        p.managed &= self.grants.iter().all(|g| g.managed);
+        p.grants = self.grants;
+        p.cluster_admin = self.admin;
+        p.may_be_cluster_admin = !self.admin && !self.may.is_empty();
+        if !self.admin {
+            p.notes.extend(self.may);
+        }
+    }
 }
 
 /// The grants given to a subject (by `matches` over binding subjects `(kind, name, ns)`), its
