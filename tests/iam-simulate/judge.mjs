@@ -7,6 +7,11 @@
 //         "account": "111122223333", "context": {"KEY": "value" | ["v", ...]}}
 //   out: {"result": "Allowed" | "ImplicitlyDenied" | "ExplicitlyDenied"} or {"error": "..."}
 //
+// For an AWS principal (user, role, session) pass an identity policy allowing the action: a
+// role of another account needs both sides, and a trust naming an account (`:root`) only
+// delegates to that account's own policies. Pass the context keys IAM would set itself
+// (`aws:PrincipalArn`, `aws:FederatedProvider`...): the engine does not derive them.
+//
 // It calls the simulator's engine directly, in Strict mode, rather than runSimulation: that
 // entry point drops every context key its service data does not list for the action, which
 // includes all OIDC issuer keys of EKS (`oidc.eks.REGION.amazonaws.com/id/X:sub`), and so

@@ -16,11 +16,13 @@ use std::collections::BTreeMap;
 pub const IRSA_AUDIENCE: &str = "sts.amazonaws.com";
 pub const SAML_AUDIENCE: &str = "https://signin.aws.amazon.com/saml";
 pub const POD_IDENTITY_SERVICE: &str = "pods.eks.amazonaws.com";
-const WEB_IDENTITY: &str = "sts:AssumeRoleWithWebIdentity";
-const SAML: &str = "sts:AssumeRoleWithSAML";
-const ASSUME_ROLE: &str = "sts:AssumeRole";
-const TAG_SESSION: &str = "sts:TagSession";
-const CLUSTER_NAME_TAG: &str = "aws:RequestTag/eks-cluster-name";
+pub const WEB_IDENTITY: &str = "sts:AssumeRoleWithWebIdentity";
+pub const SAML: &str = "sts:AssumeRoleWithSAML";
+pub const ASSUME_ROLE: &str = "sts:AssumeRole";
+pub const TAG_SESSION: &str = "sts:TagSession";
+pub const NAMESPACE_TAG: &str = "aws:RequestTag/kubernetes-namespace";
+pub const SERVICE_ACCOUNT_TAG: &str = "aws:RequestTag/kubernetes-service-account";
+pub const CLUSTER_NAME_TAG: &str = "aws:RequestTag/eks-cluster-name";
 /// OIDC identity providers AWS knows by name, without a provider in the account.
 const PUBLIC_IDPS: &[&str] = &[
     "accounts.google.com",
@@ -60,7 +62,13 @@ pub fn parse(s: &str) -> Option<Subject> {
     let mut given = vec![];
     for w in words {
         let (k, v) = w.split_once('=')?;
-        if k.is_empty() {
+        // `KEY!=V`, `KEY?=V`, `any:KEY=V`... are conditions, as identities are written, not
+        // values a subject presents: such a subject is matched as text.
+        if k.is_empty()
+            || k.ends_with(['!', '?', '<', '>'])
+            || k.starts_with("any:")
+            || k.starts_with("all:")
+        {
             return None;
         }
         given.push((k.to_string(), v.to_string()));
@@ -266,8 +274,8 @@ fn web_identity(
 
 fn pod_identity(gate: &Gate, namespace: &str, name: &str, given: &[(String, String)]) -> Attempt {
     let mut c = Context::new(Family::PodIdentity);
-    c.set("aws:RequestTag/kubernetes-namespace", namespace);
-    c.set("aws:RequestTag/kubernetes-service-account", name);
+    c.set(NAMESPACE_TAG, namespace);
+    c.set(SERVICE_ACCOUNT_TAG, name);
     // The cluster of the path, unless the subject names another.
     let named = given.iter().find(|(k, _)| {
         k.eq_ignore_ascii_case("eks-cluster-name") || k.eq_ignore_ascii_case(CLUSTER_NAME_TAG)

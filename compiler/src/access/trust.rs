@@ -20,7 +20,11 @@
 use super::condition::{Answer, Clause, Cmp, Fact, Kind, SetOp};
 use super::model::{ClusterFacts, ClusterInfo, Gate, Via};
 use super::policy::{self, account_of, Caller, Principal, Principals, Request, Statement};
-use super::subject::{self, IRSA_AUDIENCE, POD_IDENTITY_SERVICE, SAML_AUDIENCE};
+use super::subject::{
+    self, ASSUME_ROLE, CLUSTER_NAME_TAG as CLUSTER_TAG, IRSA_AUDIENCE, NAMESPACE_TAG,
+    POD_IDENTITY_SERVICE, SAML, SAML_AUDIENCE, SERVICE_ACCOUNT_TAG as SA_TAG, TAG_SESSION,
+    WEB_IDENTITY,
+};
 use serde_json::Value as Json;
 use std::sync::Arc;
 
@@ -59,14 +63,6 @@ impl Identity {
 /// A pod identity association naming the role: `(cluster name, namespace, service account,
 /// managed)`.
 pub type PodAssociation = (String, String, String, bool);
-
-const WEB_IDENTITY: &str = "sts:AssumeRoleWithWebIdentity";
-const SAML: &str = "sts:AssumeRoleWithSAML";
-const ASSUME_ROLE: &str = "sts:AssumeRole";
-const TAG_SESSION: &str = "sts:TagSession";
-const NAMESPACE_TAG: &str = "aws:RequestTag/kubernetes-namespace";
-const SA_TAG: &str = "aws:RequestTag/kubernetes-service-account";
-const CLUSTER_TAG: &str = "aws:RequestTag/eks-cluster-name";
 
 /// The identities a role's trust policy admits, and the limits found on the way (statements
 /// or associations that admit nobody, and why).
