@@ -235,9 +235,11 @@ pub fn undecided(gate: &Gate, c: &super::condition::Clause) -> Option<String> {
         Via::Service(_) => Family::Service,
         Via::Aws(_) | Via::Any => Family::Aws,
     };
-    let context = match (&gate.via, family) {
-        (Via::PodIdentity { .. }, _) => pod_identity(gate, "", "", &[]).context,
-        (_, f) => Context::new(f),
+    // A pod presents its cluster's tags; every other key is the subject's to give.
+    let context = if family == Family::PodIdentity {
+        pod_identity(gate, "", "", &[]).context
+    } else {
+        Context::new(family)
     };
     let v = super::condition::holds(c, &|k: &str| context.fact(k));
     (v.answer == Answer::Maybe).then(|| v.why.unwrap_or_default())
