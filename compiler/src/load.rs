@@ -5,6 +5,12 @@ use crate::diag::{Diagnostic, Diagnostics, FileId, SourceFile, SourceMap, Span};
 use hcl_edit::structure::Body;
 
 pub const E_SYNTAX: &str = "E0001";
+pub const E_TOO_LARGE: &str = "E0002";
+
+/// The largest stack file eksfed reads, in bytes (16 MiB). A larger file is E0002 and is not
+/// parsed: a stack is hand-written or generated configuration, and evaluation time and memory
+/// grow with the text, so the cap bounds what one file of an untrusted pull request can cost.
+pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
 
 pub struct Loaded {
     pub sources: SourceMap,
@@ -17,6 +23,22 @@ pub fn load(files: Vec<(String, String)>) -> (Loaded, Diagnostics) {
     let mut bodies = Vec::new();
     let mut diags = Diagnostics::default();
     for (path, text) in files {
+        if text.len() > MAX_FILE_BYTES {
+            // Nothing of the file is kept: its diagnostic shows no source line.
+            let size = text.len();
+            let id = sources.add(SourceFile::new(path, String::new()));
+            diags.push(
+                Diagnostic::error(
+                    E_TOO_LARGE,
+                    format!(
+                        "file too large: {size} bytes, more than the {MAX_FILE_BYTES} bytes (16 MiB) a stack file may have"
+                    ),
+                )
+                .at(Some(Span::new(id, 0..0)))
+                .help("split the stack into smaller files, or generate less in one file"),
+            );
+            continue;
+        }
         let parsed = hcl_edit::parser::parse_body(&text);
         let id = sources.add(SourceFile::new(path, text));
         match parsed {

@@ -54,6 +54,13 @@ impl FileReader for FsReader {
                 "`{path}` leaves the stack directory (through a symbolic link); only files inside it can be read"
             ));
         }
+        let cap = eksfed_compiler::load::MAX_FILE_BYTES;
+        let size = std::fs::metadata(&full).map(|m| m.len()).unwrap_or(0);
+        if size > cap as u64 {
+            return Err(format!(
+                "`{path}` is {size} bytes, more than the {cap} bytes (16 MiB) eksfed reads from one file"
+            ));
+        }
         std::fs::read_to_string(&full).map_err(|e| format!("cannot read `{path}`: {e}"))
     }
 }
