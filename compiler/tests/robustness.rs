@@ -342,3 +342,37 @@ fn a_file_over_the_size_cap_is_refused_unread() {
     // Not parsed: no duplicate-local errors for the thousands of `pad` lines.
     assert!(!c.diagnostics.0.iter().any(|d| d.code == "E0105"));
 }
+
+fn value() -> impl Strategy<Value = eksfed_compiler::value::Value> {
+    use eksfed_compiler::value::Value;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        prop_oneof![Just(0.0), Just(-0.0), Just(1.0), Just(2.5)].prop_map(Value::Number),
+        "[ab]{0,2}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(2, 8, 3, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..3).prop_map(Value::List),
+            proptest::collection::vec(("[xy]", inner), 0..3).prop_map(|kv| {
+                // Insertion order varies between equal maps.
+                Value::Map(kv.into_iter().collect())
+            }),
+        ]
+    })
+}
+
+proptest! {
+    /// `toset`/`distinct` hash values instead of comparing every pair: they keep exactly what
+    /// the pairwise comparison (`Value`'s equality) keeps, in the same order.
+    #[test]
+    fn distinct_keeps_what_pairwise_equality_keeps(items in proptest::collection::vec(value(), 0..12)) {
+        let mut pairwise: Vec<eksfed_compiler::value::Value> = vec![];
+        for v in items.clone() {
+            if !pairwise.contains(&v) {
+                pairwise.push(v);
+            }
+        }
+        prop_assert_eq!(eksfed_compiler::value::distinct(items), pairwise);
+    }
+}
