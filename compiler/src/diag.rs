@@ -101,7 +101,8 @@ impl Diagnostics {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-    /// Errors first, then by file and position, so output is stable.
+    /// By file and position (diagnostics without a place first), then code, so output is
+    /// stable.
     pub fn sort(&mut self) {
         self.0.sort_by(|a, b| {
             let ka = (a.span.as_ref().map(|s| (s.file, s.range.start)), &a.code);
