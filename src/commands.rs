@@ -161,9 +161,12 @@ pub fn graph(dir: &Path, format: GraphFormat, common: &Common) -> Result<u8> {
 }
 
 pub fn fmt(dir: &Path, check: bool) -> Result<u8> {
-    let files = read_stack(dir)?;
+    let stack = read_stack(dir)?;
+    if let Some(path) = stack.outside.first() {
+        bail!("{path}: error[E0203]: resolves outside the stack directory (through a symbolic link); it was not read, nothing was formatted");
+    }
     let mut changed = vec![];
-    for (path, text) in &files {
+    for (path, text) in &stack.files {
         if let Err(e) = hcl_parse_check(text) {
             bail!("{path}: {e}; not formatting a file that does not parse");
         }

@@ -32,7 +32,7 @@ pub fn compile_stack(
     account_id: Option<&str>,
     facts: Facts,
 ) -> Result<Compiled> {
-    let files = read_stack(dir)?;
+    let stack = read_stack(dir)?;
     let mut facts = facts;
     if facts.account_id.is_none() {
         facts.account_id = account_id.map(String::from);
@@ -40,12 +40,16 @@ pub fn compile_stack(
     let reader = FsReader {
         base: dir.to_path_buf(),
     };
-    Ok(compile(CompileInput {
-        files,
+    let mut compiled = compile(CompileInput {
+        files: stack.files,
         reader: &reader,
         vars,
         facts,
-    }))
+    });
+    for path in &stack.outside {
+        eksfed_compiler::confine::refuse_stack_file(&mut compiled, path);
+    }
+    Ok(compiled)
 }
 
 /// The diagnostics worth showing: not the allowed ones, and only errors when `quiet`.
