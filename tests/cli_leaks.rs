@@ -98,3 +98,58 @@ fn a_stack_file_linking_outside_is_refused_and_never_shown() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(out(&o).contains("links-q"), "{}", text(&o));
 }
+
+/// Runs eksfed with its standard output a pipe whose reading end is closed before eksfed
+/// writes (`eksfed ... | head -0`).
+fn into_closed_pipe(w: &World, args: &[&str]) -> std::process::Output {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eksfed"))
+        .args(args)
+        .envs(w.envs())
+        .env("RUST_BACKTRACE", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
+/// `eksfed plan ... --format json | head` and every other command writing into a closed pipe
+/// end quietly: no panic, no backtrace, the status a shell gives a command ended by SIGPIPE.
+#[test]
+fn a_closed_pipe_ends_every_command_quietly() {
+    let w = World::new("pipe");
+    let many: String = (0..200)
+        .map(|i| {
+            format!(
+                "role \"r{i}\" {{\n  name = \"pipe-{i}\"\n  trust_aws {{\n    principals = [\"arn:aws:iam::ACCOUNT:root\"]\n  }}\n}}\n"
+            )
+        })
+        .collect();
+    let dir = w.write_stack(
+        "pipe",
+        &[("main.hcl", &format!("stack \"pipe\" {{}}\n{many}"))],
+    );
+    let d = dir.to_str().unwrap();
+    let acct = w.account.clone();
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["plan", d, "--format", "json"],
+        vec!["plan", d],
+        vec!["plan", d, "--format", "markdown"],
+        vec!["render", d, "--account-id", &acct],
+        vec!["validate", d, "--format", "json", "--account-id", &acct],
+        vec!["graph", d],
+        vec!["access", d, "--account-id", &acct],
+        vec!["lints", "--format", "markdown"],
+        vec!["explain", "IAM001"],
+    ];
+    for args in runs {
+        let o = into_closed_pipe(&w, &args);
+        let e = err(&o);
+        assert!(!e.contains("panicked"), "{args:?}: {e}");
+        assert!(!e.contains("Broken pipe"), "{args:?}: {e}");
+        assert!(!e.contains("backtrace"), "{args:?}: {e}");
+        assert_eq!(o.status.code(), Some(141), "{args:?}: {e}");
+    }
+}
