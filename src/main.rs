@@ -87,9 +87,11 @@ enum Command {
         /// Exit 3 when some change broadens access (the plan's security review)
         #[arg(long)]
         fail_on_broadening: bool,
-        /// A minijinja template for --format markdown. It sees `stack`, `summary`,
-        /// `has_changes`, `counts` (import/create/update/replace/delete), `changes` (address, type,
-        /// action, icon, reason, diff, address_cell) and `diagnostics` (as in JSON, plus
+        /// A minijinja template for --format markdown. It sees `stack` (and `stack_cell`, escaped
+        /// for a code span), `summary`, `has_changes`, `counts`
+        /// (import/create/update/replace/delete), `changes` (address, type, action, icon, reason,
+        /// diff, fence: a code fence no line of the diff closes, address_cell: escaped for a
+        /// table's code span, address_html: escaped for HTML) and `diagnostics` (as in JSON, plus
         /// `allowed`, `address_cell`, `message_cell`: escaped for table cells), `security`
         /// (review rows: icon, effect, kind, address_cell, message_cell, change_cell),
         /// `broadening` and `changed`

@@ -100,19 +100,19 @@ fn a_stack_file_linking_outside_is_refused_and_never_shown() {
 }
 
 /// Runs eksfed with its standard output a pipe whose reading end is closed before eksfed
-/// writes (`eksfed ... | head -0`).
+/// starts (`eksfed ... | head -0`).
 fn into_closed_pipe(w: &World, args: &[&str]) -> std::process::Output {
     use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_eksfed"))
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    Command::new(env!("CARGO_BIN_EXE_eksfed"))
         .args(args)
         .envs(w.envs())
         .env("RUST_BACKTRACE", "1")
-        .stdout(Stdio::piped())
+        .stdout(Stdio::from(writer))
         .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    child.wait_with_output().unwrap()
+        .output()
+        .unwrap()
 }
 
 /// `eksfed plan ... --format json | head` and every other command writing into a closed pipe
@@ -152,4 +152,166 @@ fn a_closed_pipe_ends_every_command_quietly() {
         assert!(!e.contains("backtrace"), "{args:?}: {e}");
         assert_eq!(o.status.code(), Some(141), "{args:?}: {e}");
     }
+}
+
+const SECRET: &str = "0wner-s3cr3t-7731";
+
+/// A `for_each` key that closes the collapsible block and opens an HTML comment, another
+/// resource after it, and a `for_each` key that is a sensitive value.
+const MARKDOWN_STACK: &str = r#"
+stack "md" {}
+variable "owner" {
+  type      = string
+  sensitive = true
+}
+role "r" {
+  for_each = { "x</code></summary></details>\n\n<!--" = "evil", "plain" = "plain" }
+  name     = "md-${each.value}"
+  trust_aws {
+    principals = ["arn:aws:iam::ACCOUNT:root"]
+  }
+}
+role "z_after" {
+  name        = "md-after"
+  description = "visible-after-the-key"
+  trust_aws {
+    principals = ["arn:aws:iam::ACCOUNT:root"]
+  }
+}
+role "s" {
+  for_each = toset([var.owner])
+  name     = "md-s"
+  policies = ["arn:aws:iam::aws:policy/AdministratorAccess"]
+  trust_aws {
+    principals = ["arn:aws:iam::ACCOUNT:root"]
+  }
+}
+"#;
+
+/// Renders GitHub-flavoured markdown to HTML with cmark-gfm (raw HTML kept, as GitHub keeps
+/// `<details>` and comments), when it is installed.
+fn cmark_gfm(md: &str) -> Option<String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("cmark-gfm")
+        .args(["--unsafe", "-e", "table"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .ok()?;
+    child.stdin.take()?.write_all(md.as_bytes()).ok()?;
+    let o = child.wait_with_output().ok()?;
+    Some(String::from_utf8_lossy(&o.stdout).to_string())
+}
+
+/// Every value from the stack is escaped in the markdown plan: the hostile key neither closes
+/// the block nor hides the next resources' diffs in a comment; every change's diff is there.
+#[test]
+fn markdown_plans_escape_keys_and_keep_every_diff_visible() {
+    let w = World::new("markdown");
+    let dir = w.write_stack("md", &[("main.hcl", MARKDOWN_STACK)]);
+    let d = dir.to_str().unwrap();
+    let var = format!("owner={SECRET}");
+    let m = w.eksfed(&["plan", d, "--var", &var, "--format", "markdown"]);
+    assert_eq!(m.status.code(), Some(0), "{}", text(&m));
+    let md = out(&m);
+    // Outside code spans (whose text markdown shows as it is), no HTML from the key.
+    let prose: String = md
+        .lines()
+        .map(|l| l.split('`').step_by(2).collect::<String>() + "\n")
+        .collect();
+    assert!(
+        !prose.contains("<!--"),
+        "an HTML comment from the key:\n{md}"
+    );
+    assert!(!prose.contains("</code></summary></details>"), "{md}");
+    assert_eq!(prose.matches("<details>").count(), 4, "{md}");
+    assert_eq!(prose.matches("</details>").count(), 4, "{md}");
+    assert!(md.contains("visible-after-the-key"), "{md}");
+    assert!(md.contains("md-after"), "{md}");
+    assert!(
+        md.contains("&lt;/code&gt;"),
+        "the key is shown, escaped:\n{md}"
+    );
+    if let Some(html) = cmark_gfm(&md) {
+        assert!(!html.contains("<!--"), "{html}");
+        assert_eq!(
+            html.matches("<details>").count(),
+            html.matches("</details>").count(),
+            "{html}"
+        );
+        let after = html
+            .find("visible-after-the-key")
+            .expect("the last diff is rendered");
+        assert!(
+            html[after..].contains("</details>"),
+            "the last diff is inside its own block:\n{html}"
+        );
+        assert!(html.contains("role.r[&quot;x&lt;/code&gt;"), "{html}");
+    }
+}
+
+/// A sensitive value used as a `for_each` key is not printed in addresses: text and markdown
+/// plans and diagnostics show `role.s["(sensitive value)"]`; the JSON plan keeps the address
+/// (apply needs it) and lists `address` among the change's sensitive paths.
+#[test]
+fn a_sensitive_for_each_key_is_hidden_in_addresses() {
+    let w = World::new("sensaddr");
+    let dir = w.write_stack("sensaddr", &[("main.hcl", MARKDOWN_STACK)]);
+    let d = dir.to_str().unwrap();
+    let var = format!("owner={SECRET}");
+    let hidden = "role.s[\"(sensitive value)\"]";
+    let p = w.eksfed(&["plan", d, "--var", &var]);
+    assert_eq!(p.status.code(), Some(0), "{}", text(&p));
+    let all = text(&p);
+    assert!(!all.contains("s3cr3t"), "text plan shows the key:\n{all}");
+    assert!(
+        out(&p).contains(&format!("# {hidden} will be created")),
+        "{all}"
+    );
+    assert!(err(&p).contains("IAM005"), "{all}");
+    assert!(err(&p).contains(hidden), "{all}");
+
+    let m = w.eksfed(&["plan", d, "--var", &var, "--format", "markdown"]);
+    let md = text(&m);
+    assert!(!md.contains("s3cr3t"), "markdown plan shows the key:\n{md}");
+    assert!(md.contains("role.s[&quot;(sensitive value)&quot;]"), "{md}");
+
+    let v = w.eksfed(&["validate", d, "--var", &var, "--format", "json"]);
+    assert!(!text(&v).contains("s3cr3t"), "{}", text(&v));
+
+    let j = w.eksfed(&["plan", d, "--var", &var, "--format", "json"]);
+    assert_eq!(j.status.code(), Some(0), "{}", text(&j));
+    let plan: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+    let real = format!("role.s[\"{SECRET}\"]");
+    let c = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == real.as_str())
+        .unwrap_or_else(|| panic!("no change {real}: {plan}"));
+    assert!(
+        c["sensitive"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("address")),
+        "{c}"
+    );
+    assert!(
+        !plan["diagnostics"].to_string().contains("s3cr3t"),
+        "{}",
+        plan["diagnostics"]
+    );
+
+    // Apply's progress lines name the change as the plan does; the role is created.
+    let a = w.eksfed(&["apply", d, "--var", &var, "--auto-approve"]);
+    assert_eq!(a.status.code(), Some(0), "{}", text(&a));
+    assert!(!text(&a).contains("s3cr3t"), "{}", text(&a));
+    assert!(
+        out(&a).contains(&format!("{hidden}: created")),
+        "{}",
+        text(&a)
+    );
+    let role = w.boto3("print(json.dumps(iam.get_role(RoleName='md-s')['Role']['RoleName']))");
+    assert_eq!(role, "md-s");
 }

@@ -35,6 +35,22 @@ pub struct Sensitive {
     pub secrets: Vec<String>,
 }
 
+/// The path, among a change's sensitive paths, that says its address holds a sensitive
+/// value (a `for_each` key): text and markdown show [`shown_address`].
+pub const ADDRESS: &str = "address";
+
+/// An address as text and markdown plans show it: with its key redacted when `sensitive`
+/// (the change's sensitive paths) holds [`ADDRESS`].
+pub fn shown_address(address: &str, sensitive: &[String]) -> String {
+    if !sensitive.iter().any(|p| p == ADDRESS) {
+        return address.to_string();
+    }
+    match crate::value::Address::parse(address) {
+        Some(a) if a.key.is_some() => format!("{}.{}[\"{REDACTED}\"]", a.kind, a.label),
+        _ => address.to_string(),
+    }
+}
+
 /// Sensitive variables during one evaluation of a stack: whether to perturb their values
 /// (the second run), and their real values (collected).
 #[derive(Debug, Default)]
@@ -144,6 +160,14 @@ pub fn analyse(
                 None => {
                     if let Json::Object(m) = &a {
                         paths.extend(m.keys().map(|k| join_key("", k)));
+                    }
+                    // Its address too: a `for_each` key made from a sensitive value.
+                    paths.insert(ADDRESS.to_string());
+                    if let Some(key) = crate::value::Address::parse(&r.address).and_then(|a| a.key)
+                    {
+                        if key.chars().count() >= 4 {
+                            secrets.insert(key);
+                        }
                     }
                 }
             }
