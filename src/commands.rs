@@ -290,7 +290,12 @@ pub fn plan(
         };
         let plan = &planned.plan;
         if let Some(path) = out {
-            std::fs::write(path, serde_json::to_string_pretty(plan)? + "\n")
+            // Signed when the key is set: apply with the key refuses any other (plan_key).
+            let mut saved = plan.clone();
+            if let Some(key) = eksfed_runtime::plan_key::key_from_env() {
+                eksfed_runtime::plan_key::sign(&mut saved, &key)?;
+            }
+            std::fs::write(path, serde_json::to_string_pretty(&saved)? + "\n")
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
         match format {
@@ -348,6 +353,7 @@ pub fn apply(
         Source::Saved {
             file: path.to_path_buf(),
             stack: stack.map(Path::to_path_buf),
+            given: plan_inputs(path, common, false)?,
         }
     } else {
         Source::Stack(plan_inputs(path, common, false)?)
