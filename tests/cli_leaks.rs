@@ -315,3 +315,69 @@ fn a_sensitive_for_each_key_is_hidden_in_addresses() {
     let role = w.boto3("print(json.dumps(iam.get_role(RoleName='md-s')['Role']['RoleName']))");
     assert_eq!(role, "md-s");
 }
+
+const EXTERNAL_ID_STACK: &str = r#"
+stack "ext" {}
+variable "external_id" {
+  type      = string
+  sensitive = true
+}
+role "partner" {
+  name = "ext-partner"
+  trust_aws {
+    principals = ["arn:aws:iam::444455556666:root"]
+    conditions = { "sts:ExternalId" = [var.external_id] }
+  }
+  policies = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+}
+"#;
+
+/// `access --live` shows a live value derived from what the stack marks sensitive redacted:
+/// the `sts:ExternalId` of a live role, both when it is the variable's value and when it is
+/// the value an earlier apply wrote (the variable has changed since), in every format.
+#[test]
+fn access_live_redacts_sensitive_live_values() {
+    let w = World::new("extid");
+    let dir = w.write_stack("ext", &[("main.hcl", EXTERNAL_ID_STACK)]);
+    let d = dir.to_str().unwrap();
+    let old = "old-3xt3rnal-id-5150";
+    let new = "new-3xt3rnal-id-8086";
+    let a = w.eksfed(&[
+        "apply",
+        d,
+        "--var",
+        &format!("external_id={old}"),
+        "--auto-approve",
+    ]);
+    assert_eq!(a.status.code(), Some(0), "{}", text(&a));
+    let trust = w.boto3("print(json.dumps(iam.get_role(RoleName='ext-partner')['Role']['AssumeRolePolicyDocument']))");
+    assert!(trust.to_string().contains(old), "{trust}");
+    for value in [old, new] {
+        for format in ["text", "json", "mermaid"] {
+            let o = w.eksfed(&[
+                "access",
+                d,
+                "--live",
+                "--var",
+                &format!("external_id={value}"),
+                "--format",
+                format,
+            ]);
+            let all = text(&o);
+            assert_eq!(o.status.code(), Some(0), "{value} {format}: {all}");
+            assert!(
+                !all.contains("3xt3rnal"),
+                "{value} {format} shows the value:\n{all}"
+            );
+            assert!(out(&o).contains("ext-partner"), "{value} {format}: {all}");
+        }
+    }
+    let o = w.eksfed(&[
+        "access",
+        d,
+        "--live",
+        "--var",
+        &format!("external_id={new}"),
+    ]);
+    assert!(out(&o).contains("(sensitive value)"), "{}", text(&o));
+}

@@ -202,13 +202,8 @@ pub fn mark(plan: &mut Plan, sensitive: &Sensitive) {
             continue;
         }
         let mut secrets = sensitive.secrets.clone();
-        if let Some(before) = &c.before {
-            let set: BTreeSet<&str> = c.sensitive.iter().map(String::as_str).collect();
-            if let Json::Object(m) = resource_json(before) {
-                for (k, v) in &m {
-                    values_at(v, &join_key("", k), &set, &mut secrets);
-                }
-            }
+        if c.before.is_some() {
+            live_values(c, &mut secrets);
             secrets.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
             secrets.dedup();
         }
@@ -219,6 +214,31 @@ pub fn mark(plan: &mut Plan, sensitive: &Sensitive) {
             }
         }
     }
+}
+
+/// The live values (of four characters or more) a change replaces at its sensitive paths:
+/// an earlier value of a sensitive variable, which outputs hide like the current one.
+fn live_values(c: &crate::plan::Change, out: &mut Vec<String>) {
+    let Some(before) = &c.before else { return };
+    let set: BTreeSet<&str> = c.sensitive.iter().map(String::as_str).collect();
+    if let Json::Object(m) = resource_json(before) {
+        for (k, v) in &m {
+            values_at(v, &join_key("", k), &set, out);
+        }
+    }
+}
+
+/// The texts every output drawn from this plan's live state hides (`access --live`): the
+/// sensitive values and what derives from them, and the live values at the sensitive paths
+/// of each change ([`mark`] must have filled them), longest first.
+pub fn secrets_with_live(plan: &Plan, sensitive: &Sensitive) -> Vec<String> {
+    let mut secrets = sensitive.secrets.clone();
+    for c in &plan.changes {
+        live_values(c, &mut secrets);
+    }
+    secrets.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    secrets.dedup();
+    secrets
 }
 
 /// A rendered resource's fields (no `address`, no `type`) with the values at `paths`
