@@ -397,7 +397,7 @@ fn cell(s: &str) -> String {
     let text = s.replace('|', "\\|").replace(['\r', '\n'], " ");
     let parts: Vec<&str> = text.split('`').collect();
     // An odd number of backticks leaves the last one unclosed: what follows it is prose.
-    let unclosed = parts.len() % 2 == 0;
+    let unclosed = parts.len().is_multiple_of(2);
     for (i, part) in parts.iter().enumerate() {
         let last = i + 1 == parts.len();
         if i > 0 && unclosed && last {

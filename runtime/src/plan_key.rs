@@ -59,7 +59,7 @@ pub fn verify(plan: &Plan, key: &[u8]) -> Result<()> {
 }
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
