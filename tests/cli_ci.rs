@@ -323,6 +323,7 @@ fn the_example_workflow_validates_against_the_workflow_schema() {
         "contains(github.event.pull_request.labels.*.name, 'eksfed-gate')",
         "actions/upload-artifact@v4",
         "eksfed apply plan.json",
+        "EKSFED_PLAN_KEY: ${{ secrets.EKSFED_PLAN_KEY }}",
         "--format sarif",
         "--format github",
     ] {

@@ -279,7 +279,7 @@ impl SourceMap {
             "file": loc.map(|l| l.0),
             "line": loc.map(|l| l.1),
             "column": loc.map(|l| l.2),
-            "address": d.address,
+            "address": d.address.as_deref().map(|a| crate::redact::redact_text(a, &self.secrets)),
         });
         if let Some(h) = &d.help {
             v["help"] = serde_json::Value::String(crate::redact::redact_text(h, &self.secrets));

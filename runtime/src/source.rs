@@ -4,9 +4,21 @@
 use eksfed_compiler::eval::FileReader;
 use std::path::{Path, PathBuf};
 
-/// The stack's `*.hcl` files, in name order, as (path shown to the user, text).
-pub fn read_stack(dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
+/// A stack directory's `*.hcl` files, read.
+pub struct StackFiles {
+    /// (path shown to the user, text), in name order.
+    pub files: Vec<(String, String)>,
+    /// Files (path shown to the user) that resolve outside the stack directory through a
+    /// symbolic link: not opened (DSL.md "Plans of untrusted changes"; E0203 at the file).
+    pub outside: Vec<String>,
+}
+
+/// The stack's `*.hcl` files, in name order. A file whose real path (symbolic links
+/// resolved) is not inside the directory's real path is listed in `outside`, never opened.
+pub fn read_stack(dir: &Path) -> anyhow::Result<StackFiles> {
     let entries = std::fs::read_dir(dir)
+        .map_err(|e| anyhow::anyhow!("cannot read stack directory {}: {e}", dir.display()))?;
+    let base = std::fs::canonicalize(dir)
         .map_err(|e| anyhow::anyhow!("cannot read stack directory {}: {e}", dir.display()))?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -16,14 +28,21 @@ pub fn read_stack(dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
     if paths.is_empty() {
         anyhow::bail!("no *.hcl files in {}", dir.display());
     }
-    paths
-        .into_iter()
-        .map(|p| {
-            let text = std::fs::read_to_string(&p)
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
-            Ok((display_path(&p), text))
-        })
-        .collect()
+    let mut stack = StackFiles {
+        files: vec![],
+        outside: vec![],
+    };
+    for p in paths {
+        let inside = std::fs::canonicalize(&p).is_ok_and(|real| real.starts_with(&base));
+        if !inside {
+            stack.outside.push(display_path(&p));
+            continue;
+        }
+        let text = std::fs::read_to_string(&p)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
+        stack.files.push((display_path(&p), text));
+    }
+    Ok(stack)
 }
 
 fn display_path(p: &Path) -> String {
