@@ -165,6 +165,9 @@ pub fn fmt(dir: &Path, check: bool) -> Result<u8> {
     if let Some(path) = stack.outside.first() {
         bail!("{path}: error[E0203]: resolves outside the stack directory (through a symbolic link); it was not read, nothing was formatted");
     }
+    if let Some((path, size)) = stack.too_large.first() {
+        bail!("{path}: error[E0002]: file too large ({size} bytes, more than 16 MiB); it was not read, nothing was formatted");
+    }
     let mut changed = vec![];
     for (path, text) in &stack.files {
         if let Err(e) = hcl_parse_check(text) {

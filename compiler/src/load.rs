@@ -24,19 +24,7 @@ pub fn load(files: Vec<(String, String)>) -> (Loaded, Diagnostics) {
     let mut diags = Diagnostics::default();
     for (path, text) in files {
         if text.len() > MAX_FILE_BYTES {
-            // Nothing of the file is kept: its diagnostic shows no source line.
-            let size = text.len();
-            let id = sources.add(SourceFile::new(path, String::new()));
-            diags.push(
-                Diagnostic::error(
-                    E_TOO_LARGE,
-                    format!(
-                        "file too large: {size} bytes, more than the {MAX_FILE_BYTES} bytes (16 MiB) a stack file may have"
-                    ),
-                )
-                .at(Some(Span::new(id, 0..0)))
-                .help("split the stack into smaller files, or generate less in one file"),
-            );
+            diags.push(too_large(&mut sources, &path, text.len() as u64));
             continue;
         }
         let parsed = hcl_edit::parser::parse_body(&text);
@@ -59,4 +47,27 @@ pub fn load(files: Vec<(String, String)>) -> (Loaded, Diagnostics) {
         }
     }
     (Loaded { sources, bodies }, diags)
+}
+
+/// E0002 for a file of `size` bytes: the file is registered without its text, so the
+/// diagnostic shows no source line.
+fn too_large(sources: &mut SourceMap, path: &str, size: u64) -> Diagnostic {
+    let id = sources.add(SourceFile::new(path, String::new()));
+    Diagnostic::error(
+        E_TOO_LARGE,
+        format!(
+            "file too large: {size} bytes, more than the {MAX_FILE_BYTES} bytes (16 MiB) a stack file may have"
+        ),
+    )
+    .at(Some(Span::new(id, 0..0)))
+    .help("split the stack into smaller files, or generate less in one file")
+}
+
+/// E0002 for a stack file the reader did not open because of its size; the compiled stack is
+/// then not planned.
+pub fn refuse_large_file(compiled: &mut crate::Compiled, path: &str, size: u64) {
+    let d = too_large(&mut compiled.sources, path, size);
+    compiled.diagnostics.push(d);
+    compiled.desired = None;
+    compiled.graph = None;
 }

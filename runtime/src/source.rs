@@ -11,6 +11,8 @@ pub struct StackFiles {
     /// Files (path shown to the user) that resolve outside the stack directory through a
     /// symbolic link: not opened (DSL.md "Plans of untrusted changes"; E0203 at the file).
     pub outside: Vec<String>,
+    /// Files (path shown to the user, size) over `load::MAX_FILE_BYTES`: not opened (E0002).
+    pub too_large: Vec<(String, u64)>,
 }
 
 /// The stack's `*.hcl` files, in name order. A file whose real path (symbolic links
@@ -31,11 +33,17 @@ pub fn read_stack(dir: &Path) -> anyhow::Result<StackFiles> {
     let mut stack = StackFiles {
         files: vec![],
         outside: vec![],
+        too_large: vec![],
     };
     for p in paths {
         let inside = std::fs::canonicalize(&p).is_ok_and(|real| real.starts_with(&base));
         if !inside {
             stack.outside.push(display_path(&p));
+            continue;
+        }
+        let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+        if size > eksfed_compiler::load::MAX_FILE_BYTES as u64 {
+            stack.too_large.push((display_path(&p), size));
             continue;
         }
         let text = std::fs::read_to_string(&p)

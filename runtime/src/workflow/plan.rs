@@ -49,6 +49,9 @@ pub fn compile_stack(
     for path in &stack.outside {
         eksfed_compiler::confine::refuse_stack_file(&mut compiled, path);
     }
+    for (path, size) in &stack.too_large {
+        eksfed_compiler::load::refuse_large_file(&mut compiled, path, *size);
+    }
     Ok(compiled)
 }
 
