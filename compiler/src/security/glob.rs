@@ -186,11 +186,10 @@ pub fn contains(outer: &str, inner: &str, fold: bool) -> bool {
 }
 
 pub fn intersect(p: &str, q: &str, fold: bool) -> bool {
-    match (has_wildcard(p), has_wildcard(q)) {
-        (false, false) => return same(p, q, fold),
-        // A variable may stand for any value: as wide as `*` (intersect_toks).
-        _ => {}
+    if !has_wildcard(p) && !has_wildcard(q) {
+        return same(p, q, fold);
     }
+    // A variable may stand for any value: as wide as `*` (intersect_toks).
     intersect_toks(&tokens(p, fold, false), &tokens(q, fold, false))
 }
 

@@ -129,19 +129,37 @@ pub fn parse(doc: Option<&Json>, as_after: bool) -> Vec<Stmt> {
         .collect()
 }
 
+/// The policy variables of patterns, by name lower-cased.
+fn vars<'a>(ps: impl IntoIterator<Item = &'a String>) -> std::collections::BTreeSet<String> {
+    ps.into_iter()
+        .flat_map(|p| glob::variables(p))
+        .map(|v| v.to_lowercase())
+        .collect()
+}
+
 /// Every request `inner` admits, `outer` admits too.
+///
+/// A `NotResource` list holding a policy variable the request has no value for matches
+/// nothing (the statement does not apply: IAM user guide, "policy variables with no value";
+/// the simulator agrees). So such an outer list covers only requests that need the same
+/// variables: inner patterns that use every one of them.
 pub fn set_contains(outer: &Set, inner: &Set, fold: bool) -> bool {
     match (outer, inner) {
         (Set::Pos(o), Set::Pos(i)) => i
             .iter()
             .all(|x| o.iter().any(|y| glob::contains(y, x, fold))),
-        (Set::Not(o), Set::Pos(i)) => i
-            .iter()
-            .all(|x| o.iter().all(|y| !glob::intersect(x, y, fold))),
+        (Set::Not(o), Set::Pos(i)) => {
+            let needed = vars(o);
+            i.iter().all(|x| {
+                needed.is_subset(&vars([x])) && o.iter().all(|y| !glob::intersect(x, y, fold))
+            })
+        }
         (Set::Pos(o), Set::Not(_)) => o.iter().any(|y| y == "*"),
-        (Set::Not(o), Set::Not(i)) => o
-            .iter()
-            .all(|y| i.iter().any(|x| glob::contains(x, y, fold))),
+        (Set::Not(o), Set::Not(i)) => {
+            vars(o).is_subset(&vars(i))
+                && o.iter()
+                    .all(|y| i.iter().any(|x| glob::contains(x, y, fold)))
+        }
     }
 }
 
