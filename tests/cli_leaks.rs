@@ -99,6 +99,36 @@ fn a_stack_file_linking_outside_is_refused_and_never_shown() {
     assert!(out(&o).contains("links-q"), "{}", text(&o));
 }
 
+/// A stack file over the 16 MiB cap is E0002 at the file and is never opened (its size comes
+/// from the file's metadata), in validate, plan, render and fmt alike.
+#[test]
+fn a_stack_file_over_the_size_cap_is_refused_unread() {
+    let w = World::new("huge");
+    let dir = w.write_stack("huge", &[("main.hcl", MAIN)]);
+    let mut big = String::from("locals {\n  marker = \"HUGE_FILE_MARKER\"\n");
+    let line = format!("  # {}\n", "x".repeat(1000));
+    while big.len() <= 16 * 1024 * 1024 {
+        big.push_str(&line);
+    }
+    big.push_str("}\n");
+    std::fs::write(dir.join("big.hcl"), &big).unwrap();
+    let d = dir.to_str().unwrap();
+    for args in [
+        vec!["validate", d],
+        vec!["validate", d, "--format", "json"],
+        vec!["plan", d],
+        vec!["render", d],
+        vec!["fmt", d, "--check"],
+    ] {
+        let o = w.eksfed(&args);
+        let all = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {all}");
+        assert!(all.contains("E0002"), "{args:?}: {all}");
+        assert!(all.contains("big.hcl"), "{args:?}: {all}");
+        assert!(!all.contains("HUGE_FILE_MARKER"), "{args:?}: {all}");
+    }
+}
+
 /// Runs eksfed with its standard output a pipe whose reading end is closed before eksfed
 /// starts (`eksfed ... | head -0`).
 fn into_closed_pipe(w: &World, args: &[&str]) -> std::process::Output {
