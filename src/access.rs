@@ -52,7 +52,7 @@ pub fn run(dir: &Path, args: &AccessArgs<'_>, common: &Common) -> Result<u8> {
             bail!("--cluster {c}: the stack has no such cluster");
         }
     }
-    let (model, clusters) = if args.live {
+    let (model, clusters, secrets) = if args.live {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -61,10 +61,14 @@ pub fn run(dir: &Path, args: &AccessArgs<'_>, common: &Common) -> Result<u8> {
             None => return Ok(1),
         }
     } else {
-        (access::from_desired(d0), access::clusters(d0))
+        (
+            access::from_desired(d0),
+            access::clusters(d0),
+            first.sensitive.secrets.clone(),
+        )
     };
     let selected = access::select(&model, &clusters, args.cluster, &query);
-    print(&selected, args.format, common, &first.sensitive.secrets)?;
+    print(&selected, args.format, common, &secrets)?;
     Ok(0)
 }
 
@@ -85,11 +89,13 @@ fn print(m: &AccessModel, format: AccessFormat, common: &Common, secrets: &[Stri
 }
 
 /// Compiles with the live facts (account, issuers), then reads every object of the account
-/// and of the stack's clusters, owned or not.
+/// and of the stack's clusters, owned or not. With the model, the texts its outputs hide:
+/// what derives from sensitive variables, and the live values at the same places (an
+/// earlier value of the variable, written by an earlier apply).
 async fn live_model(
     dir: &Path,
     common: &Common,
-) -> Result<Option<(AccessModel, Vec<access::ClusterInfo>)>> {
+) -> Result<Option<(AccessModel, Vec<access::ClusterInfo>, Vec<String>)>> {
     let inputs = crate::commands::plan_inputs(dir, common, false)?;
     let hooks = crate::session::CliHooks::new(common, false);
     let Some(workflow::LiveCompiled {
@@ -109,9 +115,22 @@ async fn live_model(
     let conn = state::connect(aws, &scope, &targets).await?;
     let live = state::read(&conn, &desired.stack.name, &account, &scope, &targets).await?;
     let rbac = state::read_rbac_roles(&conn, &scope).await?;
+    let secrets = match &compiled.graph {
+        Some(graph) if !compiled.sensitive.secrets.is_empty() => {
+            let options = eksfed_compiler::diff::DiffOptions {
+                targets: vec![],
+                destroy: false,
+            };
+            let (mut plan, _) = eksfed_compiler::diff::diff(desired, graph, &live, &options);
+            eksfed_compiler::sensitive::mark(&mut plan, &compiled.sensitive);
+            eksfed_compiler::sensitive::secrets_with_live(&plan, &compiled.sensitive)
+        }
+        _ => compiled.sensitive.secrets.clone(),
+    };
     Ok(Some((
         access::from_live(desired, &live, &rbac),
         access::clusters(desired),
+        secrets,
     )))
 }
 

@@ -161,9 +161,15 @@ pub fn graph(dir: &Path, format: GraphFormat, common: &Common) -> Result<u8> {
 }
 
 pub fn fmt(dir: &Path, check: bool) -> Result<u8> {
-    let files = read_stack(dir)?;
+    let stack = read_stack(dir)?;
+    if let Some(path) = stack.outside.first() {
+        bail!("{path}: error[E0203]: resolves outside the stack directory (through a symbolic link); it was not read, nothing was formatted");
+    }
+    if let Some((path, size)) = stack.too_large.first() {
+        bail!("{path}: error[E0002]: file too large ({size} bytes, more than 16 MiB); it was not read, nothing was formatted");
+    }
     let mut changed = vec![];
-    for (path, text) in &files {
+    for (path, text) in &stack.files {
         if let Err(e) = hcl_parse_check(text) {
             bail!("{path}: {e}; not formatting a file that does not parse");
         }
@@ -287,7 +293,12 @@ pub fn plan(
         };
         let plan = &planned.plan;
         if let Some(path) = out {
-            std::fs::write(path, serde_json::to_string_pretty(plan)? + "\n")
+            // Signed when the key is set: apply with the key refuses any other (plan_key).
+            let mut saved = plan.clone();
+            if let Some(key) = eksfed_runtime::plan_key::key_from_env() {
+                eksfed_runtime::plan_key::sign(&mut saved, &key)?;
+            }
+            std::fs::write(path, serde_json::to_string_pretty(&saved)? + "\n")
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
         match format {
@@ -345,6 +356,7 @@ pub fn apply(
         Source::Saved {
             file: path.to_path_buf(),
             stack: stack.map(Path::to_path_buf),
+            given: plan_inputs(path, common, false)?,
         }
     } else {
         Source::Stack(plan_inputs(path, common, false)?)

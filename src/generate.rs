@@ -24,6 +24,8 @@ Generated (in DIR/main.hcl, formatted as `eksfed fmt` writes it):
     association; `access` entries; RBAC bindings whose subjects include a mapped group or
     username
   - in DIR/imports.hcl, an `import` block for every generated object eksfed may own
+  - beside them, each SAML provider's metadata document (LABEL.saml-metadata.xml), which
+    main.hcl reads with file()
 References, never literal ARNs, between generated objects. Trust statements become typed
 blocks where one compiles to exactly the live statement, otherwise `trust_statement` holding
 it as is. Lints that fire on what is live are allowed on their block, with the reason.
@@ -114,6 +116,10 @@ pub fn run(a: &GenerateArgs) -> Result<u8> {
         .with_context(|| format!("cannot write {}", out.join("main.hcl").display()))?;
     std::fs::write(out.join("imports.hcl"), &g.imports)
         .with_context(|| format!("cannot write {}", out.join("imports.hcl").display()))?;
+    for (name, text) in &g.files {
+        std::fs::write(out.join(name), text)
+            .with_context(|| format!("cannot write {}", out.join(name).display()))?;
+    }
     let counts: Vec<String> = g.counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
     println!(
         "Generated stack `{stack}` in {}: {} (AWS requests: {requests}).",

@@ -87,9 +87,11 @@ enum Command {
         /// Exit 3 when some change broadens access (the plan's security review)
         #[arg(long)]
         fail_on_broadening: bool,
-        /// A minijinja template for --format markdown. It sees `stack`, `summary`,
-        /// `has_changes`, `counts` (import/create/update/replace/delete), `changes` (address, type,
-        /// action, icon, reason, diff, address_cell) and `diagnostics` (as in JSON, plus
+        /// A minijinja template for --format markdown. It sees `stack` (and `stack_cell`, escaped
+        /// for a code span), `summary`, `has_changes`, `counts`
+        /// (import/create/update/replace/delete), `changes` (address, type, action, icon, reason,
+        /// diff, fence: a code fence no line of the diff closes, address_cell: escaped for a
+        /// table's code span, address_html: escaped for HTML) and `diagnostics` (as in JSON, plus
         /// `allowed`, `address_cell`, `message_cell`: escaped for table cells), `security`
         /// (review rows: icon, effect, kind, address_cell, message_cell, change_cell),
         /// `broadening` and `changed`
@@ -168,7 +170,39 @@ enum Command {
     },
 }
 
+/// The status a shell reports for a command ended by SIGPIPE (128 + 13).
+const CLOSED_PIPE: u8 = 141;
+
+/// A closed standard output (`eksfed plan --format json | head`) ends the command quietly, as
+/// it ends other command-line tools: Rust ignores SIGPIPE, so `print!` panics with "failed
+/// printing to stdout: Broken pipe"; that panic (in any thread) exits with 141 instead, with
+/// nothing on stderr.
+fn end_quietly_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(i32::from(CLOSED_PIPE));
+        }
+        default(info)
+    }));
+}
+
+/// Whether an error is a write into a closed pipe (a `write!` that returned it).
+fn closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 fn main() -> ExitCode {
+    end_quietly_on_closed_pipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate {
@@ -259,6 +293,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => ExitCode::from(code),
+        Err(e) if closed_pipe(&e) => ExitCode::from(CLOSED_PIPE),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)

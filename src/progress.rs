@@ -41,17 +41,46 @@ fn doing(a: Action) -> &'static str {
 }
 
 /// The line printed when a change ends (both displays); `None` for what --quiet hides.
-fn finished_line(r: &eksfed_runtime::apply::ChangeResult, quiet: bool) -> Option<String> {
+fn finished_line(
+    r: &eksfed_runtime::apply::ChangeResult,
+    quiet: bool,
+    shown: &Shown,
+) -> Option<String> {
+    let address = shown.of(&r.address);
     match &r.outcome {
         Outcome::Done if !quiet => Some(format!(
-            "{}: {} [{:.1}s]",
-            r.address,
+            "{address}: {} [{:.1}s]",
             past(r.action),
             r.elapsed.as_secs_f64()
         )),
-        Outcome::Failed(e) => Some(format!("{}: FAILED: {e}", r.address)),
-        Outcome::Skipped(why) if !quiet => Some(format!("{}: skipped ({why})", r.address)),
+        Outcome::Failed(e) => Some(format!("{address}: FAILED: {e}")),
+        Outcome::Skipped(why) if !quiet => Some(format!("{address}: skipped ({why})")),
         _ => None,
+    }
+}
+
+/// Addresses as the plan shows them (a sensitive `for_each` key redacted).
+#[derive(Clone)]
+struct Shown(Arc<std::collections::BTreeMap<String, String>>);
+
+impl Shown {
+    fn of_plan(plan: &Plan) -> Shown {
+        Shown(Arc::new(
+            plan.changes
+                .iter()
+                .map(|c| {
+                    let shown = eksfed_compiler::sensitive::shown_address(&c.address, &c.sensitive);
+                    (c.address.clone(), shown)
+                })
+                .collect(),
+        ))
+    }
+
+    fn of(&self, address: &str) -> String {
+        self.0
+            .get(address)
+            .cloned()
+            .unwrap_or_else(|| address.to_string())
     }
 }
 
@@ -64,13 +93,14 @@ pub struct ApplyDisplay {
 impl ApplyDisplay {
     pub fn new(plan: &Plan, common: &Common) -> ApplyDisplay {
         let quiet = common.quiet;
+        let shown = Shown::of_plan(plan);
         if !live(common, std::io::stdout().is_terminal()) {
             let hook: Hook = Arc::new(move |ev| match ev {
                 ProgressEvent::Started(c) if !quiet => {
-                    println!("{}: {}...", c.address, doing(c.action))
+                    println!("{}: {}...", shown.of(&c.address), doing(c.action))
                 }
                 ProgressEvent::Finished(r) => {
-                    if let Some(line) = finished_line(r, quiet) {
+                    if let Some(line) = finished_line(r, quiet, &shown) {
                         println!("{line}")
                     }
                 }
@@ -98,12 +128,13 @@ impl ApplyDisplay {
         let hook: Hook = Arc::new(move |ev| {
             let mut flying = in_flight.lock().unwrap_or_else(|e| e.into_inner());
             match ev {
-                ProgressEvent::Started(c) => flying.push(c.address.clone()),
+                ProgressEvent::Started(c) => flying.push(shown.of(&c.address)),
                 ProgressEvent::Finished(r) => {
-                    flying.retain(|a| a != &r.address);
+                    let address = shown.of(&r.address);
+                    flying.retain(|a| a != &address);
                     b.inc(1);
                     b.set_message(in_flight_message(&flying));
-                    if let Some(line) = finished_line(r, false) {
+                    if let Some(line) = finished_line(r, false, &shown) {
                         b.println(line);
                     }
                     return;

@@ -323,6 +323,7 @@ fn the_example_workflow_validates_against_the_workflow_schema() {
         "contains(github.event.pull_request.labels.*.name, 'eksfed-gate')",
         "actions/upload-artifact@v4",
         "eksfed apply plan.json",
+        "EKSFED_PLAN_KEY: ${{ secrets.EKSFED_PLAN_KEY }}",
         "--format sarif",
         "--format github",
     ] {
@@ -462,7 +463,7 @@ fn without_a_terminal_or_with_ci_apply_prints_plain_lines() {
 }
 
 /// `tests/demo.sh --keep`: the demo runs, the doubles stay up and the printed `export` lines
-/// point eksfed at them; SIGINT (Ctrl-C) stops them.
+/// point eksfed at them; the trap that Ctrl-C (SIGINT) and SIGTERM share stops them.
 #[test]
 fn demo_keep_leaves_the_doubles_running_until_interrupted() {
     use std::io::{BufRead, BufReader};
@@ -513,8 +514,12 @@ fn demo_keep_leaves_the_doubles_running_until_interrupted() {
     assert_eq!(code(&p), 0, "{}", text(&p));
     let addr = endpoint.trim_start_matches("http://").to_string();
     assert!(std::net::TcpStream::connect(&addr).is_ok());
+    // TERM, which the script traps with INT: a background job of a non-interactive shell
+    // (`tests/run.sh &`, nohup) starts with SIGINT ignored, and bash cannot trap a signal that
+    // was ignored on entry, so `kill -INT` would do nothing there and the test would wait
+    // forever.
     let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());

@@ -105,7 +105,14 @@ fn edited_saved_plans_are_refused_with_nothing_written_and_the_honest_plan_appli
         edit(&mut plan);
         let f = w.dir.join(format!("{name}.json"));
         std::fs::write(&f, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
-        let a = w.eksfed(&["apply", f.to_str().unwrap(), "--auto-approve"]);
+        // Apply is given the same --var as plan: what is refused is the file's edit.
+        let a = w.eksfed(&[
+            "apply",
+            f.to_str().unwrap(),
+            "--auto-approve",
+            "--var",
+            "team=reports",
+        ]);
         assert_eq!(code(&a), 1, "{name}: {}", text(&a));
         let err = stderr(&a);
         assert!(err.contains("nothing was changed"), "{name}: {err}");
@@ -155,12 +162,11 @@ fn edited_saved_plans_are_refused_with_nothing_written_and_the_honest_plan_appli
         &|p| p["clusters"]["demo"]["kube_context"] = json!("prod"),
         &["clusters.demo.kube_context", "\"prod\""],
     );
-    // A changed variable value changes the configuration the plan is compared with: the
-    // `after` the file records is no longer what that configuration gives.
+    // A changed variable value is not what apply is given (`--var team=reports`).
     refused(
         "var",
         &|p| p["source"]["vars"][0]["text"] = json!("evil"),
-        &["role.reader", "after.name"],
+        &["--var team"],
     );
     // A change removed from the file (its role would never be created).
     refused(
@@ -187,17 +193,19 @@ fn edited_saved_plans_are_refused_with_nothing_written_and_the_honest_plan_appli
     std::fs::create_dir_all(&moved).unwrap();
     std::fs::rename(dir.join("main.hcl"), moved.join("main.hcl")).unwrap();
     std::fs::remove_dir(&dir).unwrap();
-    let a = w.eksfed(&["apply", planfile.to_str().unwrap()]);
+    let a = w.eksfed(&["apply", planfile.to_str().unwrap(), "--var", "team=reports"]);
     assert_eq!(code(&a), 1, "{}", text(&a));
     assert!(stderr(&a).contains("--stack DIR"), "{}", text(&a));
     assert_eq!(written(&w), before);
 
-    // The honest plan applies (variables as recorded: no --var here).
+    // The honest plan applies (given the same --var as plan).
     let a = w.eksfed(&[
         "apply",
         planfile.to_str().unwrap(),
         "--stack",
         moved.to_str().unwrap(),
+        "--var",
+        "team=reports",
     ]);
     assert_eq!(code(&a), 0, "{}", text(&a));
     let att = w.boto3("print(json.dumps([p['PolicyArn'] for p in iam.list_attached_role_policies(RoleName='reports-reader')['AttachedPolicies']]))");
@@ -251,7 +259,7 @@ fn an_edited_update_is_refused_and_the_role_keeps_its_policies() {
         .push(json!("arn:aws:iam::aws:policy/AdministratorAccess"));
     let edited = w.dir.join("upd-edited.json");
     std::fs::write(&edited, plan.to_string()).unwrap();
-    let a = w.eksfed(&["apply", edited.to_str().unwrap()]);
+    let a = w.eksfed(&["apply", edited.to_str().unwrap(), "--var", "team=ops"]);
     assert_eq!(code(&a), 1, "{}", text(&a));
     assert!(stderr(&a).contains("after.policies[1]"), "{}", text(&a));
     let role = w.boto3("print(json.dumps({'att': [p['PolicyArn'] for p in iam.list_attached_role_policies(RoleName='ops-reader')['AttachedPolicies']], 'desc': iam.get_role(RoleName='ops-reader')['Role'].get('Description', '')}))");
@@ -264,7 +272,7 @@ fn an_edited_update_is_refused_and_the_role_keeps_its_policies() {
         "nothing was written"
     );
     // The honest one repairs the drift.
-    let a = w.eksfed(&["apply", planfile.to_str().unwrap()]);
+    let a = w.eksfed(&["apply", planfile.to_str().unwrap(), "--var", "team=ops"]);
     assert_eq!(code(&a), 0, "{}", text(&a));
     let role = w.boto3(
         "print(json.dumps(iam.get_role(RoleName='ops-reader')['Role'].get('Description', '')))",
@@ -316,4 +324,228 @@ fn explain_knows_compile_error_codes() {
         .output()
         .unwrap();
     assert_eq!(code(&out), 1, "{}", text(&out));
+}
+
+const ACCESS_STACK: &str = r#"
+variable "group" {
+  type = string
+}
+stack "signed" {}
+cluster "demo" {
+  name            = "demo"
+  oidc_issuer_url = "https://oidc.eks.us-east-1.amazonaws.com/id/DEMO0123456789ABCDEF0123456789AB"
+  kube_context    = "demo"
+}
+role "ops" {
+  name = "signed-ops"
+  trust_aws {
+    principals = ["arn:aws:iam::ACCOUNT:root"]
+  }
+}
+access "ops" {
+  cluster  = cluster.demo
+  role     = role.ops
+  username = "ops:{{SessionName}}"
+  groups   = [var.group]
+}
+"#;
+
+fn eksfed_with(w: &World, env: &[(&str, &str)], args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_eksfed"))
+        .args(args)
+        .envs(w.envs())
+        .envs(env.iter().copied())
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap()
+}
+
+/// What the access stack could have written: its role and the `aws-auth` ConfigMap.
+fn access_written(w: &World) -> Value {
+    let roles =
+        w.boto3("print(json.dumps(sorted(r['RoleName'] for r in iam.list_roles()['Roles'])))");
+    json!({
+        "roles": roles,
+        "aws_auth": w.kube.get_json("/api/v1/namespaces/kube-system/configmaps/aws-auth"),
+        "lease": w.kube.get_json("/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/eksfed-lock-signed").0,
+    })
+}
+
+/// The plan file is the untrusted artifact: a `--var` value edited in its `source` together
+/// with the `after` it gives (an `aws-auth` group becoming `system:masters`) is refused, with
+/// and without a plan key, and nothing is written. Signed with `EKSFED_PLAN_KEY`, the honest
+/// plan applies and apply shows the security review and the lints of what it applies.
+#[test]
+fn an_edited_variable_value_in_a_saved_plan_is_refused() {
+    let w = World::new("signed");
+    let dir = w.write_stack("signed", &[("main.hcl", ACCESS_STACK)]);
+    let d = dir.to_str().unwrap();
+    let key = [("EKSFED_PLAN_KEY", "k3y-for-tests-only")];
+    let edit = |from: &std::path::Path, name: &str| {
+        let text = std::fs::read_to_string(from).unwrap();
+        assert!(text.contains("\"viewers\""), "{text}");
+        let edited = text.replace("\"viewers\"", "\"system:masters\"");
+        let plan: Value = serde_json::from_str(&edited).unwrap();
+        assert_eq!(plan["source"]["vars"][0]["text"], "system:masters");
+        assert!(
+            change(&mut plan.clone(), "access.ops")["after"]
+                .to_string()
+                .contains("system:masters"),
+            "{plan}"
+        );
+        let f = w.dir.join(name);
+        std::fs::write(&f, edited).unwrap();
+        f
+    };
+    let before = access_written(&w);
+    let refused = |name: &str, o: &std::process::Output, expect: &str| {
+        assert_eq!(code(o), 1, "{name}: {}", text(o));
+        let err = stderr(o);
+        assert!(err.contains("nothing was changed"), "{name}: {err}");
+        assert!(err.contains(expect), "{name}: expected `{expect}` in {err}");
+        assert_eq!(
+            access_written(&w),
+            before,
+            "{name}: a refused plan wrote something"
+        );
+    };
+
+    // Unsigned (no key anywhere): the recorded values must be what apply is given.
+    let unsigned = w.dir.join("unsigned.json");
+    let p = w.eksfed(&[
+        "plan",
+        d,
+        "--var",
+        "group=viewers",
+        "--out",
+        unsigned.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&p), 0, "{}", text(&p));
+    let edited = edit(&unsigned, "unsigned-edited.json");
+    let f = edited.to_str().unwrap();
+    refused(
+        "edited, no --var",
+        &w.eksfed(&["apply", f, "--auto-approve"]),
+        "--var group",
+    );
+    refused(
+        "edited, the honest --var",
+        &w.eksfed(&["apply", f, "--auto-approve", "--var", "group=viewers"]),
+        "--var group",
+    );
+    // A plan key on the applying side refuses an unsigned plan.
+    refused(
+        "unsigned, key set",
+        &eksfed_with(
+            &w,
+            &key,
+            &["apply", unsigned.to_str().unwrap(), "--auto-approve"],
+        ),
+        "not signed",
+    );
+
+    // Signed: any edit breaks the signature, whatever --var apply is given.
+    let signed = w.dir.join("signed.json");
+    let p = eksfed_with(
+        &w,
+        &key,
+        &[
+            "plan",
+            d,
+            "--var",
+            "group=viewers",
+            "--out",
+            signed.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&p), 0, "{}", text(&p));
+    let plan: Value = serde_json::from_str(&std::fs::read_to_string(&signed).unwrap()).unwrap();
+    assert!(
+        plan["signature"]
+            .as_str()
+            .unwrap()
+            .starts_with("hmac-sha256:"),
+        "{plan}"
+    );
+    let edited = edit(&signed, "signed-edited.json");
+    let f = edited.to_str().unwrap();
+    refused(
+        "signed, edited",
+        &eksfed_with(&w, &key, &["apply", f, "--auto-approve"]),
+        "signature",
+    );
+    refused(
+        "signed, edited, --var system:masters",
+        &eksfed_with(
+            &w,
+            &key,
+            &[
+                "apply",
+                f,
+                "--auto-approve",
+                "--var",
+                "group=system:masters",
+            ],
+        ),
+        "signature",
+    );
+    refused(
+        "signed, another key",
+        &eksfed_with(
+            &w,
+            &[("EKSFED_PLAN_KEY", "not-the-key")],
+            &["apply", signed.to_str().unwrap(), "--auto-approve"],
+        ),
+        "signature",
+    );
+
+    // The honest signed plan applies, showing the review of what it applies.
+    let a = eksfed_with(
+        &w,
+        &key,
+        &["apply", signed.to_str().unwrap(), "--auto-approve"],
+    );
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    let shown = String::from_utf8_lossy(&a.stdout).to_string();
+    assert!(shown.contains("Security review:"), "{}", text(&a));
+    assert!(shown.contains("access.ops"), "{}", text(&a));
+    let cm = w
+        .kube
+        .get_json("/api/v1/namespaces/kube-system/configmaps/aws-auth")
+        .1;
+    let roles = cm["data"]["mapRoles"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        roles.contains("viewers") && !roles.contains("system:masters"),
+        "{cm}"
+    );
+
+    // A saved plan that maps to system:masters shows EKS003 when applied; without the key,
+    // an unsigned plan applies when apply is given the same --var again.
+    let masters = w.dir.join("masters.json");
+    let p = w.eksfed(&[
+        "plan",
+        d,
+        "--var",
+        "group=system:masters",
+        "--out",
+        masters.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&p), 0, "{}", text(&p));
+    let a = w.eksfed(&[
+        "apply",
+        masters.to_str().unwrap(),
+        "--auto-approve",
+        "--var",
+        "group=system:masters",
+    ]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    assert!(stderr(&a).contains("warning[EKS003]"), "{}", text(&a));
+    assert!(
+        String::from_utf8_lossy(&a.stdout).contains("Security review:"),
+        "{}",
+        text(&a)
+    );
 }

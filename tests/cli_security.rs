@@ -273,3 +273,49 @@ fn a_hand_widened_role_is_a_narrowing_marked_as_drift() {
     let p = w.eksfed(&["plan", d, "--detailed-exitcode"]);
     assert_eq!(code(&p), 0, "{}", text(&p));
 }
+
+/// Attribute-based access through a policy outside the stack (issue 24 item 3): the stack's
+/// role attaches a customer managed policy made by hand that allows `s3:*` to principals
+/// tagged `team = admin`. Changing the role's tag from `app` to `admin` broadens, and the
+/// plan can only say so if it reads that policy: `--fail-on-broadening` exits 3.
+#[test]
+fn a_tag_tested_by_a_policy_outside_the_stack_broadens() {
+    let w = World::new("security-abac");
+    w.boto3(
+        "iam.create_policy(PolicyName='abac', PolicyDocument=json.dumps({'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Action': 's3:*', 'Resource': '*', 'Condition': {'StringEquals': {'aws:PrincipalTag/team': 'admin'}}}]}))\nprint('{}')",
+    );
+    let stack = |team: &str| {
+        format!(
+            r#"
+stack "abac" {{}}
+role "app" {{
+  name     = "abac-app"
+  tags     = {{ team = "{team}" }}
+  trust_aws {{ principals = ["arn:aws:iam::ACCOUNT:root"] }}
+  policies = ["arn:aws:iam::ACCOUNT:policy/abac"]
+}}
+"#
+        )
+    };
+    let dir = w.write_stack("abac", &[("main.hcl", &stack("app"))]);
+    let d = dir.to_str().unwrap();
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(code(&a), 0, "{}", text(&a));
+    let dir = w.write_stack("abac", &[("main.hcl", &stack("admin"))]);
+    let d = dir.to_str().unwrap();
+    let p = w.eksfed(&["plan", d, "--fail-on-broadening"]);
+    assert_eq!(code(&p), 3, "{}", text(&p));
+    let out = String::from_utf8_lossy(&p.stdout);
+    assert!(
+        out.contains(&format!(
+            "  ! role.app tag team changes from \"app\" to \"admin\", and policy arn:aws:iam::{}:policy/abac (outside the stack) tests aws:PrincipalTag/team\n",
+            w.account
+        )),
+        "{out}"
+    );
+    // The outside policy is only read: the plan does not change it.
+    assert!(
+        out.contains("Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy."),
+        "{out}"
+    );
+}

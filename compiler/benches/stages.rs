@@ -100,7 +100,7 @@ fn stages(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("check", n), |b| {
             b.iter(|| {
                 let mut diags = eksfed_compiler::Diagnostics::default();
-                eksfed_compiler::check::check(desired, graph, &mut diags);
+                eksfed_compiler::check::check(desired, &mut diags);
                 diags
             })
         });

@@ -2,11 +2,10 @@
 //! `allow_lints` (on the resource, or on the `stack` block for all).
 
 use crate::diag::Diagnostics;
-use crate::graph::ResourceGraph;
 use crate::lints;
 use crate::model::DesiredState;
 
-pub fn check(desired: &DesiredState, _graph: &ResourceGraph, diags: &mut Diagnostics) {
+pub fn check(desired: &DesiredState, diags: &mut Diagnostics) {
     let mut found = Vec::new();
     for rule in lints::RULES {
         let before = found.len();

@@ -26,6 +26,7 @@ pub struct SarifInput<'a> {
 fn compile_code_summary(code: &str) -> &'static str {
     match code {
         "E0001" => "Syntax error",
+        "E0002" => "File too large",
         "E0101" => "Unknown block",
         "E0102" => "Unknown attribute",
         "E0103" => "Missing required attribute",

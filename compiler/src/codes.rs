@@ -22,6 +22,7 @@ const fn e(code: &'static str, summary: &'static str, doc: &'static str) -> Code
 
 pub const CODES: &[Code] = &[
     e("E0001", "syntax error", "The file is not valid HCL. The caret points at the first token the parser could not read; the file then contributes no blocks.\n\nFix: correct the syntax (an unclosed `{` or `\"`, a missing `=`)."),
+    e("E0002", "file too large", "A stack file larger than 16 MiB (`load::MAX_FILE_BYTES`). It is not parsed and nothing of it is shown: evaluation time and memory grow with the text, and the cap bounds what one file can cost a plan of an untrusted change.\n\nFix: split the stack into smaller files; a generated file can be generated in parts."),
     e("E0101", "unknown block", "A block type the language does not have (or one not allowed inside this block). The message suggests the closest name.\n\nFix: use one of the blocks of DSL.md (`eksfed explain` on the suggested name's lints, or the language schema under schemas/)."),
     e("E0102", "unknown attribute", "An attribute this block does not have. The message suggests the closest name (\"did you mean\").\n\nFix: rename it to the attribute meant, or remove it. schemas/eksfed-language.schema.json lists every block's attributes."),
     e("E0103", "missing attribute", "A required attribute of the block is not set.\n\nFix: set it; the message names it and its type."),

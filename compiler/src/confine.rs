@@ -132,6 +132,26 @@ fn render_once(
     })
 }
 
+/// A stack's own `*.hcl` file that resolves (through a symbolic link) outside the stack
+/// directory: the reader did not open it, and the compile it is added to fails with E0203 at
+/// that file (line 1, an empty source line: nothing of it is shown).
+pub fn refuse_stack_file(compiled: &mut crate::Compiled, path: &str) {
+    use crate::diag::{Diagnostic, SourceFile, Span};
+    let id = compiled.sources.add(SourceFile::new(path, ""));
+    compiled.diagnostics.push(
+        Diagnostic::error(
+            crate::call::E_FUNC,
+            format!(
+                "`{path}` resolves outside the stack directory (through a symbolic link); it was not read"
+            ),
+        )
+        .at(Some(Span::new(id, 0..0)))
+        .help("a stack's *.hcl files, like the files file() reads, must be inside the stack directory"),
+    );
+    compiled.desired = None;
+    compiled.graph = None;
+}
+
 #[cfg(test)]
 mod tests {
     use super::check_relative;

@@ -101,7 +101,8 @@ impl Diagnostics {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-    /// Errors first, then by file and position, so output is stable.
+    /// By file and position (diagnostics without a place first), then code, so output is
+    /// stable.
     pub fn sort(&mut self) {
         self.0.sort_by(|a, b| {
             let ka = (a.span.as_ref().map(|s| (s.file, s.range.start)), &a.code);
@@ -278,7 +279,7 @@ impl SourceMap {
             "file": loc.map(|l| l.0),
             "line": loc.map(|l| l.1),
             "column": loc.map(|l| l.2),
-            "address": d.address,
+            "address": d.address.as_deref().map(|a| crate::redact::redact_text(a, &self.secrets)),
         });
         if let Some(h) = &d.help {
             v["help"] = serde_json::Value::String(crate::redact::redact_text(h, &self.secrets));

@@ -223,14 +223,13 @@ pub fn call(name: &str, mut args: Vec<Value>, env: &FnCtx<'_>) -> FnResult {
         "toset" | "distinct" | "tolist" | "sort" => {
             arity(&args, 1)?;
             let items = list(args.pop().unwrap_or_default(), "the argument")?;
-            let mut out: Vec<Value> = Vec::new();
-            for v in items {
-                if name == "tolist" || !out.contains(&v) {
-                    out.push(v);
-                }
-            }
+            let mut out = if name == "tolist" {
+                items
+            } else {
+                crate::value::distinct(items)
+            };
             if name == "toset" || name == "sort" {
-                out.sort_by_key(|a| a.as_string());
+                out.sort_by_cached_key(|a| a.as_string());
             }
             Ok(Value::List(out))
         }

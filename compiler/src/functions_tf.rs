@@ -242,12 +242,7 @@ pub fn call(name: &str, mut args: Vec<Value>, env: &FnCtx<'_>) -> FnResult {
             let mut acc: Vec<Vec<Value>> = vec![vec![]];
             for (i, a) in args.iter().enumerate() {
                 let set = list(a, &format!("sets[{i}]"))?;
-                let mut dedup: Vec<Value> = vec![];
-                for v in set {
-                    if !dedup.contains(&v) {
-                        dedup.push(v);
-                    }
-                }
+                let dedup = crate::value::distinct(set);
                 let mut next = Vec::with_capacity(acc.len() * dedup.len());
                 for prefix in &acc {
                     for v in &dedup {

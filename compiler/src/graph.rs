@@ -86,7 +86,9 @@ impl ResourceGraph {
 
     /// Every cycle (strongly connected component of more than one node), members sorted.
     pub fn cycles(&self) -> Vec<Vec<Address>> {
-        petgraph::algo::tarjan_scc(&self.graph)
+        // Kosaraju's walk keeps its own stack (Tarjan's in petgraph recurses once per node of a
+        // chain, and a chain of 100,000 locals overflows the thread's stack).
+        let mut cycles: Vec<Vec<Address>> = petgraph::algo::kosaraju_scc(&self.graph)
             .into_iter()
             .filter(|c| c.len() > 1)
             .map(|c| {
@@ -94,7 +96,9 @@ impl ResourceGraph {
                 v.sort();
                 v
             })
-            .collect()
+            .collect();
+        cycles.sort();
+        cycles
     }
 
     /// Direct dependencies of `a`.

@@ -142,6 +142,11 @@ pub struct Plan {
     /// The number of changes that broaden access (the security review).
     #[serde(default)]
     pub broadening: usize,
+    /// `hmac-sha256:HEX` over the plan without this field, when `plan --out` ran with
+    /// `EKSFED_PLAN_KEY` (README "Plans of untrusted changes"); apply with the key set refuses
+    /// a plan without a matching one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 /// The configuration a plan was made from and the facts learned while making it.

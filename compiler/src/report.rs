@@ -268,8 +268,27 @@ fn headline(c: &Change) -> String {
     }
 }
 
+/// The plan as text and markdown show it: addresses whose `for_each` key derives from a
+/// sensitive value redacted (`role.r["(sensitive value)"]`). The JSON plan keeps them.
+pub fn for_display(plan: &Plan) -> std::borrow::Cow<'_, Plan> {
+    use crate::sensitive::{shown_address, ADDRESS};
+    if !plan
+        .changes
+        .iter()
+        .any(|c| c.sensitive.iter().any(|p| p == ADDRESS))
+    {
+        return std::borrow::Cow::Borrowed(plan);
+    }
+    let mut shown = plan.clone();
+    for c in &mut shown.changes {
+        c.address = shown_address(&c.address, &c.sensitive);
+    }
+    std::borrow::Cow::Owned(shown)
+}
+
 /// Terraform-shaped text.
 pub fn text(plan: &Plan, color: bool) -> String {
+    let plan = &*for_display(plan);
     let style = Style { color };
     if !plan.has_changes() {
         return format!(
@@ -305,7 +324,7 @@ pub fn text(plan: &Plan, color: bool) -> String {
     out
 }
 
-pub const DEFAULT_MARKDOWN_TEMPLATE: &str = r#"### eksfed plan for `{{ stack }}`
+pub const DEFAULT_MARKDOWN_TEMPLATE: &str = r#"### eksfed plan for `{{ stack_cell }}`
 
 {% if not has_changes %}**No changes.** The live state matches the configuration.
 {% else %}**{{ summary }}**
@@ -323,10 +342,10 @@ pub const DEFAULT_MARKDOWN_TEMPLATE: &str = r#"### eksfed plan for `{{ stack }}`
 | --- | --- | --- | --- |
 {% for c in changes %}| {{ c.icon }} | `{{ c.address_cell }}` | {{ c.action }} | {{ c.reason }} |
 {% endfor %}
-{% for c in changes %}<details><summary><code>{{ c.address }}</code> ({{ c.action }})</summary>
+{% for c in changes %}<details><summary><code>{{ c.address_html }}</code> ({{ c.action }})</summary>
 
-```diff
-{{ c.diff }}```
+{{ c.fence }}diff
+{{ c.diff }}{{ c.fence }}
 
 </details>
 {% endfor %}{% endif %}
@@ -338,9 +357,36 @@ pub const DEFAULT_MARKDOWN_TEMPLATE: &str = r#"### eksfed plan for `{{ stack }}`
 {% endfor %}{% endif %}"#;
 
 /// Text for one code-span cell of a GitHub-flavoured markdown table: a `|` would end the
-/// cell (also inside a code span) and a line break the row.
+/// cell (also inside a code span), a line break the row and a backtick the code span (it
+/// becomes `'`: what follows it would be read as markdown and HTML).
 fn code_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\r', '\n'], " ")
+    s.replace('|', "\\|")
+        .replace(['\r', '\n'], " ")
+        .replace('`', "'")
+}
+
+/// Text inside HTML (`<summary><code>…</code></summary>`): `&`, `<`, `>` and quotes as
+/// entities, line breaks as spaces (a blank line would end the HTML block).
+fn html_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\r' | '\n' => out.push(' '),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+/// A code fence longer than any run of backticks in `body`, so nothing in it closes it.
+fn fence_for(body: &str) -> String {
+    let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat(longest.max(2) + 1)
 }
 
 /// Prose (with `code` spans) for one cell of a markdown table: outside code spans the
@@ -348,11 +394,18 @@ fn code_cell(s: &str) -> String {
 /// action "*" must not turn into italics); inside them only what ends the cell.
 fn cell(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for (i, part) in code_cell(s).split('`').enumerate() {
-        if i > 0 {
+    let text = s.replace('|', "\\|").replace(['\r', '\n'], " ");
+    let parts: Vec<&str> = text.split('`').collect();
+    // An odd number of backticks leaves the last one unclosed: what follows it is prose.
+    let unclosed = parts.len().is_multiple_of(2);
+    for (i, part) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        if i > 0 && unclosed && last {
+            out.push_str("\\`");
+        } else if i > 0 {
             out.push('`');
         }
-        if i % 2 == 1 {
+        if i % 2 == 1 && !(unclosed && last) {
             out.push_str(part);
             continue;
         }
@@ -375,6 +428,7 @@ fn cell(s: &str) -> String {
 /// Beside the plan's own fields, changes and diagnostics carry `address_cell` (and
 /// `message_cell`) for table cells.
 pub fn markdown(plan: &Plan, template: Option<&str>) -> Result<String, String> {
+    let plan = &*for_display(plan);
     let changes: Vec<Json> = plan
         .changes
         .iter()
@@ -388,12 +442,17 @@ pub fn markdown(plan: &Plan, template: Option<&str>) -> Result<String, String> {
                 Action::Delete => "🗑️",
                 Action::NoOp => "",
             };
+            let diff = change_body(c, false)
+                .lines()
+                .map(|l| l.get(6..).unwrap_or(l).replacen("    ", "", 1) + "\n")
+                .collect::<String>();
             serde_json::json!({
                 "address": c.address, "address_cell": code_cell(&c.address),
+                "address_html": html_text(&c.address), "fence": fence_for(&diff),
                 "type": c.kind, "action": crate::adopt::verb(c), "icon": icon,
                 "importing": c.importing.as_ref().map(|i| i.id.clone()),
                 "reason": cell(&crate::adopt::reason(c)),
-                "diff": change_body(c, false).lines().map(|l| l.get(6..).unwrap_or(l).replacen("    ", "", 1) + "\n").collect::<String>(),
+                "diff": diff,
             })
         })
         .collect();
@@ -413,7 +472,7 @@ pub fn markdown(plan: &Plan, template: Option<&str>) -> Result<String, String> {
         })
         .collect();
     let ctx = serde_json::json!({
-        "stack": plan.stack, "summary": plan.summary(), "has_changes": plan.has_changes(),
+        "stack": plan.stack, "stack_cell": code_cell(&plan.stack), "summary": plan.summary(), "has_changes": plan.has_changes(),
         "changes": changes, "diagnostics": diagnostics,
         "security": crate::security::show::rows(plan, &cell, &code_cell), "broadening": plan.broadening,
         "changed": plan.changes.iter().filter(|c| c.action != Action::NoOp || c.importing.is_some()).count(),

@@ -35,6 +35,22 @@ pub struct Sensitive {
     pub secrets: Vec<String>,
 }
 
+/// The path, among a change's sensitive paths, that says its address holds a sensitive
+/// value (a `for_each` key): text and markdown show [`shown_address`].
+pub const ADDRESS: &str = "address";
+
+/// An address as text and markdown plans show it: with its key redacted when `sensitive`
+/// (the change's sensitive paths) holds [`ADDRESS`].
+pub fn shown_address(address: &str, sensitive: &[String]) -> String {
+    if !sensitive.iter().any(|p| p == ADDRESS) {
+        return address.to_string();
+    }
+    match crate::value::Address::parse(address) {
+        Some(a) if a.key.is_some() => format!("{}.{}[\"{REDACTED}\"]", a.kind, a.label),
+        _ => address.to_string(),
+    }
+}
+
 /// Sensitive variables during one evaluation of a stack: whether to perturb their values
 /// (the second run), and their real values (collected).
 #[derive(Debug, Default)]
@@ -145,6 +161,14 @@ pub fn analyse(
                     if let Json::Object(m) = &a {
                         paths.extend(m.keys().map(|k| join_key("", k)));
                     }
+                    // Its address too: a `for_each` key made from a sensitive value.
+                    paths.insert(ADDRESS.to_string());
+                    if let Some(key) = crate::value::Address::parse(&r.address).and_then(|a| a.key)
+                    {
+                        if key.chars().count() >= 4 {
+                            secrets.insert(key);
+                        }
+                    }
                 }
             }
             if paths.is_empty() {
@@ -178,13 +202,8 @@ pub fn mark(plan: &mut Plan, sensitive: &Sensitive) {
             continue;
         }
         let mut secrets = sensitive.secrets.clone();
-        if let Some(before) = &c.before {
-            let set: BTreeSet<&str> = c.sensitive.iter().map(String::as_str).collect();
-            if let Json::Object(m) = resource_json(before) {
-                for (k, v) in &m {
-                    values_at(v, &join_key("", k), &set, &mut secrets);
-                }
-            }
+        if c.before.is_some() {
+            live_values(c, &mut secrets);
             secrets.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
             secrets.dedup();
         }
@@ -195,6 +214,31 @@ pub fn mark(plan: &mut Plan, sensitive: &Sensitive) {
             }
         }
     }
+}
+
+/// The live values (of four characters or more) a change replaces at its sensitive paths:
+/// an earlier value of a sensitive variable, which outputs hide like the current one.
+fn live_values(c: &crate::plan::Change, out: &mut Vec<String>) {
+    let Some(before) = &c.before else { return };
+    let set: BTreeSet<&str> = c.sensitive.iter().map(String::as_str).collect();
+    if let Json::Object(m) = resource_json(before) {
+        for (k, v) in &m {
+            values_at(v, &join_key("", k), &set, out);
+        }
+    }
+}
+
+/// The texts every output drawn from this plan's live state hides (`access --live`): the
+/// sensitive values and what derives from them, and the live values at the sensitive paths
+/// of each change ([`mark`] must have filled them), longest first.
+pub fn secrets_with_live(plan: &Plan, sensitive: &Sensitive) -> Vec<String> {
+    let mut secrets = sensitive.secrets.clone();
+    for c in &plan.changes {
+        live_values(c, &mut secrets);
+    }
+    secrets.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    secrets.dedup();
+    secrets
 }
 
 /// A rendered resource's fields (no `address`, no `type`) with the values at `paths`

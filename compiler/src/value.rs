@@ -78,7 +78,53 @@ pub enum Value {
     Resource(Box<ResourceValue>),
 }
 
+/// The values of `items` without repeats, each kept where it first appears: what `toset` and
+/// `distinct` keep. Values are hashed by a canonical encoding (maps by sorted key, as map
+/// equality ignores order), so this is linear, where comparing every pair was quadratic.
+pub fn distinct(items: Vec<Value>) -> Vec<Value> {
+    let mut seen = std::collections::HashSet::with_capacity(items.len());
+    let mut out = Vec::with_capacity(items.len());
+    for v in items {
+        let mut key = String::new();
+        v.encode_key(&mut key);
+        if seen.insert(key) {
+            out.push(v);
+        }
+    }
+    out
+}
+
 impl Value {
+    /// Appends an encoding of the value that two values share exactly when they are equal.
+    fn encode_key(&self, out: &mut String) {
+        use std::fmt::Write;
+        match self {
+            Value::Null => out.push('n'),
+            Value::Bool(b) => out.push(if *b { 't' } else { 'f' }),
+            // 0.0 and -0.0 are equal numbers: one encoding.
+            Value::Number(n) => {
+                let n = if *n == 0.0 { 0.0 } else { *n };
+                let _ = write!(out, "#{:x};", n.to_bits());
+            }
+            Value::String(s) => {
+                let _ = write!(out, "s{}:{s}", s.len());
+            }
+            Value::List(l) => {
+                let _ = write!(out, "l{}[", l.len());
+                for v in l {
+                    v.encode_key(out);
+                }
+                out.push(']');
+            }
+            Value::Map(m) => encode_map(m, out),
+            Value::Resource(r) => {
+                let a = r.address.to_string();
+                let _ = write!(out, "r{}:{a}", a.len());
+                encode_map(&r.attrs, out);
+            }
+        }
+    }
+
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Null => "null",
@@ -157,4 +203,16 @@ fn number_json(n: f64) -> serde_json::Value {
             .map(serde_json::Value::Number)
             .unwrap_or_default()
     }
+}
+
+fn encode_map(m: &IndexMap<String, Value>, out: &mut String) {
+    use std::fmt::Write;
+    let mut keys: Vec<&String> = m.keys().collect();
+    keys.sort();
+    let _ = write!(out, "m{}{{", m.len());
+    for k in keys {
+        let _ = write!(out, "{}:{k}", k.len());
+        m[k].encode_key(out);
+    }
+    out.push('}');
 }

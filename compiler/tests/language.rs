@@ -349,6 +349,101 @@ fn functions_follow_terraform() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// `format` as Terraform documents it (website/docs/language/functions/format.mdx, and cty's
+/// `stdlib.Format`, which hands numbers to Go's `fmt`): verbs, flags, width and precision,
+/// `[n]` argument indexes. Expected outputs are the documentation's examples and what Go's
+/// `fmt` prints for the same verb.
+#[test]
+fn format_takes_terraforms_flags_width_and_precision() {
+    let cases: Vec<(&str, Result<serde_json::Value, &str>)> = vec![
+        // The documentation's examples.
+        (
+            r#"format("Hello, %s!", "Ander")"#,
+            Ok(json!("Hello, Ander!")),
+        ),
+        (
+            r#"format("There are %d lights", 4)"#,
+            Ok(json!("There are 4 lights")),
+        ),
+        (r#"format("%#v", "hello")"#, Ok(json!("\"hello\""))),
+        (r#"format("%#v", true)"#, Ok(json!("true"))),
+        (r#"format("%#v", 1)"#, Ok(json!("1"))),
+        (r#"format("%#v", { a = 1 })"#, Ok(json!("{\"a\":1}"))),
+        (r#"format("%#v", [true])"#, Ok(json!("[true]"))),
+        (r#"format("%#v", null)"#, Ok(json!("null"))),
+        (r#"format("%v", null)"#, Ok(json!("null"))),
+        (r#"format("%f", 3.14159)"#, Ok(json!("3.141590"))),
+        (r#"format("%9f", 3.14159)"#, Ok(json!(" 3.141590"))),
+        (r#"format("%.2f", 3.14159)"#, Ok(json!("3.14"))),
+        (r#"format("%9.2f", 3.14159)"#, Ok(json!("     3.14"))),
+        // Flags: space, +, -, 0.
+        (r#"format("%02d", 7)"#, Ok(json!("07"))),
+        (r#"format("%05d", -42)"#, Ok(json!("-0042"))),
+        (r#"format("%-5s|", "ab")"#, Ok(json!("ab   |"))),
+        (r#"format("%5s|", "ab")"#, Ok(json!("   ab|"))),
+        (r#"format("%05.2f", 3.14159)"#, Ok(json!("03.14"))),
+        (r#"format("%-8.3f|", 2.5)"#, Ok(json!("2.500   |"))),
+        (r#"format("%+d", 5)"#, Ok(json!("+5"))),
+        (r#"format("%+d", -5)"#, Ok(json!("-5"))),
+        (r#"format("% d", 5)"#, Ok(json!(" 5"))),
+        (r#"format("%+.1f", 2.25)"#, Ok(json!("+2.2"))),
+        // Integer bases.
+        (r#"format("%x", 255)"#, Ok(json!("ff"))),
+        (r#"format("%X", 255)"#, Ok(json!("FF"))),
+        (r#"format("%#x", 255)"#, Ok(json!("0xff"))),
+        (r#"format("%o", 8)"#, Ok(json!("10"))),
+        (r#"format("%b", 5)"#, Ok(json!("101"))),
+        (r#"format("%04x", 10)"#, Ok(json!("000a"))),
+        (r#"format("%x", -255)"#, Ok(json!("-ff"))),
+        (r#"format("%d", 1.5)"#, Err("an integer is required")),
+        // Scientific and general forms.
+        (r#"format("%e", 123456.789)"#, Ok(json!("1.234568e+05"))),
+        (r#"format("%E", 123456.789)"#, Ok(json!("1.234568E+05"))),
+        (r#"format("%.2e", 0.000123)"#, Ok(json!("1.23e-04"))),
+        (r#"format("%g", 0.5)"#, Ok(json!("0.5"))),
+        (r#"format("%g", 1234567)"#, Ok(json!("1.234567e+06"))),
+        (r#"format("%G", 0.00001)"#, Ok(json!("1E-05"))),
+        (r#"format("%g", 100000)"#, Ok(json!("100000"))),
+        (r#"format("%v", 1.5)"#, Ok(json!("1.5"))),
+        (r#"format("%v", 42)"#, Ok(json!("42"))),
+        // Strings: precision truncates, width pads; %q is a JSON string.
+        (r#"format("%.3s", "abcdef")"#, Ok(json!("abc"))),
+        (r#"format("%6.2s|", "abcdef")"#, Ok(json!("    ab|"))),
+        (r#"format("%q", "a\"b")"#, Ok(json!("\"a\\\"b\""))),
+        (r#"format("%8q", "ab")"#, Ok(json!("    \"ab\""))),
+        (r#"format("%s", 12)"#, Ok(json!("12"))),
+        (r#"format("%s", ["a"])"#, Err("string required")),
+        // Bool, percent, argument indexes.
+        (r#"format("%t", true)"#, Ok(json!("true"))),
+        (r#"format("%t", "false")"#, Ok(json!("false"))),
+        (r#"format("100%%")"#, Ok(json!("100%"))),
+        (r#"format("%[2]s %[1]s %s", "a", "b")"#, Ok(json!("b a b"))),
+        (
+            r#"format("%d", null)"#,
+            Err("null value cannot be formatted"),
+        ),
+        (r#"format("%s %s", "a")"#, Err("not enough arguments")),
+        (r#"format("%y", 1)"#, Err("unsupported format verb")),
+        (
+            r#"formatlist("%03d-%s", [1, 22], "x")"#,
+            Ok(json!(["001-x", "022-x"])),
+        ),
+    ];
+    let mut failures = vec![];
+    for (expr, want) in cases {
+        let got = eval(expr);
+        let ok = match (&got, &want) {
+            (Ok(g), Ok(w)) => g == w,
+            (Err(g), Err(w)) => g.contains(w),
+            _ => false,
+        };
+        if !ok {
+            failures.push(format!("{expr}\n   got  {got:?}\n   want {want:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 fn every_new_function_has_cases() {
     let all: String = cases().iter().map(|(e, _)| format!("{e}\n")).collect();

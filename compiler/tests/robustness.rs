@@ -264,3 +264,115 @@ fn fuzz_smoke_no_panic_on_mutated_stacks() {
         "the mutations should break most inputs ({with_errors}/{iterations})"
     );
 }
+
+struct NoFiles;
+impl FileReader for NoFiles {
+    fn read(&self, path: &str) -> Result<String, String> {
+        Err(format!("no file {path}"))
+    }
+}
+
+fn compile_text(text: String) -> eksfed_compiler::Compiled {
+    compile(CompileInput {
+        files: vec![("main.hcl".into(), text)],
+        reader: &NoFiles,
+        vars: VarInputs::default(),
+        facts: Facts::default(),
+    })
+}
+
+/// A chain of 20,000 locals (`a_N = local.a_{N-1}`) compiles, and the last one holds the first
+/// one's value. The dependency graph's cycle search recursed once per link and overflowed a
+/// test thread's stack here (and the main thread's at 100,000); each local was also found by a
+/// scan of every local, which made evaluation quadratic (BENCHMARKS.md has the times).
+#[test]
+fn a_long_chain_of_locals_compiles() {
+    let n = 20_000;
+    let mut text = String::from(
+        "stack \"s\" {\n  account_id = \"111122223333\"\n}\nlocals {\n  a_0 = \"end-of-chain\"\n",
+    );
+    for i in 1..n {
+        text.push_str(&format!("  a_{i} = local.a_{}\n", i - 1));
+    }
+    text.push_str(&format!(
+        "}}\nrole \"r\" {{\n  name        = \"r\"\n  description = local.a_{}\n  trust_aws {{\n    principals = [\"arn:aws:iam::444455556666:root\"]\n  }}\n}}\n",
+        n - 1
+    ));
+    let c = compile_text(text);
+    assert!(!c.diagnostics.has_errors(), "{:?}", c.diagnostics);
+    let d = c.desired.unwrap();
+    let r = d.resources.iter().find(|r| r.address.label == "r").unwrap();
+    let shown = format!("{:?}", r.kind);
+    assert!(shown.contains("end-of-chain"), "{shown}");
+}
+
+/// A file over the cap is E0002 at the file, is not parsed, and none of its text is kept (so no
+/// diagnostic can show it).
+#[test]
+fn a_file_over_the_size_cap_is_refused_unread() {
+    let mut text = String::from("locals {\n  secret = \"do-not-show-me\"\n");
+    while text.len() <= eksfed_compiler::load::MAX_FILE_BYTES {
+        text.push_str("  pad = \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"\n");
+    }
+    text.push_str("}\n");
+    let c = compile_text(text);
+    let errors: Vec<_> = c
+        .diagnostics
+        .0
+        .iter()
+        .filter(|d| d.code == "E0002")
+        .collect();
+    assert_eq!(
+        errors.len(),
+        1,
+        "{:?}",
+        c.diagnostics
+            .0
+            .iter()
+            .map(|d| (&d.code, &d.message))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        errors[0].message.contains("16 MiB"),
+        "{}",
+        errors[0].message
+    );
+    let rendered = format!("{:?}", c.sources);
+    assert!(!rendered.contains("do-not-show-me"));
+    // Not parsed: no duplicate-local errors for the thousands of `pad` lines.
+    assert!(!c.diagnostics.0.iter().any(|d| d.code == "E0105"));
+}
+
+fn value() -> impl Strategy<Value = eksfed_compiler::value::Value> {
+    use eksfed_compiler::value::Value;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        prop_oneof![Just(0.0), Just(-0.0), Just(1.0), Just(2.5)].prop_map(Value::Number),
+        "[ab]{0,2}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(2, 8, 3, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..3).prop_map(Value::List),
+            proptest::collection::vec(("[xy]", inner), 0..3).prop_map(|kv| {
+                // Insertion order varies between equal maps.
+                Value::Map(kv.into_iter().collect())
+            }),
+        ]
+    })
+}
+
+proptest! {
+    /// `toset`/`distinct` hash values instead of comparing every pair: they keep exactly what
+    /// the pairwise comparison (`Value`'s equality) keeps, in the same order.
+    #[test]
+    fn distinct_keeps_what_pairwise_equality_keeps(items in proptest::collection::vec(value(), 0..12)) {
+        let mut pairwise: Vec<eksfed_compiler::value::Value> = vec![];
+        for v in items.clone() {
+            if !pairwise.contains(&v) {
+                pairwise.push(v);
+            }
+        }
+        prop_assert_eq!(eksfed_compiler::value::distinct(items), pairwise);
+    }
+}

@@ -181,3 +181,53 @@ fn plans_hide_the_values_and_json_keeps_them() {
         .unwrap();
     assert_eq!(plain["sensitive"], serde_json::json!([]));
 }
+
+/// QUOTA005 cuts a too-long name to its first 40 characters: when the name derives from a
+/// sensitive value, not even that beginning is shown (text and JSON diagnostics).
+#[test]
+fn a_cut_sensitive_name_shows_none_of_its_beginning() {
+    let secret = "tok3n-b3ginning-that-must-not-show-0123456789-0123456789-0123456789";
+    let stack = r#"
+stack "s" {
+  account_id = "111122223333"
+}
+variable "token" {
+  type      = string
+  sensitive = true
+}
+role "r" {
+  name = "app-${var.token}"
+  trust_aws {
+    principals = ["arn:aws:iam::444455556666:root"]
+  }
+}
+"#;
+    let c = compile(CompileInput {
+        files: vec![("main.hcl".into(), stack.into())],
+        reader: &NoFiles,
+        vars: VarInputs {
+            cli: vec![("token".into(), secret.into())],
+            ..Default::default()
+        },
+        facts: Facts::default(),
+    });
+    let d = c
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "QUOTA005")
+        .expect("QUOTA005 for the 71-character name");
+    let text = c.sources.render(d);
+    let json = c.sources.to_json(d).to_string();
+    for shown in [&text, &json] {
+        assert!(
+            !shown.contains("tok3n"),
+            "shows the value's beginning:\n{shown}"
+        );
+        assert!(
+            !shown.contains("b3ginning"),
+            "shows the value's beginning:\n{shown}"
+        );
+        assert!(shown.contains("(sensitive value)"), "{shown}");
+        assert!(shown.contains("is 71 characters; IAM allows 64"), "{shown}");
+    }
+}

@@ -12,6 +12,7 @@ pub mod iam;
 pub mod k8s;
 pub mod lease;
 pub mod par;
+pub mod plan_key;
 pub mod retry;
 pub mod source;
 pub mod state;

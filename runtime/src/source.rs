@@ -4,9 +4,23 @@
 use eksfed_compiler::eval::FileReader;
 use std::path::{Path, PathBuf};
 
-/// The stack's `*.hcl` files, in name order, as (path shown to the user, text).
-pub fn read_stack(dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
+/// A stack directory's `*.hcl` files, read.
+pub struct StackFiles {
+    /// (path shown to the user, text), in name order.
+    pub files: Vec<(String, String)>,
+    /// Files (path shown to the user) that resolve outside the stack directory through a
+    /// symbolic link: not opened (DSL.md "Plans of untrusted changes"; E0203 at the file).
+    pub outside: Vec<String>,
+    /// Files (path shown to the user, size) over `load::MAX_FILE_BYTES`: not opened (E0002).
+    pub too_large: Vec<(String, u64)>,
+}
+
+/// The stack's `*.hcl` files, in name order. A file whose real path (symbolic links
+/// resolved) is not inside the directory's real path is listed in `outside`, never opened.
+pub fn read_stack(dir: &Path) -> anyhow::Result<StackFiles> {
     let entries = std::fs::read_dir(dir)
+        .map_err(|e| anyhow::anyhow!("cannot read stack directory {}: {e}", dir.display()))?;
+    let base = std::fs::canonicalize(dir)
         .map_err(|e| anyhow::anyhow!("cannot read stack directory {}: {e}", dir.display()))?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -16,14 +30,27 @@ pub fn read_stack(dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
     if paths.is_empty() {
         anyhow::bail!("no *.hcl files in {}", dir.display());
     }
-    paths
-        .into_iter()
-        .map(|p| {
-            let text = std::fs::read_to_string(&p)
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
-            Ok((display_path(&p), text))
-        })
-        .collect()
+    let mut stack = StackFiles {
+        files: vec![],
+        outside: vec![],
+        too_large: vec![],
+    };
+    for p in paths {
+        let inside = std::fs::canonicalize(&p).is_ok_and(|real| real.starts_with(&base));
+        if !inside {
+            stack.outside.push(display_path(&p));
+            continue;
+        }
+        let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+        if size > eksfed_compiler::load::MAX_FILE_BYTES as u64 {
+            stack.too_large.push((display_path(&p), size));
+            continue;
+        }
+        let text = std::fs::read_to_string(&p)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
+        stack.files.push((display_path(&p), text));
+    }
+    Ok(stack)
 }
 
 fn display_path(p: &Path) -> String {
@@ -52,6 +79,13 @@ impl FileReader for FsReader {
         if !full.starts_with(&base) {
             return Err(format!(
                 "`{path}` leaves the stack directory (through a symbolic link); only files inside it can be read"
+            ));
+        }
+        let cap = eksfed_compiler::load::MAX_FILE_BYTES;
+        let size = std::fs::metadata(&full).map(|m| m.len()).unwrap_or(0);
+        if size > cap as u64 {
+            return Err(format!(
+                "`{path}` is {size} bytes, more than the {cap} bytes (16 MiB) eksfed reads from one file"
             ));
         }
         std::fs::read_to_string(&full).map_err(|e| format!("cannot read `{path}`: {e}"))

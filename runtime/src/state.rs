@@ -30,6 +30,13 @@ pub fn scope<'a>(
     let mut s = Scope::default();
     for k in objects {
         s.wanted.extend(live::keys(k));
+        // The customer managed policies a role attaches, read whoever owns them: the security
+        // review looks in their documents for tests of the role's tags (attribute-based
+        // access). They are only read: the diff does not match them to anything.
+        if let RenderedKind::Role { policies, .. } = k {
+            s.wanted
+                .extend(policies.iter().map(|arn| live::key_policy(arn)));
+        }
         let parts = kinds::parts(k);
         s.iam |= parts.iam;
         if let Some(cluster) = k.cluster() {

@@ -382,6 +382,7 @@ async fn a_saved_plan_is_checked_then_applied_without_asking() {
             Source::Saved {
                 file: file.clone(),
                 stack: None,
+                given: w.inputs(),
             },
             false,
         ),
@@ -398,11 +399,11 @@ async fn a_saved_plan_is_checked_then_applied_without_asking() {
         .results
         .iter()
         .all(|r| r.outcome == ChangeOutcome::Done));
-    // A saved plan is not shown again nor asked about; its configuration is planned again
-    // (read only) before the lock, and the live state read again under it.
-    assert!(!log
-        .iter()
-        .any(|l| l == "confirm" || l.starts_with("show plan")));
+    // A saved plan is shown (its security review is of what is applied) but not asked about;
+    // its configuration is planned again (read only) before the lock, and the live state read
+    // again under it.
+    assert!(!log.iter().any(|l| l == "confirm"));
+    assert!(log.iter().any(|l| l.starts_with("show plan")), "{log:#?}");
     let order = [
         "read SavedPlanCheck",
         "read SavedPlanCheck done",
@@ -419,7 +420,14 @@ async fn a_saved_plan_is_checked_then_applied_without_asking() {
     // refused before any lock.
     let again = Recorder::new(false);
     let err = workflow::apply(
-        &w.options(Source::Saved { file, stack: None }, false),
+        &w.options(
+            Source::Saved {
+                file,
+                stack: None,
+                given: w.inputs(),
+            },
+            false,
+        ),
         again.clone(),
     )
     .await

@@ -8,7 +8,7 @@ use crate::schema::{self, RESOURCE_KINDS};
 use crate::value::Address;
 use hcl_edit::structure::{Attribute, Block, Structure};
 use hcl_edit::Span as _;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 pub(super) struct ResourceBlock<'b> {
     pub file: FileId,
@@ -44,6 +44,7 @@ pub(super) fn collect<'b>(
     let mut resources: Vec<ResourceBlock<'_>> = vec![];
     let mut import_blocks: Vec<(FileId, &Block)> = vec![];
     let mut seen: HashMap<String, Span> = HashMap::new();
+    let mut local_names: HashSet<String> = HashSet::new();
     for (file, body) in &loaded.bodies {
         for s in body.iter() {
             match s {
@@ -137,11 +138,7 @@ pub(super) fn collect<'b>(
                                 match s {
                                     Structure::Attribute(a) => {
                                         let lname = a.key.value().to_string();
-                                        if let Some((_, prev)) = locals
-                                            .iter()
-                                            .find(|(_, p)| p.key.value().as_str() == lname)
-                                        {
-                                            let _ = prev;
+                                        if !local_names.insert(lname.clone()) {
                                             diags.push(
                                                 Diagnostic::error(
                                                     lower::E_DUPLICATE,

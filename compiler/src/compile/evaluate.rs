@@ -49,12 +49,16 @@ pub(super) fn evaluate(
     let mut export_reads = crate::unknowns::ExportReads::default();
     let mut table = ResourceTable::new();
     let mut instances: Vec<Resource> = vec![];
+    // Each block looked up by its address once: linear in the stack, not quadratic.
+    let local_by_name: HashMap<&str, &(FileId, &Attribute)> = locals
+        .iter()
+        .map(|l| (l.1.key.value().as_str(), l))
+        .collect();
+    let resource_by_addr: HashMap<Address, &ResourceBlock<'_>> =
+        resources.iter().map(|r| (r.address(), r)).collect();
     for addr in order {
         if addr.kind == "local" {
-            let Some((f, a)) = locals
-                .iter()
-                .find(|(_, a)| a.key.value().as_str() == addr.label)
-            else {
+            let Some((f, a)) = local_by_name.get(addr.label.as_str()).copied() else {
                 continue;
             };
             let mut env = Env::new(
@@ -79,7 +83,7 @@ pub(super) fn evaluate(
             }
             continue;
         }
-        let Some(rb) = resources.iter().find(|r| &r.address() == addr) else {
+        let Some(rb) = resource_by_addr.get(addr).copied() else {
             continue;
         };
         let sch = schema::top_level(rb.kind).unwrap_or(&schema::ROLE);

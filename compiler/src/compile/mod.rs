@@ -39,7 +39,8 @@ pub struct Compiled {
     pub diagnostics: Diagnostics,
     pub desired: Option<DesiredState>,
     pub graph: Option<ResourceGraph>,
-    /// True when the account id is a placeholder (validate without one).
+    /// True when the stack gives its account id (`stack { account_id }`, `--account-id` or
+    /// the caller identity); false when validate runs with a placeholder.
     pub account_known: bool,
     /// What derives from `sensitive` variables (empty without them).
     pub sensitive: crate::sensitive::Sensitive,
@@ -65,7 +66,7 @@ pub fn compile(input: CompileInput<'_>) -> Compiled {
     let result = compile_bodies(&loaded, reader, vars, facts, &mut taint, &mut diags);
     if let Some((desired, graph, known, reads)) = result {
         if !diags.has_errors() {
-            crate::check::check(&desired, &graph, &mut diags);
+            crate::check::check(&desired, &mut diags);
             out.unknown_issuers = crate::unknowns::unknown_issuers(&desired, &reads);
             out.desired = Some(desired);
             out.graph = Some(graph);

@@ -200,6 +200,7 @@ pub fn diff(
         diagnostics: vec![],
         source: None,
         broadening: 0,
+        signature: None,
     };
     crate::security::review(&mut plan, live);
     (plan, diags)

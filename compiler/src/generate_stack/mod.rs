@@ -77,6 +77,19 @@ pub struct Generated {
     pub notes: Vec<String>,
     /// Generated blocks by type.
     pub counts: BTreeMap<&'static str, usize>,
+    /// Files beside `main.hcl` that it reads with `file()` (a SAML provider's metadata), by
+    /// name.
+    pub files: BTreeMap<String, String>,
+}
+
+impl crate::eval::FileReader for Generated {
+    /// The generated files, as `file()` in the generated stack reads them.
+    fn read(&self, path: &str) -> Result<String, String> {
+        self.files
+            .get(path)
+            .cloned()
+            .ok_or_else(|| format!("the generated stack has no file `{path}`"))
+    }
 }
 
 /// The label of the generated `cluster` block (and of live pieces read for it).
@@ -168,6 +181,8 @@ struct Ctx<'a> {
     allow: BTreeMap<String, BTreeMap<String, String>>,
     /// `--group`: repeated shapes under one block with `for_each`.
     group: bool,
+    /// Files beside `main.hcl`, by name.
+    files: BTreeMap<String, String>,
 }
 
 impl Ctx<'_> {
@@ -668,6 +683,7 @@ fn write(
         policy_labels: BTreeMap::new(),
         oidc_labels: BTreeMap::new(),
         saml_labels: BTreeMap::new(),
+        files: BTreeMap::new(),
         imports: vec![],
         counts: BTreeMap::new(),
         allow: allow.clone(),
@@ -951,7 +967,11 @@ fn write(
             oidc_blocks.push_str(&format!("saml_provider {} {{\n", q(&label)));
             oidc_blocks.push_str(&c.allow_lines(&address, &[]));
             oidc_blocks.push_str(&format!("name = {}\n", q(name)));
-            oidc_blocks.push_str(&format!("metadata = {}\n", q(metadata)));
+            // The metadata document (kilobytes of XML) goes in a file beside main.hcl, as a
+            // person would keep it.
+            let file = format!("{label}.saml-metadata.xml");
+            oidc_blocks.push_str(&format!("metadata = file({})\n", q(&file)));
+            c.files.insert(file, metadata.clone());
             let tags: Vec<_> = tags
                 .iter()
                 .filter(|(k, _)| k.as_str() != STACK_TAG)
@@ -1502,21 +1522,15 @@ fn write(
         imports: crate::fmt::format(imports.trim_end()),
         notes,
         counts: c.counts,
-    }
-}
-
-struct NoFiles;
-impl crate::eval::FileReader for NoFiles {
-    fn read(&self, path: &str) -> Result<String, String> {
-        Err(format!("generated stacks read no files ({path})"))
+        files: c.files,
     }
 }
 
 /// Lint diagnostics of generated text, by address: code → message.
-fn lints_of(main: &str, account_id: &str) -> BTreeMap<String, BTreeMap<String, String>> {
+fn lints_of(g: &Generated, account_id: &str) -> BTreeMap<String, BTreeMap<String, String>> {
     let compiled = crate::compile(crate::CompileInput {
-        files: vec![("main.hcl".into(), main.to_string())],
-        reader: &NoFiles,
+        files: vec![("main.hcl".into(), g.main.clone())],
+        reader: g,
         vars: Default::default(),
         facts: crate::Facts {
             account_id: Some(account_id.to_string()),
@@ -1567,7 +1581,7 @@ pub struct Options {
 /// [`generate`] with options.
 pub fn generate_with(s: &Snapshot, opts: &Options) -> Generated {
     let first = write(s, &BTreeMap::new(), opts);
-    let allow = lints_of(&first.main, &s.account_id);
+    let allow = lints_of(&first, &s.account_id);
     if allow.is_empty() {
         return first;
     }

@@ -442,7 +442,7 @@ pub(super) fn compile_main(g: &Generated) -> crate::Compiled {
             ("imports.hcl".into(), g.imports.clone()),
             ("main.hcl".into(), g.main.clone()),
         ],
-        reader: &NoFiles,
+        reader: g,
         vars: Default::default(),
         facts: Default::default(),
     })
@@ -702,4 +702,58 @@ fn references_labels_and_exclusions() {
     assert!(m.contains("role     = role.sso_administratoraccess"), "{m}");
     // The same on every run.
     assert_eq!(generate(&snapshot()).main, g.main);
+}
+
+/// A SAML provider's metadata (kilobytes of XML) is written to a file beside `main.hcl` and read
+/// with `file()`, as a person would keep it, not as a string literal; the stack round trips.
+#[test]
+fn saml_metadata_goes_to_a_file_beside_main() {
+    let mut s = snapshot();
+    let metadata = format!(
+        "<?xml version=\"1.0\"?><EntityDescriptor xmlns=\"urn:oasis:names:tc:SAML:2.0:metadata\" entityID=\"https://idp.example.com\">{}</EntityDescriptor>",
+        "<KeyDescriptor/>".repeat(120)
+    );
+    s.objects.push(obj(
+        RenderedKind::SamlProvider {
+            arn: format!("arn:aws:iam::{ACCT}:saml-provider/corp-idp"),
+            name: "corp-idp".into(),
+            metadata: metadata.clone(),
+            tags: tags(&[]),
+        },
+        None,
+    ));
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Federated": format!("arn:aws:iam::{ACCT}:saml-provider/corp-idp")},
+        "Action": "sts:AssumeRoleWithSAML",
+        "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}}}]});
+    s.objects
+        .push(obj(role("corp-admins", "/", trust, &[], &[], &[]), None));
+    // Mapped into the cluster, so the generator takes the role (and so its provider).
+    s.objects.push(obj(
+        live::aws_auth_piece(
+            "prod",
+            AwsAuthEntry {
+                rolearn: Some(format!("arn:aws:iam::{ACCT}:role/corp-admins")),
+                userarn: None,
+                username: Some("corp-admin".into()),
+                groups: vec!["corp-viewers".into()],
+            },
+        ),
+        None,
+    ));
+    let g = generate(&s);
+    assert!(
+        g.main
+            .contains("metadata = file(\"corp_idp.saml-metadata.xml\")"),
+        "{}",
+        g.main
+    );
+    assert!(!g.main.contains("EntityDescriptor"), "{}", g.main);
+    assert_eq!(
+        g.files.get("corp_idp.saml-metadata.xml"),
+        Some(&metadata),
+        "{:?}",
+        g.files.keys()
+    );
+    assert_round_trip(&s, &g);
 }

@@ -208,7 +208,7 @@ fn conditions(b: &EvBlock, attr: &str, d: &mut Diagnostics) -> IndexMap<String, 
 }
 
 /// One trust block of a role, typed (`None` when a reference did not evaluate or is missing).
-fn trust(b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> Option<TrustBlock> {
+fn trust(b: &EvBlock, d: &mut Diagnostics) -> Option<TrustBlock> {
     let spans: IndexMap<String, Span> = b
         .attrs
         .iter()
@@ -235,7 +235,6 @@ fn trust(b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> Option<TrustBlock> 
                     return None;
                 }
             };
-            let _ = ctx;
             Trust::ServiceAccount {
                 cluster: cluster.map(|c| c.0),
                 provider: provider.map(|p| p.0),
@@ -320,7 +319,7 @@ pub fn lower(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) ->
         .blocks
         .iter()
         .filter(|x| TRUST_KINDS.contains(&x.kind.as_str()))
-        .filter_map(|x| trust(x, ctx, d))
+        .filter_map(|x| trust(x, d))
         .collect();
     if !b
         .blocks

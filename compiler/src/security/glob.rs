@@ -2,12 +2,56 @@
 //! intersection of two patterns, correct when both hold wildcards. Both answers are sound
 //! for the review: `contains` says yes only when every string the inner pattern matches the
 //! outer one matches too; `intersect` says no only when no string matches both.
+//!
+//! `${...}` is a policy variable (`${aws:username}`, `${aws:PrincipalTag/team}`), replaced by
+//! a value of the request: it may stand for any string, so a pattern holding one contains
+//! another only where the same variable stands, or a `*` covers it. `${*}`, `${?}` and `${$}`
+//! are IAM's escapes for the literal characters, not wildcards (IAM user guide, "IAM policy
+//! elements: Variables and tags", special characters).
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Tok {
     Lit(char),
     One,
     Star,
+    /// A policy variable, by its name lower-cased (IAM keys are case-insensitive) with its
+    /// default value if any.
+    Var(String),
+}
+
+/// The pieces of a pattern: characters, and policy variables with their escapes resolved.
+enum Piece {
+    /// A character as written; `true` when it came from an escape (`${*}`): never a wildcard.
+    Char(char, bool),
+    Var(String),
+}
+
+fn pieces(p: &str) -> Vec<Piece> {
+    let mut out = vec![];
+    let mut rest = p;
+    while let Some(i) = rest.find("${") {
+        out.extend(rest[..i].chars().map(|c| Piece::Char(c, false)));
+        let after = &rest[i + 2..];
+        match after.find('}') {
+            Some(end) => {
+                let inner = &after[..end];
+                match inner {
+                    "*" | "?" | "$" => {
+                        out.push(Piece::Char(inner.chars().next().unwrap_or('$'), true))
+                    }
+                    v => out.push(Piece::Var(v.trim().to_lowercase())),
+                }
+                rest = &after[end + 1..];
+            }
+            // An unclosed `${` is text.
+            None => {
+                out.extend(rest[i..].chars().map(|c| Piece::Char(c, false)));
+                rest = "";
+            }
+        }
+    }
+    out.extend(rest.chars().map(|c| Piece::Char(c, false)));
+    out
 }
 
 /// Tokens of a pattern. `fold` lower-cases (actions are case-insensitive); `literal` reads
@@ -25,11 +69,11 @@ pub fn tokens(p: &str, fold: bool, literal: bool) -> Vec<Tok> {
         *ones = 0;
         *star = false;
     };
-    for c in p.chars() {
-        match c {
-            '*' if !literal => star = true,
-            '?' if !literal => ones += 1,
-            c => {
+    for piece in pieces(p) {
+        match piece {
+            Piece::Char('*', false) if !literal => star = true,
+            Piece::Char('?', false) if !literal => ones += 1,
+            Piece::Char(c, _) => {
                 flush(&mut out, &mut ones, &mut star);
                 if fold {
                     out.extend(c.to_lowercase().map(Tok::Lit));
@@ -37,14 +81,35 @@ pub fn tokens(p: &str, fold: bool, literal: bool) -> Vec<Tok> {
                     out.push(Tok::Lit(c));
                 }
             }
+            Piece::Var(v) => {
+                flush(&mut out, &mut ones, &mut star);
+                out.push(Tok::Var(v));
+            }
         }
     }
     flush(&mut out, &mut ones, &mut star);
     out
 }
 
+/// The variables a pattern uses (`${aws:PrincipalTag/team}`), as written, escapes left out.
+pub fn variables(p: &str) -> Vec<String> {
+    let mut out = vec![];
+    let mut rest = p;
+    while let Some(i) = rest.find("${") {
+        let after = &rest[i + 2..];
+        let Some(end) = after.find('}') else { break };
+        if !matches!(&after[..end], "*" | "?" | "$") {
+            out.push(format!("${{{}}}", &after[..end]));
+        }
+        rest = &after[end + 1..];
+    }
+    out
+}
+
+/// Whether a pattern may match more than itself read literally: a wildcard, an escape or a
+/// variable (so it must be compared by tokens, not as text).
 pub fn has_wildcard(p: &str) -> bool {
-    p.contains(['*', '?'])
+    p.contains(['*', '?']) || p.contains("${")
 }
 
 /// Every string `inner` matches, `outer` matches too.
@@ -56,10 +121,15 @@ pub fn contains_toks(outer: &[Tok], inner: &[Tok]) -> bool {
     ok[at(n, m)] = true;
     for i in (0..n).rev() {
         for j in (0..=m).rev() {
-            ok[at(i, j)] = match outer[i] {
+            ok[at(i, j)] = match &outer[i] {
                 Tok::Star => ok[at(i + 1, j)] || (j < m && ok[at(i, j + 1)]),
-                Tok::One => j < m && inner[j] != Tok::Star && ok[at(i + 1, j + 1)],
-                Tok::Lit(c) => j < m && inner[j] == Tok::Lit(c) && ok[at(i + 1, j + 1)],
+                // One character: not a run, and not a variable (its value has any length).
+                Tok::One => {
+                    j < m && matches!(inner[j], Tok::Lit(_) | Tok::One) && ok[at(i + 1, j + 1)]
+                }
+                // A literal or a variable covers only itself (the same variable has the same
+                // value in one request).
+                Tok::Lit(_) | Tok::Var(_) => j < m && inner[j] == outer[i] && ok[at(i + 1, j + 1)],
             };
         }
     }
@@ -75,12 +145,13 @@ pub fn intersect_toks(p: &[Tok], q: &[Tok]) -> bool {
         for j in (0..=m).rev() {
             ok[at(i, j)] = if i == n && j == m {
                 true
-            } else if i < n && p[i] == Tok::Star {
+            } else if i < n && matches!(p[i], Tok::Star | Tok::Var(_)) {
+                // A variable may stand for any string: as wide as a star here.
                 ok[at(i + 1, j)] || (j < m && ok[at(i, j + 1)])
-            } else if j < m && q[j] == Tok::Star {
+            } else if j < m && matches!(q[j], Tok::Star | Tok::Var(_)) {
                 ok[at(i, j + 1)] || (i < n && ok[at(i + 1, j)])
             } else if i < n && j < m {
-                let compatible = match (p[i], q[j]) {
+                let compatible = match (&p[i], &q[j]) {
                     (Tok::Lit(a), Tok::Lit(b)) => a == b,
                     _ => true,
                 };
@@ -115,16 +186,15 @@ pub fn contains(outer: &str, inner: &str, fold: bool) -> bool {
 }
 
 pub fn intersect(p: &str, q: &str, fold: bool) -> bool {
-    match (has_wildcard(p), has_wildcard(q)) {
-        (false, false) => return same(p, q, fold),
-        (true, false) => return matches(p, q, fold),
-        (false, true) => return matches(q, p, fold),
-        _ => {}
+    if !has_wildcard(p) && !has_wildcard(q) {
+        return same(p, q, fold);
     }
+    // A variable may stand for any value: as wide as `*` (intersect_toks).
     intersect_toks(&tokens(p, fold, false), &tokens(q, fold, false))
 }
 
-/// Whether the pattern matches the string (the string read literally).
+/// Whether the pattern matches the string (the string read literally). A variable of the
+/// pattern is not known to match anything: `false` there.
 pub fn matches(pattern: &str, s: &str, fold: bool) -> bool {
     contains_toks(&tokens(pattern, fold, false), &tokens(s, fold, true))
 }
@@ -175,5 +245,46 @@ mod tests {
         assert!(matches("repo:acme/*", "repo:acme/x", false));
         assert!(!matches("repo:acme/x", "repo:acme/*", false));
         assert!(matches("a*", "a*", false));
+    }
+
+    #[test]
+    fn escapes_are_literal_characters() {
+        // `${*}` is the character `*`: it covers itself and nothing else.
+        assert!(!contains("data/${*}", "data/x", false));
+        assert!(!contains("data/${*}", "data/*", false));
+        assert!(contains("data/*", "data/${*}", false));
+        assert!(contains("data/${*}", "data/${*}", false));
+        assert!(!intersect("data/${*}", "data/x", false));
+        assert!(intersect("data/${*}", "data/?", false));
+        assert!(!contains("a${?}", "ab", false));
+        assert!(contains("a?", "a${?}", false));
+        assert!(contains("a${$}", "a${$}", false));
+        assert!(tokens("a${$}b", false, false) == tokens("a$b", false, true));
+    }
+
+    #[test]
+    fn variables_stand_for_any_value() {
+        // A variable is wider than any literal it might equal.
+        assert!(!contains("data/${*}", "data/${aws:username}", false));
+        assert!(!contains("data/x", "data/${aws:username}", false));
+        assert!(!contains("data/?", "data/${aws:username}", false));
+        assert!(contains("data/*", "data/${aws:username}", false));
+        assert!(contains(
+            "data/${aws:username}",
+            "data/${AWS:UserName}",
+            false
+        ));
+        assert!(!contains(
+            "data/${aws:username}",
+            "data/${aws:userid}",
+            false
+        ));
+        assert!(!contains("data/${aws:username}", "data/alice", false));
+        assert!(intersect("data/${aws:username}", "data/alice", false));
+        assert!(intersect("data/${aws:username}/x", "data/*", false));
+        assert_eq!(
+            variables("a/${aws:PrincipalTag/team}/${*}"),
+            vec!["${aws:PrincipalTag/team}"]
+        );
     }
 }

@@ -76,37 +76,80 @@ struct Context {
     attached: BTreeMap<String, Vec<String>>,
     /// Policy ARN -> the address of the stack's policy.
     policy_address: BTreeMap<String, String>,
-    /// Tag keys (lower-cased) some document of the plan tests.
-    tested_tags: BTreeSet<String>,
+    /// Tag key (lower-cased; `*` for a key written as a variable) -> the documents that test
+    /// it, from the plan and from the live objects outside the stack.
+    tested_tags: BTreeMap<String, Vec<TagTest>>,
+    /// ARNs of the managed policies whose documents the review has (the plan's, the live
+    /// ones read).
+    known_policies: BTreeSet<String>,
     /// Live key -> the record of the last apply ([`drift`]), for objects this stack owns.
     applied: BTreeMap<String, String>,
 }
 
-fn docs(k: &RenderedKind) -> Vec<&Json> {
+/// A document that tests a tag key, for the item that reports the tag's change.
+#[derive(Debug, Clone, PartialEq)]
+struct TagTest {
+    /// The document, in the reviewer's words (`role.ci's inline policy deploy`).
+    document: String,
+    /// How it tests the key, as written (`iam:ResourceTag/team`, `${aws:PrincipalTag/team}`).
+    how: String,
+    /// A trust policy: what changes is who may assume a role.
+    trust: bool,
+}
+
+/// The IAM documents of an object, each named for the reviewer (`whose` is the object's
+/// name: an address, or `role NAME (outside the stack)`), and whether it is a trust policy.
+fn docs<'k>(k: &'k RenderedKind, whose: &str) -> Vec<(String, &'k Json, bool)> {
     match k {
-        RenderedKind::Policy { document, .. } => vec![document],
+        RenderedKind::Policy { document, .. } => vec![(whose.to_string(), document, false)],
         RenderedKind::Role {
             trust_policy,
             inline_policies,
             ..
-        } => std::iter::once(trust_policy)
-            .chain(inline_policies.values())
+        } => std::iter::once((format!("{whose}'s trust policy"), trust_policy, true))
+            .chain(
+                inline_policies
+                    .iter()
+                    .map(|(n, d)| (format!("{whose}'s inline policy {n}"), d, false)),
+            )
             .collect(),
         _ => vec![],
     }
+}
+
+/// The AWS managed policies (`arn:aws:iam::aws:policy/...`): AWS's, not read.
+fn aws_managed(arn: &str) -> bool {
+    arn.split(':').nth(4) == Some("aws")
 }
 
 impl Context {
     fn new(plan: &Plan, live: &LiveState) -> Self {
         let mut attached: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut policy_address = BTreeMap::new();
-        let mut tested_tags = BTreeSet::new();
+        let mut tested_tags: BTreeMap<String, Vec<TagTest>> = BTreeMap::new();
+        let mut known_policies = BTreeSet::new();
         let mut stack_roles = BTreeSet::new();
+        let mut note_tests = |k: &RenderedKind, whose: &str| {
+            if let RenderedKind::Policy { arn, .. } = k {
+                known_policies.insert(arn.clone());
+            }
+            for (document, d, trust) in docs(k, whose) {
+                for (key, how) in policy::tag_tests(d) {
+                    let t = TagTest {
+                        document: document.clone(),
+                        how,
+                        trust,
+                    };
+                    let v = tested_tags.entry(key).or_default();
+                    if !v.contains(&t) {
+                        v.push(t);
+                    }
+                }
+            }
+        };
         for c in &plan.changes {
             for r in c.before.iter().chain(c.after.iter()) {
-                for d in docs(&r.kind) {
-                    policy::tested_tag_keys(d, &mut tested_tags);
-                }
+                note_tests(&r.kind, &c.address);
             }
             if let Some(after) = &c.after {
                 match &after.kind {
@@ -127,6 +170,23 @@ impl Context {
             }
             if let Some(RenderedKind::Role { name, .. }) = c.before.as_ref().map(|b| &b.kind) {
                 stack_roles.insert(name.clone());
+            }
+        }
+        // Documents read live outside the stack (a customer managed policy a role of the stack
+        // attaches, a role that attaches one of the stack's policies) may test tags too. The
+        // stack's own live objects are the plan's before objects, seen above.
+        for o in &live.objects {
+            if o.owner.as_deref() == Some(plan.stack.as_str()) {
+                continue;
+            }
+            match &o.piece {
+                RenderedKind::Policy { arn, .. } => {
+                    note_tests(&o.piece, &format!("policy {arn} (outside the stack)"))
+                }
+                RenderedKind::Role { name, .. } if !stack_roles.contains(name) => {
+                    note_tests(&o.piece, &format!("role {name} (outside the stack)"))
+                }
+                _ => {}
             }
         }
         let mut applied = BTreeMap::new();
@@ -153,6 +213,7 @@ impl Context {
             attached,
             policy_address,
             tested_tags,
+            known_policies,
             applied,
         }
     }
@@ -200,7 +261,7 @@ impl Context {
                     unchanged,
                     drift::Part::Document,
                 );
-                out.extend(marked(self.tags(addr, b_tags, tags), unchanged, drift::Part::Tags));
+                out.extend(marked(self.tags(addr, b_tags, tags, &[]), unchanged, drift::Part::Tags));
                 out
             }
             RenderedKind::OidcProvider { url, client_ids, .. } => {
@@ -359,8 +420,9 @@ impl Context {
         }
         mark_since(&mut out, start, unchanged, drift::Part::Boundary);
         if before.is_some() {
+            let attached: Vec<&String> = policies.iter().chain(b_policies).collect();
             out.extend(marked(
-                self.tags(addr, b_tags, tags),
+                self.tags(addr, b_tags, tags, &attached),
                 unchanged,
                 drift::Part::Tags,
             ));
@@ -369,33 +431,83 @@ impl Context {
     }
 
     /// A tag whose key a policy tests: with attribute-based access a changed value can
-    /// broaden, so it is reported (always as broadens: the other side is not known).
+    /// broaden, so it is reported (always as broadens: the other side is not known). A policy
+    /// tests a key through a condition on it or a variable naming it, in any document of the
+    /// plan or read live ([`policy::tag_tests`]). `attached` are the managed policies of the
+    /// role: one whose document eksfed does not have (a customer managed policy it could
+    /// not read) might test any key, so every changed key is reported.
     fn tags(
         &self,
         addr: &str,
         before: Option<&IndexMap<String, String>>,
         after: &IndexMap<String, String>,
+        attached: &[&String],
     ) -> Vec<SecurityItem> {
         let Some(before) = before else { return vec![] };
+        let unread: Vec<&str> = attached
+            .iter()
+            .filter(|p| !aws_managed(p) && !self.known_policies.contains(**p))
+            .map(|p| p.as_str())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let mut keys: BTreeSet<&String> = before.keys().collect();
         keys.extend(after.keys());
-        keys.into_iter()
-            .filter(|k| self.tested_tags.contains(&k.to_lowercase()))
-            .filter(|k| before.get(*k) != after.get(*k))
-            .map(|k| {
-                let show = |v: Option<&String>| v.map(|v| format!("{v:?}")).unwrap_or("(none)".into());
+        let mut out = vec![];
+        for k in keys.into_iter().filter(|k| before.get(*k) != after.get(*k)) {
+            let tests: Vec<&TagTest> = [k.to_lowercase(), "*".to_string()]
+                .iter()
+                .filter_map(|k| self.tested_tags.get(k))
+                .flatten()
+                .collect();
+            if tests.is_empty() && unread.is_empty() {
+                continue;
+            }
+            // "and role.ci's inline policy deploy tests iam:ResourceTag/team", "and ... uses
+            // ${aws:PrincipalTag/team}", "and eksfed could not read ...".
+            let mut why: Vec<String> = tests
+                .iter()
+                .map(|t| {
+                    let verb = if t.how.starts_with("${") {
+                        "uses"
+                    } else {
+                        "tests"
+                    };
+                    format!("{} {verb} {}", t.document, t.how)
+                })
+                .collect();
+            if !unread.is_empty() {
+                why.push(format!(
+                    "eksfed could not read the attached {} {} (it may test the tag)",
+                    if unread.len() == 1 {
+                        "policy"
+                    } else {
+                        "policies"
+                    },
+                    unread.join(", "),
+                ));
+            }
+            let show = |v: Option<&String>| v.map(|v| format!("{v:?}")).unwrap_or("(none)".into());
+            let kind = if unread.is_empty() && tests.iter().all(|t| t.trust) {
+                Trust
+            } else {
+                Permissions
+            };
+            out.push(
                 SecurityItem::new(
                     Broadens,
-                    Permissions,
+                    kind,
                     format!(
-                        "{addr} tag {k} changes from {} to {}, and a policy tests aws:PrincipalTag/{k} or aws:ResourceTag/{k}",
+                        "{addr} tag {k} changes from {} to {}, and {}",
                         show(before.get(k)),
-                        show(after.get(k))
+                        show(after.get(k)),
+                        why.join(", and ")
                     ),
                 )
-                .was(Some(show(before.get(k))), Some(show(after.get(k))))
-            })
-            .collect()
+                .was(Some(show(before.get(k))), Some(show(after.get(k)))),
+            );
+        }
+        out
     }
 
     fn managed_policy(

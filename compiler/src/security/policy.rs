@@ -129,19 +129,37 @@ pub fn parse(doc: Option<&Json>, as_after: bool) -> Vec<Stmt> {
         .collect()
 }
 
+/// The policy variables of patterns, by name lower-cased.
+fn vars<'a>(ps: impl IntoIterator<Item = &'a String>) -> std::collections::BTreeSet<String> {
+    ps.into_iter()
+        .flat_map(|p| glob::variables(p))
+        .map(|v| v.to_lowercase())
+        .collect()
+}
+
 /// Every request `inner` admits, `outer` admits too.
+///
+/// A `NotResource` list holding a policy variable the request has no value for matches
+/// nothing (the statement does not apply: IAM user guide, "policy variables with no value";
+/// the simulator agrees). So such an outer list covers only requests that need the same
+/// variables: inner patterns that use every one of them.
 pub fn set_contains(outer: &Set, inner: &Set, fold: bool) -> bool {
     match (outer, inner) {
         (Set::Pos(o), Set::Pos(i)) => i
             .iter()
             .all(|x| o.iter().any(|y| glob::contains(y, x, fold))),
-        (Set::Not(o), Set::Pos(i)) => i
-            .iter()
-            .all(|x| o.iter().all(|y| !glob::intersect(x, y, fold))),
+        (Set::Not(o), Set::Pos(i)) => {
+            let needed = vars(o);
+            i.iter().all(|x| {
+                needed.is_subset(&vars([x])) && o.iter().all(|y| !glob::intersect(x, y, fold))
+            })
+        }
         (Set::Pos(o), Set::Not(_)) => o.iter().any(|y| y == "*"),
-        (Set::Not(o), Set::Not(i)) => o
-            .iter()
-            .all(|y| i.iter().any(|x| glob::contains(x, y, fold))),
+        (Set::Not(o), Set::Not(i)) => {
+            vars(o).is_subset(&vars(i))
+                && o.iter()
+                    .all(|y| i.iter().any(|x| glob::contains(x, y, fold)))
+        }
     }
 }
 
@@ -339,18 +357,54 @@ pub fn compare_many(before: &[&Json], after: &[&Json]) -> Delta {
     compare(merge(before).as_ref(), merge(after).as_ref())
 }
 
-/// Condition keys tested by a document whose value is a tag (`aws:PrincipalTag/KEY`,
-/// `aws:ResourceTag/KEY`, `aws:RequestTag/KEY`): the tag keys, lower-cased.
-pub fn tested_tag_keys(doc: &Json, out: &mut std::collections::BTreeSet<String>) {
+/// How a document tests tags: for each tag key (lower-cased; `*` when the key itself is a
+/// variable), the way it is tested as written — a condition key (`aws:PrincipalTag/KEY`,
+/// `aws:ResourceTag/KEY`, `iam:ResourceTag/KEY`, `aws:RequestTag/KEY`, any service's
+/// `…:ResourceTag/KEY`) or a policy variable in a resource or a condition value
+/// (`${aws:PrincipalTag/KEY}`). With attribute-based access a changed tag value changes what
+/// such a document allows.
+pub fn tag_tests(doc: &Json) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = vec![];
+    let mut push = |k: String, how: String| {
+        if !out.iter().any(|(k2, h2)| *k2 == k && *h2 == how) {
+            out.push((k, how));
+        }
+    };
     for s in parse(Some(doc), true) {
         for c in &s.conditions {
-            for prefix in ["aws:principaltag/", "aws:resourcetag/", "aws:requesttag/"] {
-                if let Some(k) = c.key.strip_prefix(prefix) {
-                    out.insert(k.to_string());
+            if let Some(k) = tag_key(&c.key) {
+                push(k, c.shown_key.clone());
+            }
+        }
+        let values = s.conditions.iter().flat_map(|c| c.values.iter());
+        let resources = match &s.resources {
+            Set::Pos(v) | Set::Not(v) => v.iter(),
+        };
+        for v in resources.chain(values) {
+            for var in glob::variables(v) {
+                let name = var[2..var.len() - 1].split(',').next().unwrap_or("").trim();
+                if let Some(k) = tag_key(&name.to_lowercase()) {
+                    push(k, var.clone());
                 }
             }
         }
     }
+    out
+}
+
+/// The tag key a condition key or variable name (lower-cased) reads, if it reads one.
+fn tag_key(key: &str) -> Option<String> {
+    let (_, rest) = key.split_once(':')?;
+    ["principaltag/", "resourcetag/", "requesttag/"]
+        .iter()
+        .find_map(|p| rest.strip_prefix(p))
+        .map(|k| {
+            if k.contains("${") {
+                "*".to_string()
+            } else {
+                k.to_string()
+            }
+        })
 }
 
 pub fn show_set(s: &Set) -> String {

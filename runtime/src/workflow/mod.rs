@@ -37,10 +37,14 @@ pub enum Source {
     /// Plan this stack, show the plan, ask (unless auto-approved), apply.
     Stack(PlanInputs),
     /// A saved plan file, applied only if it is what its configuration gives now (`stack`:
-    /// the configuration's directory when it moved).
+    /// the configuration's directory when it moved). `given`: the inputs apply itself is
+    /// given (`--var`, `--var-file`, `EKSFED_VAR_*`, `--account-id`, `--target`; its `dir` is
+    /// not read). Unless the plan is signed and `EKSFED_PLAN_KEY` is set, the inputs the plan
+    /// records must be these (`plan_key`).
     Saved {
         file: PathBuf,
         stack: Option<PathBuf>,
+        given: PlanInputs,
     },
 }
 
@@ -135,8 +139,8 @@ pub fn lock_ttl_from_env() -> Duration {
 /// Leases are held and the live state is checked again under them.
 pub async fn apply(opts: &Options, hooks: Arc<dyn Hooks>) -> Result<Outcome> {
     let (planned, replan) = match &opts.source {
-        Source::Saved { file, stack } => (
-            load_saved_plan(file, stack.as_deref(), hooks.as_ref()).await?,
+        Source::Saved { file, stack, given } => (
+            load_saved_plan(file, stack.as_deref(), given, opts.quiet, hooks.as_ref()).await?,
             None,
         ),
         Source::Stack(inputs) => match plan(inputs, hooks.as_ref()).await? {
@@ -146,7 +150,8 @@ pub async fn apply(opts: &Options, hooks: Arc<dyn Hooks>) -> Result<Outcome> {
     };
     let saved = replan.is_none();
     let plan = &planned.plan;
-    if !saved && !opts.quiet {
+    // A saved plan is shown too: its security review is of what is about to be applied.
+    if !opts.quiet {
         hooks.show_plan(plan);
     }
     if !plan.has_changes() {

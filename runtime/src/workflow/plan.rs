@@ -14,7 +14,7 @@ use eksfed_compiler::plan::{
     ClusterTarget, NamedText, Plan, PlanFacts, PlanSource, PLAN_FORMAT_VERSION,
 };
 use eksfed_compiler::{compile, Address, CompileInput, Compiled, Diagnostic, Facts, VarInputs};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// A plan and what it was read through (the lock and the re-check use them).
@@ -32,7 +32,7 @@ pub fn compile_stack(
     account_id: Option<&str>,
     facts: Facts,
 ) -> Result<Compiled> {
-    let files = read_stack(dir)?;
+    let stack = read_stack(dir)?;
     let mut facts = facts;
     if facts.account_id.is_none() {
         facts.account_id = account_id.map(String::from);
@@ -40,12 +40,19 @@ pub fn compile_stack(
     let reader = FsReader {
         base: dir.to_path_buf(),
     };
-    Ok(compile(CompileInput {
-        files,
+    let mut compiled = compile(CompileInput {
+        files: stack.files,
         reader: &reader,
         vars,
         facts,
-    }))
+    });
+    for path in &stack.outside {
+        eksfed_compiler::confine::refuse_stack_file(&mut compiled, path);
+    }
+    for (path, size) in &stack.too_large {
+        eksfed_compiler::load::refuse_large_file(&mut compiled, path, *size);
+    }
+    Ok(compiled)
 }
 
 /// The diagnostics worth showing: not the allowed ones, and only errors when `quiet`.
@@ -297,6 +304,8 @@ fn targets(inputs: &PlanInputs, desired: &DesiredState) -> Result<Vec<Address>> 
 pub async fn load_saved_plan(
     path: &Path,
     stack: Option<&Path>,
+    given: &PlanInputs,
+    quiet: bool,
     hooks: &dyn Hooks,
 ) -> Result<Planned> {
     let text =
@@ -316,6 +325,27 @@ pub async fn load_saved_plan(
             path.display()
         );
     };
+    // The inputs the file records are taken on trust only when it is signed with the key the
+    // applying side holds; otherwise they must be what apply itself is given.
+    match crate::plan_key::key_from_env() {
+        Some(key) => crate::plan_key::verify(&plan, &key).map_err(|e| {
+            anyhow::anyhow!(
+                "{} {e:#}; refusing to apply it, nothing was changed",
+                path.display()
+            )
+        })?,
+        None => {
+            let differ = inputs_not_given(&source, given);
+            if !differ.is_empty() {
+                bail!(
+                    "{} records inputs apply was not given the same: {}; refusing to apply it, nothing was changed. Give apply the same --var, --var-file, EKSFED_VAR_*, --account-id and --target as plan, or sign plans with {}.",
+                    path.display(),
+                    differ.join(", "),
+                    crate::plan_key::KEY_ENV
+                );
+            }
+        }
+    }
     let dir = stack
         .map(Path::to_path_buf)
         .unwrap_or_else(|| source.dir.clone().into());
@@ -340,7 +370,8 @@ pub async fn load_saved_plan(
         targets: source.targets.clone(),
         account_id: source.account_id_flag.clone(),
         destroy: false,
-        quiet: true,
+        // Its lints are shown: they are about what is about to be applied.
+        quiet,
     };
     let Some(fresh) = plan_reading(&again, hooks, Reading::SavedPlanCheck).await? else {
         bail!(
@@ -368,4 +399,58 @@ pub async fn load_saved_plan(
             )
         }
     }
+}
+
+/// The inputs a saved plan records that differ from those apply is given, named (never with
+/// their values, which may be sensitive): `--var NAME`, `--var-file PATH`, `EKSFED_VAR_NAME`,
+/// `--account-id`, `--target`.
+fn inputs_not_given(source: &PlanSource, given: &PlanInputs) -> Vec<String> {
+    let mut differ = vec![];
+    let by_name = |recorded: &[NamedText], given: &[(String, String)], flag: &str| {
+        let rec: Vec<(String, String)> = recorded
+            .iter()
+            .map(|n| (n.name.clone(), n.text.clone()))
+            .collect();
+        if rec == given {
+            return vec![];
+        }
+        let names: BTreeSet<&String> = rec.iter().chain(given).map(|(n, _)| n).collect();
+        let values = |l: &[(String, String)], n: &String| {
+            l.iter()
+                .filter(|(m, _)| m == n)
+                .map(|(_, v)| v.clone())
+                .collect::<Vec<_>>()
+        };
+        let mut out: Vec<String> = names
+            .into_iter()
+            .filter(|n| values(&rec, n) != values(given, n))
+            .map(|n| format!("{flag}{n}"))
+            .collect();
+        if out.is_empty() {
+            out.push(format!("the order of {}", flag.trim()));
+        }
+        out
+    };
+    differ.extend(by_name(&source.vars, &given.vars.cli, "--var "));
+    differ.extend(by_name(&source.env_vars, &given.vars.env, "EKSFED_VAR_"));
+    let recorded_texts: Vec<&String> = source.var_files.iter().map(|n| &n.text).collect();
+    let given_texts: Vec<&String> = given.vars.files.iter().map(|(_, t)| t).collect();
+    if recorded_texts != given_texts {
+        if source.var_files.is_empty() {
+            differ.push("--var-file".into());
+        }
+        differ.extend(
+            source
+                .var_files
+                .iter()
+                .map(|n| format!("--var-file {}", n.name)),
+        );
+    }
+    if source.account_id_flag != given.account_id {
+        differ.push("--account-id".into());
+    }
+    if source.targets != given.targets {
+        differ.push("--target".into());
+    }
+    differ
 }
