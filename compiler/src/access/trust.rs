@@ -121,16 +121,16 @@ pub fn identities(
                     clusters: clusters.iter().map(facts).collect(),
                 };
                 if let Some(why) = never_admits(&gate) {
-                    let who =
-                        match &gate.via {
-                            Via::PodIdentity {
-                                association: Some((ns, sa)),
-                            } => format!(
+                    let cluster = gate.cluster.as_ref().map(|c| c.name.as_str());
+                    let who = match &gate.via {
+                        Via::PodIdentity {
+                            association: Some((ns, sa)),
+                        } => format!(
                             "the pod identity association {ns}/{sa} in cluster {} cannot use it",
-                            gate.cluster.as_ref().map(|c| c.name.as_str()).unwrap_or("?")
+                            cluster.unwrap_or("?")
                         ),
-                            v => format!("no identity can use {}", principal_text(v)),
-                        };
+                        v => format!("no identity can use {}", principal_text(v)),
+                    };
                     let l = format!("role {role_name}: {who}: {why}");
                     if !limits.contains(&l) {
                         limits.push(l);
