@@ -1590,3 +1590,5 @@ pub fn generate_with(s: &Snapshot, opts: &Options) -> Generated {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod text_snapshots;

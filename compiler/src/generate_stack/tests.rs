@@ -10,22 +10,24 @@ use crate::plan::Action;
 use crate::render::{MANAGED_BY_LABEL, STACK_LABEL};
 use indexmap::IndexMap;
 
-const ACCT: &str = "111122223333";
-const ISSUER: &str = "https://oidc.eks.us-east-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789";
-const HOST: &str = "oidc.eks.us-east-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789";
+pub(super) const ACCT: &str = "111122223333";
+pub(super) const ISSUER: &str =
+    "https://oidc.eks.us-east-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789";
+pub(super) const HOST: &str =
+    "oidc.eks.us-east-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789";
 
-fn tags(t: &[(&str, &str)]) -> IndexMap<String, String> {
+pub(super) fn tags(t: &[(&str, &str)]) -> IndexMap<String, String> {
     t.iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
 }
 
-fn obj(piece: RenderedKind, owner: Option<&str>) -> LiveObject {
+pub(super) fn obj(piece: RenderedKind, owner: Option<&str>) -> LiveObject {
     let key = live::keys(&piece).remove(0);
     live::live_object(key, owner.map(String::from), piece, BTreeMap::new())
 }
 
-fn role(
+pub(super) fn role(
     name: &str,
     path: &str,
     trust: Json,
@@ -51,7 +53,7 @@ fn role(
 }
 
 /// An IRSA trust policy: `sub` under `op`, `aud` (when given) under `StringEquals`.
-fn irsa(subs: Json, op: &str, aud: bool) -> Json {
+pub(super) fn irsa(subs: Json, op: &str, aud: bool) -> Json {
     let mut cond = serde_json::Map::new();
     cond.insert(op.to_string(), json!({ format!("{HOST}:sub"): subs }));
     if aud {
@@ -66,7 +68,7 @@ fn irsa(subs: Json, op: &str, aud: bool) -> Json {
     }]})
 }
 
-fn sa(ns: &str, name: &str, role_arn: &str, labels: Json) -> RenderedKind {
+pub(super) fn sa(ns: &str, name: &str, role_arn: &str, labels: Json) -> RenderedKind {
     RenderedKind::ServiceAccount {
         cluster: "prod".into(),
         manifest: json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {
@@ -459,39 +461,7 @@ fn generated_stack_round_trips_with_no_change() {
 /// grouped stack round trips with no change like the ungrouped one.
 #[test]
 fn grouped_stack_round_trips_with_no_change() {
-    let mut s = snapshot();
-    for (ns, n, team) in [
-        ("apps", "a", "apps"),
-        ("apps", "b", "apps"),
-        ("jobs", "c", "apps"),
-        ("apps", "d", "other"),
-    ] {
-        let name = format!("app-{n}");
-        s.objects.push(obj(
-            role(
-                &name,
-                "/",
-                irsa(
-                    json!(format!("system:serviceaccount:{ns}:{n}")),
-                    "StringEquals",
-                    true,
-                ),
-                &["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess".to_string()],
-                &[],
-                &[("team", team)],
-            ),
-            None,
-        ));
-        s.objects.push(obj(
-            sa(
-                ns,
-                n,
-                &format!("arn:aws:iam::{ACCT}:role/{name}"),
-                json!({}),
-            ),
-            None,
-        ));
-    }
+    let s = grouped_snapshot();
     let g = generate_with(&s, &Options { group: true });
     let m = &g.main;
     assert!(m.contains("role \"irsa\" {\n  for_each = {\n    \"app-a\" = { namespace = \"apps\", names = [\"a\"] }"), "{m}");
@@ -708,6 +678,66 @@ fn references_labels_and_exclusions() {
 /// with `file()`, as a person would keep it, not as a string literal; the stack round trips.
 #[test]
 fn saml_metadata_goes_to_a_file_beside_main() {
+    let (s, metadata) = saml_snapshot();
+    let g = generate(&s);
+    assert!(
+        g.main
+            .contains("metadata = file(\"corp_idp.saml-metadata.xml\")"),
+        "{}",
+        g.main
+    );
+    assert!(!g.main.contains("EntityDescriptor"), "{}", g.main);
+    assert_eq!(
+        g.files.get("corp_idp.saml-metadata.xml"),
+        Some(&metadata),
+        "{:?}",
+        g.files.keys()
+    );
+    assert_round_trip(&s, &g);
+}
+
+/// [`snapshot`] with three roles alike but for name and service account (two namespaces) and
+/// a fourth with another tag: what `--group` groups.
+pub(super) fn grouped_snapshot() -> Snapshot {
+    let mut s = snapshot();
+    for (ns, n, team) in [
+        ("apps", "a", "apps"),
+        ("apps", "b", "apps"),
+        ("jobs", "c", "apps"),
+        ("apps", "d", "other"),
+    ] {
+        let name = format!("app-{n}");
+        s.objects.push(obj(
+            role(
+                &name,
+                "/",
+                irsa(
+                    json!(format!("system:serviceaccount:{ns}:{n}")),
+                    "StringEquals",
+                    true,
+                ),
+                &["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess".to_string()],
+                &[],
+                &[("team", team)],
+            ),
+            None,
+        ));
+        s.objects.push(obj(
+            sa(
+                ns,
+                n,
+                &format!("arn:aws:iam::{ACCT}:role/{name}"),
+                json!({}),
+            ),
+            None,
+        ));
+    }
+    s
+}
+
+/// [`snapshot`] with a SAML provider (and its metadata) and a role mapped into the cluster
+/// that trusts it.
+pub(super) fn saml_snapshot() -> (Snapshot, String) {
     let mut s = snapshot();
     let metadata = format!(
         "<?xml version=\"1.0\"?><EntityDescriptor xmlns=\"urn:oasis:names:tc:SAML:2.0:metadata\" entityID=\"https://idp.example.com\">{}</EntityDescriptor>",
@@ -741,19 +771,5 @@ fn saml_metadata_goes_to_a_file_beside_main() {
         ),
         None,
     ));
-    let g = generate(&s);
-    assert!(
-        g.main
-            .contains("metadata = file(\"corp_idp.saml-metadata.xml\")"),
-        "{}",
-        g.main
-    );
-    assert!(!g.main.contains("EntityDescriptor"), "{}", g.main);
-    assert_eq!(
-        g.files.get("corp_idp.saml-metadata.xml"),
-        Some(&metadata),
-        "{:?}",
-        g.files.keys()
-    );
-    assert_round_trip(&s, &g);
+    (s, metadata)
 }
