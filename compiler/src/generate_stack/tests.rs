@@ -7,8 +7,11 @@ use super::*;
 use crate::diff::{diff, DiffOptions};
 use crate::live::{self, LiveState};
 use crate::plan::Action;
+use crate::render::{AwsAuthEntry, RenderedKind, ROLE_ARN_ANNOTATION, STACK_TAG};
 use crate::render::{MANAGED_BY_LABEL, STACK_LABEL};
 use indexmap::IndexMap;
+use serde_json::{json, Value as Json};
+use std::collections::BTreeSet;
 
 pub(super) const ACCT: &str = "111122223333";
 pub(super) const ISSUER: &str =

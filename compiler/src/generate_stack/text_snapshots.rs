@@ -7,7 +7,10 @@
 use super::tests::{grouped_snapshot, obj, role, sa, saml_snapshot, snapshot, tags, ACCT};
 use super::*;
 use crate::live;
-use crate::render::{AccessPolicyAssociation, AccessScope};
+use crate::render::{
+    AccessEntry, AccessPolicyAssociation, AccessScope, PodIdentityAssociation, RenderedKind,
+};
+use serde_json::{json, Value as Json};
 
 /// Everything `generate` returns, as one text.
 fn shown(g: &Generated) -> String {
