@@ -89,7 +89,6 @@ fn api_snapshot() -> Snapshot {
     let mut s = snapshot();
     s.cluster.authentication_mode = Some("API".into());
     s.cluster.kube_context = None;
-    let role_arn = |n: &str| format!("arn:aws:iam::{ACCT}:role/{n}");
     let odd_policy = format!("arn:aws:iam::{ACCT}:policy/odd");
     let lbc_policy = format!("arn:aws:iam::{ACCT}:policy/AWSLoadBalancerControllerIAMPolicy");
     s.objects.push(obj(
@@ -128,6 +127,17 @@ fn api_snapshot() -> Snapshot {
         *permissions_boundary = Some(lbc_policy);
     }
     s.objects.push(obj(full, None));
+    pod_identity(&mut s);
+    access_entries(&mut s);
+    bindings(&mut s);
+    s
+}
+
+/// Roles trusting pod identity (with AWS's Sid, with conditions, without the Sid), their
+/// associations and service accounts; one association with no service account, one service
+/// account with both an annotation and an association.
+fn pod_identity(s: &mut Snapshot) {
+    let role_arn = |n: &str| format!("arn:aws:iam::{ACCT}:role/{n}");
     let pods = |cond: Json| {
         let mut st = json!({"Sid": "AllowEksAuthToAssumeRoleForPodIdentity", "Effect": "Allow",
             "Principal": {"Service": "pods.eks.amazonaws.com"},
@@ -212,6 +222,11 @@ fn api_snapshot() -> Snapshot {
         ),
         None,
     ));
+}
+
+/// Access entries: access policies, a user, a node, one made by EKS, one of another stack.
+fn access_entries(s: &mut Snapshot) {
+    let role_arn = |n: &str| format!("arn:aws:iam::{ACCT}:role/{n}");
     let admin = vec![
         access_policy("AmazonEKSClusterAdminPolicy", "cluster", &[]),
         access_policy("AmazonEKSViewPolicy", "namespace", &["apps", "jobs"]),
@@ -269,6 +284,11 @@ fn api_snapshot() -> Snapshot {
         s.objects
             .push(obj(entry(&arn, user, &groups, ty, policies), owner));
     }
+}
+
+/// A namespaced binding sharing a name, a binding of a mapped user, a system binding, one of
+/// another stack.
+fn bindings(s: &mut Snapshot) {
     s.objects.push(obj(
         binding(
             "RoleBinding",
@@ -311,7 +331,6 @@ fn api_snapshot() -> Snapshot {
         ),
         Some("other"),
     ));
-    s
 }
 
 /// [`snapshot`] on a cluster in API_AND_CONFIG_MAP mode with both sides: a pair that agrees, one
