@@ -38,7 +38,7 @@ mod trust;
 use crate::live::LiveObject;
 use ctx::{Ctx, Read};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The GitHub Actions OIDC host: one provider per account, made once by someone else.
 pub const GITHUB_OIDC_HOST: &str = "token.actions.githubusercontent.com";
@@ -123,8 +123,20 @@ fn write(
     let want = role::select(&mut c, &read);
     let providers = providers::write(&mut c, &read, &want);
     let policies = policy::write(&mut c, &read, &want);
-    let roles = role::write(&mut c, &read, &want);
-    let service_accounts = service_account::write(&mut c, &read);
+    // With --group, repeated shapes under one block with for_each, before the rest.
+    let mut roles = String::new();
+    let grouped = if c.group {
+        group::roles(&mut c, &want, &read.roles, &mut roles)
+    } else {
+        BTreeSet::new()
+    };
+    roles.push_str(&role::write(&mut c, &read, &want, &grouped));
+    let mut sa = service_account::select(&mut c, &read);
+    let mut service_accounts = String::new();
+    if c.group {
+        group::service_accounts(&mut c, &mut sa.list, &mut service_accounts);
+    }
+    service_accounts.push_str(&service_account::write(&mut c, &sa));
     let (access, mapped) = access::write(&mut c, &read);
     let bindings = rbac_binding::write(&mut c, &read, &mapped);
     let mut out = cluster::head(&c);

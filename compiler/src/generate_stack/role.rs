@@ -1,6 +1,6 @@
 //! Roles: which are generated (those trusting the cluster's provider, mapped into the cluster
 //! or used by a pod identity association; `existing` under `/aws-reserved/`), their labels,
-//! and their `role` blocks (with `--group`, roles of one shape under one block: `group.rs`).
+//! and their `role` blocks (with `--group`, `group.rs` writes roles of one shape under one block first).
 
 use super::block::{address, Block};
 use super::ctx::{
@@ -8,7 +8,7 @@ use super::ctx::{
 };
 use super::hcl::{self, q};
 use super::trust::role_trusts;
-use super::{group, labels, policy};
+use super::{labels, policy};
 use crate::iam;
 use crate::kinds::role::{INLINE_POLICY, SCHEMA as ROLE};
 use serde_json::Value as Json;
@@ -110,14 +110,14 @@ fn consider(
     want.insert(name.to_string(), Want::Owned);
 }
 
-/// The `role` blocks (with `--group`, groups first).
-pub(super) fn write(c: &mut Ctx<'_>, read: &Read<'_>, want: &BTreeMap<String, Want>) -> String {
+/// The `role` blocks of the roles not `grouped` (by `--group`).
+pub(super) fn write(
+    c: &mut Ctx<'_>,
+    read: &Read<'_>,
+    want: &BTreeMap<String, Want>,
+    grouped: &BTreeSet<String>,
+) -> String {
     let mut out = String::new();
-    let grouped = if c.group {
-        group::roles(c, want, &read.roles, &mut out)
-    } else {
-        BTreeSet::new()
-    };
     for (name, w) in want {
         if grouped.contains(name) {
             continue;

@@ -1,9 +1,9 @@
 //! Service accounts with a role: an IRSA annotation or a pod identity association, of a role
-//! the stack generates (with `--group`, those of one role group under one block: `group.rs`).
+//! the stack generates (with `--group`, `group.rs` writes those of one role group under one
+//! block first).
 
 use super::block::{address, Block};
 use super::ctx::{Ctx, Read};
-use super::group;
 use super::hcl::q;
 use crate::kinds::cluster::SCHEMA as CLUSTER;
 use crate::kinds::role::SCHEMA as ROLE;
@@ -14,19 +14,18 @@ use std::collections::BTreeMap;
 /// A service account to write: namespace, name, its role's label, mode.
 pub(super) type SaEntry<'m> = (String, String, String, &'m str);
 
-/// The `service_account` blocks.
-pub(super) fn write(c: &mut Ctx<'_>, read: &Read<'_>) -> String {
+/// The service accounts to write, and how many of them have each name (counted before
+/// `--group` takes some).
+pub(super) struct Selected<'m> {
+    pub list: Vec<SaEntry<'m>>,
+    names: BTreeMap<String, usize>,
+}
+
+/// The `service_account` blocks of what is left in `sa.list`.
+pub(super) fn write(c: &mut Ctx<'_>, sa: &Selected<'_>) -> String {
     let mut out = String::new();
-    let mut sa_list = select(c, read);
-    let mut sa_names: BTreeMap<String, usize> = BTreeMap::new();
-    for (_, n, _, _) in &sa_list {
-        *sa_names.entry(n.clone()).or_default() += 1;
-    }
-    if c.group {
-        group::service_accounts(c, &mut sa_list, &mut out);
-    }
-    for (ns, n, rl, mode) in &sa_list {
-        let want_label = if sa_names[n] > 1 {
+    for (ns, n, rl, mode) in &sa.list {
+        let want_label = if sa.names[n] > 1 {
             format!("{ns}_{n}")
         } else {
             n.clone()
@@ -56,7 +55,7 @@ pub(super) fn write_mode(b: &mut Block, mode: &str) {
 }
 
 /// The service accounts to generate, in (namespace, name) order; notes the rest.
-fn select<'m>(c: &mut Ctx<'_>, read: &Read<'_>) -> Vec<SaEntry<'m>> {
+pub(super) fn select<'m>(c: &mut Ctx<'_>, read: &Read<'_>) -> Selected<'m> {
     let mut sa_list = vec![];
     for ((ns, n), o) in &read.sas {
         let m = match &o.piece {
@@ -101,5 +100,12 @@ fn select<'m>(c: &mut Ctx<'_>, read: &Read<'_>) -> Vec<SaEntry<'m>> {
             c.note(format!("left out: pod identity association {ns}/{n}: its service account does not exist (eksfed would create it)"));
         }
     }
-    sa_list
+    let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, n, _, _) in &sa_list {
+        *names.entry(n.clone()).or_default() += 1;
+    }
+    Selected {
+        list: sa_list,
+        names,
+    }
 }
