@@ -81,9 +81,43 @@ pub(super) fn sa(ns: &str, name: &str, role_arn: &str, labels: Json) -> Rendered
     }
 }
 
+/// The eksctl load balancer controller role: its name is cut, its service account names it.
+const LBC_ROLE: &str = "eksctl-prod-addon-iamserviceaccount-kube-sy-Role1-1A2B3C4D5E6F";
+const NODE_ROLE: &str = "eksctl-prod-nodegroup-ng-1-NodeInstanceRole-ABCDEF123456";
+
 /// An account as eksctl and Terraform leave it.
 pub(super) fn snapshot() -> Snapshot {
-    let lbc_doc = json!({"Version": "2012-10-17", "Statement": [
+    let mut objects = account_objects();
+    objects.extend(cluster_objects());
+    Snapshot {
+        stack: "prod-federation".into(),
+        account_id: ACCT.into(),
+        partition: "aws".into(),
+        cluster: ClusterFacts {
+            name: "prod".into(),
+            region: "us-east-1".into(),
+            issuer: ISSUER.into(),
+            authentication_mode: None,
+            kube_context: Some("prod".into()),
+        },
+        objects,
+        aws_auth_owners: BTreeMap::new(),
+    }
+}
+
+/// The tags eksctl puts on a role it makes for a service account.
+const EKSCTL_TAGS: [(&str, &str); 3] = [
+    ("alpha.eksctl.io/cluster-name", "prod"),
+    (
+        "alpha.eksctl.io/iamserviceaccount-name",
+        "kube-system/aws-load-balancer-controller",
+    ),
+    ("alpha.eksctl.io/eksctl-version", "0.190.0"),
+];
+
+/// The AWS Load Balancer Controller's policy (abridged).
+fn lbc_document() -> Json {
+    json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": ["iam:CreateServiceLinkedRole"], "Resource": "*",
          "Condition": {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}}},
         {"Effect": "Allow", "Action": ["ec2:DescribeAccountAttributes", "ec2:DescribeAddresses", "elasticloadbalancing:DescribeLoadBalancers"], "Resource": "*"},
@@ -91,32 +125,15 @@ pub(super) fn snapshot() -> Snapshot {
          "Condition": {"StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"}, "Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"}}},
         {"Effect": "Allow", "Action": ["elasticloadbalancing:AddTags"], "Resource": ["arn:aws:elasticloadbalancing:*:*:targetgroup/*/*"],
          "Condition": {"Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"}, "Bool": {"aws:SecureTransport": true}}}
-    ]});
+    ]})
+}
+
+/// The account's providers, policies and roles.
+fn account_objects() -> Vec<LiveObject> {
     let lbc_policy = format!("arn:aws:iam::{ACCT}:policy/AWSLoadBalancerControllerIAMPolicy");
-    let lbc_role = "eksctl-prod-addon-iamserviceaccount-kube-sy-Role1-1A2B3C4D5E6F";
-    let eksctl_tags = [
-        ("alpha.eksctl.io/cluster-name", "prod"),
-        (
-            "alpha.eksctl.io/iamserviceaccount-name",
-            "kube-system/aws-load-balancer-controller",
-        ),
-        ("alpha.eksctl.io/eksctl-version", "0.190.0"),
-    ];
-    let node_role = "eksctl-prod-nodegroup-ng-1-NodeInstanceRole-ABCDEF123456";
     let ec2_trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
     let admin_trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCT}:root")}, "Action": "sts:AssumeRole"}]});
-    let aws_auth = |arn: &str, user: &str, groups: &[&str]| {
-        live::aws_auth_piece(
-            "prod",
-            AwsAuthEntry {
-                rolearn: Some(arn.into()),
-                userarn: None,
-                username: Some(user.into()),
-                groups: groups.iter().map(|s| s.to_string()).collect(),
-            },
-        )
-    };
-    let objects = vec![
+    vec![
         obj(
             RenderedKind::OidcProvider {
                 arn: format!("arn:aws:iam::{ACCT}:oidc-provider/{HOST}"),
@@ -133,14 +150,14 @@ pub(super) fn snapshot() -> Snapshot {
                 path: "/".into(),
                 description: String::new(),
                 arn: lbc_policy.clone(),
-                document: lbc_doc,
+                document: lbc_document(),
                 tags: IndexMap::new(),
             },
             None,
         ),
         obj(
             role(
-                lbc_role,
+                LBC_ROLE,
                 "/",
                 irsa(
                     json!("system:serviceaccount:kube-system:aws-load-balancer-controller"),
@@ -149,7 +166,7 @@ pub(super) fn snapshot() -> Snapshot {
                 ),
                 &[lbc_policy],
                 &[],
-                &eksctl_tags,
+                &EKSCTL_TAGS,
             ),
             None,
         ),
@@ -224,12 +241,12 @@ pub(super) fn snapshot() -> Snapshot {
         ),
         obj(
             role(
-                node_role,
+                NODE_ROLE,
                 "/",
                 ec2_trust.clone(),
                 &["arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy".into()],
                 &[],
-                &eksctl_tags[..1],
+                &EKSCTL_TAGS[..1],
             ),
             None,
         ),
@@ -256,11 +273,28 @@ pub(super) fn snapshot() -> Snapshot {
             ),
             Some("other"),
         ),
+    ]
+}
+
+/// The cluster's service accounts, aws-auth entries and bindings, and the roles mapped there.
+fn cluster_objects() -> Vec<LiveObject> {
+    let aws_auth = |arn: &str, user: &str, groups: &[&str]| {
+        live::aws_auth_piece(
+            "prod",
+            AwsAuthEntry {
+                rolearn: Some(arn.into()),
+                userarn: None,
+                username: Some(user.into()),
+                groups: groups.iter().map(|s| s.to_string()).collect(),
+            },
+        )
+    };
+    vec![
         obj(
             sa(
                 "kube-system",
                 "aws-load-balancer-controller",
-                &format!("arn:aws:iam::{ACCT}:role/{lbc_role}"),
+                &format!("arn:aws:iam::{ACCT}:role/{LBC_ROLE}"),
                 json!({"app.kubernetes.io/managed-by": "eksctl"}),
             ),
             None,
@@ -276,7 +310,7 @@ pub(super) fn snapshot() -> Snapshot {
         ),
         obj(
             aws_auth(
-                &format!("arn:aws:iam::{ACCT}:role/{node_role}"),
+                &format!("arn:aws:iam::{ACCT}:role/{NODE_ROLE}"),
                 "system:node:{{EC2PrivateDNSName}}",
                 &["system:bootstrappers", "system:nodes"],
             ),
@@ -381,21 +415,7 @@ pub(super) fn snapshot() -> Snapshot {
             },
             None,
         ),
-    ];
-    Snapshot {
-        stack: "prod-federation".into(),
-        account_id: ACCT.into(),
-        partition: "aws".into(),
-        cluster: ClusterFacts {
-            name: "prod".into(),
-            region: "us-east-1".into(),
-            issuer: ISSUER.into(),
-            authentication_mode: None,
-            kube_context: Some("prod".into()),
-        },
-        objects,
-        aws_auth_owners: BTreeMap::new(),
-    }
+    ]
 }
 
 /// The live objects after `apply` of the imports: the ownership mark added, nothing else.
