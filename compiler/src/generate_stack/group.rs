@@ -10,9 +10,16 @@
 //! same mode, roles of one group) group the same way, `role = role.GROUP[each.value.role]`.
 //! Only groups of two or more; the rest stay one block each.
 
-use super::{
-    hcl, iam, q, role_body, role_trusts, trust_block, wildcard_allow, Ctx, RoleInfo, Want,
-};
+use super::block::{address, Block};
+use super::ctx::{Ctx, RoleInfo, Want};
+use super::hcl::{self, q};
+use super::role::{role_body, wildcard_allow};
+use super::service_account::{write_mode, SaEntry};
+use super::trust::{role_trusts, service_account_block, trust_block};
+use crate::iam;
+use crate::kinds::cluster::SCHEMA as CLUSTER;
+use crate::kinds::role::{SCHEMA as ROLE, TRUST_POD_IDENTITY, TRUST_SERVICE_ACCOUNT};
+use crate::kinds::service_account::SCHEMA as SERVICE_ACCOUNT;
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -23,7 +30,7 @@ type Subjects = Option<(String, Vec<String>)>;
 /// provider, when the generator writes it as exactly that typed block (no wildcard).
 fn irsa_subjects(c: &Ctx<'_>, st: &Json) -> Subjects {
     let (text, wildcard) = trust_block(c, st);
-    if wildcard || !text.starts_with("trust_service_account {") {
+    if wildcard || !text.starts_with(&format!("{} {{", TRUST_SERVICE_ACCOUNT.name)) {
         return None;
     }
     let key = format!("{}:sub", c.host);
@@ -53,12 +60,7 @@ fn irsa_subjects(c: &Ctx<'_>, st: &Json) -> Subjects {
     }
     let ns = ns?.to_string();
     // Exactly the block the generator writes for this role alone.
-    let own = format!(
-        "trust_service_account {{\ncluster = cluster.{}\nnamespace = {}\nnames = {}\n}}\n",
-        c.cluster_label,
-        q(&ns),
-        hcl::list(&names)
-    );
+    let own = service_account_block(c, &q(&ns), &hcl::list(&names), false);
     (own == text).then_some((ns, names))
 }
 
@@ -88,10 +90,7 @@ pub(super) fn roles(
             _ => None,
         };
         let (shape, wildcard) = if subjects.is_some() {
-            let trust = format!(
-                "trust_service_account {{\ncluster = cluster.{}\nnamespace = each.value.namespace\nnames = each.value.names\n}}\n",
-                c.cluster_label
-            );
+            let trust = service_account_block(c, "each.value.namespace", "each.value.names", false);
             (role_body(c, r, "each.key", &trust), false)
         } else {
             let (trusts, wildcard) = role_trusts(c, r);
@@ -119,38 +118,42 @@ pub(super) fn roles(
         let wanted = match namespaces.iter().next() {
             Some(ns) if namespaces.len() == 1 => ns.to_string(),
             _ if irsa => "irsa".to_string(),
-            _ if body.contains("\ntrust_pod_identity") => "pod_identity".to_string(),
+            _ if body.contains(&format!("\n{}", TRUST_POD_IDENTITY.name)) => {
+                "pod_identity".to_string()
+            }
             _ => "roles".to_string(),
         };
-        let label = c.labels.take("role", &wanted);
-        let address = format!("role.{label}");
-        out.push_str(&format!("role {} {{\n", q(&label)));
-        out.push_str(&c.allow_lines(&address, &wildcard_allow(wildcard)));
+        let label = c.labels.take(ROLE.name, &wanted);
+        let to = address(&ROLE, &label);
+        let mut b = Block::labeled(&ROLE, &label);
+        b.lines(&c.allow_lines(&to, &wildcard_allow(wildcard)));
         if irsa {
-            out.push_str("for_each = {\n");
+            let mut each = String::from("{\n");
             for m in &members {
                 let Some((ns, names)) = &m.subjects else {
                     continue; // one shape: every member has subjects
                 };
-                out.push_str(&format!(
+                each.push_str(&format!(
                     "{} = {{ namespace = {}, names = {} }}\n",
                     q(&m.name),
                     q(ns),
                     hcl::list(names)
                 ));
             }
-            out.push_str("}\n");
+            each.push('}');
+            b.attr("for_each", &each);
         } else {
             let names: Vec<String> = members.iter().map(|m| m.name.clone()).collect();
-            out.push_str(&format!("for_each = toset({})\n", hcl::list(&names)));
+            b.attr("for_each", &format!("toset({})", hcl::list(&names)));
         }
-        out.push_str(&body);
-        out.push_str("}\n\n");
+        b.lines(&body);
+        out.push_str(&b.close());
+        out.push('\n');
         for m in &members {
             let key = format!("{label}[{}]", q(&m.name));
             c.role_labels.insert(m.name.clone(), key.clone());
-            c.import(format!("role.{key}"), m.name.clone());
-            c.count("role");
+            c.import(address(&ROLE, &key), m.name.clone());
+            c.count(ROLE.name);
             grouped.insert(m.name.clone());
         }
     }
@@ -165,7 +168,7 @@ type SaMember = (String, String, String);
 /// role reference, mode).
 pub(super) fn service_accounts<'m>(
     c: &mut Ctx<'_>,
-    sa_list: &mut Vec<(String, String, String, &'m str)>,
+    sa_list: &mut Vec<SaEntry<'m>>,
     out: &mut String,
 ) {
     // (role group label, mode) → members
@@ -187,32 +190,32 @@ pub(super) fn service_accounts<'m>(
         } else {
             gl.clone()
         };
-        let label = c.labels.take("service_account", &wanted);
-        let address = format!("service_account.{label}");
-        out.push_str(&format!("service_account {} {{\n", q(&label)));
-        out.push_str(&c.allow_lines(&address, &[]));
-        out.push_str("for_each = {\n");
+        let label = c.labels.take(SERVICE_ACCOUNT.name, &wanted);
+        let to = address(&SERVICE_ACCOUNT, &label);
+        let mut b = Block::labeled(&SERVICE_ACCOUNT, &label);
+        b.lines(&c.allow_lines(&to, &[]));
+        let mut each = String::from("{\n");
         for (ns, n, key) in members {
-            out.push_str(&format!(
+            each.push_str(&format!(
                 "{} = {{ namespace = {}, name = {}, role = {key} }}\n",
                 q(&format!("{ns}/{n}")),
                 q(ns),
                 q(n)
             ));
         }
-        out.push_str("}\n");
-        out.push_str(&format!(
-            "cluster = cluster.{}\nnamespace = each.value.namespace\nname = each.value.name\nrole = role.{gl}[each.value.role]\n",
-            c.cluster_label
-        ));
-        if *mode == "pod_identity" {
-            out.push_str("mode = \"pod_identity\"\n");
-        }
-        out.push_str("}\n\n");
+        each.push('}');
+        b.attr("for_each", &each);
+        b.attr("cluster", &address(&CLUSTER, &c.cluster_label));
+        b.attr("namespace", "each.value.namespace");
+        b.attr("name", "each.value.name");
+        b.attr("role", &format!("{}[each.value.role]", address(&ROLE, gl)));
+        write_mode(&mut b, mode);
+        out.push_str(&b.close());
+        out.push('\n');
         for (ns, n, _) in members {
             let id = format!("{ns}/{n}");
-            c.import(format!("{address}[{}]", q(&id)), id);
-            c.count("service_account");
+            c.import(format!("{to}[{}]", q(&id)), id);
+            c.count(SERVICE_ACCOUNT.name);
             done.insert((ns.clone(), n.clone()));
         }
     }

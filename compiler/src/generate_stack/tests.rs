@@ -7,25 +7,30 @@ use super::*;
 use crate::diff::{diff, DiffOptions};
 use crate::live::{self, LiveState};
 use crate::plan::Action;
+use crate::render::{AwsAuthEntry, RenderedKind, ROLE_ARN_ANNOTATION, STACK_TAG};
 use crate::render::{MANAGED_BY_LABEL, STACK_LABEL};
 use indexmap::IndexMap;
+use serde_json::{json, Value as Json};
+use std::collections::BTreeSet;
 
-const ACCT: &str = "111122223333";
-const ISSUER: &str = "https://oidc.eks.us-east-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789";
-const HOST: &str = "oidc.eks.us-east-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789";
+pub(super) const ACCT: &str = "111122223333";
+pub(super) const ISSUER: &str =
+    "https://oidc.eks.us-east-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789";
+pub(super) const HOST: &str =
+    "oidc.eks.us-east-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789";
 
-fn tags(t: &[(&str, &str)]) -> IndexMap<String, String> {
+pub(super) fn tags(t: &[(&str, &str)]) -> IndexMap<String, String> {
     t.iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
 }
 
-fn obj(piece: RenderedKind, owner: Option<&str>) -> LiveObject {
+pub(super) fn obj(piece: RenderedKind, owner: Option<&str>) -> LiveObject {
     let key = live::keys(&piece).remove(0);
     live::live_object(key, owner.map(String::from), piece, BTreeMap::new())
 }
 
-fn role(
+pub(super) fn role(
     name: &str,
     path: &str,
     trust: Json,
@@ -51,7 +56,7 @@ fn role(
 }
 
 /// An IRSA trust policy: `sub` under `op`, `aud` (when given) under `StringEquals`.
-fn irsa(subs: Json, op: &str, aud: bool) -> Json {
+pub(super) fn irsa(subs: Json, op: &str, aud: bool) -> Json {
     let mut cond = serde_json::Map::new();
     cond.insert(op.to_string(), json!({ format!("{HOST}:sub"): subs }));
     if aud {
@@ -66,7 +71,7 @@ fn irsa(subs: Json, op: &str, aud: bool) -> Json {
     }]})
 }
 
-fn sa(ns: &str, name: &str, role_arn: &str, labels: Json) -> RenderedKind {
+pub(super) fn sa(ns: &str, name: &str, role_arn: &str, labels: Json) -> RenderedKind {
     RenderedKind::ServiceAccount {
         cluster: "prod".into(),
         manifest: json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {
@@ -76,9 +81,43 @@ fn sa(ns: &str, name: &str, role_arn: &str, labels: Json) -> RenderedKind {
     }
 }
 
+/// The eksctl load balancer controller role: its name is cut, its service account names it.
+const LBC_ROLE: &str = "eksctl-prod-addon-iamserviceaccount-kube-sy-Role1-1A2B3C4D5E6F";
+const NODE_ROLE: &str = "eksctl-prod-nodegroup-ng-1-NodeInstanceRole-ABCDEF123456";
+
 /// An account as eksctl and Terraform leave it.
 pub(super) fn snapshot() -> Snapshot {
-    let lbc_doc = json!({"Version": "2012-10-17", "Statement": [
+    let mut objects = account_objects();
+    objects.extend(cluster_objects());
+    Snapshot {
+        stack: "prod-federation".into(),
+        account_id: ACCT.into(),
+        partition: "aws".into(),
+        cluster: ClusterFacts {
+            name: "prod".into(),
+            region: "us-east-1".into(),
+            issuer: ISSUER.into(),
+            authentication_mode: None,
+            kube_context: Some("prod".into()),
+        },
+        objects,
+        aws_auth_owners: BTreeMap::new(),
+    }
+}
+
+/// The tags eksctl puts on a role it makes for a service account.
+const EKSCTL_TAGS: [(&str, &str); 3] = [
+    ("alpha.eksctl.io/cluster-name", "prod"),
+    (
+        "alpha.eksctl.io/iamserviceaccount-name",
+        "kube-system/aws-load-balancer-controller",
+    ),
+    ("alpha.eksctl.io/eksctl-version", "0.190.0"),
+];
+
+/// The AWS Load Balancer Controller's policy (abridged).
+fn lbc_document() -> Json {
+    json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": ["iam:CreateServiceLinkedRole"], "Resource": "*",
          "Condition": {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}}},
         {"Effect": "Allow", "Action": ["ec2:DescribeAccountAttributes", "ec2:DescribeAddresses", "elasticloadbalancing:DescribeLoadBalancers"], "Resource": "*"},
@@ -86,32 +125,15 @@ pub(super) fn snapshot() -> Snapshot {
          "Condition": {"StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"}, "Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"}}},
         {"Effect": "Allow", "Action": ["elasticloadbalancing:AddTags"], "Resource": ["arn:aws:elasticloadbalancing:*:*:targetgroup/*/*"],
          "Condition": {"Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"}, "Bool": {"aws:SecureTransport": true}}}
-    ]});
+    ]})
+}
+
+/// The account's providers, policies and roles.
+fn account_objects() -> Vec<LiveObject> {
     let lbc_policy = format!("arn:aws:iam::{ACCT}:policy/AWSLoadBalancerControllerIAMPolicy");
-    let lbc_role = "eksctl-prod-addon-iamserviceaccount-kube-sy-Role1-1A2B3C4D5E6F";
-    let eksctl_tags = [
-        ("alpha.eksctl.io/cluster-name", "prod"),
-        (
-            "alpha.eksctl.io/iamserviceaccount-name",
-            "kube-system/aws-load-balancer-controller",
-        ),
-        ("alpha.eksctl.io/eksctl-version", "0.190.0"),
-    ];
-    let node_role = "eksctl-prod-nodegroup-ng-1-NodeInstanceRole-ABCDEF123456";
     let ec2_trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
     let admin_trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCT}:root")}, "Action": "sts:AssumeRole"}]});
-    let aws_auth = |arn: &str, user: &str, groups: &[&str]| {
-        live::aws_auth_piece(
-            "prod",
-            AwsAuthEntry {
-                rolearn: Some(arn.into()),
-                userarn: None,
-                username: Some(user.into()),
-                groups: groups.iter().map(|s| s.to_string()).collect(),
-            },
-        )
-    };
-    let objects = vec![
+    vec![
         obj(
             RenderedKind::OidcProvider {
                 arn: format!("arn:aws:iam::{ACCT}:oidc-provider/{HOST}"),
@@ -128,14 +150,14 @@ pub(super) fn snapshot() -> Snapshot {
                 path: "/".into(),
                 description: String::new(),
                 arn: lbc_policy.clone(),
-                document: lbc_doc,
+                document: lbc_document(),
                 tags: IndexMap::new(),
             },
             None,
         ),
         obj(
             role(
-                lbc_role,
+                LBC_ROLE,
                 "/",
                 irsa(
                     json!("system:serviceaccount:kube-system:aws-load-balancer-controller"),
@@ -144,7 +166,7 @@ pub(super) fn snapshot() -> Snapshot {
                 ),
                 &[lbc_policy],
                 &[],
-                &eksctl_tags,
+                &EKSCTL_TAGS,
             ),
             None,
         ),
@@ -219,12 +241,12 @@ pub(super) fn snapshot() -> Snapshot {
         ),
         obj(
             role(
-                node_role,
+                NODE_ROLE,
                 "/",
                 ec2_trust.clone(),
                 &["arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy".into()],
                 &[],
-                &eksctl_tags[..1],
+                &EKSCTL_TAGS[..1],
             ),
             None,
         ),
@@ -251,11 +273,28 @@ pub(super) fn snapshot() -> Snapshot {
             ),
             Some("other"),
         ),
+    ]
+}
+
+/// The cluster's service accounts, aws-auth entries and bindings, and the roles mapped there.
+fn cluster_objects() -> Vec<LiveObject> {
+    let aws_auth = |arn: &str, user: &str, groups: &[&str]| {
+        live::aws_auth_piece(
+            "prod",
+            AwsAuthEntry {
+                rolearn: Some(arn.into()),
+                userarn: None,
+                username: Some(user.into()),
+                groups: groups.iter().map(|s| s.to_string()).collect(),
+            },
+        )
+    };
+    vec![
         obj(
             sa(
                 "kube-system",
                 "aws-load-balancer-controller",
-                &format!("arn:aws:iam::{ACCT}:role/{lbc_role}"),
+                &format!("arn:aws:iam::{ACCT}:role/{LBC_ROLE}"),
                 json!({"app.kubernetes.io/managed-by": "eksctl"}),
             ),
             None,
@@ -271,7 +310,7 @@ pub(super) fn snapshot() -> Snapshot {
         ),
         obj(
             aws_auth(
-                &format!("arn:aws:iam::{ACCT}:role/{node_role}"),
+                &format!("arn:aws:iam::{ACCT}:role/{NODE_ROLE}"),
                 "system:node:{{EC2PrivateDNSName}}",
                 &["system:bootstrappers", "system:nodes"],
             ),
@@ -376,21 +415,7 @@ pub(super) fn snapshot() -> Snapshot {
             },
             None,
         ),
-    ];
-    Snapshot {
-        stack: "prod-federation".into(),
-        account_id: ACCT.into(),
-        partition: "aws".into(),
-        cluster: ClusterFacts {
-            name: "prod".into(),
-            region: "us-east-1".into(),
-            issuer: ISSUER.into(),
-            authentication_mode: None,
-            kube_context: Some("prod".into()),
-        },
-        objects,
-        aws_auth_owners: BTreeMap::new(),
-    }
+    ]
 }
 
 /// The live objects after `apply` of the imports: the ownership mark added, nothing else.
@@ -459,39 +484,7 @@ fn generated_stack_round_trips_with_no_change() {
 /// grouped stack round trips with no change like the ungrouped one.
 #[test]
 fn grouped_stack_round_trips_with_no_change() {
-    let mut s = snapshot();
-    for (ns, n, team) in [
-        ("apps", "a", "apps"),
-        ("apps", "b", "apps"),
-        ("jobs", "c", "apps"),
-        ("apps", "d", "other"),
-    ] {
-        let name = format!("app-{n}");
-        s.objects.push(obj(
-            role(
-                &name,
-                "/",
-                irsa(
-                    json!(format!("system:serviceaccount:{ns}:{n}")),
-                    "StringEquals",
-                    true,
-                ),
-                &["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess".to_string()],
-                &[],
-                &[("team", team)],
-            ),
-            None,
-        ));
-        s.objects.push(obj(
-            sa(
-                ns,
-                n,
-                &format!("arn:aws:iam::{ACCT}:role/{name}"),
-                json!({}),
-            ),
-            None,
-        ));
-    }
+    let s = grouped_snapshot();
     let g = generate_with(&s, &Options { group: true });
     let m = &g.main;
     assert!(m.contains("role \"irsa\" {\n  for_each = {\n    \"app-a\" = { namespace = \"apps\", names = [\"a\"] }"), "{m}");
@@ -708,6 +701,66 @@ fn references_labels_and_exclusions() {
 /// with `file()`, as a person would keep it, not as a string literal; the stack round trips.
 #[test]
 fn saml_metadata_goes_to_a_file_beside_main() {
+    let (s, metadata) = saml_snapshot();
+    let g = generate(&s);
+    assert!(
+        g.main
+            .contains("metadata = file(\"corp_idp.saml-metadata.xml\")"),
+        "{}",
+        g.main
+    );
+    assert!(!g.main.contains("EntityDescriptor"), "{}", g.main);
+    assert_eq!(
+        g.files.get("corp_idp.saml-metadata.xml"),
+        Some(&metadata),
+        "{:?}",
+        g.files.keys()
+    );
+    assert_round_trip(&s, &g);
+}
+
+/// [`snapshot`] with three roles alike but for name and service account (two namespaces) and
+/// a fourth with another tag: what `--group` groups.
+pub(super) fn grouped_snapshot() -> Snapshot {
+    let mut s = snapshot();
+    for (ns, n, team) in [
+        ("apps", "a", "apps"),
+        ("apps", "b", "apps"),
+        ("jobs", "c", "apps"),
+        ("apps", "d", "other"),
+    ] {
+        let name = format!("app-{n}");
+        s.objects.push(obj(
+            role(
+                &name,
+                "/",
+                irsa(
+                    json!(format!("system:serviceaccount:{ns}:{n}")),
+                    "StringEquals",
+                    true,
+                ),
+                &["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess".to_string()],
+                &[],
+                &[("team", team)],
+            ),
+            None,
+        ));
+        s.objects.push(obj(
+            sa(
+                ns,
+                n,
+                &format!("arn:aws:iam::{ACCT}:role/{name}"),
+                json!({}),
+            ),
+            None,
+        ));
+    }
+    s
+}
+
+/// [`snapshot`] with a SAML provider (and its metadata) and a role mapped into the cluster
+/// that trusts it.
+pub(super) fn saml_snapshot() -> (Snapshot, String) {
     let mut s = snapshot();
     let metadata = format!(
         "<?xml version=\"1.0\"?><EntityDescriptor xmlns=\"urn:oasis:names:tc:SAML:2.0:metadata\" entityID=\"https://idp.example.com\">{}</EntityDescriptor>",
@@ -741,19 +794,5 @@ fn saml_metadata_goes_to_a_file_beside_main() {
         ),
         None,
     ));
-    let g = generate(&s);
-    assert!(
-        g.main
-            .contains("metadata = file(\"corp_idp.saml-metadata.xml\")"),
-        "{}",
-        g.main
-    );
-    assert!(!g.main.contains("EntityDescriptor"), "{}", g.main);
-    assert_eq!(
-        g.files.get("corp_idp.saml-metadata.xml"),
-        Some(&metadata),
-        "{:?}",
-        g.files.keys()
-    );
-    assert_round_trip(&s, &g);
+    (s, metadata)
 }
