@@ -3,162 +3,248 @@
 //! about nulls (`coalesce`, `compact`, `try`, `can`); numbers convert to strings and numeric
 //! strings to numbers where Terraform converts them; the errors say what Terraform says.
 //!
-//! `try` and `can` see their arguments unevaluated ([`lazy`], called from `eval.rs`).
+//! The functions are the specs of [`SPECS`] (see `functions_spec.rs`); each body is a small
+//! function below, the string, pattern and encoding ones in `functions_tf_text.rs`. `try`
+//! and `can` see their arguments unevaluated ([`lazy`], called from `eval.rs`).
 
-use crate::call::{span_of, EvalError, FnCtx, LazyEval, E_FUNC, E_REF};
+use crate::call::{EvalError, FnCtx, LazyEval, E_FUNC, E_REF};
+use crate::functions_spec::{
+    eager, err, lazy_spec, list, names, number, string, take, whole, Arity, FnResult, Imp, Spec,
+};
+use crate::functions_tf_text as text;
 use crate::value::Value;
+use hcl_edit::expr::FuncCall;
 use indexmap::IndexMap;
 use std::ops::Range;
 
-type FnResult = Result<Value, (String, Option<String>)>;
-
-/// Names of the functions defined here, for dispatch and "did you mean" hints.
-pub const NAMES: &[&str] = &[
-    "try",
-    "can",
-    "coalesce",
-    "compact",
-    "element",
-    "index",
-    "zipmap",
-    "setproduct",
-    "range",
-    "slice",
-    "formatlist",
-    "trimprefix",
-    "trimsuffix",
-    "startswith",
-    "endswith",
-    "regex",
-    "regexall",
-    "substr",
-    "yamldecode",
-    "yamlencode",
-    "base64encode",
-    "base64decode",
-    "sha256",
-    "abs",
-    "max",
-    "min",
-    "well_known_policy",
+/// The Terraform functions. The order is the order of "did you mean" ties.
+pub const SPECS: &[Spec] = &[
+    lazy_spec(
+        "try",
+        Arity::at_least(1, "at least one argument is required"),
+        "the first argument that evaluates without an error",
+        try_,
+    ),
+    lazy_spec(
+        "can",
+        Arity::exact(1),
+        "whether the argument evaluates without an error",
+        can,
+    ),
+    eager(
+        "coalesce",
+        Arity::variadic(),
+        "the first argument that is not null or an empty string",
+        coalesce,
+    ),
+    eager(
+        "compact",
+        Arity::exact(1),
+        "a list of strings without its nulls and empty strings",
+        compact,
+    ),
+    eager(
+        "element",
+        Arity::exact(2),
+        "the element of a list at an index, wrapping around",
+        element,
+    ),
+    eager(
+        "index",
+        Arity::exact(2),
+        "the index of a value in a list",
+        index,
+    ),
+    eager(
+        "zipmap",
+        Arity::exact(2),
+        "a map from a list of keys and a list of values",
+        zipmap,
+    ),
+    eager(
+        "setproduct",
+        Arity::at_least(2, "at least two arguments are required"),
+        "every combination of one element of each set",
+        setproduct,
+    ),
+    eager(
+        "range",
+        Arity::between(1, 3, "must have one, two, or three arguments, got {got}"),
+        "the numbers from a start (0) up to a limit, by a step (1 or -1)",
+        range,
+    ),
+    eager(
+        "slice",
+        Arity::exact(3),
+        "the elements of a list from a start index to an end index (excluded)",
+        slice,
+    ),
+    eager(
+        "formatlist",
+        Arity::at_least(1, "needs a format string"),
+        "`format` applied to the elements of lists, element by element",
+        text::formatlist,
+    ),
+    eager(
+        "trimprefix",
+        Arity::exact(2),
+        "a string without a prefix",
+        text::trimprefix,
+    ),
+    eager(
+        "trimsuffix",
+        Arity::exact(2),
+        "a string without a suffix",
+        text::trimsuffix,
+    ),
+    eager(
+        "startswith",
+        Arity::exact(2),
+        "whether a string starts with a prefix",
+        text::startswith,
+    ),
+    eager(
+        "endswith",
+        Arity::exact(2),
+        "whether a string ends with a suffix",
+        text::endswith,
+    ),
+    eager(
+        "regex",
+        Arity::exact(2),
+        "the first match of a regular expression in a string",
+        text::regex,
+    ),
+    eager(
+        "regexall",
+        Arity::exact(2),
+        "every match of a regular expression in a string",
+        text::regexall,
+    ),
+    eager(
+        "substr",
+        Arity::exact(3),
+        "the characters of a string from an offset, for a length",
+        text::substr,
+    ),
+    eager(
+        "yamldecode",
+        Arity::exact(1),
+        "the value of a YAML text",
+        text::yamldecode,
+    ),
+    eager(
+        "yamlencode",
+        Arity::exact(1),
+        "a value as YAML, as Terraform writes it",
+        text::yamlencode,
+    ),
+    eager(
+        "base64encode",
+        Arity::exact(1),
+        "a string in Base64",
+        text::base64encode,
+    ),
+    eager(
+        "base64decode",
+        Arity::exact(1),
+        "the UTF-8 string a Base64 text encodes",
+        text::base64decode,
+    ),
+    eager(
+        "sha256",
+        Arity::exact(1),
+        "the SHA-256 of a string, in hexadecimal",
+        text::sha256,
+    ),
+    eager(
+        "abs",
+        Arity::exact(1),
+        "the absolute value of a number",
+        abs,
+    ),
+    eager(
+        "max",
+        Arity::at_least(1, "must pass at least one number"),
+        "the greatest of numbers",
+        max,
+    ),
+    eager(
+        "min",
+        Arity::at_least(1, "must pass at least one number"),
+        "the least of numbers",
+        min,
+    ),
+    eager(
+        "well_known_policy",
+        Arity::between(
+            1,
+            2,
+            "takes the add-on's name and, for some, a map of parameters",
+        ),
+        "the IAM policy document a well-known add-on needs",
+        well_known_policy,
+    ),
 ];
 
-fn err(msg: impl Into<String>) -> (String, Option<String>) {
-    (msg.into(), None)
-}
+const NAME_ARRAY: [&str; SPECS.len()] = names(SPECS);
 
-fn arity(args: &[Value], n: usize) -> Result<(), (String, Option<String>)> {
-    if args.len() != n {
-        return Err(err(format!("takes {n} argument(s), got {}", args.len())));
-    }
-    Ok(())
-}
-
-fn not_null<'v>(v: &'v Value, param: &str) -> Result<&'v Value, (String, Option<String>)> {
-    if matches!(v, Value::Null) {
-        return Err(err(format!(
-            "invalid value for \"{param}\": argument must not be null"
-        )));
-    }
-    Ok(v)
-}
-
-fn string(v: &Value, param: &str) -> Result<String, (String, Option<String>)> {
-    not_null(v, param)?.as_string().ok_or_else(|| {
-        err(format!(
-            "invalid value for \"{param}\": string required, got {}",
-            v.type_name()
-        ))
-    })
-}
-
-fn number(v: &Value, param: &str) -> Result<f64, (String, Option<String>)> {
-    match not_null(v, param)? {
-        Value::Number(n) => Ok(*n),
-        Value::String(s) => s.trim().parse().map_err(|_| {
-            err(format!(
-                "invalid value for \"{param}\": a number is required, got \"{s}\""
-            ))
-        }),
-        other => Err(err(format!(
-            "invalid value for \"{param}\": number required, got {}",
-            other.type_name()
-        ))),
-    }
-}
-
-fn whole(v: &Value, param: &str) -> Result<i64, (String, Option<String>)> {
-    let n = number(v, param)?;
-    if n.fract() != 0.0 || !n.is_finite() {
-        return Err(err(format!(
-            "invalid value for \"{param}\": value must be a whole number"
-        )));
-    }
-    Ok(n as i64)
-}
-
-fn list(v: &Value, param: &str) -> Result<Vec<Value>, (String, Option<String>)> {
-    match not_null(v, param)? {
-        Value::List(l) => Ok(l.clone()),
-        other => Err(err(format!(
-            "invalid value for \"{param}\": list required, got {}",
-            other.type_name()
-        ))),
-    }
-}
+/// Names of the functions defined here, for dispatch and "did you mean" hints.
+pub const NAMES: &[&str] = &NAME_ARRAY;
 
 fn loose_eq(a: &Value, b: &Value) -> bool {
     a == b || (a.as_string().is_some() && a.as_string() == b.as_string())
 }
 
-/// `try(...)` and `can(...)`: the arguments are evaluated here, one at a time. As in
-/// Terraform, references to names that do not exist at all (an undeclared variable, local
-/// value or resource; an unknown function) are errors in the stack and are not caught.
+/// `try(...)` and `can(...)`: the arguments are evaluated here, one at a time, after their
+/// number is checked from the spec.
 pub fn lazy(
     name: &str,
-    f: &hcl_edit::expr::FuncCall,
+    f: &FuncCall,
     range: Range<usize>,
     env: &mut dyn LazyEval,
 ) -> Result<Value, EvalError> {
-    let args: Vec<&hcl_edit::expr::Expression> = f.args.iter().collect();
-    let static_error = |e: &EvalError| {
-        (e.code == E_REF
-            && (e.message.starts_with("reference to undeclared variable")
-                || e.message.starts_with("reference to undeclared local value")
-                || e.message.starts_with("reference to undeclared resource")
-                || e.message.starts_with("unknown name")))
-            || (e.code == E_FUNC && e.message.contains("unknown function"))
-    };
-    if name == "can" {
-        if args.len() != 1 {
-            return Err(EvalError::new(
-                E_FUNC,
-                format!("can(): takes 1 argument(s), got {}", args.len()),
-                range,
-            ));
-        }
-        return match env.eval_lazy(args[0]) {
-            Ok(_) => Ok(Value::Bool(true)),
-            Err(e) if static_error(&e) => Err(e),
-            Err(_) => Ok(Value::Bool(false)),
-        };
-    }
-    if args.is_empty() {
-        return Err(EvalError::new(
-            E_FUNC,
-            "try(): at least one argument is required",
+    let fail =
+        |m: String, range: Range<usize>| EvalError::new(E_FUNC, format!("{name}(): {m}"), range);
+    let Some(Spec {
+        arity,
+        imp: Imp::Lazy(body),
+        ..
+    }) = SPECS.iter().find(|s| s.name == name)
+    else {
+        return Err(fail(
+            "not a function of unevaluated arguments".into(),
             range,
         ));
-    }
+    };
+    arity
+        .check(f.args.len())
+        .map_err(|m| fail(m, range.clone()))?;
+    body(f, range, env)
+}
+
+/// As in Terraform, references to names that do not exist at all (an undeclared variable,
+/// local value or resource; an unknown function) are errors in the stack, which `try` and
+/// `can` do not catch.
+fn static_error(e: &EvalError) -> bool {
+    (e.code == E_REF
+        && (e.message.starts_with("reference to undeclared variable")
+            || e.message.starts_with("reference to undeclared local value")
+            || e.message.starts_with("reference to undeclared resource")
+            || e.message.starts_with("unknown name")))
+        || (e.code == E_FUNC && e.message.contains("unknown function"))
+}
+
+fn try_(f: &FuncCall, range: Range<usize>, env: &mut dyn LazyEval) -> Result<Value, EvalError> {
     let mut last = None;
-    for a in args {
+    for a in f.args.iter() {
         match env.eval_lazy(a) {
             Ok(v) => return Ok(v),
             Err(e) if static_error(&e) => return Err(e),
-            Err(e) => last = Some((e, span_of(a))),
+            Err(e) => last = Some(e),
         }
     }
-    let (e, _) = last.unwrap_or_else(|| (EvalError::new(E_FUNC, "", range.clone()), 0..0));
+    let e = last.unwrap_or_else(|| EvalError::new(E_FUNC, "", range));
     Err(EvalError::new(
         E_FUNC,
         format!(
@@ -169,391 +255,187 @@ pub fn lazy(
     ))
 }
 
-pub fn call(name: &str, mut args: Vec<Value>, env: &FnCtx<'_>) -> FnResult {
-    match name {
-        "coalesce" => {
-            for a in &args {
-                match a {
-                    Value::Null => {}
-                    Value::String(s) if s.is_empty() => {}
-                    other => return Ok(other.clone()),
-                }
-            }
-            Err(err("no non-null, non-empty-string arguments"))
+fn can(f: &FuncCall, _: Range<usize>, env: &mut dyn LazyEval) -> Result<Value, EvalError> {
+    let mut ok = true;
+    for a in f.args.iter() {
+        match env.eval_lazy(a) {
+            Ok(_) => {}
+            Err(e) if static_error(&e) => return Err(e),
+            Err(_) => ok = false,
         }
-        "compact" => {
-            arity(&args, 1)?;
-            let mut out = vec![];
-            for v in list(&args[0], "list")? {
-                match v {
-                    Value::Null => {}
-                    v => {
-                        let s = string(&v, "list")?;
-                        if !s.is_empty() {
-                            out.push(Value::String(s));
-                        }
-                    }
-                }
-            }
-            Ok(Value::List(out))
-        }
-        "element" => {
-            arity(&args, 2)?;
-            let l = list(&args[0], "list")?;
-            let i = whole(&args[1], "index")?;
-            if l.is_empty() {
-                return Err(err("cannot use element function with an empty list"));
-            }
-            if i < 0 {
-                return Err(err("cannot use element function with a negative index"));
-            }
-            Ok(l[(i as usize) % l.len()].clone())
-        }
-        "index" => {
-            arity(&args, 2)?;
-            let l = list(&args[0], "list")?;
-            let needle = &args[1];
-            l.iter()
-                .position(|v| loose_eq(v, needle))
-                .map(|i| Value::Number(i as f64))
-                .ok_or_else(|| err("item not found"))
-        }
-        "zipmap" => {
-            arity(&args, 2)?;
-            let keys = list(&args[0], "keys")?;
-            let values = list(&args[1], "values")?;
-            if keys.len() != values.len() {
-                return Err(err(format!(
-                    "number of keys ({}) does not match number of values ({})",
-                    keys.len(),
-                    values.len()
-                )));
-            }
-            let mut m = IndexMap::new();
-            for (k, v) in keys.iter().zip(values) {
-                m.insert(string(k, "keys")?, v);
-            }
-            Ok(Value::Map(m))
-        }
-        "setproduct" => {
-            if args.len() < 2 {
-                return Err(err("at least two arguments are required"));
-            }
-            let mut acc: Vec<Vec<Value>> = vec![vec![]];
-            for (i, a) in args.iter().enumerate() {
-                let set = list(a, &format!("sets[{i}]"))?;
-                let dedup = crate::value::distinct(set);
-                let mut next = Vec::with_capacity(acc.len() * dedup.len());
-                for prefix in &acc {
-                    for v in &dedup {
-                        let mut p = prefix.clone();
-                        p.push(v.clone());
-                        next.push(p);
-                    }
-                }
-                acc = next;
-            }
-            Ok(Value::List(acc.into_iter().map(Value::List).collect()))
-        }
-        "range" => {
-            let (start, end, step) = match args.len() {
-                1 => (0.0, number(&args[0], "limit")?, None),
-                2 => (number(&args[0], "start")?, number(&args[1], "limit")?, None),
-                3 => (
-                    number(&args[0], "start")?,
-                    number(&args[1], "limit")?,
-                    Some(number(&args[2], "step")?),
-                ),
-                n => {
-                    return Err(err(format!(
-                        "must have one, two, or three arguments, got {n}"
-                    )))
-                }
-            };
-            let step = step.unwrap_or(if start > end { -1.0 } else { 1.0 });
-            if step == 0.0 {
-                return Err(err("step must not be zero"));
-            }
-            let mut out = vec![];
-            let mut x = start;
-            while (step > 0.0 && x < end) || (step < 0.0 && x > end) {
-                if out.len() == 1024 {
-                    return Err(err("more than 1024 values were generated; either decrease the difference between start and end or use a smaller step"));
-                }
-                out.push(Value::Number(x));
-                x += step;
-            }
-            Ok(Value::List(out))
-        }
-        "slice" => {
-            arity(&args, 3)?;
-            let l = list(&args[0], "list")?;
-            let start = whole(&args[1], "start_index")?;
-            let end = whole(&args[2], "end_index")?;
-            if start < 0 {
-                return Err(err("start index must not be less than zero"));
-            }
-            if end > l.len() as i64 {
-                return Err(err(
-                    "end index must not be greater than the length of the list",
-                ));
-            }
-            if start > end {
-                return Err(err("start index must not be greater than end index"));
-            }
-            Ok(Value::List(l[start as usize..end as usize].to_vec()))
-        }
-        "formatlist" => {
-            if args.is_empty() {
-                return Err(err("needs a format string"));
-            }
-            let fmt = string(&args[0], "format")?;
-            let rest = &args[1..];
-            let mut len: Option<(usize, usize)> = None;
-            for (i, a) in rest.iter().enumerate() {
-                match a {
-                    Value::Null => {
-                        return Err(err(format!(
-                            "invalid value for \"args[{i}]\": argument must not be null"
-                        )))
-                    }
-                    Value::List(l) => match len {
-                        Some((n, j)) if n != l.len() => {
-                            return Err(err(format!(
-                                "argument {} has length {}, which is inconsistent with argument {} of length {n}",
-                                i + 1,
-                                l.len(),
-                                j + 1
-                            )))
-                        }
-                        Some(_) => {}
-                        None => len = Some((l.len(), i)),
-                    },
-                    _ => {}
-                }
-            }
-            let n = len.map(|(n, _)| n).unwrap_or(1);
-            let mut out = Vec::with_capacity(n);
-            for k in 0..n {
-                let row: Vec<Value> = rest
-                    .iter()
-                    .map(|a| match a {
-                        Value::List(l) => l[k].clone(),
-                        other => other.clone(),
-                    })
-                    .collect();
-                out.push(Value::String(
-                    crate::printf::format(&fmt, &row).map_err(err)?,
-                ));
-            }
-            Ok(Value::List(out))
-        }
-        "trimprefix" | "trimsuffix" | "startswith" | "endswith" => {
-            arity(&args, 2)?;
-            let s = string(&args[0], "str")?;
-            let param = if name.ends_with("prefix") || name == "startswith" {
-                "prefix"
-            } else {
-                "suffix"
-            };
-            let p = string(&args[1], param)?;
-            Ok(match name {
-                "trimprefix" => Value::String(s.strip_prefix(&p).unwrap_or(&s).to_string()),
-                "trimsuffix" => Value::String(s.strip_suffix(&p).unwrap_or(&s).to_string()),
-                "startswith" => Value::Bool(s.starts_with(&p)),
-                _ => Value::Bool(s.ends_with(&p)),
-            })
-        }
-        "regex" | "regexall" => {
-            arity(&args, 2)?;
-            let pattern = string(&args[0], "pattern")?;
-            let s = string(&args[1], "string")?;
-            let re = regex::Regex::new(&pattern)
-                .map_err(|e| err(format!("invalid regular expression pattern: {e}")))?;
-            let names: Vec<Option<&str>> = re.capture_names().skip(1).collect();
-            let named = names.iter().filter(|n| n.is_some()).count();
-            if named > 0 && named != names.len() {
-                return Err(err(
-                    "invalid regular expression pattern: can't mix both named and unnamed capture groups",
-                ));
-            }
-            let one = |c: regex::Captures<'_>| -> Value {
-                let get = |i: usize| {
-                    c.get(i)
-                        .map(|m| Value::String(m.as_str().to_string()))
-                        .unwrap_or(Value::Null)
-                };
-                if names.is_empty() {
-                    get(0)
-                } else if named > 0 {
-                    Value::Map(
-                        names
-                            .iter()
-                            .enumerate()
-                            .map(|(i, n)| (n.unwrap_or_default().to_string(), get(i + 1)))
-                            .collect(),
-                    )
-                } else {
-                    Value::List((1..=names.len()).map(get).collect())
-                }
-            };
-            if name == "regex" {
-                re.captures(&s)
-                    .map(one)
-                    .ok_or_else(|| err("pattern did not match any part of the given string"))
-            } else {
-                Ok(Value::List(re.captures_iter(&s).map(one).collect()))
-            }
-        }
-        "substr" => {
-            arity(&args, 3)?;
-            let s: Vec<char> = string(&args[0], "str")?.chars().collect();
-            let mut offset = whole(&args[1], "offset")?;
-            let length = whole(&args[2], "length")?;
-            if offset < 0 {
-                offset += s.len() as i64;
-                if offset < 0 {
-                    return Err(err("offset must not point before the start of the string"));
-                }
-            }
-            let start = (offset as usize).min(s.len());
-            let end = if length < 0 {
-                s.len()
-            } else {
-                (start + length as usize).min(s.len())
-            };
-            Ok(Value::String(s[start..end].iter().collect()))
-        }
-        "yamldecode" => {
-            arity(&args, 1)?;
-            let s = string(&args[0], "src")?;
-            let y: serde_yaml::Value =
-                serde_yaml::from_str(&s).map_err(|e| err(format!("invalid YAML: {e}")))?;
-            let j = serde_json::to_value(&y).map_err(|e| err(format!("unsupported YAML: {e}")))?;
-            Ok(Value::from_json(&j))
-        }
-        "yamlencode" => {
-            arity(&args, 1)?;
-            let mut out = String::new();
-            yaml(&args[0].to_json(), 0, &mut out);
-            Ok(Value::String(out))
-        }
-        "base64encode" => {
-            use base64::Engine as _;
-            arity(&args, 1)?;
-            let s = string(&args[0], "str")?;
-            Ok(Value::String(
-                base64::engine::general_purpose::STANDARD.encode(s.as_bytes()),
-            ))
-        }
-        "base64decode" => {
-            use base64::Engine as _;
-            arity(&args, 1)?;
-            let s = string(&args[0], "str")?;
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(s.as_bytes())
-                .map_err(|e| err(format!("failed to decode base64 data \"{s}\": {e}")))?;
-            String::from_utf8(bytes)
-                .map(Value::String)
-                .map_err(|_| err("the result of decoding the provided string is not valid UTF-8"))
-        }
-        "sha256" => {
-            use sha2::Digest as _;
-            arity(&args, 1)?;
-            let s = string(&args[0], "str")?;
-            let d = sha2::Sha256::digest(s.as_bytes());
-            Ok(Value::String(
-                d.iter().map(|b| format!("{b:02x}")).collect(),
-            ))
-        }
-        "abs" => {
-            arity(&args, 1)?;
-            Ok(Value::Number(number(&args[0], "num")?.abs()))
-        }
-        "max" | "min" => {
-            if args.is_empty() {
-                return Err(err("must pass at least one number"));
-            }
-            let mut best: Option<f64> = None;
-            for (i, a) in args.iter().enumerate() {
-                let n = number(a, &format!("numbers[{i}]"))?;
-                best = Some(match best {
-                    None => n,
-                    Some(b) if name == "max" => b.max(n),
-                    Some(b) => b.min(n),
-                });
-            }
-            Ok(Value::Number(best.unwrap_or_default()))
-        }
-        "well_known_policy" => {
-            if args.is_empty() || args.len() > 2 {
-                return Err(err(
-                    "takes the add-on's name and, for some, a map of parameters",
-                ));
-            }
-            let params = if args.len() == 2 { args.pop() } else { None };
-            let n = string(&args[0], "name")?;
-            crate::well_known::document(&n, params.as_ref(), env.partition)
-        }
-        _ => Err(err(format!("unknown function `{name}`"))),
     }
+    Ok(Value::Bool(ok))
 }
 
-/// YAML as Terraform's `yamlencode` writes it: keys and strings double-quoted, keys sorted,
-/// block style, two-space indentation for nested mappings.
-fn yaml(v: &serde_json::Value, indent: usize, out: &mut String) {
-    use serde_json::Value as J;
-    let pad = " ".repeat(indent);
-    match v {
-        J::Object(m) if !m.is_empty() => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 || !out.ends_with("- ") {
-                    out.push_str(&pad);
-                }
-                out.push_str(&J::String(k.clone()).to_string());
-                out.push(':');
-                match &m[k] {
-                    J::Object(c) if !c.is_empty() => {
-                        out.push('\n');
-                        yaml(&m[k], indent + 2, out);
-                    }
-                    J::Array(c) if !c.is_empty() => {
-                        out.push('\n');
-                        yaml(&m[k], indent, out);
-                    }
-                    other => {
-                        out.push(' ');
-                        yaml(other, indent, out);
-                    }
-                }
-            }
-        }
-        J::Array(l) if !l.is_empty() => {
-            for x in l {
-                out.push_str(&pad);
-                out.push_str("- ");
-                match x {
-                    J::Object(c) if !c.is_empty() => yaml(x, indent + 2, out),
-                    J::Array(c) if !c.is_empty() => {
-                        out.push('\n');
-                        yaml(x, indent + 2, out)
-                    }
-                    other => yaml(other, indent, out),
-                }
-            }
-        }
-        J::Object(_) => out.push_str("{}\n"),
-        J::Array(_) => out.push_str("[]\n"),
-        J::String(s) => {
-            out.push_str(&J::String(s.clone()).to_string());
-            out.push('\n');
-        }
-        J::Null => out.push_str("null\n"),
-        other => {
-            out.push_str(&other.to_string());
-            out.push('\n');
+fn coalesce(args: Vec<Value>, _: &FnCtx<'_>) -> FnResult {
+    for a in args {
+        match a {
+            Value::Null => {}
+            Value::String(s) if s.is_empty() => {}
+            other => return Ok(other),
         }
     }
+    Err(err("no non-null, non-empty-string arguments"))
+}
+
+fn compact(args: Vec<Value>, _: &FnCtx<'_>) -> FnResult {
+    let [l] = take(args)?;
+    let mut out = vec![];
+    for v in list(&l, "list")? {
+        match v {
+            Value::Null => {}
+            v => {
+                let s = string(&v, "list")?;
+                if !s.is_empty() {
+                    out.push(Value::String(s));
+                }
+            }
+        }
+    }
+    Ok(Value::List(out))
+}
+
+fn element(args: Vec<Value>, _: &FnCtx<'_>) -> FnResult {
+    let [l, i] = take(args)?;
+    let l = list(&l, "list")?;
+    let i = whole(&i, "index")?;
+    if l.is_empty() {
+        return Err(err("cannot use element function with an empty list"));
+    }
+    if i < 0 {
+        return Err(err("cannot use element function with a negative index"));
+    }
+    Ok(l[(i as usize) % l.len()].clone())
+}
+
+fn index(args: Vec<Value>, _: &FnCtx<'_>) -> FnResult {
+    let [l, needle] = take(args)?;
+    list(&l, "list")?
+        .iter()
+        .position(|v| loose_eq(v, &needle))
+        .map(|i| Value::Number(i as f64))
+        .ok_or_else(|| err("item not found"))
+}
+
+fn zipmap(args: Vec<Value>, _: &FnCtx<'_>) -> FnResult {
+    let [keys, values] = take(args)?;
+    let keys = list(&keys, "keys")?;
+    let values = list(&values, "values")?;
+    if keys.len() != values.len() {
+        return Err(err(format!(
+            "number of keys ({}) does not match number of values ({})",
+            keys.len(),
+            values.len()
+        )));
+    }
+    let mut m = IndexMap::new();
+    for (k, v) in keys.iter().zip(values) {
+        m.insert(string(k, "keys")?, v);
+    }
+    Ok(Value::Map(m))
+}
+
+fn setproduct(args: Vec<Value>, _: &FnCtx<'_>) -> FnResult {
+    let mut acc: Vec<Vec<Value>> = vec![vec![]];
+    for (i, a) in args.iter().enumerate() {
+        let set = list(a, &format!("sets[{i}]"))?;
+        let dedup = crate::value::distinct(set);
+        let mut next = Vec::with_capacity(acc.len() * dedup.len());
+        for prefix in &acc {
+            for v in &dedup {
+                let mut p = prefix.clone();
+                p.push(v.clone());
+                next.push(p);
+            }
+        }
+        acc = next;
+    }
+    Ok(Value::List(acc.into_iter().map(Value::List).collect()))
+}
+
+fn range(args: Vec<Value>, _: &FnCtx<'_>) -> FnResult {
+    let params: &[&str] = if args.len() == 1 {
+        &["limit"]
+    } else {
+        &["start", "limit", "step"]
+    };
+    let mut n = Vec::with_capacity(args.len());
+    for (a, p) in args.iter().zip(params) {
+        n.push(number(a, p)?);
+    }
+    let (start, end, step) = match n[..] {
+        [limit] => (0.0, limit, None),
+        [start, limit] => (start, limit, None),
+        [start, limit, step] => (start, limit, Some(step)),
+        _ => {
+            return Err(err(format!(
+                "must have one, two, or three arguments, got {}",
+                args.len()
+            )))
+        }
+    };
+    let step = step.unwrap_or(if start > end { -1.0 } else { 1.0 });
+    if step == 0.0 {
+        return Err(err("step must not be zero"));
+    }
+    let mut out = vec![];
+    let mut x = start;
+    while (step > 0.0 && x < end) || (step < 0.0 && x > end) {
+        if out.len() == 1024 {
+            return Err(err("more than 1024 values were generated; either decrease the difference between start and end or use a smaller step"));
+        }
+        out.push(Value::Number(x));
+        x += step;
+    }
+    Ok(Value::List(out))
+}
+
+fn slice(args: Vec<Value>, _: &FnCtx<'_>) -> FnResult {
+    let [l, start, end] = take(args)?;
+    let l = list(&l, "list")?;
+    let start = whole(&start, "start_index")?;
+    let end = whole(&end, "end_index")?;
+    if start < 0 {
+        return Err(err("start index must not be less than zero"));
+    }
+    if end > l.len() as i64 {
+        return Err(err(
+            "end index must not be greater than the length of the list",
+        ));
+    }
+    if start > end {
+        return Err(err("start index must not be greater than end index"));
+    }
+    Ok(Value::List(l[start as usize..end as usize].to_vec()))
+}
+
+fn abs(args: Vec<Value>, _: &FnCtx<'_>) -> FnResult {
+    let [n] = take(args)?;
+    Ok(Value::Number(number(&n, "num")?.abs()))
+}
+
+/// `max` and `min`: the numbers folded with `pick`.
+fn extreme(args: Vec<Value>, pick: fn(f64, f64) -> f64) -> FnResult {
+    let mut best: Option<f64> = None;
+    for (i, a) in args.iter().enumerate() {
+        let n = number(a, &format!("numbers[{i}]"))?;
+        best = Some(best.map_or(n, |b| pick(b, n)));
+    }
+    best.map(Value::Number)
+        .ok_or_else(|| err("must pass at least one number"))
+}
+
+fn max(args: Vec<Value>, _: &FnCtx<'_>) -> FnResult {
+    extreme(args, f64::max)
+}
+
+fn min(args: Vec<Value>, _: &FnCtx<'_>) -> FnResult {
+    extreme(args, f64::min)
+}
+
+fn well_known_policy(mut args: Vec<Value>, env: &FnCtx<'_>) -> FnResult {
+    let params = if args.len() == 2 { args.pop() } else { None };
+    let [n] = take(args)?;
+    let n = string(&n, "name")?;
+    crate::well_known::document(&n, params.as_ref(), env.partition)
 }

@@ -20,7 +20,9 @@ pub mod evblock;
 pub mod existing;
 pub mod fmt;
 pub mod functions;
+pub mod functions_spec;
 pub mod functions_tf;
+pub mod functions_tf_text;
 pub mod generate;
 pub mod generate_stack;
 pub mod graph;
@@ -46,6 +48,7 @@ pub mod security;
 pub mod sensitive;
 pub mod unknowns;
 pub mod value;
+pub mod var_type;
 pub mod well_known;
 
 pub use compile::{compile, CompileInput, Compiled, Facts, VarInputs};

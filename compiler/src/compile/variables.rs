@@ -2,32 +2,53 @@
 //! `--var-file` < `EKSFED_VAR_*`), parsed and checked against its declared type.
 
 use super::inputs::{VarInputs, E_VAR_MISSING, E_VAR_VALUE};
-use crate::diag::{Diagnostic, Diagnostics, FileId, SourceMap};
-use crate::eval::{span_of, suggest, Env, FileReader, ResourceTable};
+use crate::diag::{Diagnostic, Diagnostics, FileId, SourceMap, Span};
+use crate::eval::{suggest, Env, FileReader, ResourceTable};
 use crate::lower::{eval_block, label_text};
 use crate::schema;
 use crate::value::Value;
+use crate::var_type::{self, VarType};
+use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Structure};
 use indexmap::IndexMap;
 use std::collections::HashMap;
 
-fn type_of(file: FileId, b: &Block, sources: &SourceMap) -> String {
-    b.body
-        .get_attribute("type")
-        .and_then(|a| {
-            let r = span_of(&a.value);
-            sources
-                .get(file)
-                .and_then(|f| f.text.get(r))
-                .map(|t| t.split_whitespace().collect::<String>())
-        })
-        .unwrap_or_else(|| "any".into())
+/// The declared type of a variable and its expression: `any` without `type`. An invalid
+/// type expression is an error at it, and the variable is then taken as `any`.
+fn declared_type<'b>(
+    file: FileId,
+    b: &'b Block,
+    env: &mut Env<'_>,
+    diags: &mut Diagnostics,
+) -> (VarType, Option<&'b Expression>) {
+    let Some(a) = b.body.get_attribute("type") else {
+        return (VarType::Any, None);
+    };
+    match var_type::parse(&a.value, &mut |e| env.eval(e)) {
+        Ok(t) => (t, Some(&a.value)),
+        Err(e) => {
+            let mut d = Diagnostic::error(e.code, e.message).at(Some(Span::new(file, e.range)));
+            if let Some(h) = e.help {
+                d = d.help(h);
+            }
+            diags.push(d);
+            (VarType::Any, None)
+        }
+    }
 }
 
-fn parse_raw(raw: &str, ty: &str, reader: &dyn FileReader) -> Result<Value, String> {
-    if ty == "string" {
+/// A `--var` or `EKSFED_VAR_*` value: taken as a string for a primitive type (and converted
+/// after), parsed as an expression otherwise, as Terraform does.
+fn parse_raw(
+    raw: &str,
+    ty: &VarType,
+    reader: &dyn FileReader,
+    sensitive: bool,
+) -> Result<Value, String> {
+    if ty.is_primitive() {
         return Ok(Value::String(raw.to_string()));
     }
+    let any = *ty == VarType::Any;
     match hcl_edit::parser::parse_expr(raw) {
         Ok(e) => {
             let (v, l, r) = (IndexMap::new(), IndexMap::new(), ResourceTable::new());
@@ -35,54 +56,22 @@ fn parse_raw(raw: &str, ty: &str, reader: &dyn FileReader) -> Result<Value, Stri
             match env.eval(&e) {
                 Ok(v) => Ok(v),
                 // An untyped variable given a bare word: take it as a string, as Terraform does.
-                Err(_) if ty == "any" => Ok(Value::String(raw.to_string())),
+                Err(_) if any => Ok(Value::String(raw.to_string())),
                 Err(e) => Err(e.message),
             }
         }
         // `any` typed variables given a bare word: take it as a string, as Terraform does.
-        Err(_) if ty == "any" => Ok(Value::String(raw.to_string())),
-        Err(e) => Err(format!("cannot parse \"{raw}\" as {ty}: {}", e.message())),
-    }
-}
-
-fn conforms(v: &Value, ty: &str) -> Option<Value> {
-    match ty {
-        "any" | "" => Some(v.clone()),
-        "string" => v.as_string().map(Value::String),
-        "number" => match v {
-            Value::Number(_) => Some(v.clone()),
-            Value::String(s) => s.parse().ok().map(Value::Number),
-            _ => None,
-        },
-        "bool" => v.truthy().map(Value::Bool),
-        t if t.starts_with("list(") || t.starts_with("set(") || t == "list" => match v {
-            Value::List(l) => {
-                let inner = t
-                    .split_once('(')
-                    .map(|x| x.1.trim_end_matches(')'))
-                    .unwrap_or("any");
-                l.iter()
-                    .map(|x| conforms(x, inner))
-                    .collect::<Option<Vec<_>>>()
-                    .map(Value::List)
-            }
-            _ => None,
-        },
-        t if t.starts_with("map(") || t == "map" || t.starts_with("object(") => match v {
-            Value::Map(m) => {
-                let inner = if t.starts_with("map(") {
-                    t.trim_start_matches("map(").trim_end_matches(')')
-                } else {
-                    "any"
-                };
-                m.iter()
-                    .map(|(k, x)| conforms(x, inner).map(|x| (k.clone(), x)))
-                    .collect::<Option<IndexMap<_, _>>>()
-                    .map(Value::Map)
-            }
-            _ => None,
-        },
-        _ => Some(v.clone()),
+        Err(_) if any => Ok(Value::String(raw.to_string())),
+        Err(e) => Err(format!(
+            "cannot parse \"{}\" as {}: {}",
+            if sensitive {
+                crate::redact::REDACTED
+            } else {
+                raw
+            },
+            ty.short(),
+            e.message()
+        )),
     }
 }
 
@@ -90,7 +79,7 @@ pub(super) fn resolve_variables(
     blocks: &[(FileId, &Block)],
     inputs: &VarInputs,
     reader: &dyn FileReader,
-    sources: &SourceMap,
+    _sources: &SourceMap,
     diags: &mut Diagnostics,
 ) -> IndexMap<String, Value> {
     let (v, l, r) = (IndexMap::new(), IndexMap::new(), ResourceTable::new());
@@ -155,13 +144,14 @@ pub(super) fn resolve_variables(
     let mut out = IndexMap::new();
     for (file, b) in blocks {
         let name = label_text(&b.labels[0]);
-        let ty = type_of(*file, b, sources);
         let ev = eval_block(*file, b, &schema::VARIABLE, &mut env, diags);
+        let (ty, ty_expr) = declared_type(*file, b, &mut env, diags);
+        let sensitive = matches!(ev.get("sensitive"), Some(Value::Bool(true)));
         let mut value: Option<(Value, String)> = ev
             .get("default")
             .map(|v| (v.clone(), "default".to_string()));
         if let Some((_, raw)) = inputs.cli.iter().rev().find(|(n, _)| *n == name) {
-            match parse_raw(raw, &ty, reader) {
+            match parse_raw(raw, &ty, reader, sensitive) {
                 Ok(v) => value = Some((v, "--var".into())),
                 Err(e) => diags.push(
                     Diagnostic::error(E_VAR_VALUE, format!("--var {name}: {e}"))
@@ -173,7 +163,7 @@ pub(super) fn resolve_variables(
             value = Some((v.clone(), format!("--var-file {p}")));
         }
         if let Some((_, raw)) = inputs.env.iter().rev().find(|(n, _)| *n == name) {
-            match parse_raw(raw, &ty, reader) {
+            match parse_raw(raw, &ty, reader, sensitive) {
                 Ok(v) => value = Some((v, format!("EKSFED_VAR_{name}"))),
                 Err(e) => diags.push(
                     Diagnostic::error(E_VAR_VALUE, format!("EKSFED_VAR_{name}: {e}"))
@@ -187,11 +177,29 @@ pub(super) fn resolve_variables(
                     .at(Some(ev.span.clone()))
                     .help(format!("give it a default, or pass --var {name}=VALUE, --var-file, or EKSFED_VAR_{name}")),
             ),
-            Some((v, origin)) => match conforms(&v, &ty) {
-                Some(v) => {
+            Some((v, origin)) => match ty.convert(v) {
+                Ok(v) => {
                     out.insert(name, v);
                 }
-                None => diags.push(Diagnostic::error(E_VAR_VALUE, format!("variable `{name}` is {ty}, but the value from {origin} is a {}", v.type_name())).at(Some(ev.span.clone()))),
+                Err(m) => {
+                    // A default is pointed at where it is written (unless sensitive: the
+                    // source line would show it); a value from outside the stack at the part
+                    // of the type it does not have.
+                    let default = b.body.get_attribute("default").map(|a| &a.value);
+                    let range = match (origin == "default" && !sensitive, default, ty_expr) {
+                        (true, Some(d), _) => var_type::value_span(d, &m.path),
+                        (_, _, Some(t)) => var_type::type_span(t, &m.path),
+                        _ => ev.span.range.clone(),
+                    };
+                    let path = m.path_text(&format!("var.{name}"), sensitive);
+                    diags.push(
+                        Diagnostic::error(
+                            E_VAR_VALUE,
+                            format!("{path}: {} (the value from {origin})", m.problem),
+                        )
+                        .at(Some(Span::new(*file, range))),
+                    );
+                }
             },
         }
     }
