@@ -122,7 +122,7 @@ fn compile_bodies(
     let files = reader;
 
     // --- variables ---
-    let vars = variables::resolve_variables(&variables, inputs, files, &loaded.sources, diags);
+    let vars = variables::resolve_variables(&variables, inputs, files, diags);
     let vars = crate::sensitive::taint_variables(&variables, vars, taint);
 
     // --- stack and aws blocks ---

@@ -2,7 +2,7 @@
 //! `--var-file` < `EKSFED_VAR_*`), parsed and checked against its declared type.
 
 use super::inputs::{VarInputs, E_VAR_MISSING, E_VAR_VALUE};
-use crate::diag::{Diagnostic, Diagnostics, FileId, SourceMap, Span};
+use crate::diag::{Diagnostic, Diagnostics, FileId, Span};
 use crate::eval::{suggest, Env, FileReader, ResourceTable};
 use crate::lower::{eval_block, label_text};
 use crate::schema;
@@ -79,7 +79,6 @@ pub(super) fn resolve_variables(
     blocks: &[(FileId, &Block)],
     inputs: &VarInputs,
     reader: &dyn FileReader,
-    _sources: &SourceMap,
     diags: &mut Diagnostics,
 ) -> IndexMap<String, Value> {
     let (v, l, r) = (IndexMap::new(), IndexMap::new(), ResourceTable::new());
