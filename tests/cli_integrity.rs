@@ -380,36 +380,50 @@ fn an_edited_variable_value_in_a_saved_plan_is_refused() {
     let w = World::new("signed");
     let dir = w.write_stack("signed", &[("main.hcl", ACCESS_STACK)]);
     let d = dir.to_str().unwrap();
-    let key = [("EKSFED_PLAN_KEY", "k3y-for-tests-only")];
-    let edit = |from: &std::path::Path, name: &str| {
-        let text = std::fs::read_to_string(from).unwrap();
-        assert!(text.contains("\"viewers\""), "{text}");
-        let edited = text.replace("\"viewers\"", "\"system:masters\"");
-        let plan: Value = serde_json::from_str(&edited).unwrap();
-        assert_eq!(plan["source"]["vars"][0]["text"], "system:masters");
-        assert!(
-            change(&mut plan.clone(), "access.ops")["after"]
-                .to_string()
-                .contains("system:masters"),
-            "{plan}"
-        );
-        let f = w.dir.join(name);
-        std::fs::write(&f, edited).unwrap();
-        f
-    };
     let before = access_written(&w);
-    let refused = |name: &str, o: &std::process::Output, expect: &str| {
-        assert_eq!(code(o), 1, "{name}: {}", text(o));
-        let err = stderr(o);
-        assert!(err.contains("nothing was changed"), "{name}: {err}");
-        assert!(err.contains(expect), "{name}: expected `{expect}` in {err}");
-        assert_eq!(
-            access_written(&w),
-            before,
-            "{name}: a refused plan wrote something"
-        );
-    };
+    edited_unsigned_plans_are_refused(&w, d, &before);
+    let signed = edited_signed_plans_are_refused(&w, d, &before);
+    the_honest_signed_plan_applies(&w, &signed);
+    the_masters_plan_applies_with_a_warning(&w, d);
+}
 
+/// The plan key of the signed cases.
+const KEY: &[(&str, &str)] = &[("EKSFED_PLAN_KEY", "k3y-for-tests-only")];
+
+/// A copy of the saved plan `from` whose group `viewers` is edited to `system:masters`, in the
+/// recorded variable and in the `after` it gives.
+fn edit(w: &World, from: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(from).unwrap();
+    assert!(text.contains("\"viewers\""), "{text}");
+    let edited = text.replace("\"viewers\"", "\"system:masters\"");
+    let plan: Value = serde_json::from_str(&edited).unwrap();
+    assert_eq!(plan["source"]["vars"][0]["text"], "system:masters");
+    assert!(
+        change(&mut plan.clone(), "access.ops")["after"]
+            .to_string()
+            .contains("system:masters"),
+        "{plan}"
+    );
+    let f = w.dir.join(name);
+    std::fs::write(&f, edited).unwrap();
+    f
+}
+
+/// Apply refused the plan (`expect` in its message) and wrote nothing: what is written is
+/// still `before`.
+fn refused(w: &World, before: &Value, name: &str, o: &std::process::Output, expect: &str) {
+    assert_eq!(code(o), 1, "{name}: {}", text(o));
+    let err = stderr(o);
+    assert!(err.contains("nothing was changed"), "{name}: {err}");
+    assert!(err.contains(expect), "{name}: expected `{expect}` in {err}");
+    assert_eq!(
+        access_written(w),
+        *before,
+        "{name}: a refused plan wrote something"
+    );
+}
+
+fn edited_unsigned_plans_are_refused(w: &World, d: &str, before: &Value) {
     // Unsigned (no key anywhere): the recorded values must be what apply is given.
     let unsigned = w.dir.join("unsigned.json");
     let p = w.eksfed(&[
@@ -421,34 +435,43 @@ fn an_edited_variable_value_in_a_saved_plan_is_refused() {
         unsigned.to_str().unwrap(),
     ]);
     assert_eq!(code(&p), 0, "{}", text(&p));
-    let edited = edit(&unsigned, "unsigned-edited.json");
+    let edited = edit(w, &unsigned, "unsigned-edited.json");
     let f = edited.to_str().unwrap();
     refused(
+        w,
+        before,
         "edited, no --var",
         &w.eksfed(&["apply", f, "--auto-approve"]),
         "--var group",
     );
     refused(
+        w,
+        before,
         "edited, the honest --var",
         &w.eksfed(&["apply", f, "--auto-approve", "--var", "group=viewers"]),
         "--var group",
     );
     // A plan key on the applying side refuses an unsigned plan.
     refused(
+        w,
+        before,
         "unsigned, key set",
         &eksfed_with(
-            &w,
-            &key,
+            w,
+            KEY,
             &["apply", unsigned.to_str().unwrap(), "--auto-approve"],
         ),
         "not signed",
     );
+}
 
+/// The signed plan (unedited).
+fn edited_signed_plans_are_refused(w: &World, d: &str, before: &Value) -> std::path::PathBuf {
     // Signed: any edit breaks the signature, whatever --var apply is given.
     let signed = w.dir.join("signed.json");
     let p = eksfed_with(
-        &w,
-        &key,
+        w,
+        KEY,
         &[
             "plan",
             d,
@@ -467,18 +490,22 @@ fn an_edited_variable_value_in_a_saved_plan_is_refused() {
             .starts_with("hmac-sha256:"),
         "{plan}"
     );
-    let edited = edit(&signed, "signed-edited.json");
+    let edited = edit(w, &signed, "signed-edited.json");
     let f = edited.to_str().unwrap();
     refused(
+        w,
+        before,
         "signed, edited",
-        &eksfed_with(&w, &key, &["apply", f, "--auto-approve"]),
+        &eksfed_with(w, KEY, &["apply", f, "--auto-approve"]),
         "signature",
     );
     refused(
+        w,
+        before,
         "signed, edited, --var system:masters",
         &eksfed_with(
-            &w,
-            &key,
+            w,
+            KEY,
             &[
                 "apply",
                 f,
@@ -490,19 +517,24 @@ fn an_edited_variable_value_in_a_saved_plan_is_refused() {
         "signature",
     );
     refused(
+        w,
+        before,
         "signed, another key",
         &eksfed_with(
-            &w,
+            w,
             &[("EKSFED_PLAN_KEY", "not-the-key")],
             &["apply", signed.to_str().unwrap(), "--auto-approve"],
         ),
         "signature",
     );
+    signed
+}
 
+fn the_honest_signed_plan_applies(w: &World, signed: &std::path::Path) {
     // The honest signed plan applies, showing the review of what it applies.
     let a = eksfed_with(
-        &w,
-        &key,
+        w,
+        KEY,
         &["apply", signed.to_str().unwrap(), "--auto-approve"],
     );
     assert_eq!(code(&a), 0, "{}", text(&a));
@@ -521,7 +553,9 @@ fn an_edited_variable_value_in_a_saved_plan_is_refused() {
         roles.contains("viewers") && !roles.contains("system:masters"),
         "{cm}"
     );
+}
 
+fn the_masters_plan_applies_with_a_warning(w: &World, d: &str) {
     // A saved plan that maps to system:masters shows EKS003 when applied; without the key,
     // an unsigned plan applies when apply is given the same --var again.
     let masters = w.dir.join("masters.json");

@@ -52,96 +52,15 @@ pub fn expand(
     eval_body: EvalBody,
 ) {
     let head = head_span(file, block);
-    if block.labels.len() != 1 {
-        diags.push(
-            Diagnostic::error(
-                E_LABELS,
-                "`dynamic` takes one label: the type of block it generates",
-            )
-            .at(Some(head)),
-        );
-        return;
-    }
-    let name = label_text(&block.labels[0]);
-    let Some((inner, many)) = parent.block(&name) else {
-        let cands: Vec<&str> = parent.blocks.iter().map(|(b, _)| b.name).collect();
-        let help = suggest(&name, cands.iter().copied())
-            .map(|s| format!("did you mean `{s}`?"))
-            .unwrap_or_else(|| {
-                if cands.is_empty() {
-                    format!("`{}` has no nested blocks", parent.name)
-                } else {
-                    format!("`{}` takes the blocks: {}", parent.name, cands.join(", "))
-                }
-            });
-        diags.push(
-            Diagnostic::error(
-                E_UNKNOWN_BLOCK,
-                format!(
-                    "`dynamic` block of unknown type `{name}` in `{}`",
-                    parent.name
-                ),
-            )
-            .at(Some(head))
-            .help(help),
-        );
+    let Some((name, inner, many)) = generated(file, block, parent, diags) else {
         return;
     };
-
-    let mut for_each: Option<&Expression> = None;
-    let mut iterator: Option<(String, std::ops::Range<usize>)> = None;
-    let mut labels: Option<&Expression> = None;
-    let mut content: Option<&Block> = None;
-    for s in block.body.iter() {
-        match s {
-            Structure::Attribute(a) => match a.key.value().as_str() {
-                "for_each" => for_each = Some(&a.value),
-                "labels" => labels = Some(&a.value),
-                "iterator" => match &a.value {
-                    Expression::Variable(v) => {
-                        iterator = Some((v.value().to_string(), span_of(&a.value)))
-                    }
-                    other => diags.push(
-                        Diagnostic::error(E_TYPE, "`iterator` must be a bare name, e.g. `bucket`")
-                            .at(Some(Span::new(file, span_of(other)))),
-                    ),
-                },
-                other => diags.push(
-                    Diagnostic::error(
-                        E_UNKNOWN_ATTR,
-                        format!("unknown attribute `{other}` in `dynamic`"),
-                    )
-                    .at(Some(Span::new(file, a.key.span().unwrap_or(0..0))))
-                    .help(
-                        suggest(other, ["for_each", "iterator", "labels"])
-                            .map(|s| format!("did you mean `{s}`?"))
-                            .unwrap_or_else(|| {
-                                "`dynamic` takes: for_each, iterator, labels, and a `content` block"
-                                    .to_string()
-                            }),
-                    ),
-                ),
-            },
-            Structure::Block(b) if b.ident.value().as_str() == "content" => {
-                if content.is_some() {
-                    diags.push(
-                        Diagnostic::error(E_DUPLICATE, "only one `content` block is allowed here")
-                            .at(Some(head_span(file, b))),
-                    );
-                } else {
-                    content = Some(b);
-                }
-            }
-            Structure::Block(b) => diags.push(
-                Diagnostic::error(
-                    E_UNKNOWN_BLOCK,
-                    format!("unknown block `{}` in `dynamic`", b.ident.value().as_str()),
-                )
-                .at(Some(head_span(file, b)))
-                .help("`dynamic` holds one `content` block"),
-            ),
-        }
-    }
+    let Parts {
+        for_each,
+        iterator,
+        labels,
+        content,
+    } = parts(file, block, diags);
     let (Some(for_each), Some(content)) = (for_each, content) else {
         let missing = if for_each.is_none() {
             "the attribute `for_each` (a list, set or map)"
@@ -222,6 +141,125 @@ pub fn expand(
         if !dup {
             diags.push(d);
         }
+    }
+}
+
+/// The block a `dynamic` block generates, from its label: (name, schema, whether the parent
+/// takes many). `None` after a diagnostic.
+fn generated(
+    file: FileId,
+    block: &Block,
+    parent: &'static BlockSchema,
+    diags: &mut Diagnostics,
+) -> Option<(String, &'static BlockSchema, bool)> {
+    let head = head_span(file, block);
+    if block.labels.len() != 1 {
+        diags.push(
+            Diagnostic::error(
+                E_LABELS,
+                "`dynamic` takes one label: the type of block it generates",
+            )
+            .at(Some(head)),
+        );
+        return None;
+    }
+    let name = label_text(&block.labels[0]);
+    let Some((inner, many)) = parent.block(&name) else {
+        let cands: Vec<&str> = parent.blocks.iter().map(|(b, _)| b.name).collect();
+        let help = suggest(&name, cands.iter().copied())
+            .map(|s| format!("did you mean `{s}`?"))
+            .unwrap_or_else(|| {
+                if cands.is_empty() {
+                    format!("`{}` has no nested blocks", parent.name)
+                } else {
+                    format!("`{}` takes the blocks: {}", parent.name, cands.join(", "))
+                }
+            });
+        diags.push(
+            Diagnostic::error(
+                E_UNKNOWN_BLOCK,
+                format!(
+                    "`dynamic` block of unknown type `{name}` in `{}`",
+                    parent.name
+                ),
+            )
+            .at(Some(head))
+            .help(help),
+        );
+        return None;
+    };
+
+    Some((name, inner, many))
+}
+
+/// What a `dynamic` block's body holds, each part checked as it is read.
+struct Parts<'b> {
+    for_each: Option<&'b Expression>,
+    iterator: Option<(String, std::ops::Range<usize>)>,
+    labels: Option<&'b Expression>,
+    content: Option<&'b Block>,
+}
+
+fn parts<'b>(file: FileId, block: &'b Block, diags: &mut Diagnostics) -> Parts<'b> {
+    let mut for_each: Option<&Expression> = None;
+    let mut iterator: Option<(String, std::ops::Range<usize>)> = None;
+    let mut labels: Option<&Expression> = None;
+    let mut content: Option<&Block> = None;
+    for s in block.body.iter() {
+        match s {
+            Structure::Attribute(a) => match a.key.value().as_str() {
+                "for_each" => for_each = Some(&a.value),
+                "labels" => labels = Some(&a.value),
+                "iterator" => match &a.value {
+                    Expression::Variable(v) => {
+                        iterator = Some((v.value().to_string(), span_of(&a.value)))
+                    }
+                    other => diags.push(
+                        Diagnostic::error(E_TYPE, "`iterator` must be a bare name, e.g. `bucket`")
+                            .at(Some(Span::new(file, span_of(other)))),
+                    ),
+                },
+                other => diags.push(
+                    Diagnostic::error(
+                        E_UNKNOWN_ATTR,
+                        format!("unknown attribute `{other}` in `dynamic`"),
+                    )
+                    .at(Some(Span::new(file, a.key.span().unwrap_or(0..0))))
+                    .help(
+                        suggest(other, ["for_each", "iterator", "labels"])
+                            .map(|s| format!("did you mean `{s}`?"))
+                            .unwrap_or_else(|| {
+                                "`dynamic` takes: for_each, iterator, labels, and a `content` block"
+                                    .to_string()
+                            }),
+                    ),
+                ),
+            },
+            Structure::Block(b) if b.ident.value().as_str() == "content" => {
+                if content.is_some() {
+                    diags.push(
+                        Diagnostic::error(E_DUPLICATE, "only one `content` block is allowed here")
+                            .at(Some(head_span(file, b))),
+                    );
+                } else {
+                    content = Some(b);
+                }
+            }
+            Structure::Block(b) => diags.push(
+                Diagnostic::error(
+                    E_UNKNOWN_BLOCK,
+                    format!("unknown block `{}` in `dynamic`", b.ident.value().as_str()),
+                )
+                .at(Some(head_span(file, b)))
+                .help("`dynamic` holds one `content` block"),
+            ),
+        }
+    }
+    Parts {
+        for_each,
+        iterator,
+        labels,
+        content,
     }
 }
 

@@ -7,7 +7,7 @@ use crate::eval::{span_of, suggest, Env};
 use crate::schema::{Attr, BlockSchema, Ty};
 use crate::value::Value;
 use hcl_edit::expr::Expression;
-use hcl_edit::structure::{Block, Body, Structure};
+use hcl_edit::structure::{Attribute, Block, Body, Structure};
 use hcl_edit::Span as _;
 use indexmap::IndexMap;
 
@@ -54,127 +54,11 @@ pub fn eval_body(
     for s in body.iter() {
         match s {
             Structure::Attribute(a) => {
-                let name = a.key.value().as_str();
-                present.push(name.to_string());
-                let aspan = Span::new(
-                    file,
-                    a.key.span().map(|k| k.start).unwrap_or(0)..span_of(&a.value).end,
-                );
-                if SKIP.contains(&name) || (schema.name == "variable" && name == "type") {
-                    continue;
-                }
-                let attr = schema.attr(name);
-                if attr.is_none() && !schema.open {
-                    let mut cands = schema.attr_names();
-                    cands.extend(schema.blocks.iter().map(|(b, _)| b.name));
-                    let help = suggest(name, cands.iter().copied())
-                        .map(|s| format!("did you mean `{s}`?"))
-                        .unwrap_or_else(|| {
-                            format!(
-                                "`{}` takes: {}",
-                                schema.name,
-                                schema.attr_names().join(", ")
-                            )
-                        });
-                    diags.push(
-                        Diagnostic::error(
-                            E_UNKNOWN_ATTR,
-                            format!("unknown attribute `{name}` in `{}`", schema.name),
-                        )
-                        .at(Some(Span::new(file, a.key.span().unwrap_or(0..0))))
-                        .help(help),
-                    );
-                    continue;
-                }
-                if out.attrs.contains_key(name) {
-                    diags.push(
-                        Diagnostic::error(E_DUPLICATE, format!("attribute `{name}` is set twice"))
-                            .at(Some(aspan)),
-                    );
-                    continue;
-                }
-                let elems = match &a.value {
-                    Expression::Array(arr) => {
-                        arr.iter().map(|e| Span::new(file, span_of(e))).collect()
-                    }
-                    _ => vec![],
-                };
-                match env.eval(&a.value) {
-                    Ok(v) => {
-                        let v = match attr {
-                            Some(attr) => match check_type(attr, v, &a.value, file, diags) {
-                                Some(v) => v,
-                                None => continue,
-                            },
-                            None => v,
-                        };
-                        out.attrs.insert(
-                            name.to_string(),
-                            EvAttr {
-                                value: v,
-                                span: Span::new(file, span_of(&a.value)),
-                                elems,
-                            },
-                        );
-                    }
-                    Err(e) => {
-                        let mut d =
-                            Diagnostic::error(e.code, e.message).at(Some(Span::new(file, e.range)));
-                        d.help = e.help;
-                        diags.push(d);
-                    }
-                }
+                present.push(a.key.value().as_str().to_string());
+                eval_attribute(file, a, schema, &mut out, env, diags);
             }
             Structure::Block(b) => {
-                let name = b.ident.value().as_str();
-                if name == "dynamic" {
-                    crate::dynamic::expand(file, b, schema, env, diags, &mut out.blocks, eval_body);
-                    continue;
-                }
-                let Some((inner, many)) = schema.block(name) else {
-                    let mut cands: Vec<&str> = schema.blocks.iter().map(|(b, _)| b.name).collect();
-                    cands.extend(schema.attr_names());
-                    let help = suggest(name, cands.iter().copied())
-                        .map(|s| format!("did you mean `{s}`?"));
-                    diags.push(
-                        Diagnostic::error(
-                            E_UNKNOWN_BLOCK,
-                            format!("unknown block `{name}` in `{}`", schema.name),
-                        )
-                        .at(Some(head_span(file, b)))
-                        .help(help.unwrap_or_default()),
-                    );
-                    continue;
-                };
-                if b.labels.len() != inner.labels.len() {
-                    diags.push(
-                        Diagnostic::error(
-                            E_LABELS,
-                            format!(
-                                "`{name}` takes {} label(s) ({}), got {}",
-                                inner.labels.len(),
-                                inner.labels.join(", "),
-                                b.labels.len()
-                            ),
-                        )
-                        .at(Some(head_span(file, b))),
-                    );
-                    continue;
-                }
-                if !many {
-                    if seen_single.contains(&name) {
-                        diags.push(
-                            Diagnostic::error(
-                                E_DUPLICATE,
-                                format!("only one `{name}` block is allowed here"),
-                            )
-                            .at(Some(head_span(file, b))),
-                        );
-                        continue;
-                    }
-                    seen_single.push(inner.name);
-                }
-                out.blocks.push(eval_block(file, b, inner, env, diags));
+                eval_nested(file, b, schema, &mut seen_single, &mut out, env, diags);
             }
         }
     }
@@ -195,6 +79,144 @@ pub fn eval_body(
         }
     }
     out
+}
+
+/// One attribute of a body, checked against the schema and evaluated into `out`.
+fn eval_attribute(
+    file: FileId,
+    a: &Attribute,
+    schema: &'static BlockSchema,
+    out: &mut EvBlock,
+    env: &mut Env<'_>,
+    diags: &mut Diagnostics,
+) {
+    let name = a.key.value().as_str();
+    let aspan = Span::new(
+        file,
+        a.key.span().map(|k| k.start).unwrap_or(0)..span_of(&a.value).end,
+    );
+    if SKIP.contains(&name) || (schema.name == "variable" && name == "type") {
+        return;
+    }
+    let attr = schema.attr(name);
+    if attr.is_none() && !schema.open {
+        let mut cands = schema.attr_names();
+        cands.extend(schema.blocks.iter().map(|(b, _)| b.name));
+        let help = suggest(name, cands.iter().copied())
+            .map(|s| format!("did you mean `{s}`?"))
+            .unwrap_or_else(|| {
+                format!(
+                    "`{}` takes: {}",
+                    schema.name,
+                    schema.attr_names().join(", ")
+                )
+            });
+        diags.push(
+            Diagnostic::error(
+                E_UNKNOWN_ATTR,
+                format!("unknown attribute `{name}` in `{}`", schema.name),
+            )
+            .at(Some(Span::new(file, a.key.span().unwrap_or(0..0))))
+            .help(help),
+        );
+        return;
+    }
+    if out.attrs.contains_key(name) {
+        diags.push(
+            Diagnostic::error(E_DUPLICATE, format!("attribute `{name}` is set twice"))
+                .at(Some(aspan)),
+        );
+        return;
+    }
+    let elems = match &a.value {
+        Expression::Array(arr) => arr.iter().map(|e| Span::new(file, span_of(e))).collect(),
+        _ => vec![],
+    };
+    match env.eval(&a.value) {
+        Ok(v) => {
+            let v = match attr {
+                Some(attr) => match check_type(attr, v, &a.value, file, diags) {
+                    Some(v) => v,
+                    None => return,
+                },
+                None => v,
+            };
+            out.attrs.insert(
+                name.to_string(),
+                EvAttr {
+                    value: v,
+                    span: Span::new(file, span_of(&a.value)),
+                    elems,
+                },
+            );
+        }
+        Err(e) => {
+            let mut d = Diagnostic::error(e.code, e.message).at(Some(Span::new(file, e.range)));
+            d.help = e.help;
+            diags.push(d);
+        }
+    }
+}
+
+/// One nested block of a body (a `dynamic` block expanded), checked against the schema and
+/// evaluated into `out`.
+fn eval_nested<'b>(
+    file: FileId,
+    b: &'b Block,
+    schema: &'static BlockSchema,
+    seen_single: &mut Vec<&'b str>,
+    out: &mut EvBlock,
+    env: &mut Env<'_>,
+    diags: &mut Diagnostics,
+) {
+    let name = b.ident.value().as_str();
+    if name == "dynamic" {
+        crate::dynamic::expand(file, b, schema, env, diags, &mut out.blocks, eval_body);
+        return;
+    }
+    let Some((inner, many)) = schema.block(name) else {
+        let mut cands: Vec<&str> = schema.blocks.iter().map(|(b, _)| b.name).collect();
+        cands.extend(schema.attr_names());
+        let help = suggest(name, cands.iter().copied()).map(|s| format!("did you mean `{s}`?"));
+        diags.push(
+            Diagnostic::error(
+                E_UNKNOWN_BLOCK,
+                format!("unknown block `{name}` in `{}`", schema.name),
+            )
+            .at(Some(head_span(file, b)))
+            .help(help.unwrap_or_default()),
+        );
+        return;
+    };
+    if b.labels.len() != inner.labels.len() {
+        diags.push(
+            Diagnostic::error(
+                E_LABELS,
+                format!(
+                    "`{name}` takes {} label(s) ({}), got {}",
+                    inner.labels.len(),
+                    inner.labels.join(", "),
+                    b.labels.len()
+                ),
+            )
+            .at(Some(head_span(file, b))),
+        );
+        return;
+    }
+    if !many {
+        if seen_single.contains(&name) {
+            diags.push(
+                Diagnostic::error(
+                    E_DUPLICATE,
+                    format!("only one `{name}` block is allowed here"),
+                )
+                .at(Some(head_span(file, b))),
+            );
+            return;
+        }
+        seen_single.push(inner.name);
+    }
+    out.blocks.push(eval_block(file, b, inner, env, diags));
 }
 
 fn type_err(attr: &Attr, v: &Value, e: &Expression, file: FileId) -> Diagnostic {

@@ -60,48 +60,7 @@ pub(super) fn collect<'b>(
                 }
                 Structure::Block(b) => {
                     let name = b.ident.value().as_str();
-                    let Some(sch) = schema::top_level(name) else {
-                        let cands = schema::TOP_LEVEL.iter().map(|b| b.name);
-                        diags.push(
-                            Diagnostic::error(
-                                lower::E_UNKNOWN_BLOCK,
-                                format!("unknown block type `{name}`"),
-                            )
-                            .at(Some(head_span(*file, b)))
-                            .help(
-                                suggest(name, cands)
-                                    .map(|s| format!("did you mean `{s}`?"))
-                                    .unwrap_or_else(|| {
-                                        format!(
-                                            "blocks: {}",
-                                            schema::TOP_LEVEL
-                                                .iter()
-                                                .map(|b| b.name)
-                                                .collect::<Vec<_>>()
-                                                .join(", ")
-                                        )
-                                    }),
-                            ),
-                        );
-                        continue;
-                    };
-                    if b.labels.len() != sch.labels.len() {
-                        diags.push(
-                            Diagnostic::error(
-                                lower::E_LABELS,
-                                format!(
-                                    "`{name}` takes {} label(s), got {}",
-                                    sch.labels.len(),
-                                    b.labels.len()
-                                ),
-                            )
-                            .at(Some(head_span(*file, b)))
-                            .help(if sch.labels.is_empty() {
-                                format!("write `{name} {{ ... }}`")
-                            } else {
-                                format!("write `{name} \"NAME\" {{ ... }}`")
-                            }),
-                        );
+                    if !known_block(*file, b, diags) {
                         continue;
                     }
                     let span = head_span(*file, b);
@@ -133,36 +92,7 @@ pub(super) fn collect<'b>(
                         "variable" => variables.push((*file, b)),
                         "aws" => aws.push((*file, b)),
                         "import" => import_blocks.push((*file, b)),
-                        "locals" => {
-                            for s in b.body.iter() {
-                                match s {
-                                    Structure::Attribute(a) => {
-                                        let lname = a.key.value().to_string();
-                                        if !local_names.insert(lname.clone()) {
-                                            diags.push(
-                                                Diagnostic::error(
-                                                    lower::E_DUPLICATE,
-                                                    format!("duplicate local value `{lname}`"),
-                                                )
-                                                .at(Some(Span::new(
-                                                    *file,
-                                                    a.key.span().unwrap_or(0..0),
-                                                ))),
-                                            );
-                                        } else {
-                                            locals.push((*file, a));
-                                        }
-                                    }
-                                    Structure::Block(ib) => diags.push(
-                                        Diagnostic::error(
-                                            lower::E_UNKNOWN_BLOCK,
-                                            "`locals` holds attributes only",
-                                        )
-                                        .at(Some(head_span(*file, ib))),
-                                    ),
-                                }
-                            }
-                        }
+                        "locals" => collect_locals(*file, b, &mut local_names, &mut locals, diags),
                         kind => {
                             let kind = RESOURCE_KINDS
                                 .iter()
@@ -188,5 +118,88 @@ pub(super) fn collect<'b>(
         aws,
         resources,
         import_blocks,
+    }
+}
+
+/// Whether a top-level block is of a known type with the right number of labels; if not,
+/// says so.
+fn known_block(file: FileId, b: &Block, diags: &mut Diagnostics) -> bool {
+    let name = b.ident.value().as_str();
+    let Some(sch) = schema::top_level(name) else {
+        let cands = schema::TOP_LEVEL.iter().map(|b| b.name);
+        diags.push(
+            Diagnostic::error(
+                lower::E_UNKNOWN_BLOCK,
+                format!("unknown block type `{name}`"),
+            )
+            .at(Some(head_span(file, b)))
+            .help(
+                suggest(name, cands)
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .unwrap_or_else(|| {
+                        format!(
+                            "blocks: {}",
+                            schema::TOP_LEVEL
+                                .iter()
+                                .map(|b| b.name)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    }),
+            ),
+        );
+        return false;
+    };
+    if b.labels.len() != sch.labels.len() {
+        diags.push(
+            Diagnostic::error(
+                lower::E_LABELS,
+                format!(
+                    "`{name}` takes {} label(s), got {}",
+                    sch.labels.len(),
+                    b.labels.len()
+                ),
+            )
+            .at(Some(head_span(file, b)))
+            .help(if sch.labels.is_empty() {
+                format!("write `{name} {{ ... }}`")
+            } else {
+                format!("write `{name} \"NAME\" {{ ... }}`")
+            }),
+        );
+        return false;
+    }
+    true
+}
+
+/// The attributes of a `locals` block, each name once across the stack.
+fn collect_locals<'b>(
+    file: FileId,
+    b: &'b Block,
+    local_names: &mut HashSet<String>,
+    locals: &mut Vec<(FileId, &'b Attribute)>,
+    diags: &mut Diagnostics,
+) {
+    for s in b.body.iter() {
+        match s {
+            Structure::Attribute(a) => {
+                let lname = a.key.value().to_string();
+                if !local_names.insert(lname.clone()) {
+                    diags.push(
+                        Diagnostic::error(
+                            lower::E_DUPLICATE,
+                            format!("duplicate local value `{lname}`"),
+                        )
+                        .at(Some(Span::new(file, a.key.span().unwrap_or(0..0)))),
+                    );
+                } else {
+                    locals.push((file, a));
+                }
+            }
+            Structure::Block(ib) => diags.push(
+                Diagnostic::error(lower::E_UNKNOWN_BLOCK, "`locals` holds attributes only")
+                    .at(Some(head_span(file, ib))),
+            ),
+        }
     }
 }

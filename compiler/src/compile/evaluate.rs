@@ -39,7 +39,11 @@ pub(super) fn evaluate(
     ctx: &Ctx<'_>,
     diags: &mut Diagnostics,
 ) -> Evaluated {
-    let partition = ctx.partition;
+    let sources = Sources {
+        vars,
+        files,
+        partition: ctx.partition,
+    };
     let mut local_values: IndexMap<String, Value> = IndexMap::new();
     // What each local (transitively) reads, and what each instance reads: the instance edges.
     let mut local_touched: HashMap<String, Vec<Address>> = HashMap::new();
@@ -61,14 +65,7 @@ pub(super) fn evaluate(
             let Some((f, a)) = local_by_name.get(addr.label.as_str()).copied() else {
                 continue;
             };
-            let mut env = Env::new(
-                vars,
-                &local_values,
-                &table,
-                RESOURCE_KINDS,
-                files,
-                partition,
-            );
+            let mut env = sources.env(&local_values, &table);
             let result = env.eval(&a.value);
             let touched = std::mem::take(&mut env.touched);
             let reads = expand_reads(std::mem::take(&mut env.reads), &touched, &local_reads);
@@ -87,57 +84,8 @@ pub(super) fn evaluate(
             continue;
         };
         let sch = schema::top_level(rb.kind).unwrap_or(&schema::ROLE);
-        let mut env = Env::new(
-            vars,
-            &local_values,
-            &table,
-            RESOURCE_KINDS,
-            files,
-            partition,
-        );
-        // for_each: map -> (key, value); set/list of strings -> (s, s)
-        let each_items: Option<Vec<(String, Value)>> = match rb.block.body.get_attribute("for_each")
-        {
-            None => None,
-            Some(fe) => {
-                match env.eval(&fe.value) {
-                    Ok(Value::Map(m)) => Some(m.into_iter().collect()),
-                    Ok(Value::List(l)) => {
-                        let mut items = vec![];
-                        let mut ok = true;
-                        for v in l {
-                            match v.as_string() {
-                                Some(s) => items.push((s.clone(), Value::String(s))),
-                                None => ok = false,
-                            }
-                        }
-                        if !ok {
-                            diags.push(Diagnostic::error(E_FOR_EACH, "`for_each` over a list must hold only strings (a set of strings)").at(Some(Span::new(rb.file, span_of(&fe.value)))).address(addr.to_string()));
-                        }
-                        Some(items)
-                    }
-                    Ok(other) => {
-                        diags.push(
-                            Diagnostic::error(
-                                E_FOR_EACH,
-                                format!(
-                                    "`for_each` must be a map or a set of strings, got a {}",
-                                    other.type_name()
-                                ),
-                            )
-                            .at(Some(Span::new(rb.file, span_of(&fe.value))))
-                            .address(addr.to_string())
-                            .help("use a map (`{ a = ..., b = ... }`) or `toset([...])`"),
-                        );
-                        Some(vec![])
-                    }
-                    Err(e) => {
-                        push_eval_error(diags, rb.file, e);
-                        Some(vec![])
-                    }
-                }
-            }
-        };
+        let mut env = sources.env(&local_values, &table);
+        let each_items = eval_for_each(rb, addr, &mut env, diags);
         let for_each_touched = std::mem::take(&mut env.touched);
         let for_each_reads = expand_reads(
             std::mem::take(&mut env.reads),
@@ -157,14 +105,7 @@ pub(super) fn evaluate(
             let inst_addr = Address::new(rb.kind, &rb.label, key.clone());
             let mut env = Env {
                 each,
-                ..Env::new(
-                    vars,
-                    &local_values,
-                    &table,
-                    RESOURCE_KINDS,
-                    files,
-                    partition,
-                )
+                ..sources.env(&local_values, &table)
             };
             let ev: EvBlock = eval_block(rb.file, rb.block, sch, &mut env, diags);
             let touched = std::mem::take(&mut env.touched);
@@ -185,34 +126,9 @@ pub(super) fn evaluate(
                 address: inst_addr.clone(),
                 attrs,
             }));
-            match &key {
-                Some(k) => {
-                    exported.insert(k.clone(), value);
-                }
-                None => {
-                    exported.insert(String::new(), value);
-                }
-            }
-            let depends_on = match ev.get("depends_on") {
-                Some(Value::List(l)) => l
-                    .iter()
-                    .flat_map(|v| match v {
-                        Value::Resource(r) => vec![r.address.clone()],
-                        Value::Map(m) => m
-                            .values()
-                            .filter_map(|x| {
-                                if let Value::Resource(r) = x {
-                                    Some(r.address.clone())
-                                } else {
-                                    None
-                                }
-                            })
-                            .collect(),
-                        _ => vec![],
-                    })
-                    .collect(),
-                _ => vec![],
-            };
+            // A block without `for_each` is its one instance, under "".
+            exported.insert(key.clone().unwrap_or_default(), value);
+            let depends_on = depends_on(&ev);
             let prevent_destroy = ev
                 .blocks_of("lifecycle")
                 .any(|l| l.bool("prevent_destroy").unwrap_or(false));
@@ -235,14 +151,7 @@ pub(super) fn evaluate(
     // `import` blocks: evaluated once every resource is known.
     let mut imports = vec![];
     for (file, b) in import_blocks {
-        let mut env = Env::new(
-            vars,
-            &local_values,
-            &table,
-            RESOURCE_KINDS,
-            files,
-            partition,
-        );
+        let mut env = sources.env(&local_values, &table);
         let ev = eval_block(*file, b, &schema::IMPORT, &mut env, diags);
         imports.extend(crate::adopt::lower_import(&ev));
     }
@@ -251,6 +160,104 @@ pub(super) fn evaluate(
         instance_deps,
         export_reads,
         imports,
+    }
+}
+
+/// What every `Env` of the walk is made from, beside the locals and resources so far.
+struct Sources<'a> {
+    vars: &'a IndexMap<String, Value>,
+    files: &'a dyn FileReader,
+    partition: &'a str,
+}
+
+impl Sources<'_> {
+    fn env<'e>(&'e self, locals: &'e IndexMap<String, Value>, table: &'e ResourceTable) -> Env<'e> {
+        Env::new(
+            self.vars,
+            locals,
+            table,
+            RESOURCE_KINDS,
+            self.files,
+            self.partition,
+        )
+    }
+}
+
+/// A block's `for_each`, as (key, value) pairs: a map gives its entries, a set or list of
+/// strings (s, s). `None` without `for_each`; no pairs after a diagnostic.
+fn eval_for_each(
+    rb: &ResourceBlock<'_>,
+    addr: &Address,
+    env: &mut Env<'_>,
+    diags: &mut Diagnostics,
+) -> Option<Vec<(String, Value)>> {
+    let fe = rb.block.body.get_attribute("for_each")?;
+    Some(match env.eval(&fe.value) {
+        Ok(Value::Map(m)) => m.into_iter().collect(),
+        Ok(Value::List(l)) => {
+            let mut items = vec![];
+            let mut ok = true;
+            for v in l {
+                match v.as_string() {
+                    Some(s) => items.push((s.clone(), Value::String(s))),
+                    None => ok = false,
+                }
+            }
+            if !ok {
+                diags.push(
+                    Diagnostic::error(
+                        E_FOR_EACH,
+                        "`for_each` over a list must hold only strings (a set of strings)",
+                    )
+                    .at(Some(Span::new(rb.file, span_of(&fe.value))))
+                    .address(addr.to_string()),
+                );
+            }
+            items
+        }
+        Ok(other) => {
+            diags.push(
+                Diagnostic::error(
+                    E_FOR_EACH,
+                    format!(
+                        "`for_each` must be a map or a set of strings, got a {}",
+                        other.type_name()
+                    ),
+                )
+                .at(Some(Span::new(rb.file, span_of(&fe.value))))
+                .address(addr.to_string())
+                .help("use a map (`{ a = ..., b = ... }`) or `toset([...])`"),
+            );
+            vec![]
+        }
+        Err(e) => {
+            push_eval_error(diags, rb.file, e);
+            vec![]
+        }
+    })
+}
+
+/// The addresses named by an instance's `depends_on` (resources, or every instance of one).
+fn depends_on(ev: &EvBlock) -> Vec<Address> {
+    match ev.get("depends_on") {
+        Some(Value::List(l)) => l
+            .iter()
+            .flat_map(|v| match v {
+                Value::Resource(r) => vec![r.address.clone()],
+                Value::Map(m) => m
+                    .values()
+                    .filter_map(|x| {
+                        if let Value::Resource(r) = x {
+                            Some(r.address.clone())
+                        } else {
+                            None
+                        }
+                    })
+                    .collect(),
+                _ => vec![],
+            })
+            .collect(),
+        _ => vec![],
     }
 }
 

@@ -52,24 +52,7 @@ pub fn diff(
     let mut diags = Diagnostics::default();
     let by_key: HashMap<&str, &LiveObject> =
         live.objects.iter().map(|o| (o.key.as_str(), o)).collect();
-    let order: Vec<String> = graph
-        .order()
-        .unwrap_or_default()
-        .iter()
-        .map(|a| a.to_string())
-        .collect();
-    let position: HashMap<&str, usize> = order
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (a.as_str(), i))
-        .collect();
-    let mut resources: Vec<&RenderedResource> = rendered.resources.iter().collect();
-    resources.sort_by_key(|r| {
-        position
-            .get(r.address.as_str())
-            .copied()
-            .unwrap_or(usize::MAX)
-    });
+    let resources = in_graph_order(&rendered, graph);
     let in_scope = target::in_scope(graph, &opts.targets);
     let managed: BTreeSet<&str> = resources.iter().map(|r| r.address.as_str()).collect();
     let mut consumed: BTreeSet<ObjectKey> = BTreeSet::new();
@@ -77,23 +60,7 @@ pub fn diff(
     let mut changes: Vec<Change> = vec![];
     let mut replaced_roles: BTreeMap<String, String> = BTreeMap::new();
 
-    // `existing = true` objects: read, never changed; an error when missing.
-    for r in adopt::rendered_existing(desired) {
-        for k in live::keys(&r.kind) {
-            if let Some(o) = by_key.get(k.as_str()) {
-                consumed.insert(k.clone());
-                read.insert(k, o.fingerprint.clone());
-            } else {
-                read.insert(k, ABSENT.to_string());
-                if let Some(res) = Address::parse(&r.address).and_then(|a| desired.get(&a)) {
-                    diags.push(adopt::existing_missing(
-                        res,
-                        &adopt::describe_existing(&r.kind),
-                    ));
-                }
-            }
-        }
-    }
+    read_existing(desired, &by_key, &mut consumed, &mut read, &mut diags);
 
     for r in &resources {
         let import = adopt::import_for(desired, &r.address);
@@ -141,16 +108,7 @@ pub fn diff(
                 .map(|i| Importing { id: i.id.clone() }),
             before: before.map(|k| live::resource(r.address.clone(), k)),
             after: Some((*r).clone()),
-            depends_on: Address::parse(&r.address)
-                .map(|a| {
-                    graph
-                        .dependencies(&a)
-                        .into_iter()
-                        .map(|d| d.to_string())
-                        .filter(|d| managed.contains(d.as_str()))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            depends_on: managed_dependencies(graph, &r.address, &managed),
             keys: pieces
                 .iter()
                 .map(|p| p.key.clone())
@@ -204,4 +162,74 @@ pub fn diff(
     };
     crate::security::review(&mut plan, live);
     (plan, diags)
+}
+
+/// The rendered resources in the graph's order (what is not in the graph last).
+fn in_graph_order<'r>(
+    rendered: &'r render::Rendered,
+    graph: &ResourceGraph,
+) -> Vec<&'r RenderedResource> {
+    let order: Vec<String> = graph
+        .order()
+        .unwrap_or_default()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    let position: HashMap<&str, usize> = order
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.as_str(), i))
+        .collect();
+    let mut resources: Vec<&RenderedResource> = rendered.resources.iter().collect();
+    resources.sort_by_key(|r| {
+        position
+            .get(r.address.as_str())
+            .copied()
+            .unwrap_or(usize::MAX)
+    });
+    resources
+}
+
+/// `existing = true` objects: read, never changed; an error when missing.
+fn read_existing(
+    desired: &DesiredState,
+    by_key: &HashMap<&str, &LiveObject>,
+    consumed: &mut BTreeSet<ObjectKey>,
+    read: &mut BTreeMap<ObjectKey, String>,
+    diags: &mut Diagnostics,
+) {
+    for r in adopt::rendered_existing(desired) {
+        for k in live::keys(&r.kind) {
+            if let Some(o) = by_key.get(k.as_str()) {
+                consumed.insert(k.clone());
+                read.insert(k, o.fingerprint.clone());
+            } else {
+                read.insert(k, ABSENT.to_string());
+                if let Some(res) = Address::parse(&r.address).and_then(|a| desired.get(&a)) {
+                    diags.push(adopt::existing_missing(
+                        res,
+                        &adopt::describe_existing(&r.kind),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// The resources of the plan that `address` depends on.
+fn managed_dependencies(
+    graph: &ResourceGraph,
+    address: &str,
+    managed: &BTreeSet<&str>,
+) -> Vec<String> {
+    Address::parse(address)
+        .map(|a| {
+            graph
+                .dependencies(&a)
+                .into_iter()
+                .map(|d| d.to_string())
+                .filter(|d| managed.contains(d.as_str()))
+                .collect()
+        })
+        .unwrap_or_default()
 }

@@ -328,33 +328,28 @@ fn uncovered(from: &[Stmt], by: &[Stmt], allow: bool) -> Vec<Atom> {
 /// Compares two documents (either may be absent: nothing allowed, nothing denied).
 pub fn compare(before: Option<&Json>, after: Option<&Json>) -> Delta {
     // The sound reading for the proof: after as wide as it may be, before as narrow.
-    let b = parse(before, false);
-    let a = parse(after, true);
-    Delta {
-        new_allows: uncovered(&a, &b, true),
-        lost_denies: uncovered(&b, &a, false),
-        lost_allows: uncovered(&b, &a, true),
-        new_denies: uncovered(&a, &b, false),
-    }
+    delta(&parse(before, false), &parse(after, true))
 }
 
 /// Compares several documents taken together (a role's inline policies).
 pub fn compare_many(before: &[&Json], after: &[&Json]) -> Delta {
-    let merge = |docs: &[&Json]| -> Option<Json> {
-        if docs.is_empty() {
-            return None;
-        }
-        let mut all = vec![];
-        for d in docs {
-            match d.get("Statement") {
-                Some(Json::Array(a)) => all.extend(a.iter().cloned()),
-                Some(s @ Json::Object(_)) => all.push(s.clone()),
-                _ => {}
-            }
-        }
-        Some(serde_json::json!({ "Statement": all }))
-    };
-    compare(merge(before).as_ref(), merge(after).as_ref())
+    delta(&parse_many(before, false), &parse_many(after, true))
+}
+
+/// The statements of several documents taken together, in order.
+pub fn parse_many(docs: &[&Json], as_after: bool) -> Vec<Stmt> {
+    docs.iter().flat_map(|d| parse(Some(d), as_after)).collect()
+}
+
+/// The delta between statements parsed as [`compare`] parses them: `before` with `as_after`
+/// false, `after` with it true. For a caller that reads the statements too, parsed once.
+pub fn delta(before: &[Stmt], after: &[Stmt]) -> Delta {
+    Delta {
+        new_allows: uncovered(after, before, true),
+        lost_denies: uncovered(before, after, false),
+        lost_allows: uncovered(before, after, true),
+        new_denies: uncovered(after, before, false),
+    }
 }
 
 /// How a document tests tags: for each tag key (lower-cased; `*` when the key itself is a

@@ -53,7 +53,18 @@ fn failure<E: ProvideErrorMetadata + std::fmt::Debug>(
 #[tokio::test]
 async fn access_entry_lifecycle() {
     let (server, eks) = start().await;
+    describes_clusters(&eks).await;
+    let entry_arn = creates_and_updates_an_entry(&eks).await;
+    associates_policies(&eks).await;
+    untags_and_deletes(&eks, &entry_arn).await;
 
+    assert_eq!(server.count("CreateAccessEntry"), 2);
+    assert_eq!(server.count("AssociateAccessPolicy"), 3);
+    assert_eq!(server.count("DescribeCluster"), 2);
+}
+
+/// DescribeCluster: the ARN, the issuer given and one made up, the authentication mode.
+async fn describes_clusters(eks: &Client) {
     let cluster = eks
         .describe_cluster()
         .name("prod")
@@ -97,7 +108,10 @@ async fn access_entry_lifecycle() {
         dev_issuer.starts_with("https://oidc.eks.us-east-1.amazonaws.com/id/"),
         "{dev_issuer}"
     );
+}
 
+/// CreateAccessEntry (a second one conflicts) and UpdateAccessEntry; the entry's ARN.
+async fn creates_and_updates_an_entry(eks: &Client) -> String {
     let created = eks
         .create_access_entry()
         .cluster_name("prod")
@@ -156,7 +170,12 @@ async fn access_entry_lifecycle() {
     assert!(
         updated.modified_at.unwrap().as_secs_f64() >= created.created_at.unwrap().as_secs_f64()
     );
+    entry_arn
+}
 
+/// AssociateAccessPolicy (re-associating replaces the scope), the listings, and
+/// DisassociateAccessPolicy (twice: the second is not found).
+async fn associates_policies(eks: &Client) {
     // Associate with a namespace scope, then re-associate the same policy cluster-wide.
     let scope = AccessScope::builder()
         .r#type(AccessScopeType::Namespace)
@@ -236,10 +255,13 @@ async fn access_entry_lifecycle() {
         failure(again.unwrap_err()),
         (404, "ResourceNotFoundException".into())
     );
+}
 
+/// The entry's tags, untagging, and DeleteAccessEntry.
+async fn untags_and_deletes(eks: &Client, entry_arn: &str) {
     let tags = eks
         .list_tags_for_resource()
-        .resource_arn(&entry_arn)
+        .resource_arn(entry_arn)
         .send()
         .await
         .unwrap();
@@ -248,14 +270,14 @@ async fn access_entry_lifecycle() {
         Some("platform")
     );
     eks.untag_resource()
-        .resource_arn(&entry_arn)
+        .resource_arn(entry_arn)
         .tag_keys("eksfed:stack")
         .send()
         .await
         .unwrap();
     let tags = eks
         .list_tags_for_resource()
-        .resource_arn(&entry_arn)
+        .resource_arn(entry_arn)
         .send()
         .await
         .unwrap();
@@ -277,10 +299,6 @@ async fn access_entry_lifecycle() {
         failure(gone.unwrap_err()),
         (404, "ResourceNotFoundException".into())
     );
-
-    assert_eq!(server.count("CreateAccessEntry"), 2);
-    assert_eq!(server.count("AssociateAccessPolicy"), 3);
-    assert_eq!(server.count("DescribeCluster"), 2);
 }
 
 #[tokio::test]
