@@ -5,13 +5,19 @@
 
 use crate::diag::Span;
 use crate::evblock::EvBlock;
+use crate::kinds::id::KindId;
 use crate::value::Address;
 use serde::Serialize;
 
 /// An attribute or block an `existing = true` object cannot have.
 pub const E_EXISTING: &str = "E0530";
 /// The kinds that may be `existing = true`.
-pub const EXISTING_KINDS: &[&str] = &["oidc_provider", "saml_provider", "policy", "role"];
+pub const EXISTING_KINDS: &[&str] = &[
+    KindId::OidcProvider.name(),
+    KindId::SamlProvider.name(),
+    KindId::Policy.name(),
+    KindId::Role.name(),
+];
 
 /// Attributes allowed on an `existing = true` block besides the identifying ones: `existing`
 /// itself and the meta-attributes that do not imply ownership.
@@ -19,9 +25,9 @@ pub const EXISTING_META: &[&str] = &["existing", "for_each", "depends_on"];
 
 /// The attributes that identify an object of `kind` (the only ones `existing` allows).
 pub fn identifying(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "oidc_provider" => &["url"],
-        "saml_provider" => &["name"],
+    match KindId::parse(kind) {
+        Some(KindId::OidcProvider) => &["url"],
+        Some(KindId::SamlProvider) => &["name"],
         _ => &["name", "path"],
     }
 }

@@ -5,6 +5,7 @@
 //! [`Rendered`]; plan's before/after and live pieces have the same shape. A leaf: the kind
 //! files and the stages import it; `render.rs` re-exports it.
 
+use crate::kinds::id::KindId;
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -169,16 +170,20 @@ pub enum RenderedKind {
 }
 
 impl RenderedKind {
-    pub fn type_name(&self) -> &'static str {
+    /// The piece's kind.
+    pub fn id(&self) -> KindId {
         match self {
-            RenderedKind::OidcProvider { .. } => "oidc_provider",
-            RenderedKind::SamlProvider { .. } => "saml_provider",
-            RenderedKind::Policy { .. } => "policy",
-            RenderedKind::Role { .. } => "role",
-            RenderedKind::ServiceAccount { .. } => "service_account",
-            RenderedKind::Access { .. } => "access",
-            RenderedKind::RbacBinding { .. } => "rbac_binding",
+            RenderedKind::OidcProvider { .. } => KindId::OidcProvider,
+            RenderedKind::SamlProvider { .. } => KindId::SamlProvider,
+            RenderedKind::Policy { .. } => KindId::Policy,
+            RenderedKind::Role { .. } => KindId::Role,
+            RenderedKind::ServiceAccount { .. } => KindId::ServiceAccount,
+            RenderedKind::Access { .. } => KindId::Access,
+            RenderedKind::RbacBinding { .. } => KindId::RbacBinding,
         }
+    }
+    pub fn type_name(&self) -> &'static str {
+        self.id().name()
     }
     /// The cluster label for Kubernetes/EKS-side objects.
     pub fn cluster(&self) -> Option<&str> {

@@ -3,6 +3,8 @@
 //! (`iam::adopt`, `eks::adopt`, `k8s::adopt`). Each re-checks ownership and refuses an object
 //! another stack owns; an object already marked for this stack is left as it is.
 
+use crate::eks::EksObject;
+use crate::k8s::KubeObject;
 use crate::state::Connections;
 use anyhow::{Context, Result};
 use eksfed_compiler::kinds;
@@ -35,25 +37,33 @@ pub async fn mark(plan: &Plan, conn: &Connections, c: &Change) -> Result<()> {
     };
     // EKS first, as apply does.
     if let Some(p) = parts.pod_identity {
-        let id = format!("{}/{}", p.namespace, p.service_account);
-        crate::eks::adopt(&conn.aws.eks, &cluster_name(cluster), stack, kind, &id).await?;
+        let object = EksObject::PodIdentity {
+            namespace: &p.namespace,
+            service_account: &p.service_account,
+        };
+        crate::eks::adopt(&conn.aws.eks, &cluster_name(cluster), stack, object).await?;
     }
     if let Some(e) = parts.access_entry {
-        let name = cluster_name(cluster);
-        crate::eks::adopt(&conn.aws.eks, &name, stack, kind, &e.principal_arn).await?;
+        let object = EksObject::AccessEntry {
+            principal_arn: &e.principal_arn,
+        };
+        crate::eks::adopt(&conn.aws.eks, &cluster_name(cluster), stack, object).await?;
     }
     for m in parts.manifests {
-        let name = m["metadata"]["name"]
-            .as_str()
-            .context("a manifest without a name")?;
-        let id = match m["metadata"]["namespace"].as_str() {
-            Some(ns) if !ns.is_empty() => format!("{ns}/{name}"),
-            _ => name.to_string(),
+        let object = KubeObject::Manifest {
+            kind: m["kind"].as_str().context("a manifest without a kind")?,
+            namespace: m["metadata"]["namespace"]
+                .as_str()
+                .filter(|ns| !ns.is_empty()),
+            name: m["metadata"]["name"]
+                .as_str()
+                .context("a manifest without a name")?,
         };
-        crate::k8s::adopt(conn.kube(cluster)?, cluster, stack, kind, &id).await?;
+        crate::k8s::adopt(conn.kube(cluster)?, stack, object).await?;
     }
     if let Some(a) = parts.aws_auth {
-        crate::k8s::adopt(conn.kube(cluster)?, cluster, stack, kind, a.arn()).await?;
+        let object = KubeObject::AwsAuthEntry { arn: a.arn() };
+        crate::k8s::adopt(conn.kube(cluster)?, stack, object).await?;
     }
     Ok(())
 }

@@ -610,50 +610,48 @@ pub async fn apply(
     } else {
         change.after.clone()
     };
-    match change.kind.as_str() {
-        "access" => {
-            apply_entry(
-                eks,
-                cluster_name,
-                stack,
-                change.action,
-                entry_of(&change.before),
-                entry_of(&after),
-            )
-            .await
-        }
-        "service_account" => {
-            let (b, a) = (association_of(&change.before), association_of(&after));
-            if b.is_none() && a.is_none() {
-                return Ok(());
-            }
-            if change.action == Action::Replace {
-                // Each half only where there is something on that side.
-                if b.is_some() {
-                    apply_association(eks, cluster_name, stack, b, None).await?;
-                }
-                if a.is_some() {
-                    apply_association(eks, cluster_name, stack, None, a).await?;
-                }
-                return Ok(());
-            }
-            apply_association(eks, cluster_name, stack, b, a).await
-        }
-        _ => Ok(()),
+    // By the parts the change's pieces are made of, never by its kind's name.
+    let (eb, ea) = (entry_of(&change.before), entry_of(&after));
+    if eb.is_some() || ea.is_some() {
+        return apply_entry(eks, cluster_name, stack, change.action, eb, ea).await;
     }
+    let (b, a) = (association_of(&change.before), association_of(&after));
+    if b.is_none() && a.is_none() {
+        return Ok(());
+    }
+    if change.action == Action::Replace {
+        // Each half only where there is something on that side.
+        if b.is_some() {
+            apply_association(eks, cluster_name, stack, b, None).await?;
+        }
+        if a.is_some() {
+            apply_association(eks, cluster_name, stack, None, a).await?;
+        }
+        return Ok(());
+    }
+    apply_association(eks, cluster_name, stack, b, a).await
 }
 
-/// `eksfed import`: tag an access entry (id = principal ARN) or a pod identity association
-/// (id = namespace/service-account) as owned by the stack.
+/// An EKS object `eksfed import` marks as owned.
+pub enum EksObject<'a> {
+    /// An access entry, by its principal ARN.
+    AccessEntry { principal_arn: &'a str },
+    /// A pod identity association, by the service account it is for.
+    PodIdentity {
+        namespace: &'a str,
+        service_account: &'a str,
+    },
+}
+
+/// `eksfed import`: tag an access entry or a pod identity association as owned by the stack.
 pub async fn adopt(
     eks: &aws_sdk_eks::Client,
     cluster_name: &str,
     stack: &str,
-    kind: &str,
-    id: &str,
+    object: EksObject<'_>,
 ) -> Result<()> {
-    let arn = match kind {
-        "access" => {
+    let arn = match object {
+        EksObject::AccessEntry { principal_arn: id } => {
             let d = eks
                 .describe_access_entry()
                 .cluster_name(cluster_name)
@@ -669,10 +667,10 @@ pub async fn adopt(
                 .context("the access entry has no ARN")?
                 .to_string()
         }
-        _ => {
-            let (ns, sa) = id
-                .split_once('/')
-                .context("expected NAMESPACE/SERVICE_ACCOUNT")?;
+        EksObject::PodIdentity {
+            namespace: ns,
+            service_account: sa,
+        } => {
             let (aid, own) = find_association(eks, cluster_name, ns, sa)
                 .await?
                 .context("no pod identity association for that service account")?;

@@ -597,11 +597,9 @@ pub async fn apply(
     } else {
         change.after.clone()
     };
-    if change.kind == "access" {
-        let (b, a) = (aws_auth_of(&change.before), aws_auth_of(&after));
-        if b.is_none() && a.is_none() {
-            return Ok(());
-        }
+    // By the parts the change's pieces are made of, never by its kind's name.
+    let (b, a) = (aws_auth_of(&change.before), aws_auth_of(&after));
+    if b.is_some() || a.is_some() {
         return apply_aws_auth(client, stack, b, a).await;
     }
     let before = manifests_of(&change.before);
@@ -653,59 +651,33 @@ pub async fn apply(
     Ok(())
 }
 
-/// `eksfed import` on the Kubernetes side: label an existing ServiceAccount or binding
-/// (id `namespace/name`, or `name` for a ClusterRoleBinding), or record an `aws-auth` entry
-/// (id = its ARN) as owned.
-pub async fn adopt(
-    client: &kube::Client,
-    _cluster: &str,
-    stack: &str,
-    kind: &str,
-    id: &str,
-) -> Result<()> {
-    if kind == "access" {
-        let api = Api::<ConfigMap>::namespaced(client.clone(), AWS_AUTH_NS);
-        let mut cm = api
-            .get(AWS_AUTH)
-            .await
-            .map_err(|e| api_err("get aws-auth", e))?;
-        let present = ["mapRoles", "mapUsers"].iter().any(|f| {
-            let t = cm
-                .data
-                .as_ref()
-                .and_then(|d| d.get(*f))
-                .cloned()
-                .unwrap_or_default();
-            split_items(&t)
-                .iter()
-                .any(|i| parse_entry(i, *f == "mapUsers").is_some_and(|e| e.arn() == id))
-        });
-        if !present {
-            bail!("aws-auth has no entry for {id}");
-        }
-        let mut owned = owned_arns(&cm, stack);
-        owned.insert(id.to_string());
-        cm.metadata
-            .annotations
-            .get_or_insert_with(Default::default)
-            .insert(
-                ownership_annotation(stack),
-                serde_json::to_string(&owned).unwrap_or_default(),
-            );
-        api.replace(AWS_AUTH, &PostParams::default(), &cm)
-            .await
-            .map_err(|e| api_err("update aws-auth", e))?;
-        return Ok(());
-    }
-    let (ns, name) = match id.split_once('/') {
-        Some((ns, n)) if !ns.is_empty() => (Some(ns), n),
-        Some((_, n)) => (None, n),
-        None => (None, id),
+/// A Kubernetes object `eksfed import` marks as owned.
+pub enum KubeObject<'a> {
+    /// An entry of the `aws-auth` ConfigMap, by its role or user ARN.
+    AwsAuthEntry { arn: &'a str },
+    /// An object eksfed applies as a manifest: its `kind`, namespace (none for a
+    /// cluster-scoped one) and name.
+    Manifest {
+        kind: &'a str,
+        namespace: Option<&'a str>,
+        name: &'a str,
+    },
+}
+
+/// `eksfed import`: marks an `aws-auth` entry (in the ConfigMap's ownership annotation) or an
+/// object eksfed applies as a manifest (ownership labels) as owned by `stack`.
+pub async fn adopt(client: &kube::Client, stack: &str, object: KubeObject<'_>) -> Result<()> {
+    let (k, ns, name) = match object {
+        KubeObject::AwsAuthEntry { arn } => return adopt_aws_auth_entry(client, stack, arn).await,
+        KubeObject::Manifest {
+            kind,
+            namespace,
+            name,
+        } => (kind, namespace, name),
     };
-    let k = match (kind, ns) {
-        ("service_account", _) => "ServiceAccount",
-        (_, Some(_)) => "RoleBinding",
-        _ => "ClusterRoleBinding",
+    let id = match ns {
+        Some(ns) => format!("{ns}/{name}"),
+        None => name.to_string(),
     };
     let m = json!({ "kind": k, "metadata": { "name": name, "namespace": ns } });
     let (api, name) = api_for(client, &m)?;
@@ -723,6 +695,42 @@ pub async fn adopt(
     api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
         .map_err(|e| api_err("label", e))?;
+    Ok(())
+}
+
+/// Marks the `aws-auth` entry for `id` (a role or user ARN) as owned by `stack`.
+async fn adopt_aws_auth_entry(client: &kube::Client, stack: &str, id: &str) -> Result<()> {
+    let api = Api::<ConfigMap>::namespaced(client.clone(), AWS_AUTH_NS);
+    let mut cm = api
+        .get(AWS_AUTH)
+        .await
+        .map_err(|e| api_err("get aws-auth", e))?;
+    let present = ["mapRoles", "mapUsers"].iter().any(|f| {
+        let t = cm
+            .data
+            .as_ref()
+            .and_then(|d| d.get(*f))
+            .cloned()
+            .unwrap_or_default();
+        split_items(&t)
+            .iter()
+            .any(|i| parse_entry(i, *f == "mapUsers").is_some_and(|e| e.arn() == id))
+    });
+    if !present {
+        bail!("aws-auth has no entry for {id}");
+    }
+    let mut owned = owned_arns(&cm, stack);
+    owned.insert(id.to_string());
+    cm.metadata
+        .annotations
+        .get_or_insert_with(Default::default)
+        .insert(
+            ownership_annotation(stack),
+            serde_json::to_string(&owned).unwrap_or_default(),
+        );
+    api.replace(AWS_AUTH, &PostParams::default(), &cm)
+        .await
+        .map_err(|e| api_err("update aws-auth", e))?;
     Ok(())
 }
 

@@ -980,14 +980,14 @@ async fn adopt_tags_existing_objects() {
     assert!(before.iter().all(|o| o.owner.is_none()), "{before:#?}");
     assert_eq!(before.len(), 2);
 
-    eks::adopt(w.eks(), CLUSTER, STACK, "access", &admins)
+    eks::adopt(w.eks(), CLUSTER, STACK, entry(&admins))
         .await
         .unwrap();
-    eks::adopt(w.eks(), CLUSTER, STACK, "service_account", "apps/app")
+    eks::adopt(w.eks(), CLUSTER, STACK, association("apps", "app"))
         .await
         .unwrap();
     // Adopting again is harmless.
-    eks::adopt(w.eks(), CLUSTER, STACK, "access", &admins)
+    eks::adopt(w.eks(), CLUSTER, STACK, entry(&admins))
         .await
         .unwrap();
     let after = w.read(&wanted(&v1)).await;
@@ -1016,8 +1016,7 @@ async fn adopt_tags_existing_objects() {
         w.eks(),
         CLUSTER,
         STACK,
-        "access",
-        &format!("arn:aws:iam::{ACCOUNT}:role/theirs"),
+        entry(&format!("arn:aws:iam::{ACCOUNT}:role/theirs")),
     )
     .await
     .unwrap_err();
@@ -1026,13 +1025,12 @@ async fn adopt_tags_existing_objects() {
         w.eks(),
         CLUSTER,
         STACK,
-        "access",
-        &format!("arn:aws:iam::{ACCOUNT}:role/missing"),
+        entry(&format!("arn:aws:iam::{ACCOUNT}:role/missing")),
     )
     .await
     .unwrap_err();
     assert!(format!("{e:#}").contains("ResourceNotFound"), "{e:#}");
-    let e = eks::adopt(w.eks(), CLUSTER, STACK, "service_account", "apps/missing")
+    let e = eks::adopt(w.eks(), CLUSTER, STACK, association("apps", "missing"))
         .await
         .unwrap_err();
     assert!(
@@ -1165,4 +1163,15 @@ async fn node_entry_converges() {
         !update && applied.is_ok(),
         "perpetual diff: {update}; update: {applied:?}"
     );
+}
+
+fn entry(principal_arn: &str) -> eks::EksObject<'_> {
+    eks::EksObject::AccessEntry { principal_arn }
+}
+
+fn association<'a>(namespace: &'a str, service_account: &'a str) -> eks::EksObject<'a> {
+    eks::EksObject::PodIdentity {
+        namespace,
+        service_account,
+    }
 }

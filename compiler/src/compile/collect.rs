@@ -3,8 +3,9 @@
 
 use crate::diag::{Diagnostic, Diagnostics, FileId, Span};
 use crate::eval::suggest;
+use crate::kinds::id::KindId;
 use crate::lower::{self, head_span, label_text};
-use crate::schema::{self, RESOURCE_KINDS};
+use crate::schema;
 use crate::value::Address;
 use hcl_edit::structure::{Attribute, Block, Structure};
 use hcl_edit::Span as _;
@@ -94,15 +95,14 @@ pub(super) fn collect<'b>(
                         "import" => import_blocks.push((*file, b)),
                         "locals" => collect_locals(*file, b, &mut local_names, &mut locals, diags),
                         kind => {
-                            let kind = RESOURCE_KINDS
-                                .iter()
-                                .copied()
-                                .find(|k| *k == kind)
-                                .unwrap_or("rbac_binding");
+                            // Unknown block types were reported above.
+                            let Some(id) = KindId::parse(kind) else {
+                                continue;
+                            };
                             resources.push(ResourceBlock {
                                 file: *file,
                                 block: b,
-                                kind,
+                                kind: id.name(),
                                 label: label_text(&b.labels[0]),
                             });
                         }

@@ -19,6 +19,7 @@
 
 pub mod access;
 pub mod cluster;
+pub mod id;
 pub mod k8s;
 pub mod kind;
 pub mod oidc_provider;
@@ -28,6 +29,7 @@ pub mod role;
 pub mod saml_provider;
 pub mod service_account;
 
+pub use id::KindId;
 pub use kind::{Kind, ObjectKey, Parts};
 
 use crate::diag::Diagnostics;
@@ -69,16 +71,15 @@ pub fn lower(
     ctx: &Ctx<'_>,
     d: &mut Diagnostics,
 ) -> Option<ResourceKind> {
-    Some(match addr.kind.as_str() {
-        "cluster" => cluster::lower(addr, b, ctx, d),
-        "oidc_provider" => oidc_provider::lower(addr, b, ctx, d),
-        "saml_provider" => saml_provider::lower(addr, b, ctx, d),
-        "policy" => policy::lower(addr, b, ctx, d),
-        "role" => role::lower(addr, b, ctx, d),
-        "service_account" => service_account::lower(addr, b, ctx, d),
-        "access" => access::lower(addr, b, ctx, d),
-        "rbac_binding" => rbac_binding::lower(addr, b, ctx, d),
-        _ => return None,
+    Some(match KindId::parse(&addr.kind)? {
+        KindId::Cluster => cluster::lower(addr, b, ctx, d),
+        KindId::OidcProvider => oidc_provider::lower(addr, b, ctx, d),
+        KindId::SamlProvider => saml_provider::lower(addr, b, ctx, d),
+        KindId::Policy => policy::lower(addr, b, ctx, d),
+        KindId::Role => role::lower(addr, b, ctx, d),
+        KindId::ServiceAccount => service_account::lower(addr, b, ctx, d),
+        KindId::Access => access::lower(addr, b, ctx, d),
+        KindId::RbacBinding => rbac_binding::lower(addr, b, ctx, d),
     })
 }
 
@@ -90,12 +91,14 @@ pub fn lower_existing(
     ctx: &Ctx<'_>,
     d: &mut Diagnostics,
 ) -> Option<ResourceKind> {
-    Some(match addr.kind.as_str() {
-        "oidc_provider" => oidc_provider::lower_existing(addr, b, ctx, d),
-        "saml_provider" => saml_provider::lower_existing(addr, b, ctx),
-        "policy" => policy::lower_existing(addr, b, ctx),
-        "role" => role::lower_existing(addr, b, ctx),
-        _ => return None,
+    Some(match KindId::parse(&addr.kind)? {
+        KindId::OidcProvider => oidc_provider::lower_existing(addr, b, ctx, d),
+        KindId::SamlProvider => saml_provider::lower_existing(addr, b, ctx),
+        KindId::Policy => policy::lower_existing(addr, b, ctx),
+        KindId::Role => role::lower_existing(addr, b, ctx),
+        KindId::Cluster | KindId::ServiceAccount | KindId::Access | KindId::RbacBinding => {
+            return None
+        }
     })
 }
 

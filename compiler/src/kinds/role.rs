@@ -7,6 +7,7 @@
 //! into the piece AWS or Kubernetes holds, and the files `eksfed render --out` writes); its
 //! `Kind` impl (the diff side).
 
+use super::id::KindId;
 use super::kind::{sorted, sorted_map, Kind, ObjectKey, Parts};
 use crate::diag::{Diagnostic, Diagnostics, Span};
 use crate::evblock::EvBlock;
@@ -49,7 +50,7 @@ pub const TRUST_SERVICE_ACCOUNT: BlockSchema = BlockSchema {
         ),
         opt(
             "provider",
-            Ty::Ref(&["oidc_provider"]),
+            Ty::Ref(&[KindId::OidcProvider.name()]),
             "or the OIDC provider directly",
         ),
         req("namespace", Ty::String, "Kubernetes namespace"),
@@ -83,7 +84,7 @@ pub const TRUST_SAML: BlockSchema = BlockSchema {
     labels: &[],
     attrs: &[req(
         "provider",
-        Ty::Ref(&["saml_provider"]),
+        Ty::Ref(&[KindId::SamlProvider.name()]),
         "the SAML provider",
     )],
     blocks: &[],
@@ -95,7 +96,11 @@ pub const TRUST_OIDC: BlockSchema = BlockSchema {
     name: "trust_oidc",
     labels: &[],
     attrs: &[
-        req("provider", Ty::Ref(&["oidc_provider"]), "the OIDC provider"),
+        req(
+            "provider",
+            Ty::Ref(&[KindId::OidcProvider.name()]),
+            "the OIDC provider",
+        ),
         opt("conditions", Ty::Any, "condition key -> list of values"),
     ],
     blocks: &[],

@@ -6,6 +6,8 @@ pub mod types;
 
 pub use types::*;
 
+use crate::kinds::id::KindId;
+
 // The resource kinds' blocks live in their kind files; their old names stay here.
 pub use crate::kinds::access::{ACCESS_POLICY_ATTRS, SCHEMA as ACCESS};
 pub use crate::kinds::cluster::SCHEMA as CLUSTER;
@@ -105,13 +107,13 @@ pub const IMPORT: BlockSchema = BlockSchema {
         req(
             "to",
             Ty::Ref(&[
-                "role",
-                "policy",
-                "oidc_provider",
-                "saml_provider",
-                "service_account",
-                "access",
-                "rbac_binding",
+                KindId::Role.name(),
+                KindId::Policy.name(),
+                KindId::OidcProvider.name(),
+                KindId::SamlProvider.name(),
+                KindId::ServiceAccount.name(),
+                KindId::Access.name(),
+                KindId::RbacBinding.name(),
             ]),
             "the address of this stack to adopt into (with its key under for_each)",
         ),

@@ -3,6 +3,8 @@
 //! statement blocks both `policy` and `role` use. A leaf: the kind files
 //! (`kinds/<kind>.rs`, each holding its block's schema) import it, never `schema/mod.rs`.
 
+use crate::kinds::id::KindId;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Ty {
     String,
@@ -106,16 +108,7 @@ impl BlockSchema {
     }
 }
 
-pub const RESOURCE_KINDS: &[&str] = &[
-    "cluster",
-    "oidc_provider",
-    "saml_provider",
-    "policy",
-    "role",
-    "service_account",
-    "access",
-    "rbac_binding",
-];
+pub const RESOURCE_KINDS: &[&str] = &KindId::NAMES;
 
 pub const META_ATTRS: &[Attr] = &[
     opt(

@@ -13,17 +13,18 @@ use super::role::IamRole;
 use super::saml_provider::SamlProvider;
 use anyhow::Context as _;
 use aws_sdk_iam::Client;
+use eksfed_compiler::kinds::KindId;
 use eksfed_compiler::plan::{Action, Change};
 use eksfed_compiler::render::RenderedKind;
 use eksfed_compiler::security::drift::{self, APPLIED_TAG};
 
 /// Applies one change to an IAM object (`oidc_provider`, `saml_provider`, `policy`, `role`).
 pub async fn apply(iam: &Client, stack: &str, change: &Change) -> anyhow::Result<()> {
-    match change.kind.as_str() {
-        "role" => walk::<IamRole>(iam, stack, change).await,
-        "policy" => walk::<IamPolicy>(iam, stack, change).await,
-        "oidc_provider" => walk::<OidcProvider>(iam, stack, change).await,
-        "saml_provider" => walk::<SamlProvider>(iam, stack, change).await,
+    match KindId::parse(&change.kind) {
+        Some(KindId::Role) => walk::<IamRole>(iam, stack, change).await,
+        Some(KindId::Policy) => walk::<IamPolicy>(iam, stack, change).await,
+        Some(KindId::OidcProvider) => walk::<OidcProvider>(iam, stack, change).await,
+        Some(KindId::SamlProvider) => walk::<SamlProvider>(iam, stack, change).await,
         _ => anyhow::bail!(
             "{}: IAM does not apply changes of type `{}`",
             change.address,
@@ -111,11 +112,25 @@ async fn record_applied<K: IamKind>(iam: &Client, after: &RenderedKind) -> anyho
 /// object already carrying this stack's tag is left alone; another stack's is refused.
 pub async fn adopt(iam: &Client, stack: &str, kind: &str, id: &str) -> anyhow::Result<()> {
     let mark = sdk_tags(std::iter::empty(), stack)?;
-    match kind {
-        "role" => object::adopt::<IamRole>(iam, stack, id, &mark).await,
-        "policy" => object::adopt::<IamPolicy>(iam, stack, id, &mark).await,
-        "oidc_provider" => object::adopt::<OidcProvider>(iam, stack, id, &mark).await,
-        "saml_provider" => object::adopt::<SamlProvider>(iam, stack, id, &mark).await,
-        other => anyhow::bail!("eksfed import: IAM objects are `role`, `policy`, `oidc_provider` or `saml_provider`, not `{other}`"),
+    match KindId::parse(kind) {
+        Some(KindId::Role) => object::adopt::<IamRole>(iam, stack, id, &mark).await,
+        Some(KindId::Policy) => object::adopt::<IamPolicy>(iam, stack, id, &mark).await,
+        Some(KindId::OidcProvider) => object::adopt::<OidcProvider>(iam, stack, id, &mark).await,
+        Some(KindId::SamlProvider) => object::adopt::<SamlProvider>(iam, stack, id, &mark).await,
+        _ => anyhow::bail!(
+            "eksfed import: IAM objects are {}, not `{kind}`",
+            iam_kind_names()
+        ),
     }
+}
+
+/// The IAM kinds' names, for messages: `role`, `policy`, `oidc_provider` or `saml_provider`.
+fn iam_kind_names() -> String {
+    let n = [
+        IamRole::TYPE,
+        IamPolicy::TYPE,
+        OidcProvider::TYPE,
+        SamlProvider::TYPE,
+    ];
+    format!("`{}`, `{}`, `{}` or `{}`", n[0], n[1], n[2], n[3])
 }

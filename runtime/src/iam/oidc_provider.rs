@@ -45,7 +45,7 @@ impl IamObject for OidcProvider {
 }
 
 impl IamKind for OidcProvider {
-    const TYPE: &'static str = "oidc_provider";
+    const TYPE: &'static str = eksfed_compiler::kinds::KindId::OidcProvider.name();
     type Undone = ();
 
     async fn create(iam: &Client, stack: &str, after: &RenderedKind) -> anyhow::Result<()> {

@@ -51,7 +51,7 @@ impl IamObject for IamPolicy {
 }
 
 impl IamKind for IamPolicy {
-    const TYPE: &'static str = "policy";
+    const TYPE: &'static str = eksfed_compiler::kinds::KindId::Policy.name();
     /// Roles of this stack the policy was detached from.
     type Undone = Vec<String>;
     const RECORDS_APPLIED: bool = true;

@@ -49,7 +49,7 @@ impl IamObject for IamRole {
 }
 
 impl IamKind for IamRole {
-    const TYPE: &'static str = "role";
+    const TYPE: &'static str = eksfed_compiler::kinds::KindId::Role.name();
     /// Instance profiles the role was removed from.
     type Undone = Vec<String>;
     const RECORDS_APPLIED: bool = true;

@@ -47,7 +47,7 @@ impl IamObject for SamlProvider {
 }
 
 impl IamKind for SamlProvider {
-    const TYPE: &'static str = "saml_provider";
+    const TYPE: &'static str = eksfed_compiler::kinds::KindId::SamlProvider.name();
     type Undone = ();
 
     async fn create(iam: &Client, stack: &str, after: &RenderedKind) -> anyhow::Result<()> {

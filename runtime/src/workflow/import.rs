@@ -2,6 +2,7 @@
 
 use super::hooks::{Hooks, PlanInputs};
 use super::plan::{clusters_of, compile_stack, shown_diagnostics};
+use crate::eks::EksObject;
 use anyhow::{bail, Context, Result};
 use eksfed_compiler::kinds;
 use eksfed_compiler::{Address, Facts};
@@ -61,12 +62,60 @@ pub async fn import(
         let label = eksfed_compiler::render::cluster_key(&cluster_addr);
         let target = clusters.get(&label).context("unknown cluster")?;
         if parts.eks() {
-            crate::eks::adopt(&aws.eks, &target.name, &stack, kind, id).await?;
+            let object = if parts.access_entry.is_some() {
+                EksObject::AccessEntry { principal_arn: id }
+            } else {
+                let (namespace, service_account) = id
+                    .split_once('/')
+                    .context("expected NAMESPACE/SERVICE_ACCOUNT")?;
+                EksObject::PodIdentity {
+                    namespace,
+                    service_account,
+                }
+            };
+            crate::eks::adopt(&aws.eks, &target.name, &stack, object).await?;
         }
         if parts.kube() {
             let client = crate::state::kube_client(target.kube_context.as_deref()).await?;
-            crate::k8s::adopt(&client, &label, &stack, kind, id).await?;
+            crate::k8s::adopt(&client, &stack, kube_object(&parts, id)?).await?;
         }
     }
     Ok(Some(stack))
+}
+
+/// The Kubernetes object `id` names among what the piece is made of: its `aws-auth` entry
+/// (id: the ARN), or the manifest it names (id: `NAMESPACE/NAME`, or `NAME` for a
+/// cluster-scoped object), whose `kind` the stack's manifest gives.
+fn kube_object<'a>(parts: &kinds::Parts<'a>, id: &'a str) -> Result<crate::k8s::KubeObject<'a>> {
+    if parts.aws_auth.is_some() {
+        return Ok(crate::k8s::KubeObject::AwsAuthEntry { arn: id });
+    }
+    let (namespace, name) = match id.split_once('/') {
+        Some((ns, n)) if !ns.is_empty() => (Some(ns), n),
+        Some((_, n)) => (None, n),
+        None => (None, id),
+    };
+    let ns_of = |m: &serde_json::Value| {
+        m["metadata"]["namespace"]
+            .as_str()
+            .filter(|ns| !ns.is_empty())
+            .map(str::to_string)
+    };
+    // The manifest of that name, else one as namespaced as the id.
+    let m = parts
+        .manifests
+        .iter()
+        .find(|m| m["metadata"]["name"] == name && ns_of(m).as_deref() == namespace)
+        .or_else(|| {
+            parts
+                .manifests
+                .iter()
+                .find(|m| ns_of(m).is_some() == namespace.is_some())
+        })
+        .context("the stack renders no Kubernetes object that id could name")?;
+    Ok(crate::k8s::KubeObject::Manifest {
+        kind: m["kind"].as_str().context("a manifest without a kind")?,
+        namespace,
+        name,
+    })
 }
