@@ -35,6 +35,7 @@ pub mod load;
 pub mod lower;
 pub mod lower_util;
 pub mod model;
+pub mod pattern;
 pub mod plan;
 pub mod printf;
 pub mod redact;

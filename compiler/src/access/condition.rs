@@ -410,72 +410,11 @@ fn unescape(v: &str) -> String {
         .replace("${$}", "$")
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Tok {
-    Lit(char),
-    One,
-    Star,
-}
-
-/// A `StringLike` pattern: `*` any run (`/` and `:` included), `?` one character; `${*}` and
-/// `${?}` are the literal characters.
-fn tokens(p: &str) -> Vec<Tok> {
-    let mut out = vec![];
-    let mut rest = p;
-    while let Some(c) = rest.chars().next() {
-        let lit = ["${*}", "${?}", "${$}"]
-            .iter()
-            .find(|e| rest.starts_with(**e))
-            .map(|e| e.as_bytes()[2] as char);
-        if let Some(l) = lit {
-            out.push(Tok::Lit(l));
-            rest = &rest[4..];
-            continue;
-        }
-        out.push(match c {
-            '*' => Tok::Star,
-            '?' => Tok::One,
-            c => Tok::Lit(c),
-        });
-        rest = &rest[c.len_utf8()..];
-    }
-    out
-}
-
-fn matches(p: &[Tok], s: &[char]) -> bool {
-    let (mut pi, mut si) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
-    while si < s.len() {
-        match p.get(pi) {
-            Some(Tok::One) => {
-                pi += 1;
-                si += 1;
-            }
-            Some(Tok::Lit(c)) if *c == s[si] => {
-                pi += 1;
-                si += 1;
-            }
-            Some(Tok::Star) => {
-                star = Some(pi);
-                mark = si;
-                pi += 1;
-            }
-            _ => match star {
-                Some(sp) => {
-                    pi = sp + 1;
-                    mark += 1;
-                    si = mark;
-                }
-                None => return false,
-            },
-        }
-    }
-    p[pi..].iter().all(|t| *t == Tok::Star)
-}
-
 /// `StringLike`: whether `value` matches `pattern`.
+/// `*` any run (`/` and `:` included), `?` one character; `${*}`, `${?}` and `${$}` are the
+/// literal characters (values holding a policy variable are decided before: "may admit").
 pub fn like(pattern: &str, value: &str) -> bool {
-    matches(&tokens(pattern), &value.chars().collect::<Vec<_>>())
+    crate::pattern::matches(pattern, value, false)
 }
 
 /// `ArnLike`/`ArnEquals`: the six colon-separated parts compared one by one, each a glob

@@ -19,20 +19,9 @@
 use crate::diag::Diagnostic;
 use crate::model::{DesiredState, ResourceKind, ServiceAccountMode, Trust};
 
+/// A case-sensitive glob (`*`, `?`), as `StringLike` matches.
 fn glob(pattern: &str, s: &str) -> bool {
-    fn go(p: &[char], s: &[char]) -> bool {
-        match (p.first(), s.first()) {
-            (None, None) => true,
-            (Some('*'), _) => go(&p[1..], s) || (!s.is_empty() && go(p, &s[1..])),
-            (Some('?'), Some(_)) => go(&p[1..], &s[1..]),
-            (Some(a), Some(b)) if a == b => go(&p[1..], &s[1..]),
-            _ => false,
-        }
-    }
-    go(
-        &pattern.chars().collect::<Vec<_>>(),
-        &s.chars().collect::<Vec<_>>(),
-    )
+    crate::pattern::matches(pattern, s, false)
 }
 
 /// A raw trust statement that lets EKS Pod Identity assume the role.

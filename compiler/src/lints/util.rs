@@ -76,29 +76,7 @@ pub fn is_allow(stmt: &Json) -> bool {
 
 /// Case-insensitive glob match (`*`, `?`), as IAM matches actions.
 pub fn glob(pattern: &str, s: &str) -> bool {
-    let p: Vec<char> = pattern.to_lowercase().chars().collect();
-    let s: Vec<char> = s.to_lowercase().chars().collect();
-    let (mut pi, mut si, mut star, mut mark) = (0, 0, None, 0);
-    while si < s.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == s[si]) {
-            pi += 1;
-            si += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = si;
-            pi += 1;
-        } else if let Some(st) = star {
-            pi = st + 1;
-            mark += 1;
-            si = mark;
-        } else {
-            return false;
-        }
-    }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
+    crate::pattern::matches(pattern, s, true)
 }
 
 /// The index of the first action in `actions` that matches `target`.

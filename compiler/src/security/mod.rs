@@ -11,7 +11,6 @@
 
 mod cluster;
 pub mod drift;
-pub mod glob;
 mod iam;
 pub mod item;
 pub mod policy;

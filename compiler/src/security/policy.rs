@@ -9,7 +9,7 @@
 //! never a miss. Reordered, split or merged statements with the same union have every atom
 //! covered, so they give no item.
 
-use super::glob;
+use crate::pattern;
 use serde_json::Value as Json;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -132,7 +132,7 @@ pub fn parse(doc: Option<&Json>, as_after: bool) -> Vec<Stmt> {
 /// The policy variables of patterns, by name lower-cased.
 fn vars<'a>(ps: impl IntoIterator<Item = &'a String>) -> std::collections::BTreeSet<String> {
     ps.into_iter()
-        .flat_map(|p| glob::variables(p))
+        .flat_map(|p| pattern::variables(p))
         .map(|v| v.to_lowercase())
         .collect()
 }
@@ -147,18 +147,18 @@ pub fn set_contains(outer: &Set, inner: &Set, fold: bool) -> bool {
     match (outer, inner) {
         (Set::Pos(o), Set::Pos(i)) => i
             .iter()
-            .all(|x| o.iter().any(|y| glob::contains(y, x, fold))),
+            .all(|x| o.iter().any(|y| pattern::contains(y, x, fold))),
         (Set::Not(o), Set::Pos(i)) => {
             let needed = vars(o);
             i.iter().all(|x| {
-                needed.is_subset(&vars([x])) && o.iter().all(|y| !glob::intersect(x, y, fold))
+                needed.is_subset(&vars([x])) && o.iter().all(|y| !pattern::intersect(x, y, fold))
             })
         }
         (Set::Pos(o), Set::Not(_)) => o.iter().any(|y| y == "*"),
         (Set::Not(o), Set::Not(i)) => {
             vars(o).is_subset(&vars(i))
                 && o.iter()
-                    .all(|y| i.iter().any(|x| glob::contains(x, y, fold)))
+                    .all(|y| i.iter().any(|x| pattern::contains(x, y, fold)))
         }
     }
 }
@@ -225,7 +225,7 @@ pub fn clause_implies(a: &Clause, b: &Clause) -> bool {
         return b.values.iter().all(|w| {
             a.values.iter().any(|v| {
                 if like {
-                    glob::contains(v, w, false)
+                    pattern::contains(v, w, false)
                 } else {
                     v == w
                 }
@@ -234,10 +234,10 @@ pub fn clause_implies(a: &Clause, b: &Clause) -> bool {
     }
     match (family(oa), family(ob)) {
         (Some((fa, la)), Some((fb, lb))) if fa == fb => a.values.iter().all(|v| {
-            let inner = glob::tokens(v, false, la);
+            let inner = pattern::tokens(v, false, la);
             b.values
                 .iter()
-                .any(|w| glob::contains_toks(&glob::tokens(w, false, lb), &inner))
+                .any(|w| pattern::contains_toks(&pattern::tokens(w, false, lb), &inner))
         }),
         _ => oa == ob && a.values.iter().all(|v| b.values.contains(v)),
     }
@@ -376,7 +376,7 @@ pub fn tag_tests(doc: &Json) -> Vec<(String, String)> {
             Set::Pos(v) | Set::Not(v) => v.iter(),
         };
         for v in resources.chain(values) {
-            for var in glob::variables(v) {
+            for var in pattern::variables(v) {
                 let name = var[2..var.len() - 1].split(',').next().unwrap_or("").trim();
                 if let Some(k) = tag_key(&name.to_lowercase()) {
                     push(k, var.clone());

@@ -1,5 +1,8 @@
-//! Glob patterns as IAM writes them (`*` any run, `?` one character): containment and
-//! intersection of two patterns, correct when both hold wildcards. Both answers are sound
+//! The one pattern matcher of eksfed: globs as IAM writes them (`*` any run, `?` one
+//! character; case folded for actions, never for ARNs and condition values). The lints, the
+//! security review, the access model and its conditions all match through [`matches`], and
+//! the review also asks containment and intersection of two patterns, correct when both hold
+//! wildcards. Both answers are sound
 //! for the review: `contains` says yes only when every string the inner pattern matches the
 //! outer one matches too; `intersect` says no only when no string matches both.
 //!
@@ -193,8 +196,8 @@ pub fn intersect(p: &str, q: &str, fold: bool) -> bool {
     intersect_toks(&tokens(p, fold, false), &tokens(q, fold, false))
 }
 
-/// Whether the pattern matches the string (the string read literally). A variable of the
-/// pattern is not known to match anything: `false` there.
+/// Whether the pattern matches the string (the string read literally), with case folded when
+/// `fold` (actions). A variable of the pattern is not known to match anything: `false` there.
 pub fn matches(pattern: &str, s: &str, fold: bool) -> bool {
     contains_toks(&tokens(pattern, fold, false), &tokens(s, fold, true))
 }
@@ -286,5 +289,66 @@ mod tests {
             variables("a/${aws:PrincipalTag/team}/${*}"),
             vec!["${aws:PrincipalTag/team}"]
         );
+    }
+
+    /// The matchers the lints, the access model and the review each had before this one,
+    /// kept as oracles: the lints' iterative one folding case (actions), `EKS002`'s recursive
+    /// one, which the access model's `StringLike` one equalled.
+    mod former {
+        pub fn lints(pattern: &str, s: &str) -> bool {
+            let p: Vec<char> = pattern.to_lowercase().chars().collect();
+            let s: Vec<char> = s.to_lowercase().chars().collect();
+            let (mut pi, mut si, mut star, mut mark) = (0, 0, None, 0);
+            while si < s.len() {
+                if pi < p.len() && (p[pi] == '?' || p[pi] == s[si]) {
+                    pi += 1;
+                    si += 1;
+                } else if pi < p.len() && p[pi] == '*' {
+                    star = Some(pi);
+                    mark = si;
+                    pi += 1;
+                } else if let Some(st) = star {
+                    pi = st + 1;
+                    mark += 1;
+                    si = mark;
+                } else {
+                    return false;
+                }
+            }
+            while pi < p.len() && p[pi] == '*' {
+                pi += 1;
+            }
+            pi == p.len()
+        }
+
+        pub fn recursive(pattern: &str, s: &str) -> bool {
+            fn go(p: &[char], s: &[char]) -> bool {
+                match (p.first(), s.first()) {
+                    (None, None) => true,
+                    (Some('*'), _) => go(&p[1..], s) || (!s.is_empty() && go(p, &s[1..])),
+                    (Some('?'), Some(_)) => go(&p[1..], &s[1..]),
+                    (Some(a), Some(b)) if a == b => go(&p[1..], &s[1..]),
+                    _ => false,
+                }
+            }
+            go(
+                &pattern.chars().collect::<Vec<_>>(),
+                &s.chars().collect::<Vec<_>>(),
+            )
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+        /// Every former user of a matcher now calls [`matches`]; on the patterns they saw (no
+        /// policy variables) it answers as each of them did, and so the lints, the review and
+        /// the access model cannot disagree about what `s3:Get*` matches.
+        #[test]
+        fn one_matcher_answers_as_each_former_one(p in "[aAb:*?/]{0,7}", s in "[aAb:/]{0,7}") {
+            proptest::prop_assert_eq!(matches(&p, &s, true), former::lints(&p, &s));
+            proptest::prop_assert_eq!(matches(&p, &s, false), former::recursive(&p, &s));
+            // Containment agrees with matching where the inner pattern is a plain string.
+            proptest::prop_assert_eq!(contains(&p, &s, false), matches(&p, &s, false));
+        }
     }
 }
