@@ -1,5 +1,5 @@
-//! Objects the stack uses but does not own (`existing = true`) and `import` blocks
-//! (DSL.md "Contract v1 additions").
+//! Objects the stack uses but does not own (`existing = true`) and `import` blocks, which
+//! adopt live objects into the stack.
 //!
 //! - An `existing = true` `oidc_provider`, `saml_provider`, `policy` or `role` takes only
 //!   the attributes that identify it (`url`; `name` and `path`). Its exports (`arn`, `name`,

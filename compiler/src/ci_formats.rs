@@ -1,4 +1,4 @@
-//! Diagnostics in the forms CI systems read (DSL.md "Output for CI"): SARIF 2.1.0 for code
+//! Diagnostics in the forms CI systems read: SARIF 2.1.0 for code
 //! scanning, and GitHub workflow commands (`::error file=...::message`) for inline
 //! annotations. Both start from the JSON form of a diagnostic (`SourceMap::to_json`, also what
 //! a plan carries in `diagnostics`), so `validate` and `plan` share one writer.

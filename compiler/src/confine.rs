@@ -1,6 +1,6 @@
 //! Files a stack may read: `file()`, `templatefile()` and templates' `include` name paths
-//! relative to the stack directory, and only files inside it (DSL.md "Plans of untrusted
-//! changes"). The lexical part is checked here, for every [`crate::call::FileReader`]; the
+//! relative to the stack directory, and only files inside it, so that a plan of an untrusted
+//! change cannot read (and show) what the runner holds elsewhere. The lexical part is checked here, for every [`crate::call::FileReader`]; the
 //! reader that touches the disk (`runtime::source::FsReader`) also resolves symbolic links.
 
 use std::path::{Component, Path};

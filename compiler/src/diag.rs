@@ -269,7 +269,7 @@ impl SourceMap {
         crate::redact::redact_text(&out, &self.secrets)
     }
 
-    /// The JSON form of DSL.md: code, severity, message, file, line, column, address.
+    /// The JSON form: code, severity, message, file, line, column, address.
     pub fn to_json(&self, d: &Diagnostic) -> serde_json::Value {
         let loc = d.span.as_ref().and_then(|s| self.locate(s));
         let mut v = serde_json::json!({

@@ -1,7 +1,7 @@
 //! What marks a block as `existing = true` (made and owned elsewhere, only read) and the
 //! `import` block's typed form: the facts about adoption that `lower`, `model` and
 //! `resolve` read. A leaf; the rest of adoption (checks, plan-time diagnostics) is
-//! `adopt.rs` (DSL.md "Contract v1 additions").
+//! `adopt.rs`.
 
 use crate::diag::Span;
 use crate::evblock::EvBlock;

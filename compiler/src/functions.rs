@@ -1,5 +1,5 @@
-//! The functions of the language (DSL.md "Expressions and functions"), plus a few common
-//! Terraform ones. Each takes evaluated arguments and returns a value or a message.
+//! The functions of the language (`lower`, `upper`, `format`, `jsonencode`, `file`,
+//! `templatefile`, `aws_managed_policy`, ...), plus a few common Terraform ones. Each takes evaluated arguments and returns a value or a message.
 //!
 //! Every function is one [`Spec`] of a table (`functions_spec.rs`), as cty's function specs
 //! are: its name, its [`Arity`] and a one-line doc, and its body, a small function of its

@@ -1,5 +1,5 @@
-//! The functions a Terraform user reaches for (DSL.md "What Terraform and eksctl users
-//! write"), with Terraform's semantics: a null argument is an error unless the function is
+//! The functions a Terraform user reaches for (`try`, `coalesce`, `zipmap`, `regex`,
+//! `yamlencode`, ...), with Terraform's semantics: a null argument is an error unless the function is
 //! about nulls (`coalesce`, `compact`, `try`, `can`); numbers convert to strings and numeric
 //! strings to numbers where Terraform converts them; the errors say what Terraform says.
 //!

@@ -1,4 +1,5 @@
-//! Saved plans apply only what the configuration says (DSL.md). `apply PLANFILE` plans the
+//! Saved plans apply only what the configuration says: an edited plan file is refused.
+//! `apply PLANFILE` plans the
 //! recorded configuration again (same stack directory, variables and targets; facts learned
 //! again) and compares that fresh plan with the saved one, field by field:
 //!

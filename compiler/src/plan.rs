@@ -69,7 +69,7 @@ pub struct Change {
     /// here, shown as `(sensitive value)` in text and markdown.
     #[serde(default)]
     pub sensitive: Vec<String>,
-    /// What the change does to access (DSL.md "Security review of every plan"); empty
+    /// What the change does to access (the security review's items); empty
     /// when access is unchanged.
     #[serde(default)]
     pub security: Vec<crate::security::item::SecurityItem>,

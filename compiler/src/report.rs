@@ -485,7 +485,7 @@ pub fn markdown(plan: &Plan, template: Option<&str>) -> Result<String, String> {
     )
 }
 
-/// The JSON form: the plan as saved (DSL.md: format_version, stack, changes with address,
+/// The JSON form: the plan as saved (format_version, stack, changes with address,
 /// action, before, after).
 pub fn json(plan: &Plan) -> Json {
     serde_json::to_value(plan).unwrap_or_default()

@@ -1,4 +1,4 @@
-//! `variable { sensitive = true }` (DSL.md "Plans of untrusted changes"): which parts of the
+//! `variable { sensitive = true }`, whose values plans of untrusted changes must not show: which parts of the
 //! desired state derive from a sensitive value, so plans and diagnostics can hide them.
 //!
 //! Taint is found by difference, not carried on [`Value`]: when a stack has sensitive

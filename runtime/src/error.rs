@@ -9,7 +9,7 @@
 //! in three documented cases only, where the service gives no code of its own:
 //! `MalformedPolicyDocument` saying "Invalid principal" and EKS's `InvalidParameterException`
 //! saying a role "does not exist" (a principal created moments ago that the service does not
-//! see yet, FIELD-NOTES pain 3), and "Rate exceeded" under an unknown code (throttling).
+//! see yet: IAM is eventually consistent), and "Rate exceeded" under an unknown code (throttling).
 
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use std::error::Error as _;

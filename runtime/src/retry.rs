@@ -1,8 +1,7 @@
 //! Bounded retry with jittered exponential backoff, for the failures an eventually consistent
 //! control plane produces on its own: IAM answers "Invalid principal in policy" or
 //! `NoSuchEntity` for seconds after a provider or role is created, `ConcurrentModification`
-//! when two writers touch one object, and throttles without publishing a rate (FIELD-NOTES
-//! pains 3 and "Reading and writing IAM efficiently"). The SDK's own retries (a few attempts
+//! when two writers touch one object, and throttles without publishing a rate. The SDK's own retries (a few attempts
 //! within seconds) do not cover these; the Terraform provider waits up to two minutes.
 //!
 //! Every attempt is bounded by one total budget (default 120 s, `EKSFED_RETRY_BUDGET_SECS`

@@ -9,7 +9,7 @@ pub struct StackFiles {
     /// (path shown to the user, text), in name order.
     pub files: Vec<(String, String)>,
     /// Files (path shown to the user) that resolve outside the stack directory through a
-    /// symbolic link: not opened (DSL.md "Plans of untrusted changes"; E0203 at the file).
+    /// symbolic link: not opened, so nothing of it can be shown (E0203 at the file).
     pub outside: Vec<String>,
     /// Files (path shown to the user, size) over `load::MAX_FILE_BYTES`: not opened (E0002).
     pub too_large: Vec<(String, u64)>,
@@ -59,8 +59,9 @@ fn display_path(p: &Path) -> String {
 }
 
 /// Reads files relative to the stack directory, and only files inside it: the path, with
-/// `..` and symbolic links resolved, must stay under the directory's canonical path (DSL.md
-/// "Plans of untrusted changes"). Nothing outside is opened.
+/// `..` and symbolic links resolved, must stay under the directory's canonical path, so a
+/// plan of an untrusted change reads nothing else the runner holds. Nothing outside is
+/// opened.
 pub struct FsReader {
     pub base: PathBuf,
 }

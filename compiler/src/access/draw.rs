@@ -1,4 +1,5 @@
-//! Drawing an [`AccessModel`]: a table a reviewer reads, the JSON of DSL.md, and a Mermaid
+//! Drawing an [`AccessModel`]: a table a reviewer reads, JSON (`format_version` 1, one
+//! object per path: identity, role, cluster, username, groups, grants, admin, managed), and a Mermaid
 //! flowchart (identities → roles → Kubernetes users and groups → grants) GitHub renders.
 
 use super::model::{AccessModel, Grant, GrantKind, CLUSTER_ADMIN_POLICY};

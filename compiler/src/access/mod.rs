@@ -133,7 +133,7 @@ pub struct Binding {
     pub managed: bool,
 }
 
-/// The built-in order of strength of a grant (FIELD-NOTES): ClusterRoles view ⊂ edit ⊂ admin
+/// The built-in order of strength of a grant (Kubernetes' user-facing roles): ClusterRoles view ⊂ edit ⊂ admin
 /// ⊂ cluster-admin, access policies AmazonEKSViewPolicy ⊂ Edit ⊂ Admin ⊂ ClusterAdmin;
 /// `None` for anything else (a custom role is comparable only with itself).
 pub fn strength(kind: GrantKind, name: &str) -> Option<u8> {

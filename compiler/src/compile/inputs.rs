@@ -9,7 +9,7 @@ pub const E_VAR_VALUE: &str = "E0303";
 pub const E_CYCLE: &str = "E0401";
 pub const E_STACK: &str = "E0601";
 
-/// Variable values from outside the stack, lowest precedence first (DSL.md: `--var`, then
+/// Variable values from outside the stack, lowest precedence first (`--var`, then
 /// `--var-file`, then `EKSFED_VAR_name`, each over the default).
 #[derive(Debug, Clone, Default)]
 pub struct VarInputs {

@@ -2,7 +2,8 @@
 //! it some request could be allowed that was not allowed before (**broadens**) or access
 //! only shrinks (**narrows**), in the reviewer's words. Pure: it reads the plan's before and
 //! after objects (and the live snapshot, for roles outside the stack that a managed policy
-//! is attached to). DSL.md "Security review of every plan".
+//! is attached to). Text, markdown and JSON plans show its items; `--fail-on-broadening`
+//! gates on them.
 //!
 //! Sound first: where `after ⊆ before` cannot be proved ([`policy`]), the item says
 //! broadens. Known false alarms (documented in README.md): a SAML provider's metadata

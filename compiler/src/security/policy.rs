@@ -4,7 +4,8 @@
 //! principal, one action pattern or the whole `NotAction` list, one resource pattern or the
 //! whole `NotResource` list, the statement's conditions); an atom of `after` is covered when
 //! one statement of `before` contains it. Every Deny of `before` must be contained in a Deny
-//! of `after`. Then `after ⊆ before` (FIELD-NOTES "IAM evaluation"); where a step cannot be
+//! of `after`. Then `after ⊆ before` (IAM's evaluation: an explicit Deny wins, then any
+//! Allow, else the implicit deny); where a step cannot be
 //! proved the atom is reported as broadening — the classifier errs towards a false alarm,
 //! never a miss. Reordered, split or merged statements with the same union have every atom
 //! covered, so they give no item.

@@ -61,7 +61,7 @@ impl IamKind for OidcProvider {
         };
         let tags = sdk_tags(tags.iter(), stack)?;
         // Thumbprints only when the stack gives some: IAM no longer needs them for most
-        // IdPs and fills in its own (FIELD-NOTES pain 4).
+        // IdPs and fills in its own; a stack that names none never diffs on them.
         let thumbprints = thumbprints.clone().filter(|t| !t.is_empty());
         with_retry_opts(
             &format!("IAM CreateOpenIDConnectProvider {url}"),
@@ -103,7 +103,7 @@ impl IamKind for OidcProvider {
             anyhow::bail!("cannot turn the OIDC provider {b_arn} into {arn} in place");
         }
         owned::<Self>(iam, stack, arn).await?;
-        // Thumbprints only when the stack specifies them (FIELD-NOTES pain 4).
+        // Thumbprints only when the stack specifies them (IAM keeps its own otherwise).
         if let Some(want) = thumbprints {
             let norm = |v: &[String]| v.iter().map(|t| t.to_lowercase()).collect::<BTreeSet<_>>();
             if norm(want) != norm(b_thumbs.as_deref().unwrap_or_default()) {

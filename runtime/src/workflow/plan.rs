@@ -297,8 +297,8 @@ fn targets(inputs: &PlanInputs, desired: &DesiredState) -> Result<Vec<Address>> 
     Ok(targets)
 }
 
-/// Loads a saved plan and checks it is what its configuration gives (DSL.md "Saved plans
-/// apply only what the configuration says"): the recorded configuration (or `stack`) is
+/// Loads a saved plan and checks it is what its configuration gives (a saved plan applies
+/// only what the configuration says): the recorded configuration (or `stack`) is
 /// planned again, reading only, and the two plans are compared (`integrity`). Nothing is
 /// written before this passes.
 pub async fn load_saved_plan(
