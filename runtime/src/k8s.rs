@@ -420,18 +420,7 @@ async fn apply_aws_auth(
         }
         // Never take over an entry someone else wrote: only ours may be replaced.
         for arn in &remove {
-            let present = ["mapRoles", "mapUsers"].iter().any(|f| {
-                let t = cm
-                    .data
-                    .as_ref()
-                    .and_then(|d| d.get(*f))
-                    .cloned()
-                    .unwrap_or_default();
-                split_items(&t)
-                    .iter()
-                    .any(|i| parse_entry(i, *f == "mapUsers").is_some_and(|e| e.arn() == arn))
-            });
-            if present && !owned.contains(arn) {
+            if maps(&cm, arn) && !owned.contains(arn) {
                 bail!("aws-auth already maps {arn} and this stack does not own that entry; not changing it (adopt it with `eksfed import`)");
             }
         }
@@ -698,14 +687,9 @@ pub async fn adopt(client: &kube::Client, stack: &str, object: KubeObject<'_>) -
     Ok(())
 }
 
-/// Marks the `aws-auth` entry for `id` (a role or user ARN) as owned by `stack`.
-async fn adopt_aws_auth_entry(client: &kube::Client, stack: &str, id: &str) -> Result<()> {
-    let api = Api::<ConfigMap>::namespaced(client.clone(), AWS_AUTH_NS);
-    let mut cm = api
-        .get(AWS_AUTH)
-        .await
-        .map_err(|e| api_err("get aws-auth", e))?;
-    let present = ["mapRoles", "mapUsers"].iter().any(|f| {
+/// Whether `aws-auth` has an entry (in `mapRoles` or `mapUsers`) for `arn`.
+fn maps(cm: &ConfigMap, arn: &str) -> bool {
+    ["mapRoles", "mapUsers"].iter().any(|f| {
         let t = cm
             .data
             .as_ref()
@@ -714,9 +698,18 @@ async fn adopt_aws_auth_entry(client: &kube::Client, stack: &str, id: &str) -> R
             .unwrap_or_default();
         split_items(&t)
             .iter()
-            .any(|i| parse_entry(i, *f == "mapUsers").is_some_and(|e| e.arn() == id))
-    });
-    if !present {
+            .any(|i| parse_entry(i, *f == "mapUsers").is_some_and(|e| e.arn() == arn))
+    })
+}
+
+/// Marks the `aws-auth` entry for `id` (a role or user ARN) as owned by `stack`.
+async fn adopt_aws_auth_entry(client: &kube::Client, stack: &str, id: &str) -> Result<()> {
+    let api = Api::<ConfigMap>::namespaced(client.clone(), AWS_AUTH_NS);
+    let mut cm = api
+        .get(AWS_AUTH)
+        .await
+        .map_err(|e| api_err("get aws-auth", e))?;
+    if !maps(&cm, id) {
         bail!("aws-auth has no entry for {id}");
     }
     let mut owned = owned_arns(&cm, stack);
