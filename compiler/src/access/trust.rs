@@ -559,7 +559,42 @@ fn identity(g: &Gate, split: Option<usize>, sub: Option<String>) -> Identity {
         text.push_str(&token(c, short_key(&g.via, &c.key)));
         note(c, &mut notes);
     }
-    // What each Deny statement that may apply carves out.
+    deny_carve_outs(g, &mut text, &mut notes, &note);
+    let cluster = g.cluster.as_ref().map(|c| c.name.clone());
+    let service_account = match &g.via {
+        Via::WebIdentity { host, .. } if subject::is_eks_issuer(host, g) => base_sa(&text),
+        Via::PodIdentity { .. } => text
+            .split_whitespace()
+            .next()
+            .and_then(|b| b.strip_prefix("pod-identity:"))
+            .and_then(|r| r.split_once('/'))
+            .map(|(ns, n)| (ns.to_string(), n.to_string())),
+        _ => None,
+    };
+    Identity {
+        service_account,
+        text,
+        pattern,
+        cluster: match &g.via {
+            Via::WebIdentity { host, .. } if !subject::is_eks_issuer(host, g) => None,
+            _ => cluster,
+        },
+        managed: true,
+        gate: Some(g.clone()),
+        may_admit: !notes.is_empty(),
+        notes,
+    }
+}
+
+/// What each Deny statement that may apply carves out of an identity: written after its
+/// `text`, with a note (`note`) for each of the Deny's conditions left undecided.
+fn deny_carve_outs(
+    g: &Gate,
+    text: &mut String,
+    notes: &mut Vec<String>,
+    note: &dyn Fn(&Clause, &mut Vec<String>),
+) {
+    let fact = |k: &str| static_fact(g, k);
     let call = caller(g);
     for d in g.policy.statements.iter().filter(|d| !d.allow) {
         let applies_to = match &call {
@@ -613,31 +648,7 @@ fn identity(g: &Gate, split: Option<usize>, sub: Option<String>) -> Identity {
         text.push(' ');
         text.push_str(&carve);
         for c in rest {
-            note(c, &mut notes);
+            note(c, notes);
         }
-    }
-    let cluster = g.cluster.as_ref().map(|c| c.name.clone());
-    let service_account = match &g.via {
-        Via::WebIdentity { host, .. } if subject::is_eks_issuer(host, g) => base_sa(&text),
-        Via::PodIdentity { .. } => text
-            .split_whitespace()
-            .next()
-            .and_then(|b| b.strip_prefix("pod-identity:"))
-            .and_then(|r| r.split_once('/'))
-            .map(|(ns, n)| (ns.to_string(), n.to_string())),
-        _ => None,
-    };
-    Identity {
-        service_account,
-        text,
-        pattern,
-        cluster: match &g.via {
-            Via::WebIdentity { host, .. } if !subject::is_eks_issuer(host, g) => None,
-            _ => cluster,
-        },
-        managed: true,
-        gate: Some(g.clone()),
-        may_admit: !notes.is_empty(),
-        notes,
     }
 }
