@@ -63,7 +63,7 @@ pub const VARIABLE: BlockSchema = BlockSchema {
         opt(
             "type",
             Ty::Any,
-            "string | number | bool | list(string) | map(string) | any",
+            "string | number | bool | any | list(T) | set(T) | map(T) | tuple([T, ...]) | object({ NAME = T, ... }), with optional(T[, default]) attributes",
         ),
         opt("default", Ty::Any, "value when none is given"),
         opt("description", Ty::String, "what the variable is for"),
