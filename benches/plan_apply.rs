@@ -6,11 +6,14 @@
 //! installs it — and the test servers built: `cargo build -p eksfed-test-servers`).
 //! Prints a markdown table and writes `target/bench/plan_apply.csv`.
 
-use eksfed_compiler::diff::{diff, DiffOptions};
-use eksfed_compiler::eval::FileReader;
-use eksfed_compiler::live::LiveState;
+use eksfed_compiler::language::call::FileReader;
+use eksfed_compiler::plan::diff::{diff, DiffOptions};
+use eksfed_compiler::plan::live::LiveState;
 use eksfed_compiler::plan::AwsSettingsDoc;
-use eksfed_compiler::{compile, render, CompileInput, Facts, VarInputs};
+use eksfed_compiler::{
+    desired::compile::compile, desired::compile::CompileInput, desired::compile::Facts,
+    desired::compile::VarInputs, plan::render,
+};
 use eksfed_runtime::apply::{apply, ApplyOptions};
 use eksfed_runtime::state;
 use eksfed_test_servers::moto;
@@ -125,7 +128,7 @@ fn whole_commands(n: usize, endpoint: &str) -> (f64, f64, f64, f64) {
     std::fs::create_dir_all(&stack).expect("dir");
     std::fs::write(
         stack.join("main.hcl"),
-        eksfed_compiler::generate::stack(n, &account),
+        eksfed_compiler::synthetic::stack(n, &account),
     )
     .expect("write");
     let run = |args: &[&str]| {
@@ -256,7 +259,7 @@ fn main() {
         std::fs::create_dir_all(&dir).expect("dir");
         let (mut server, kport, kubeconfig) = start_kube(&dir);
         std::env::set_var("KUBECONFIG", &kubeconfig);
-        let text = eksfed_compiler::generate::stack(n, &account);
+        let text = eksfed_compiler::synthetic::stack(n, &account);
         let c = compile(CompileInput {
             files: vec![("main.hcl".into(), text)],
             reader: &NoFiles,
@@ -305,7 +308,7 @@ fn main() {
             let kube_req = kube_requests(kport) - k0;
             // per-resource baseline, same process, right after
             let names: Vec<String> = desired.resources.iter().filter_map(|r| match &r.kind {
-                eksfed_compiler::model::ResourceKind::Role(role) => Some(role.name.clone()),
+                eksfed_compiler::desired::model::ResourceKind::Role(role) => Some(role.name.clone()),
                 _ => None,
             }).collect();
             let t = Instant::now();

@@ -1,15 +1,15 @@
 //! `eksfed access`: who can reach what. Offline from the stack alone; with `--live` from the
 //! live IAM, `aws-auth`, access entries and bindings as well, including objects the stack does
 //! not own. Read-only: it never takes the lock and never writes. The model and its drawing are
-//! the compiler's (`eksfed_compiler::access`).
+//! the compiler's (`eksfed_compiler::review::access_model`).
 
 use crate::cli::Common;
 use crate::commands::{compile_dir, report_diagnostics};
 use anyhow::{bail, Result};
-use eksfed_compiler::access::{self, AccessModel, Query};
-use eksfed_compiler::live::ANY_KEY;
-use eksfed_compiler::model::DesiredState;
-use eksfed_compiler::Facts;
+use eksfed_compiler::desired::compile::Facts;
+use eksfed_compiler::desired::model::DesiredState;
+use eksfed_compiler::plan::live::ANY_KEY;
+use eksfed_compiler::review::access_model::{self, AccessModel, Query};
 use eksfed_runtime::state;
 use eksfed_runtime::workflow;
 use std::path::Path;
@@ -45,7 +45,7 @@ pub fn run(dir: &Path, args: &AccessArgs<'_>, common: &Common) -> Result<u8> {
         bail!("the stack has no resources")
     };
     if let Some(c) = args.cluster {
-        if !access::clusters(d0)
+        if !access_model::clusters(d0)
             .iter()
             .any(|x| x.label == c || x.name == c)
         {
@@ -62,23 +62,26 @@ pub fn run(dir: &Path, args: &AccessArgs<'_>, common: &Common) -> Result<u8> {
         }
     } else {
         (
-            access::from_desired(d0),
-            access::clusters(d0),
+            access_model::from_desired(d0),
+            access_model::clusters(d0),
             first.sensitive.secrets.clone(),
         )
     };
-    let selected = access::select(&model, &clusters, args.cluster, &query);
+    let selected = access_model::select(&model, &clusters, args.cluster, &query);
     print(&selected, args.format, common, &secrets)?;
     Ok(0)
 }
 
 /// Prints the model; values derived from `sensitive` variables are shown redacted.
 fn print(m: &AccessModel, format: AccessFormat, common: &Common, secrets: &[String]) -> Result<()> {
-    let hide = |s: String| eksfed_compiler::sensitive::redact_text(&s, secrets);
+    let hide = |s: String| eksfed_compiler::desired::redact::redact_text(&s, secrets);
     match format {
-        AccessFormat::Text => print!("{}", hide(access::text(m))),
-        AccessFormat::Json => println!("{}", hide(serde_json::to_string_pretty(&access::json(m))?)),
-        AccessFormat::Mermaid => print!("{}", hide(access::mermaid(m))),
+        AccessFormat::Text => print!("{}", hide(access_model::text(m))),
+        AccessFormat::Json => println!(
+            "{}",
+            hide(serde_json::to_string_pretty(&access_model::json(m))?)
+        ),
+        AccessFormat::Mermaid => print!("{}", hide(access_model::mermaid(m))),
     }
     if format != AccessFormat::Text && !common.quiet {
         for l in &m.limits {
@@ -95,7 +98,7 @@ fn print(m: &AccessModel, format: AccessFormat, common: &Common, secrets: &[Stri
 async fn live_model(
     dir: &Path,
     common: &Common,
-) -> Result<Option<(AccessModel, Vec<access::ClusterInfo>, Vec<String>)>> {
+) -> Result<Option<(AccessModel, Vec<access_model::ClusterInfo>, Vec<String>)>> {
     let inputs = crate::commands::plan_inputs(dir, common, false)?;
     let hooks = crate::session::CliHooks::new(common, false);
     let Some(workflow::LiveCompiled {
@@ -117,19 +120,19 @@ async fn live_model(
     let rbac = state::read_rbac_roles(&conn, &scope).await?;
     let secrets = match &compiled.graph {
         Some(graph) if !compiled.sensitive.secrets.is_empty() => {
-            let options = eksfed_compiler::diff::DiffOptions {
+            let options = eksfed_compiler::plan::diff::DiffOptions {
                 targets: vec![],
                 destroy: false,
             };
-            let (mut plan, _) = eksfed_compiler::diff::diff(desired, graph, &live, &options);
-            eksfed_compiler::sensitive::mark(&mut plan, &compiled.sensitive);
-            eksfed_compiler::sensitive::secrets_with_live(&plan, &compiled.sensitive)
+            let (mut plan, _) = eksfed_compiler::plan::diff::diff(desired, graph, &live, &options);
+            eksfed_compiler::desired::sensitive::mark(&mut plan, &compiled.sensitive);
+            eksfed_compiler::desired::sensitive::secrets_with_live(&plan, &compiled.sensitive)
         }
         _ => compiled.sensitive.secrets.clone(),
     };
     Ok(Some((
-        access::from_live(desired, &live, &rbac),
-        access::clusters(desired),
+        access_model::from_live(desired, &live, &rbac),
+        access_model::clusters(desired),
         secrets,
     )))
 }
@@ -140,7 +143,7 @@ fn read_scope(
     desired: &DesiredState,
     targets: &std::collections::BTreeMap<String, eksfed_compiler::plan::ClusterTarget>,
 ) -> state::Scope {
-    let rendered = eksfed_compiler::render::render(desired);
+    let rendered = eksfed_compiler::plan::render::render(desired);
     let mut scope = state::scope(rendered.resources.iter().map(|r| &r.kind), targets);
     scope.iam = true;
     scope.wanted = [ANY_KEY.to_string()].into_iter().collect();

@@ -3,7 +3,9 @@
 use crate::cli::{Common, DiagFormat, GraphFormat, LintsFormat, PlanFormat};
 use crate::session::{self, CliHooks};
 use anyhow::{bail, Context, Result};
-use eksfed_compiler::{Compiled, Facts, VarInputs};
+use eksfed_compiler::{
+    desired::compile::Compiled, desired::compile::Facts, desired::compile::VarInputs,
+};
 use eksfed_runtime::source::{env_vars, read_stack};
 use eksfed_runtime::workflow::{self, PlanInputs, Source};
 use std::path::Path;
@@ -125,11 +127,11 @@ pub fn render(dir: &Path, out: Option<&Path>, common: &Common) -> Result<u8> {
     if let Some(u) = c.unknown_issuers.first() {
         bail!("{}: `oidc_issuer_url` is not set, and render works offline; set it, or use `eksfed plan` (which reads it with DescribeCluster)", u.cluster);
     }
-    let rendered = eksfed_compiler::render::render(desired);
+    let rendered = eksfed_compiler::plan::render::render(desired);
     match out {
         None => println!("{}", serde_json::to_string_pretty(&rendered)?),
         Some(dir) => {
-            let files = eksfed_compiler::render::files(&rendered);
+            let files = eksfed_compiler::plan::render::files(&rendered);
             for (rel, text) in &files {
                 let p = dir.join(rel);
                 if let Some(parent) = p.parent() {
@@ -173,7 +175,7 @@ pub fn fmt(dir: &Path, check: bool) -> Result<u8> {
         if let Err(e) = hcl_parse_check(text) {
             bail!("{path}: {e}; not formatting a file that does not parse");
         }
-        let formatted = eksfed_compiler::fmt::format(text);
+        let formatted = eksfed_compiler::language::fmt::format(text);
         if &formatted != text {
             changed.push(path.clone());
             if !check {
@@ -188,7 +190,7 @@ pub fn fmt(dir: &Path, check: bool) -> Result<u8> {
 }
 
 fn hcl_parse_check(text: &str) -> Result<(), String> {
-    let (_, d) = eksfed_compiler::load::load(vec![("x".into(), text.to_string())]);
+    let (_, d) = eksfed_compiler::language::load::load(vec![("x".into(), text.to_string())]);
     let first = d.iter().next().map(|e| e.message.clone());
     match first {
         Some(m) => Err(m),
@@ -201,7 +203,7 @@ pub fn lints(format: LintsFormat) -> Result<u8> {
         LintsFormat::Markdown => print!("{}", eksfed_compiler::lints::markdown()),
         LintsFormat::Text => {
             for r in eksfed_compiler::lints::RULES {
-                let sev = if r.severity == eksfed_compiler::Severity::Error {
+                let sev = if r.severity == eksfed_compiler::diag::Severity::Error {
                     "error"
                 } else {
                     "warning"
@@ -215,7 +217,7 @@ pub fn lints(format: LintsFormat) -> Result<u8> {
 
 pub fn explain(code: &str) -> Result<u8> {
     if code == "well-known" {
-        print!("{}", eksfed_compiler::well_known::listing());
+        print!("{}", eksfed_compiler::iam::well_known::listing());
         return Ok(0);
     }
     match eksfed_compiler::lints::rule(code) {
@@ -223,7 +225,7 @@ pub fn explain(code: &str) -> Result<u8> {
             println!(
                 "{} ({}): {}\n\n{}",
                 r.code,
-                if r.severity == eksfed_compiler::Severity::Error {
+                if r.severity == eksfed_compiler::diag::Severity::Error {
                     "error"
                 } else {
                     "warning"
@@ -233,9 +235,9 @@ pub fn explain(code: &str) -> Result<u8> {
             );
             Ok(0)
         }
-        None => match eksfed_compiler::codes::lookup(code) {
+        None => match eksfed_compiler::output::codes::lookup(code) {
             Some(c) => {
-                let sev = if c.severity == eksfed_compiler::Severity::Error {
+                let sev = if c.severity == eksfed_compiler::diag::Severity::Error {
                     "error"
                 } else {
                     "warning"
@@ -302,21 +304,24 @@ pub fn plan(
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
         match format {
-            PlanFormat::Text => print!("{}", eksfed_compiler::report::text(plan, color(common))),
+            PlanFormat::Text => print!(
+                "{}",
+                eksfed_compiler::output::report::text(plan, color(common))
+            ),
             PlanFormat::Json => println!(
                 "{}",
-                serde_json::to_string_pretty(&eksfed_compiler::report::json(plan))?
+                serde_json::to_string_pretty(&eksfed_compiler::output::report::json(plan))?
             ),
             PlanFormat::Markdown => print!(
                 "{}",
-                eksfed_compiler::report::markdown(plan, template.as_deref())
+                eksfed_compiler::output::report::markdown(plan, template.as_deref())
                     .map_err(|e| anyhow::anyhow!(e))?
             ),
             PlanFormat::Sarif => println!("{}", crate::ci_output::sarif(dir, &plan.diagnostics)?),
             PlanFormat::Github => print!(
                 "{}{}",
                 crate::ci_output::github(&plan.diagnostics),
-                eksfed_compiler::report::text(plan, false)
+                eksfed_compiler::output::report::text(plan, false)
             ),
         }
         if let Some(path) = out {

@@ -1,5 +1,5 @@
 //! `eksfed generate`: reads the account and one cluster and writes a stack (see
-//! `eksfed_compiler::generate_stack` for what is generated, `eksfed_runtime::generate` for
+//! `eksfed_compiler::output::generate` for what is generated, `eksfed_runtime::generate` for
 //! what is read).
 
 use anyhow::{bail, Context, Result};
@@ -107,9 +107,9 @@ pub fn run(a: &GenerateArgs) -> Result<u8> {
         let s = eksfed_runtime::generate::snapshot(&aws, &req).await?;
         anyhow::Ok((s, aws.request_count()))
     })?;
-    let g = eksfed_compiler::generate_stack::generate_with(
+    let g = eksfed_compiler::output::generate::generate_with(
         &snapshot,
-        &eksfed_compiler::generate_stack::Options { group: a.group },
+        &eksfed_compiler::output::generate::Options { group: a.group },
     );
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     std::fs::write(out.join("main.hcl"), &g.main)

@@ -69,7 +69,10 @@ impl Shown {
             plan.changes
                 .iter()
                 .map(|c| {
-                    let shown = eksfed_compiler::sensitive::shown_address(&c.address, &c.sensitive);
+                    let shown = eksfed_compiler::desired::sensitive::shown_address(
+                        &c.address,
+                        &c.sensitive,
+                    );
                     (c.address.clone(), shown)
                 })
                 .collect(),

@@ -7,7 +7,7 @@ use crate::cli::Common;
 use crate::progress::{ApplyDisplay, Hook, Reading};
 use anyhow::Result;
 use eksfed_compiler::plan::{Action, Plan};
-use eksfed_compiler::{Diagnostic, SourceMap};
+use eksfed_compiler::{diag::Diagnostic, diag::SourceMap};
 use eksfed_runtime::workflow::{self, Event, Hooks, Outcome};
 use std::io::Write;
 use std::sync::{Mutex, MutexGuard};
@@ -44,7 +44,10 @@ impl Hooks for CliHooks {
     }
 
     fn show_plan(&self, plan: &Plan) {
-        print!("{}", eksfed_compiler::report::text(plan, self.color));
+        print!(
+            "{}",
+            eksfed_compiler::output::report::text(plan, self.color)
+        );
     }
 
     fn confirm(&self, plan: &Plan) -> Result<bool> {

@@ -224,7 +224,7 @@ fn plan_of_300_roles_costs_a_handful_of_requests_at_the_endpoint() {
     let f = Faulty::new("count300");
     let mut counts = vec![];
     for n in [30usize, 300] {
-        let text = eksfed_compiler::generate::stack(n, &f.w.account).replace(
+        let text = eksfed_compiler::synthetic::stack(n, &f.w.account).replace(
             "cluster \"main\" {",
             "cluster \"main\" {\n  kube_context = \"demo\"",
         );

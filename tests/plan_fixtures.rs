@@ -7,10 +7,13 @@
 //! Adding a case is adding a folder. Every failing folder is reported by name.
 #![allow(clippy::unwrap_used)]
 
-use eksfed_compiler::diff::{diff, DiffOptions};
-use eksfed_compiler::eval::FileReader;
-use eksfed_compiler::live::LiveState;
-use eksfed_compiler::{compile, report, Address, CompileInput, Facts, VarInputs};
+use eksfed_compiler::language::call::FileReader;
+use eksfed_compiler::plan::diff::{diff, DiffOptions};
+use eksfed_compiler::plan::live::LiveState;
+use eksfed_compiler::{
+    desired::compile::compile, desired::compile::CompileInput, desired::compile::Facts,
+    desired::compile::VarInputs, language::value::Address, output::report,
+};
 use std::path::{Path, PathBuf};
 
 struct DirReader(PathBuf);
@@ -106,7 +109,7 @@ fn plan_case(dir: &Path) -> Vec<(&'static str, String)> {
     let desired = compiled.desired.as_ref().unwrap();
     let graph = compiled.graph.as_ref().unwrap();
     let (mut plan, diags) = diff(desired, graph, &live, &options(dir));
-    eksfed_compiler::sensitive::mark(&mut plan, &compiled.sensitive);
+    eksfed_compiler::desired::sensitive::mark(&mut plan, &compiled.sensitive);
     plan.diagnostics = compiled
         .diagnostics
         .iter()

@@ -3,8 +3,11 @@
 //! compiler (parse, eval, check, render, graph). Run: `cargo bench -p eksfed-compiler --bench compile`.
 //! Prints the median of several runs and the process's peak resident memory.
 
-use eksfed_compiler::eval::FileReader;
-use eksfed_compiler::{compile, render, CompileInput, Facts, VarInputs};
+use eksfed_compiler::language::call::FileReader;
+use eksfed_compiler::{
+    desired::compile::compile, desired::compile::CompileInput, desired::compile::Facts,
+    desired::compile::VarInputs, plan::render,
+};
 use std::time::{Duration, Instant};
 
 struct NoFiles;
@@ -40,7 +43,7 @@ fn main() {
     println!("| roles | compile (median) | compile + render | resources | peak RSS |");
     println!("| ---: | ---: | ---: | ---: | ---: |");
     for n in sizes {
-        let text = eksfed_compiler::generate::stack(n, "123456789012");
+        let text = eksfed_compiler::synthetic::stack(n, "123456789012");
         let mut times: Vec<Duration> = vec![];
         let mut with_render: Vec<Duration> = vec![];
         let mut count = 0;

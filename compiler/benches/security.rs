@@ -4,9 +4,9 @@
 #![allow(clippy::unwrap_used)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use eksfed_compiler::live::LiveState;
+use eksfed_compiler::plan::live::LiveState;
 use eksfed_compiler::plan::Plan;
-use eksfed_compiler::security;
+use eksfed_compiler::review::security;
 use serde_json::{json, Value as Json};
 
 const ISSUER: &str = "oidc.eks.us-east-1.amazonaws.com/id/ABCDEF";

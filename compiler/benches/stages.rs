@@ -1,5 +1,5 @@
 //! Criterion benchmarks of the compiler's stages, per stack size (the generated stacks of
-//! `eksfed_compiler::generate`: N roles made with `for_each`, each with an IRSA trust, the one
+//! `eksfed_compiler::synthetic`: N roles made with `for_each`, each with an IRSA trust, the one
 //! shared managed policy, an inline policy and a service account):
 //!
 //! - `parse`: HCL text to syntax trees (`load::load`);
@@ -16,10 +16,13 @@
 //! the `compile` bench (a fresh process per size), not here.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use eksfed_compiler::diff::{diff, DiffOptions};
-use eksfed_compiler::eval::FileReader;
-use eksfed_compiler::live::{self, LiveState};
-use eksfed_compiler::{compile, render, CompileInput, Compiled, Facts, VarInputs};
+use eksfed_compiler::language::call::FileReader;
+use eksfed_compiler::plan::diff::{diff, DiffOptions};
+use eksfed_compiler::plan::live::{self, LiveState};
+use eksfed_compiler::{
+    desired::compile::compile, desired::compile::CompileInput, desired::compile::Compiled,
+    desired::compile::Facts, desired::compile::VarInputs, plan::render,
+};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -48,7 +51,7 @@ fn live_equal_to(c: &Compiled) -> LiveState {
         .resources
         .into_iter()
         .flat_map(|r| {
-            live::keys(&r.kind)
+            eksfed_compiler::kinds::keys(&r.kind)
                 .into_iter()
                 .take(1)
                 .map(move |k| {
@@ -70,7 +73,7 @@ fn live_equal_to(c: &Compiled) -> LiveState {
 
 fn stages(c: &mut Criterion) {
     for n in [100usize, 1000, 5000] {
-        let text = eksfed_compiler::generate::stack(n, ACCOUNT);
+        let text = eksfed_compiler::synthetic::stack(n, ACCOUNT);
         let compiled = compile_text(&text);
         assert!(
             !compiled.diagnostics.has_errors(),
@@ -92,15 +95,17 @@ fn stages(c: &mut Criterion) {
         g.warm_up_time(Duration::from_secs(1));
         g.throughput(Throughput::Elements(n as u64));
         g.bench_function(BenchmarkId::new("parse", n), |b| {
-            b.iter(|| eksfed_compiler::load::load(vec![("main.hcl".into(), text.clone())]))
+            b.iter(|| {
+                eksfed_compiler::language::load::load(vec![("main.hcl".into(), text.clone())])
+            })
         });
         g.bench_function(BenchmarkId::new("compile", n), |b| {
             b.iter(|| compile_text(&text))
         });
         g.bench_function(BenchmarkId::new("check", n), |b| {
             b.iter(|| {
-                let mut diags = eksfed_compiler::Diagnostics::default();
-                eksfed_compiler::check::check(desired, &mut diags);
+                let mut diags = eksfed_compiler::diag::Diagnostics::default();
+                eksfed_compiler::lints::check::check(desired, &mut diags);
                 diags
             })
         });

@@ -266,7 +266,7 @@ impl SourceMap {
         if let Some(h) = &d.help {
             out.push_str(&format!("  = help: {h}\n"));
         }
-        crate::redact::redact_text(&out, &self.secrets)
+        crate::desired::redact::redact_text(&out, &self.secrets)
     }
 
     /// The JSON form: code, severity, message, file, line, column, address.
@@ -275,14 +275,15 @@ impl SourceMap {
         let mut v = serde_json::json!({
             "code": d.code,
             "severity": d.severity,
-            "message": crate::redact::redact_text(&d.message, &self.secrets),
+            "message": crate::desired::redact::redact_text(&d.message, &self.secrets),
             "file": loc.map(|l| l.0),
             "line": loc.map(|l| l.1),
             "column": loc.map(|l| l.2),
-            "address": d.address.as_deref().map(|a| crate::redact::redact_text(a, &self.secrets)),
+            "address": d.address.as_deref().map(|a| crate::desired::redact::redact_text(a, &self.secrets)),
         });
         if let Some(h) = &d.help {
-            v["help"] = serde_json::Value::String(crate::redact::redact_text(h, &self.secrets));
+            v["help"] =
+                serde_json::Value::String(crate::desired::redact::redact_text(h, &self.secrets));
         }
         if d.allowed {
             v["allowed"] = serde_json::Value::Bool(true);

@@ -1,57 +1,29 @@
 //! eksfed's compiler: pure (no network, no clock, no environment beyond what it is handed).
 //!
-//! Stages: [`load`] -> [`lower`] (with [`eval`]) -> [`resolve`] -> [`graph`] -> [`check`]
-//! (with [`lints`]) -> [`render`] -> [`diff`] -> [`report`]. [`compile::compile`] runs the
-//! first ones; see ARCHITECTURE.md.
+//! The folders follow the pipeline, from text to plan (see ARCHITECTURE.md):
+//!
+//! 1. [`language`]: files to evaluated blocks — load and confinement, evaluation, values,
+//!    functions, `dynamic`, typed variable types, lowering, `fmt`, the schema;
+//! 2. [`desired`]: the desired state — compile stages, the typed model, resolution, what is
+//!    unknown or sensitive, the dependency graph;
+//! 3. [`kinds`]: one file per resource kind, with everything the pipeline knows about it;
+//! 4. [`iam`]: the one policy engine — documents, statements, their normal form, patterns;
+//! 5. [`lints`]: the checks of the desired state (lint rules and quotas);
+//! 6. [`plan`]: render, the live snapshot, diff, adoption and the plan's integrity;
+//! 7. [`review`]: the security review and the access model;
+//! 8. [`output`]: reports, CI formats, diagnostic codes, JSON Schemas and `eksfed generate`.
+//!
+//! [`diag`] is the diagnostics every stage reports with; [`synthetic`] writes the stacks the
+//! benchmarks and scale tests compile. [`desired::compile::compile`] runs the stages up to
+//! the checked desired state.
 
-pub mod access;
-pub mod adopt;
-pub mod call;
-pub mod check;
-pub mod ci_formats;
-pub mod codes;
-pub mod compile;
-pub mod confine;
+pub mod desired;
 pub mod diag;
-pub mod diff;
-pub mod dynamic;
-pub mod eval;
-pub mod evblock;
-pub mod existing;
-pub mod fmt;
-pub mod functions;
-pub mod functions_spec;
-pub mod functions_tf;
-pub mod functions_tf_text;
-pub mod generate;
-pub mod generate_stack;
-pub mod graph;
 pub mod iam;
-pub mod integrity;
 pub mod kinds;
+pub mod language;
 pub mod lints;
-pub mod live;
-pub mod load;
-pub mod lower;
-pub mod lower_util;
-pub mod model;
-pub mod pattern;
+pub mod output;
 pub mod plan;
-pub mod printf;
-pub mod redact;
-pub mod render;
-pub mod rendered;
-pub mod report;
-pub mod resolve;
-pub mod schema;
-pub mod schemas;
-pub mod security;
-pub mod sensitive;
-pub mod unknowns;
-pub mod value;
-pub mod var_type;
-pub mod well_known;
-
-pub use compile::{compile, CompileInput, Compiled, Facts, VarInputs};
-pub use diag::{Diagnostic, Diagnostics, Severity, SourceMap};
-pub use value::Address;
+pub mod review;
+pub mod synthetic;

@@ -10,9 +10,11 @@
 //! notes follow on lines `  note: ...`. Lines starting with `#` are comments.
 #![allow(clippy::unwrap_used)]
 
-use eksfed_compiler::access::{self, AccessModel, ClusterInfo, Piece, Query, RbacRole};
-use eksfed_compiler::model::AccessMode;
-use eksfed_compiler::render::RenderedKind;
+use eksfed_compiler::desired::model::AccessMode;
+use eksfed_compiler::plan::rendered::RenderedKind;
+use eksfed_compiler::review::access_model::{
+    self, AccessModel, ClusterInfo, Piece, Query, RbacRole,
+};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -79,12 +81,12 @@ fn model(dir: &Path, clusters: &[ClusterInfo]) -> AccessModel {
         .map(|(label, ms)| {
             let roles = ms
                 .iter()
-                .map(|m| access::rbac_role(&label, m).unwrap())
+                .map(|m| access_model::rbac_role(&label, m).unwrap())
                 .collect();
             (label, roles)
         })
         .collect();
-    access::build(clusters, &pieces, &rbac)
+    access_model::build(clusters, &pieces, &rbac)
 }
 
 fn query(line: &str) -> Query {
@@ -148,7 +150,12 @@ fn every_case_gives_its_expected_answers() {
             } else if let Some(q) = line.strip_prefix("> ") {
                 got.push_str(line);
                 got.push('\n');
-                got.push_str(&answer(&access::select(&m, &clusters, None, &query(q))));
+                got.push_str(&answer(&access_model::select(
+                    &m,
+                    &clusters,
+                    None,
+                    &query(q),
+                )));
             }
         }
         if got != want {

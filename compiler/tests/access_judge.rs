@@ -27,9 +27,9 @@
 //! negated operator on a missing key as failing, 123.
 #![allow(clippy::unwrap_used)]
 
-use eksfed_compiler::access::{self, Answer, ClusterInfo, Piece};
-use eksfed_compiler::model::AccessMode;
-use eksfed_compiler::render::RenderedKind;
+use eksfed_compiler::desired::model::AccessMode;
+use eksfed_compiler::plan::rendered::RenderedKind;
+use eksfed_compiler::review::access_model::{self, Answer, ClusterInfo, Piece};
 use proptest::prelude::Rng as _;
 use proptest::test_runner::{RngAlgorithm, TestRng};
 use serde_json::{json, Map, Value as Json};
@@ -834,17 +834,17 @@ fn the_access_model_agrees_with_an_iam_simulator() {
     for i in 0..POLICIES {
         let (doc, f) = trust_policy(&mut r);
         let arn = format!("arn:aws:iam::{A}:role/r{i}");
-        let model = access::build(&clusters, &[role(&arn, doc.clone())], &BTreeMap::new());
+        let model = access_model::build(&clusters, &[role(&arn, doc.clone())], &BTreeMap::new());
         let mut subjects: Vec<Subject> = (0..10).map(|_| subject(&mut r, f)).collect();
         for _ in 0..4 {
             let other = *r.pick(FAMS);
             subjects.push(subject(&mut r, other));
         }
         for s in subjects {
-            let verdicts: Vec<access::Verdict> = model
+            let verdicts: Vec<access_model::Verdict> = model
                 .paths
                 .iter()
-                .map(|p| access::admission(p, &s.text))
+                .map(|p| access_model::admission(p, &s.text))
                 .collect();
             let answer = verdicts
                 .iter()

@@ -2,12 +2,16 @@
 //! built by hand). The same over the real test servers: `tests/cli_adopt.rs`.
 #![allow(clippy::unwrap_used)]
 
-use eksfed_compiler::diff::{diff, DiffOptions};
-use eksfed_compiler::eval::FileReader;
-use eksfed_compiler::live::{self, LiveObject, LiveState};
+use eksfed_compiler::language::call::FileReader;
+use eksfed_compiler::plan::diff::{diff, DiffOptions};
+use eksfed_compiler::plan::live::{LiveObject, LiveState};
+use eksfed_compiler::plan::render::{self};
+use eksfed_compiler::plan::rendered::RenderedKind;
 use eksfed_compiler::plan::{Action, Plan};
-use eksfed_compiler::render::{self, RenderedKind};
-use eksfed_compiler::{compile, report, CompileInput, Compiled, Diagnostics, Facts, VarInputs};
+use eksfed_compiler::{
+    desired::compile::compile, desired::compile::CompileInput, desired::compile::Compiled,
+    desired::compile::Facts, desired::compile::VarInputs, diag::Diagnostics, output::report,
+};
 
 struct NoFiles;
 impl FileReader for NoFiles {
@@ -56,13 +60,13 @@ fn live(owner: Option<&str>, description: &str, provider: bool) -> LiveState {
     for res in &r.resources {
         let mut piece = res.kind.clone();
         if let RenderedKind::Role { tags, .. } = &mut piece {
-            tags.shift_remove(render::STACK_TAG);
+            tags.shift_remove(eksfed_compiler::plan::rendered::STACK_TAG);
             if let Some(o) = owner {
-                tags.insert(render::STACK_TAG.into(), o.into());
+                tags.insert(eksfed_compiler::plan::rendered::STACK_TAG.into(), o.into());
             }
         }
         objects.push(LiveObject {
-            key: live::keys(&piece)[0].clone(),
+            key: eksfed_compiler::kinds::keys(&piece)[0].clone(),
             owner: owner.map(String::from),
             piece,
             fingerprint: "f".into(),
@@ -79,7 +83,7 @@ fn live(owner: Option<&str>, description: &str, provider: bool) -> LiveState {
             tags: Default::default(),
         };
         objects.push(LiveObject {
-            key: live::keys(&piece)[0].clone(),
+            key: eksfed_compiler::kinds::keys(&piece)[0].clone(),
             owner: None,
             piece,
             fingerprint: "p".into(),

@@ -2,8 +2,11 @@
 //! Terraform), and `eksfed fmt` never changes what a stack means.
 #![allow(clippy::unwrap_used)]
 
-use eksfed_compiler::eval::FileReader;
-use eksfed_compiler::{compile, fmt, render, CompileInput, Compiled, Facts, VarInputs};
+use eksfed_compiler::language::call::FileReader;
+use eksfed_compiler::{
+    desired::compile::compile, desired::compile::CompileInput, desired::compile::Compiled,
+    desired::compile::Facts, desired::compile::VarInputs, language::fmt, plan::render,
+};
 use std::path::{Path, PathBuf};
 
 struct DirReader(PathBuf);
@@ -205,7 +208,7 @@ fn every_diagnostic_code_is_explained() {
     );
     for code in &found {
         assert!(
-            eksfed_compiler::codes::lookup(code).is_some(),
+            eksfed_compiler::output::codes::lookup(code).is_some(),
             "{code} is printed but `eksfed explain {code}` does not know it"
         );
     }

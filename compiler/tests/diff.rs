@@ -2,12 +2,16 @@
 //! (as a perfect apply would leave it), then rewritten the way other clients write.
 #![allow(clippy::unwrap_used)]
 
-use eksfed_compiler::diff::{diff, DiffOptions};
-use eksfed_compiler::eval::FileReader;
-use eksfed_compiler::live::{self, LiveObject, LiveState};
+use eksfed_compiler::language::call::FileReader;
+use eksfed_compiler::plan::diff::{diff, DiffOptions};
+use eksfed_compiler::plan::live::{self, LiveObject, LiveState};
+use eksfed_compiler::plan::render::{self};
+use eksfed_compiler::plan::rendered::RenderedKind;
 use eksfed_compiler::plan::{Action, Plan};
-use eksfed_compiler::render::{self, RenderedKind};
-use eksfed_compiler::{compile, CompileInput, Compiled, Facts, VarInputs};
+use eksfed_compiler::{
+    desired::compile::compile, desired::compile::CompileInput, desired::compile::Compiled,
+    desired::compile::Facts, desired::compile::VarInputs,
+};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -93,7 +97,7 @@ fn perfect_live(c: &Compiled) -> LiveState {
             other => vec![other.clone()],
         };
         for p in pieces {
-            let key = live::keys(&p).remove(0);
+            let key = eksfed_compiler::kinds::keys(&p).remove(0);
             objects.push(live::live_object(
                 key,
                 Some(d.stack.name.clone()),
@@ -103,8 +107,8 @@ fn perfect_live(c: &Compiled) -> LiveState {
         }
     }
     // `existing = true` objects are there, made by someone else.
-    for e in eksfed_compiler::adopt::rendered_existing(d) {
-        let key = live::keys(&e.kind).remove(0);
+    for e in eksfed_compiler::plan::adopt::rendered_existing(d) {
+        let key = eksfed_compiler::kinds::keys(&e.kind).remove(0);
         objects.push(live::live_object(key, None, e.kind, BTreeMap::new()));
     }
     LiveState {
@@ -113,7 +117,7 @@ fn perfect_live(c: &Compiled) -> LiveState {
     }
 }
 
-fn plan(c: &Compiled, live: &LiveState) -> (Plan, eksfed_compiler::Diagnostics) {
+fn plan(c: &Compiled, live: &LiveState) -> (Plan, eksfed_compiler::diag::Diagnostics) {
     diff(
         c.desired.as_ref().unwrap(),
         c.graph.as_ref().unwrap(),
@@ -286,7 +290,7 @@ fn missing_pieces_are_created_and_orphans_deleted() {
     if let RenderedKind::Role { name, .. } = &mut orphan.piece {
         *name = "old-role".into();
     }
-    orphan.key = live::key_role("old-role");
+    orphan.key = eksfed_compiler::kinds::role::key_role("old-role");
     live.objects.push(orphan);
     // An owned policy no longer declared: deleted (no create of its type to pair with).
     let mut old_policy = live
@@ -298,7 +302,7 @@ fn missing_pieces_are_created_and_orphans_deleted() {
     if let RenderedKind::Policy { name, arn, .. } = &mut old_policy.piece {
         *name = "old-policy".into();
         *arn = "arn:aws:iam::111122223333:policy/old-policy".into();
-        old_policy.key = live::key_policy(arn);
+        old_policy.key = eksfed_compiler::kinds::policy::key_policy(arn);
     }
     live.objects.push(old_policy);
     // A missing piece with nothing to pair with: created.
@@ -352,7 +356,7 @@ fn foreign_objects_are_errors_with_import_hint_and_others_invisible() {
         .unwrap()
         .clone();
     other.owner = Some("other-stack".into());
-    other.key = live::key_role("theirs");
+    other.key = eksfed_compiler::kinds::role::key_role("theirs");
     live.objects.push(other);
     let (p, d) = plan(&c, &live);
     let e = d
@@ -396,7 +400,7 @@ fn access_mode_switch_and_path_change() {
         .to_string();
     let api = live::access_entry_piece(
         "prod",
-        render::AccessEntry {
+        eksfed_compiler::plan::rendered::AccessEntry {
             principal_arn: arn.clone(),
             username: None,
             kubernetes_groups: vec!["platform-admins".into()],
@@ -405,7 +409,7 @@ fn access_mode_switch_and_path_change() {
         },
     );
     live.objects.push(live::live_object(
-        live::key_access_entry("prod", &arn),
+        eksfed_compiler::kinds::access::key_access_entry("prod", &arn),
         entry.owner.clone(),
         api,
         BTreeMap::new(),
@@ -439,7 +443,8 @@ fn access_mode_switch_and_path_change() {
 #[test]
 fn targets_limit_the_plan() {
     let c = compiled();
-    let t = vec![eksfed_compiler::Address::parse("service_account.reader").unwrap()];
+    let t =
+        vec![eksfed_compiler::language::value::Address::parse("service_account.reader").unwrap()];
     let (p, _) = diff(
         c.desired.as_ref().unwrap(),
         c.graph.as_ref().unwrap(),
@@ -494,11 +499,11 @@ fn reports_text_markdown_json() {
     live.objects
         .retain(|o| !o.key.starts_with("iam:role:deploy"));
     let (p, _) = plan(&c, &live);
-    let text = eksfed_compiler::report::text(&p, false);
+    let text = eksfed_compiler::output::report::text(&p, false);
     if std::env::var_os("SHOW").is_some() {
         println!(
             "{text}\n-----\n{}",
-            eksfed_compiler::report::markdown(&p, None).unwrap()
+            eksfed_compiler::output::report::markdown(&p, None).unwrap()
         );
     }
     assert!(
@@ -515,18 +520,20 @@ fn reports_text_markdown_json() {
     );
     assert!(text.contains("# role.deploy will be created"));
     assert!(text.contains("Plan: 1 to add, 1 to change, 0 to replace, 0 to destroy."));
-    let md = eksfed_compiler::report::markdown(&p, None).unwrap();
+    let md = eksfed_compiler::output::report::markdown(&p, None).unwrap();
     assert!(md.contains("| ➕ | `role.deploy` | create |"), "{md}");
     assert!(md.contains("<details><summary><code>role.reports_reader</code> (update)</summary>"));
     assert!(md.contains("```diff"));
-    let custom =
-        eksfed_compiler::report::markdown(&p, Some("{{ counts.create }}/{{ counts.update }}"))
-            .unwrap();
+    let custom = eksfed_compiler::output::report::markdown(
+        &p,
+        Some("{{ counts.create }}/{{ counts.update }}"),
+    )
+    .unwrap();
     assert_eq!(custom, "1/1");
-    let j = eksfed_compiler::report::json(&p);
+    let j = eksfed_compiler::output::report::json(&p);
     assert_eq!(j["format_version"], 1);
     assert!(j["changes"][0]["action"].as_str().is_some());
-    let no = eksfed_compiler::report::text(&plan(&c, &perfect_live(&c)).0, false);
+    let no = eksfed_compiler::output::report::text(&plan(&c, &perfect_live(&c)).0, false);
     assert!(no.starts_with("No changes."));
 }
 
@@ -588,7 +595,7 @@ fn diff_of_a_state_with_itself_is_empty_for_every_stack() {
         compile_dir(
             vec![(
                 "main.hcl".into(),
-                eksfed_compiler::generate::stack(n, "123456789012"),
+                eksfed_compiler::synthetic::stack(n, "123456789012"),
             )],
             PathBuf::from("."),
         );
@@ -678,7 +685,7 @@ role "app" {
         })
         .collect();
     assert!(!p.diagnostics.is_empty(), "the stack has lint findings");
-    let md = eksfed_compiler::report::markdown(&p, None).unwrap();
+    let md = eksfed_compiler::output::report::markdown(&p, None).unwrap();
     let mut out = String::new();
     html::push_html(&mut out, Parser::new_ext(&md, Options::ENABLE_TABLES));
     let all: Vec<&str> = out.split("<table>").skip(1).collect();
@@ -723,7 +730,7 @@ role "app" {
 /// unless the namespace exists or a service account of the same plan creates it.
 #[test]
 fn missing_namespaces_are_warned_unless_created_by_the_plan() {
-    use eksfed_compiler::diff::{missing_namespaces, namespaces_to_check};
+    use eksfed_compiler::plan::diff::{missing_namespaces, namespaces_to_check};
     let text = r#"
 stack "s" {
   account_id = "111122223333"
@@ -843,7 +850,7 @@ fn update_text_shows_each_inline_policy_and_ignores_key_order() {
     });
     let (p, _) = plan(&c, &live);
     assert_eq!(action(&p, "role.reports_reader"), Action::Update);
-    let text = eksfed_compiler::report::text(&p, false);
+    let text = eksfed_compiler::output::report::text(&p, false);
     assert!(text.contains(r#"- inline_policies["sneaky"]:"#), "{text}");
     assert!(text.contains(r#"-         "s3:*""#), "{text}");
     // The tags diff is the one added tag: the reordered ones are not lines of it.

@@ -4,7 +4,10 @@
 //! snapshots its rendered JSON (insta).
 #![allow(clippy::unwrap_used)]
 
-use eksfed_compiler::{compile, eval::FileReader, render, CompileInput, Facts, VarInputs};
+use eksfed_compiler::{
+    desired::compile::compile, desired::compile::CompileInput, desired::compile::Facts,
+    desired::compile::VarInputs, language::call::FileReader, plan::render,
+};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

@@ -4,13 +4,13 @@
 //! `kinds::lower_existing` to an identity-only rendered piece of their kind.
 #![allow(clippy::unwrap_used)]
 
+use eksfed_compiler::desired::existing::EXISTING_KINDS;
+use eksfed_compiler::desired::model::ResourceKind;
 use eksfed_compiler::diag::{Diagnostics, Span};
-use eksfed_compiler::evblock::EvBlock;
-use eksfed_compiler::existing::EXISTING_KINDS;
-use eksfed_compiler::lower_util::Ctx;
-use eksfed_compiler::model::ResourceKind;
-use eksfed_compiler::schema::{self, RESOURCE_KINDS};
-use eksfed_compiler::{kinds, Address};
+use eksfed_compiler::kinds::lowering::Ctx;
+use eksfed_compiler::language::evblock::EvBlock;
+use eksfed_compiler::language::schema::{self, RESOURCE_KINDS};
+use eksfed_compiler::{kinds, language::value::Address};
 use indexmap::IndexMap;
 use std::collections::HashMap;
 

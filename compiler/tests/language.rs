@@ -2,9 +2,13 @@
 //! (cases per function, errors included) and the well-known add-on policies.
 #![allow(clippy::unwrap_used)]
 
-use eksfed_compiler::eval::{Env, FileReader, ResourceTable};
-use eksfed_compiler::value::Value;
-use eksfed_compiler::{compile, render, CompileInput, Compiled, Facts, VarInputs};
+use eksfed_compiler::language::call::FileReader;
+use eksfed_compiler::language::eval::{Env, ResourceTable};
+use eksfed_compiler::language::value::Value;
+use eksfed_compiler::{
+    desired::compile::compile, desired::compile::CompileInput, desired::compile::Compiled,
+    desired::compile::Facts, desired::compile::VarInputs, plan::render,
+};
 use indexmap::IndexMap;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -471,7 +475,7 @@ fn format_takes_terraforms_flags_width_and_precision() {
 #[test]
 fn every_new_function_has_cases() {
     let all: String = cases().iter().map(|(e, _)| format!("{e}\n")).collect();
-    for name in eksfed_compiler::functions_tf::NAMES {
+    for name in eksfed_compiler::language::functions::tf::NAMES {
         if *name == "well_known_policy" {
             continue;
         }
@@ -607,7 +611,7 @@ fn shape_errors(name: &str, s: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn every_well_known_document_compiles_clean_and_is_well_shaped() {
-    let names = eksfed_compiler::well_known::names();
+    let names = eksfed_compiler::iam::well_known::names();
     assert!(names.len() >= 5);
     for required in [
         "aws-load-balancer-controller",
@@ -654,7 +658,7 @@ fn every_well_known_document_compiles_clean_and_is_well_shaped() {
 fn well_known_documents_are_the_upstream_files() {
     // The data files are upstream's text; the karpenter ones keep CloudFormation's `${...}`.
     let re = regex::Regex::new(r"\$\{[^}]+\}").unwrap();
-    for d in eksfed_compiler::well_known::DOCUMENTS {
+    for d in eksfed_compiler::iam::well_known::DOCUMENTS {
         let j: serde_json::Value = if d.params.is_empty() {
             serde_json::from_str(d.text).unwrap()
         } else {

@@ -6,8 +6,11 @@
 //! independently of the rules, in Python, from the documents themselves.
 #![allow(clippy::unwrap_used)]
 
-use eksfed_compiler::eval::FileReader;
-use eksfed_compiler::{compile, CompileInput, Facts, VarInputs};
+use eksfed_compiler::language::call::FileReader;
+use eksfed_compiler::{
+    desired::compile::compile, desired::compile::CompileInput, desired::compile::Facts,
+    desired::compile::VarInputs,
+};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::process::Command;

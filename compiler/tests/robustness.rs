@@ -6,9 +6,12 @@
 //!   The long run is the cargo-fuzz target in `fuzz/` (see RELIABILITY.md).
 #![allow(clippy::unwrap_used)]
 
-use eksfed_compiler::eval::FileReader;
 use eksfed_compiler::iam::canonical;
-use eksfed_compiler::{compile, CompileInput, Facts, VarInputs};
+use eksfed_compiler::language::call::FileReader;
+use eksfed_compiler::{
+    desired::compile::compile, desired::compile::CompileInput, desired::compile::Facts,
+    desired::compile::VarInputs,
+};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -246,7 +249,7 @@ fn fuzz_smoke_no_panic_on_mutated_stacks() {
                 let _ = c.sources.to_json(d);
             }
             if let Some(d) = &c.desired {
-                let _ = eksfed_compiler::render::render(d);
+                let _ = eksfed_compiler::plan::render::render(d);
             }
             c.diagnostics.has_errors()
         }));
@@ -272,7 +275,7 @@ impl FileReader for NoFiles {
     }
 }
 
-fn compile_text(text: String) -> eksfed_compiler::Compiled {
+fn compile_text(text: String) -> eksfed_compiler::desired::compile::Compiled {
     compile(CompileInput {
         files: vec![("main.hcl".into(), text)],
         reader: &NoFiles,
@@ -311,7 +314,7 @@ fn a_long_chain_of_locals_compiles() {
 #[test]
 fn a_file_over_the_size_cap_is_refused_unread() {
     let mut text = String::from("locals {\n  secret = \"do-not-show-me\"\n");
-    while text.len() <= eksfed_compiler::load::MAX_FILE_BYTES {
+    while text.len() <= eksfed_compiler::language::load::MAX_FILE_BYTES {
         text.push_str("  pad = \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"\n");
     }
     text.push_str("}\n");
@@ -343,8 +346,8 @@ fn a_file_over_the_size_cap_is_refused_unread() {
     assert!(!c.diagnostics.0.iter().any(|d| d.code == "E0105"));
 }
 
-fn value() -> impl Strategy<Value = eksfed_compiler::value::Value> {
-    use eksfed_compiler::value::Value;
+fn value() -> impl Strategy<Value = eksfed_compiler::language::value::Value> {
+    use eksfed_compiler::language::value::Value;
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
@@ -367,12 +370,12 @@ proptest! {
     /// the pairwise comparison (`Value`'s equality) keeps, in the same order.
     #[test]
     fn distinct_keeps_what_pairwise_equality_keeps(items in proptest::collection::vec(value(), 0..12)) {
-        let mut pairwise: Vec<eksfed_compiler::value::Value> = vec![];
+        let mut pairwise: Vec<eksfed_compiler::language::value::Value> = vec![];
         for v in items.clone() {
             if !pairwise.contains(&v) {
                 pairwise.push(v);
             }
         }
-        prop_assert_eq!(eksfed_compiler::value::distinct(items), pairwise);
+        prop_assert_eq!(eksfed_compiler::language::value::distinct(items), pairwise);
     }
 }

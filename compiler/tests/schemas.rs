@@ -23,7 +23,7 @@ fn check(name: &str, schema: serde_json::Value) {
 
 #[test]
 fn schemas_are_current() {
-    for (name, schema) in eksfed_compiler::schemas::all() {
+    for (name, schema) in eksfed_compiler::output::schemas::all() {
         check(name, schema);
     }
 }

@@ -9,10 +9,10 @@
 //! after the message).
 #![allow(clippy::unwrap_used)]
 
-use eksfed_compiler::live::{self, LiveObject, LiveState};
+use eksfed_compiler::plan::live::{LiveObject, LiveState};
+use eksfed_compiler::plan::rendered::RenderedResource;
 use eksfed_compiler::plan::{Action, Change, Plan};
-use eksfed_compiler::render::RenderedResource;
-use eksfed_compiler::security::{self, Effect};
+use eksfed_compiler::review::security::{self, item::Effect};
 use std::path::Path;
 
 fn load(dir: &Path, name: &str) -> Vec<RenderedResource> {
@@ -106,7 +106,7 @@ fn every_case_gives_its_expected_items() {
             let live = before.iter().find(|b| b.address == r.address).unwrap();
             let record = security::drift::record(&r.kind).unwrap();
             live_objects.push(LiveObject {
-                key: live::keys(&live.kind)[0].clone(),
+                key: eksfed_compiler::kinds::keys(&live.kind)[0].clone(),
                 owner: Some("s".into()),
                 piece: live.kind.clone(),
                 fingerprint: String::new(),

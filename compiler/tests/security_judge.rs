@@ -31,9 +31,9 @@
 //! found nothing more. The run prints its figures (`-- --nocapture`).
 #![allow(clippy::unwrap_used)]
 
+use eksfed_compiler::plan::rendered::RenderedResource;
 use eksfed_compiler::plan::{Action, Change, Plan};
-use eksfed_compiler::render::RenderedResource;
-use eksfed_compiler::security::{self, Effect};
+use eksfed_compiler::review::security::{self, item::Effect};
 use serde_json::{json, Value as Json};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;

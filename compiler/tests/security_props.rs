@@ -5,7 +5,7 @@
 //! review says "does not broaden", no request may be allowed by after and denied by before.
 #![allow(clippy::unwrap_used)]
 
-use eksfed_compiler::security::policy;
+use eksfed_compiler::review::security::policy;
 use proptest::prelude::*;
 use serde_json::{json, Value as Json};
 

@@ -2,8 +2,11 @@
 //! (`Compiled::unknown_issuers`), never found by searching the output for the placeholder.
 #![allow(clippy::unwrap_used)]
 
-use eksfed_compiler::eval::FileReader;
-use eksfed_compiler::{compile, Address, CompileInput, Compiled, Facts, VarInputs};
+use eksfed_compiler::language::call::FileReader;
+use eksfed_compiler::{
+    desired::compile::compile, desired::compile::CompileInput, desired::compile::Compiled,
+    desired::compile::Facts, desired::compile::VarInputs, language::value::Address,
+};
 
 struct NoFiles;
 impl FileReader for NoFiles {

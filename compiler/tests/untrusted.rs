@@ -2,10 +2,13 @@
 //! derive from a sensitive variable, and the plan reports that hide them.
 #![allow(clippy::unwrap_used)]
 
-use eksfed_compiler::diff::{diff, DiffOptions};
-use eksfed_compiler::eval::FileReader;
-use eksfed_compiler::live::LiveState;
-use eksfed_compiler::{compile, report, sensitive, CompileInput, Compiled, Facts, VarInputs};
+use eksfed_compiler::language::call::FileReader;
+use eksfed_compiler::plan::diff::{diff, DiffOptions};
+use eksfed_compiler::plan::live::LiveState;
+use eksfed_compiler::{
+    desired::compile::compile, desired::compile::CompileInput, desired::compile::Compiled,
+    desired::compile::Facts, desired::compile::VarInputs, desired::sensitive, output::report,
+};
 
 struct NoFiles;
 impl FileReader for NoFiles {

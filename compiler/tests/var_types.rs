@@ -4,8 +4,11 @@
 //! the part of the default (or of the type) it concerns; an invalid type is an error at it.
 #![allow(clippy::unwrap_used)]
 
-use eksfed_compiler::eval::FileReader;
-use eksfed_compiler::{compile, render, CompileInput, Compiled, Facts, VarInputs};
+use eksfed_compiler::language::call::FileReader;
+use eksfed_compiler::{
+    desired::compile::compile, desired::compile::CompileInput, desired::compile::Compiled,
+    desired::compile::Facts, desired::compile::VarInputs, plan::render,
+};
 use serde_json::json;
 
 struct NoFiles;

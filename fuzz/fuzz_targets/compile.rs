@@ -5,8 +5,8 @@
 //! seed corpus: the fixtures and examples (`fuzz/seed.sh`).
 #![no_main]
 
-use eksfed_compiler::eval::FileReader;
-use eksfed_compiler::{compile, CompileInput, Facts, VarInputs};
+use eksfed_compiler::language::call::FileReader;
+use eksfed_compiler::{desired::compile::compile, desired::compile::CompileInput, desired::compile::Facts, desired::compile::VarInputs};
 use libfuzzer_sys::fuzz_target;
 
 struct NoFiles;
@@ -23,16 +23,16 @@ fuzz_target!(|data: &[u8]| {
         let _ = c.sources.render(d);
     }
     if let Some(d) = &c.desired {
-        let _ = eksfed_compiler::render::render(d);
+        let _ = eksfed_compiler::plan::render::render(d);
     }
     if !c.diagnostics.has_errors() {
-        let formatted = eksfed_compiler::fmt::format(&text);
-        assert_eq!(eksfed_compiler::fmt::format(&formatted), formatted, "fmt is not idempotent");
+        let formatted = eksfed_compiler::language::fmt::format(&text);
+        assert_eq!(eksfed_compiler::language::fmt::format(&formatted), formatted, "fmt is not idempotent");
         let f = compile(CompileInput { files: vec![("main.hcl".into(), formatted)], reader: &NoFiles, vars: VarInputs::default(), facts: Facts::default() });
         assert!(!f.diagnostics.has_errors(), "fmt broke a stack that compiled");
         if let (Some(a), Some(b)) = (&c.desired, &f.desired) {
             assert!(
-                eksfed_compiler::render::render(a) == eksfed_compiler::render::render(b),
+                eksfed_compiler::plan::render::render(a) == eksfed_compiler::plan::render::render(b),
                 "fmt changed what the stack renders"
             );
         }

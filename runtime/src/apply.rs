@@ -3,7 +3,7 @@
 //! from the plan alone; it never reads configuration.
 
 use crate::state::Connections;
-use eksfed_compiler::kinds::{self, Parts};
+use eksfed_compiler::kinds::{self, kind::Parts};
 use eksfed_compiler::plan::{Action, Change, Plan};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};

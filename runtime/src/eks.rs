@@ -9,11 +9,14 @@ use crate::retry::{with_retry, Classify};
 use anyhow::{Context, Result};
 use aws_sdk_eks::types::{AccessScope, AccessScopeType};
 use eksfed_compiler::kinds;
-use eksfed_compiler::live::{self, LiveObject, ObjectKey};
+use eksfed_compiler::kinds::kind::ObjectKey;
+use eksfed_compiler::plan::live::{self, LiveObject};
+use eksfed_compiler::plan::rendered::AccessEntry;
+use eksfed_compiler::plan::rendered::AccessPolicyAssociation;
+use eksfed_compiler::plan::rendered::AccessScope as RScope;
+use eksfed_compiler::plan::rendered::PodIdentityAssociation;
+use eksfed_compiler::plan::rendered::STACK_TAG;
 use eksfed_compiler::plan::{Action, Change};
-use eksfed_compiler::render::{
-    AccessEntry, AccessPolicyAssociation, AccessScope as RScope, PodIdentityAssociation, STACK_TAG,
-};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -176,7 +179,7 @@ async fn read_entry(ctx: Arc<ReadCtx>, arn: String) -> Result<Option<LiveObject>
         stack,
         wanted,
     } = ctx.as_ref();
-    let key = live::key_access_entry(cluster, &arn);
+    let key = eksfed_compiler::kinds::access::key_access_entry(cluster, &arn);
     let d = eks
         .describe_access_entry()
         .cluster_name(cluster_name.as_str())
@@ -260,7 +263,7 @@ async fn read_association(
     ) else {
         return Ok(None);
     };
-    let key = live::key_pod_identity(cluster, ns, sa);
+    let key = eksfed_compiler::kinds::service_account::key_pod_identity(cluster, ns, sa);
     let d = eks
         .describe_pod_identity_association()
         .cluster_name(cluster_name.as_str())
@@ -291,12 +294,12 @@ async fn read_association(
     Ok(Some(live::live_object(key, own, piece, meta)))
 }
 
-fn entry_of(k: &Option<eksfed_compiler::render::RenderedResource>) -> Option<&AccessEntry> {
+fn entry_of(k: &Option<eksfed_compiler::plan::rendered::RenderedResource>) -> Option<&AccessEntry> {
     k.as_ref().and_then(|r| kinds::parts(&r.kind).access_entry)
 }
 
 fn association_of(
-    k: &Option<eksfed_compiler::render::RenderedResource>,
+    k: &Option<eksfed_compiler::plan::rendered::RenderedResource>,
 ) -> Option<&PodIdentityAssociation> {
     k.as_ref().and_then(|r| kinds::parts(&r.kind).pod_identity)
 }

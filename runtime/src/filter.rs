@@ -1,7 +1,8 @@
 //! Which live objects a read returns: those the stack owns and those it wants. A leaf module,
 //! shared by the readers (`iam`, `eks`, `k8s`) and by `state`, which calls them.
 
-use eksfed_compiler::live::{self, ObjectKey};
+use eksfed_compiler::kinds::kind::ObjectKey;
+use eksfed_compiler::plan::live::{self};
 use std::collections::BTreeSet;
 
 /// Whether an object is returned: owned by the stack, or its key is wanted.

@@ -1,7 +1,7 @@
 //! `eksfed generate`, the reading part: the whole account's IAM (in bulk, as plan reads it)
 //! and one cluster (DescribeCluster, the Kubernetes API through a kubeconfig context, the EKS
 //! access-entry and pod identity APIs where the cluster's authentication mode has the API) as
-//! a [`Snapshot`] for [`eksfed_compiler::generate_stack::generate`].
+//! a [`Snapshot`] for [`eksfed_compiler::output::generate::generate`].
 //!
 //! Requests grow with pages, not with roles: IAM costs what [`crate::iam`] documents (GAAD and
 //! ListRoles pages of 1,000, one ListPolicyTags per customer managed policy, one Get per
@@ -11,7 +11,7 @@
 use crate::aws::AwsClients;
 use crate::state::ALL;
 use anyhow::{Context, Result};
-use eksfed_compiler::generate_stack::{cluster_label, ClusterFacts, Snapshot};
+use eksfed_compiler::output::generate::{cluster_label, ClusterFacts, Snapshot};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::Api;
 use std::collections::{BTreeMap, BTreeSet};
@@ -85,7 +85,7 @@ pub async fn snapshot(aws: &AwsClients, req: &Request<'_>) -> Result<Snapshot> {
             .with_context(|| format!("reading cluster {} (Kubernetes)", req.cluster))?,
     );
     let aws_auth_owners = aws_auth_owners(&kube).await?;
-    let mode = eksfed_compiler::generate_stack::access_mode(authentication_mode.as_deref());
+    let mode = eksfed_compiler::output::generate::access_mode(authentication_mode.as_deref());
     if mode != "aws_auth" {
         objects.extend(
             crate::eks::read(&aws.eks, &label, req.cluster, req.stack, &all)

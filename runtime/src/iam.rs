@@ -1,5 +1,5 @@
 //! IAM: reading the live roles, customer managed policies and identity providers of an
-//! account as [`LiveObject`](eksfed_compiler::live::LiveObject) pieces, applying
+//! account as [`LiveObject`](eksfed_compiler::plan::live::LiveObject) pieces, applying
 //! [`Change`](eksfed_compiler::plan::Change)s to them, and adopting existing
 //! objects (`eksfed import`).
 //!

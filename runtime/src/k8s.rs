@@ -19,9 +19,13 @@
 
 use anyhow::{bail, Context, Result};
 use eksfed_compiler::kinds;
-use eksfed_compiler::live::{self, LiveObject, ObjectKey};
+use eksfed_compiler::kinds::kind::ObjectKey;
+use eksfed_compiler::plan::live::{self, LiveObject};
+use eksfed_compiler::plan::rendered::AwsAuthEntry;
+use eksfed_compiler::plan::rendered::RenderedKind;
+use eksfed_compiler::plan::rendered::MANAGED_BY_LABEL;
+use eksfed_compiler::plan::rendered::STACK_LABEL;
 use eksfed_compiler::plan::{Action, Change};
-use eksfed_compiler::render::{AwsAuthEntry, RenderedKind, MANAGED_BY_LABEL, STACK_LABEL};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
@@ -108,7 +112,7 @@ fn push_manifests<T: serde::Serialize>(
 ) {
     for item in items {
         let m = clean_manifest(serde_json::to_value(&item).unwrap_or_default());
-        let key = live::key_manifest(cluster, &m);
+        let key = eksfed_compiler::kinds::k8s::key_manifest(cluster, &m);
         let own = owner_of(&m).filter(|_| is_managed(&m));
         if !crate::filter::keep(&own, stack, &key, wanted) {
             continue;
@@ -184,7 +188,7 @@ pub async fn read(
                     continue;
                 };
                 let arn = entry.arn().to_string();
-                let key = live::key_aws_auth(cluster, &arn);
+                let key = eksfed_compiler::kinds::access::key_aws_auth(cluster, &arn);
                 let own = owned.contains(&arn).then(|| stack.to_string());
                 if !crate::filter::keep(&own, stack, &key, wanted) {
                     continue;
@@ -207,7 +211,7 @@ pub async fn read(
 pub async fn rbac_roles(
     client: &kube::Client,
     cluster: &str,
-) -> Result<Vec<eksfed_compiler::access::RbacRole>> {
+) -> Result<Vec<eksfed_compiler::review::access_model::RbacRole>> {
     let lp = ListParams::default();
     let crs = Api::<ClusterRole>::all(client.clone())
         .list(&lp)
@@ -230,7 +234,7 @@ pub async fn rbac_roles(
     }
     Ok(manifests
         .iter()
-        .filter_map(|m| eksfed_compiler::access::rbac_role(cluster, m))
+        .filter_map(|m| eksfed_compiler::review::access_model::rbac_role(cluster, m))
         .collect())
 }
 
@@ -373,7 +377,9 @@ fn merge_field(
     out
 }
 
-fn aws_auth_of(k: &Option<eksfed_compiler::render::RenderedResource>) -> Option<&AwsAuthEntry> {
+fn aws_auth_of(
+    k: &Option<eksfed_compiler::plan::rendered::RenderedResource>,
+) -> Option<&AwsAuthEntry> {
     k.as_ref().and_then(|r| kinds::parts(&r.kind).aws_auth)
 }
 
@@ -471,7 +477,7 @@ async fn apply_aws_auth(
     bail!("aws-auth kept changing under us; gave up after {AWS_AUTH_ATTEMPTS} attempts")
 }
 
-fn manifests_of(k: &Option<eksfed_compiler::render::RenderedResource>) -> Vec<Json> {
+fn manifests_of(k: &Option<eksfed_compiler::plan::rendered::RenderedResource>) -> Vec<Json> {
     k.as_ref()
         .map(|r| {
             kinds::parts(&r.kind)

@@ -1,7 +1,7 @@
 //! Reading a stack from disk: its `*.hcl` files in name order, and the files its `file()` /
 //! `templatefile()` calls name (relative to the stack directory).
 
-use eksfed_compiler::eval::FileReader;
+use eksfed_compiler::language::call::FileReader;
 use std::path::{Path, PathBuf};
 
 /// A stack directory's `*.hcl` files, read.
@@ -42,7 +42,7 @@ pub fn read_stack(dir: &Path) -> anyhow::Result<StackFiles> {
             continue;
         }
         let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
-        if size > eksfed_compiler::load::MAX_FILE_BYTES as u64 {
+        if size > eksfed_compiler::language::load::MAX_FILE_BYTES as u64 {
             stack.too_large.push((display_path(&p), size));
             continue;
         }
@@ -68,7 +68,7 @@ pub struct FsReader {
 
 impl FileReader for FsReader {
     fn read(&self, path: &str) -> Result<String, String> {
-        eksfed_compiler::confine::check_relative(path)?;
+        eksfed_compiler::language::confine::check_relative(path)?;
         let base = std::fs::canonicalize(&self.base).map_err(|e| {
             format!(
                 "cannot read the stack directory {}: {e}",
@@ -82,7 +82,7 @@ impl FileReader for FsReader {
                 "`{path}` leaves the stack directory (through a symbolic link); only files inside it can be read"
             ));
         }
-        let cap = eksfed_compiler::load::MAX_FILE_BYTES;
+        let cap = eksfed_compiler::language::load::MAX_FILE_BYTES;
         let size = std::fs::metadata(&full).map(|m| m.len()).unwrap_or(0);
         if size > cap as u64 {
             return Err(format!(

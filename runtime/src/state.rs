@@ -5,9 +5,10 @@
 use crate::aws::AwsClients;
 use anyhow::{Context, Result};
 use eksfed_compiler::kinds;
-use eksfed_compiler::live::{self, LiveState, ObjectKey};
+use eksfed_compiler::kinds::kind::ObjectKey;
+use eksfed_compiler::plan::live::LiveState;
+use eksfed_compiler::plan::rendered::RenderedKind;
 use eksfed_compiler::plan::ClusterTarget;
-use eksfed_compiler::render::RenderedKind;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What of the live system a set of objects touches.
@@ -29,13 +30,16 @@ pub fn scope<'a>(
 ) -> Scope {
     let mut s = Scope::default();
     for k in objects {
-        s.wanted.extend(live::keys(k));
+        s.wanted.extend(eksfed_compiler::kinds::keys(k));
         // The customer managed policies a role attaches, read whoever owns them: the security
         // review looks in their documents for tests of the role's tags (attribute-based
         // access). They are only read: the diff does not match them to anything.
         if let RenderedKind::Role { policies, .. } = k {
-            s.wanted
-                .extend(policies.iter().map(|arn| live::key_policy(arn)));
+            s.wanted.extend(
+                policies
+                    .iter()
+                    .map(|arn| eksfed_compiler::kinds::policy::key_policy(arn)),
+            );
         }
         let parts = kinds::parts(k);
         s.iam |= parts.iam;
@@ -168,7 +172,7 @@ pub async fn read(
 pub async fn read_rbac_roles(
     conn: &Connections,
     scope: &Scope,
-) -> Result<BTreeMap<String, Vec<eksfed_compiler::access::RbacRole>>> {
+) -> Result<BTreeMap<String, Vec<eksfed_compiler::review::access_model::RbacRole>>> {
     let mut out = BTreeMap::new();
     for label in &scope.kube {
         let client = conn.kube(label)?;

@@ -9,12 +9,20 @@
 #![allow(clippy::unwrap_used)]
 
 use aws_sdk_eks::types::{AccessScope, AccessScopeType};
-use eksfed_compiler::diff::{diff, normalize, DiffOptions};
-use eksfed_compiler::eval::FileReader;
-use eksfed_compiler::live::{self, LiveObject, LiveState, ObjectKey};
+use eksfed_compiler::kinds::kind::ObjectKey;
+use eksfed_compiler::language::call::FileReader;
+use eksfed_compiler::plan::diff::{diff, normalize, DiffOptions};
+use eksfed_compiler::plan::live::{self, LiveObject, LiveState};
+use eksfed_compiler::plan::render::{self};
+use eksfed_compiler::plan::rendered::Rendered;
+use eksfed_compiler::plan::rendered::RenderedKind;
+use eksfed_compiler::plan::rendered::RenderedResource;
+use eksfed_compiler::plan::rendered::STACK_TAG;
 use eksfed_compiler::plan::{Action, AwsSettingsDoc, Change};
-use eksfed_compiler::render::{self, Rendered, RenderedKind, RenderedResource, STACK_TAG};
-use eksfed_compiler::{compile, CompileInput, Compiled, Facts, VarInputs};
+use eksfed_compiler::{
+    desired::compile::compile, desired::compile::CompileInput, desired::compile::Compiled,
+    desired::compile::Facts, desired::compile::VarInputs,
+};
 use eksfed_runtime::aws::{clients_with, AwsClients};
 use eksfed_runtime::eks;
 use eksfed_test_servers::Spawned;
@@ -298,7 +306,10 @@ fn resource(r: &Rendered, address: &str) -> RenderedResource {
 }
 
 fn wanted(resources: &[RenderedResource]) -> BTreeSet<ObjectKey> {
-    resources.iter().flat_map(|x| live::keys(&x.kind)).collect()
+    resources
+        .iter()
+        .flat_map(|x| eksfed_compiler::kinds::keys(&x.kind))
+        .collect()
 }
 
 fn change(
@@ -325,7 +336,7 @@ fn change(
 /// The live piece of the EKS side of `desired` (access entry or pod identity association), as
 /// the `before` of a change.
 fn live_of(objects: &[LiveObject], desired: &RenderedResource) -> Option<RenderedResource> {
-    let keys = live::keys(&desired.kind);
+    let keys = eksfed_compiler::kinds::keys(&desired.kind);
     objects
         .iter()
         .find(|o| keys.contains(&o.key) && o.key.starts_with("eks:"))
@@ -346,7 +357,7 @@ fn comparable(kind: &RenderedKind, desired: &RenderedKind) -> Value {
 /// equal to it.
 fn assert_converged(objects: &[LiveObject], desired: &[RenderedResource]) {
     for d in desired {
-        let key = live::keys(&d.kind)
+        let key = eksfed_compiler::kinds::keys(&d.kind)
             .into_iter()
             .find(|k| k.starts_with("eks:"))
             .unwrap();
@@ -506,7 +517,7 @@ async fn create_update_delete_round_trip() {
     );
     let entry_meta = objects
         .iter()
-        .find(|o| o.key == live::key_access_entry(CLUSTER, &admins))
+        .find(|o| o.key == eksfed_compiler::kinds::access::key_access_entry(CLUSTER, &admins))
         .unwrap()
         .meta
         .clone();
@@ -517,7 +528,10 @@ async fn create_update_delete_round_trip() {
     let ids = association_ids(&w).await;
     let assoc = objects
         .iter()
-        .find(|o| o.key == live::key_pod_identity(CLUSTER, "apps", "app"))
+        .find(|o| {
+            o.key
+                == eksfed_compiler::kinds::service_account::key_pod_identity(CLUSTER, "apps", "app")
+        })
         .unwrap();
     assert_eq!(
         assoc.meta["association_id"].as_str(),
@@ -779,10 +793,10 @@ async fn read_returns_owned_and_wanted_never_foreign() {
         .unwrap();
 
     let wanted: BTreeSet<ObjectKey> = [
-        live::key_access_entry(CLUSTER, &arn("wanted-unowned")),
-        live::key_access_entry(CLUSTER, &arn("wanted-other")),
-        live::key_access_entry(CLUSTER, &arn("absent")),
-        live::key_pod_identity(CLUSTER, "a", "wanted-unowned"),
+        eksfed_compiler::kinds::access::key_access_entry(CLUSTER, &arn("wanted-unowned")),
+        eksfed_compiler::kinds::access::key_access_entry(CLUSTER, &arn("wanted-other")),
+        eksfed_compiler::kinds::access::key_access_entry(CLUSTER, &arn("absent")),
+        eksfed_compiler::kinds::service_account::key_pod_identity(CLUSTER, "a", "wanted-unowned"),
     ]
     .into();
     let read: BTreeMap<String, Option<String>> = w
@@ -793,22 +807,29 @@ async fn read_returns_owned_and_wanted_never_foreign() {
         .collect();
     let expect: BTreeMap<String, Option<String>> = [
         (
-            live::key_access_entry(CLUSTER, &arn("owned")),
+            eksfed_compiler::kinds::access::key_access_entry(CLUSTER, &arn("owned")),
             Some(STACK.to_string()),
         ),
         (
-            live::key_access_entry(CLUSTER, &arn("wanted-unowned")),
+            eksfed_compiler::kinds::access::key_access_entry(CLUSTER, &arn("wanted-unowned")),
             None,
         ),
         (
-            live::key_access_entry(CLUSTER, &arn("wanted-other")),
+            eksfed_compiler::kinds::access::key_access_entry(CLUSTER, &arn("wanted-other")),
             Some("other-stack".to_string()),
         ),
         (
-            live::key_pod_identity(CLUSTER, "a", "owned"),
+            eksfed_compiler::kinds::service_account::key_pod_identity(CLUSTER, "a", "owned"),
             Some(STACK.to_string()),
         ),
-        (live::key_pod_identity(CLUSTER, "a", "wanted-unowned"), None),
+        (
+            eksfed_compiler::kinds::service_account::key_pod_identity(
+                CLUSTER,
+                "a",
+                "wanted-unowned",
+            ),
+            None,
+        ),
     ]
     .into();
     assert_eq!(read, expect);
@@ -819,7 +840,7 @@ async fn read_returns_owned_and_wanted_never_foreign() {
             "access.x".into(),
             live::access_entry_piece(
                 CLUSTER,
-                eksfed_compiler::render::AccessEntry {
+                eksfed_compiler::plan::rendered::AccessEntry {
                     principal_arn: principal.to_string(),
                     username: None,
                     kubernetes_groups: vec![],
@@ -860,7 +881,7 @@ async fn read_returns_owned_and_wanted_never_foreign() {
             "service_account.x".into(),
             live::pod_identity_piece(
                 CLUSTER,
-                eksfed_compiler::render::PodIdentityAssociation {
+                eksfed_compiler::plan::rendered::PodIdentityAssociation {
                     cluster_name: CLUSTER.into(),
                     namespace: "a".into(),
                     service_account: sa.into(),
@@ -913,7 +934,10 @@ async fn read_pages_beyond_100() {
     assert_eq!(assocs, 120);
     assert!(objects.iter().all(|o| o.owner.as_deref() == Some(STACK)));
     for i in [0, 99, 100, 149] {
-        let key = live::key_access_entry(CLUSTER, &arn(format!("owned-{i:03}")));
+        let key = eksfed_compiler::kinds::access::key_access_entry(
+            CLUSTER,
+            &arn(format!("owned-{i:03}")),
+        );
         assert!(entries.contains(key.as_str()), "{key}");
     }
     // Cost: a list page per 100, a describe per object, a policy list per owned entry.
@@ -974,8 +998,8 @@ async fn adopt_tags_existing_objects() {
         .await
         .unwrap();
     seed_association(&w, "apps", "app", None).await;
-    let key = live::key_access_entry(CLUSTER, &admins);
-    let pkey = live::key_pod_identity(CLUSTER, "apps", "app");
+    let key = eksfed_compiler::kinds::access::key_access_entry(CLUSTER, &admins);
+    let pkey = eksfed_compiler::kinds::service_account::key_pod_identity(CLUSTER, "apps", "app");
     let before = w.read(&wanted(&v1)).await;
     assert!(before.iter().all(|o| o.owner.is_none()), "{before:#?}");
     assert_eq!(before.len(), 2);

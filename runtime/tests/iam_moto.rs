@@ -3,12 +3,21 @@
 //! the real diff (or are built from live pieces where a test needs a particular change).
 #![allow(clippy::unwrap_used)]
 
-use eksfed_compiler::diff::{diff, normalize, DiffOptions};
-use eksfed_compiler::eval::FileReader;
-use eksfed_compiler::live::{self, key_role, LiveObject, LiveState, ObjectKey};
+use eksfed_compiler::kinds::kind::ObjectKey;
+use eksfed_compiler::kinds::role::key_role;
+use eksfed_compiler::language::call::FileReader;
+use eksfed_compiler::plan::diff::{diff, normalize, DiffOptions};
+use eksfed_compiler::plan::live::{LiveObject, LiveState};
+use eksfed_compiler::plan::render::{self};
+use eksfed_compiler::plan::rendered::Rendered;
+use eksfed_compiler::plan::rendered::RenderedKind;
+use eksfed_compiler::plan::rendered::RenderedResource;
+use eksfed_compiler::plan::rendered::STACK_TAG;
 use eksfed_compiler::plan::{Action, AwsSettingsDoc, Change, Plan};
-use eksfed_compiler::render::{self, Rendered, RenderedKind, RenderedResource, STACK_TAG};
-use eksfed_compiler::{compile, CompileInput, Compiled, Diagnostics, Facts, VarInputs};
+use eksfed_compiler::{
+    desired::compile::compile, desired::compile::CompileInput, desired::compile::Compiled,
+    desired::compile::Facts, desired::compile::VarInputs, diag::Diagnostics,
+};
 use eksfed_runtime::aws::{clients_with, AwsClients};
 use eksfed_runtime::iam;
 use eksfed_test_servers::moto::{moto, new_account};
@@ -149,7 +158,7 @@ fn rendered(c: &Compiled) -> Rendered {
 fn wanted(r: &Rendered) -> BTreeSet<ObjectKey> {
     r.resources
         .iter()
-        .flat_map(|x| live::keys(&x.kind))
+        .flat_map(|x| eksfed_compiler::kinds::keys(&x.kind))
         .collect()
 }
 
@@ -194,7 +203,7 @@ fn actions(p: &Plan) -> BTreeMap<String, Action> {
 }
 
 fn live_of<'a>(objects: &'a [LiveObject], kind: &RenderedKind) -> Option<&'a LiveObject> {
-    let key = live::keys(kind).into_iter().next()?;
+    let key = eksfed_compiler::kinds::keys(kind).into_iter().next()?;
     objects.iter().find(|o| o.key == key)
 }
 
@@ -724,7 +733,7 @@ async fn foreign_objects_are_reported_only_when_wanted_and_never_changed() {
     let (_, diags) = plan(&e, &c, &DiffOptions::default()).await;
     assert!(diags
         .iter()
-        .any(|d| d.code == eksfed_compiler::diff::E_NOT_OWNED
+        .any(|d| d.code == eksfed_compiler::plan::diff::E_NOT_OWNED
             && d.address.as_deref() == Some("role.reader")));
     let foreign = objects
         .iter()
@@ -1128,8 +1137,8 @@ async fn adopt_marks_unowned_objects_and_refuses_other_stacks() {
         owned,
         BTreeSet::from([
             key_role("legacy"),
-            live::key_policy(&pol_arn),
-            live::key_oidc(&oidc_arn)
+            eksfed_compiler::kinds::policy::key_policy(&pol_arn),
+            eksfed_compiler::kinds::oidc_provider::key_oidc(&oidc_arn)
         ])
     );
     let legacy = objects

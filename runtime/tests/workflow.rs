@@ -9,7 +9,7 @@
 #![allow(clippy::unwrap_used)]
 
 use eksfed_compiler::plan::{Action, Plan};
-use eksfed_compiler::{Diagnostic, SourceMap};
+use eksfed_compiler::{diag::Diagnostic, diag::SourceMap};
 use eksfed_runtime::apply::{Outcome as ChangeOutcome, ProgressEvent};
 use eksfed_runtime::workflow::{self, Event, Hooks, Options, Outcome, PlanInputs, Source};
 use eksfed_test_servers::moto::{moto, new_account};

@@ -7,20 +7,20 @@
 //! `Kind` impl (the diff side).
 
 use super::kind::{sorted, Kind, ObjectKey, Parts};
-use crate::diag::{Diagnostic, Diagnostics};
-use crate::evblock::EvBlock;
-use crate::lower_util::{
-    attr_str, cluster_ref, enum_value, resource_ref, string_exports, Ctx, E_ENUM, E_SEMANTIC,
-};
-use crate::model::{
+use crate::desired::model::{
     self, Access, AccessMode, AccessPolicy, DesiredState, PrincipalKind, ResourceKind,
 };
-use crate::rendered::{
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::kinds::lowering::{
+    attr_str, cluster_ref, enum_value, resource_ref, string_exports, Ctx, E_ENUM, E_SEMANTIC,
+};
+use crate::language::evblock::EvBlock;
+use crate::language::schema::types::{opt, req, Attr, BlockSchema, Ty};
+use crate::language::value::{Address, Value};
+use crate::plan::rendered::{
     cluster_key, json_file, k8s_name, node_identity, strip_role_path, yaml_file, AccessEntry,
     AccessPolicyAssociation, AccessScope, AwsAuthEntry, RenderFile, RenderedKind, RenderedResource,
 };
-use crate::schema::types::{opt, req, Attr, BlockSchema, Ty};
-use crate::value::{Address, Value};
 use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
 
@@ -191,9 +191,10 @@ pub fn lower(_addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -
             }
             let short = policy.rsplit('/').next().unwrap_or(&policy).to_string();
             if !EKS_ACCESS_POLICIES.contains(&short.as_str()) {
-                let hint = crate::call::suggest(&short, EKS_ACCESS_POLICIES.iter().copied())
-                    .map(|s| format!("did you mean `{s}`? "))
-                    .unwrap_or_default();
+                let hint =
+                    crate::language::call::suggest(&short, EKS_ACCESS_POLICIES.iter().copied())
+                        .map(|s| format!("did you mean `{s}`? "))
+                        .unwrap_or_default();
                 d.push(
                     Diagnostic::error(
                         E_ENUM,

@@ -1,12 +1,12 @@
 //! `cluster`: an EKS cluster the stack binds into. It is read, never created, so it has no
 //! rendered piece and no `Kind` impl: this file holds its schema, its lowering and its exports.
 
+use crate::desired::model::{AccessMode, Cluster, ResourceKind};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::evblock::EvBlock;
-use crate::lower_util::{enum_value, iam_arn, string_exports, strip_https, Ctx, E_SEMANTIC};
-use crate::model::{AccessMode, Cluster, ResourceKind};
-use crate::schema::types::{opt, req, BlockSchema, Ty};
-use crate::value::{Address, Value};
+use crate::kinds::lowering::{enum_value, iam_arn, string_exports, strip_https, Ctx, E_SEMANTIC};
+use crate::language::evblock::EvBlock;
+use crate::language::schema::types::{opt, req, BlockSchema, Ty};
+use crate::language::value::{Address, Value};
 use indexmap::IndexMap;
 
 // ---- Schema

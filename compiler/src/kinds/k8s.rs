@@ -2,7 +2,7 @@
 //! and its comparable view.
 
 use super::kind::ObjectKey;
-use crate::rendered::ROLE_ARN_ANNOTATION;
+use crate::plan::rendered::ROLE_ARN_ANNOTATION;
 use serde_json::{json, Value as Json};
 
 /// The namespaces a declared Kubernetes object goes into, which must exist before it is

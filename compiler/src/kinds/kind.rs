@@ -1,7 +1,7 @@
 //! The [`Kind`] trait every kind file implements, the live identity type and the helpers the
 //! kind files share. A leaf: the kind files import it, never `kinds/mod.rs` (which lists them).
 
-use crate::rendered::{AccessEntry, AwsAuthEntry, PodIdentityAssociation, RenderedKind};
+use crate::plan::rendered::{AccessEntry, AwsAuthEntry, PodIdentityAssociation, RenderedKind};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 
@@ -103,7 +103,7 @@ pub trait Kind: Sync {
 /// The ownership labels of `stack` on a Kubernetes manifest.
 pub(crate) fn label_owned(manifest: &mut Json, stack: &str) {
     if manifest.is_object() {
-        for (k, v) in crate::rendered::ownership_labels(stack) {
+        for (k, v) in crate::plan::rendered::ownership_labels(stack) {
             manifest["metadata"]["labels"][k] = Json::String(v);
         }
     }

@@ -17,6 +17,8 @@
 //! the kind through [`of`] and the dispatch functions after it. A new kind is a new file here
 //! implementing [`Kind`], and one arm in [`of`] and in each dispatch function.
 
+pub mod lowering;
+
 pub mod access;
 pub mod cluster;
 pub mod id;
@@ -29,16 +31,16 @@ pub mod role;
 pub mod saml_provider;
 pub mod service_account;
 
-pub use id::KindId;
-pub use kind::{Kind, ObjectKey, Parts};
+use id::KindId;
+use kind::{Kind, ObjectKey, Parts};
 
+use crate::desired::model::{DesiredState, Resource, ResourceKind};
 use crate::diag::Diagnostics;
-use crate::evblock::EvBlock;
-use crate::lower_util::Ctx;
-use crate::model::{DesiredState, Resource, ResourceKind};
-use crate::rendered::{RenderFile, RenderedKind, RenderedResource};
-use crate::value::{Address, Value};
+use crate::language::evblock::EvBlock;
+use crate::language::value::{Address, Value};
+use crate::plan::rendered::{RenderFile, RenderedKind, RenderedResource};
 use indexmap::IndexMap;
+use lowering::Ctx;
 
 /// Every kind, in the order providers, policies, roles, then cluster-side objects.
 pub static ALL: [&dyn Kind; 7] = [

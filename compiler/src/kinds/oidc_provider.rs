@@ -6,14 +6,16 @@
 //! `Kind` impl (the diff side).
 
 use super::kind::{sorted, sorted_map, Kind, ObjectKey, Parts};
+use crate::desired::model;
+use crate::desired::model::{OidcProvider, ResourceKind};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::evblock::EvBlock;
-use crate::lower_util::{iam_arn, string_exports, strip_https, Ctx, E_SEMANTIC};
-use crate::model;
-use crate::model::{OidcProvider, ResourceKind};
-use crate::rendered::{provider_file, with_stack_tag, RenderFile, RenderedKind, RenderedResource};
-use crate::schema::types::{opt, req, BlockSchema, Ty, EXISTING};
-use crate::value::{Address, Value};
+use crate::kinds::lowering::{iam_arn, string_exports, strip_https, Ctx, E_SEMANTIC};
+use crate::language::evblock::EvBlock;
+use crate::language::schema::types::{opt, req, BlockSchema, Ty, EXISTING};
+use crate::language::value::{Address, Value};
+use crate::plan::rendered::{
+    provider_file, with_stack_tag, RenderFile, RenderedKind, RenderedResource,
+};
 use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
 
@@ -222,7 +224,7 @@ impl Kind for OidcProviderKind {
     }
     fn mark_owned(&self, piece: &mut RenderedKind, stack: &str) {
         if let RenderedKind::OidcProvider { tags, .. } = piece {
-            *tags = crate::rendered::with_stack_tag(tags, stack);
+            *tags = crate::plan::rendered::with_stack_tag(tags, stack);
         }
     }
     fn parts<'a>(&self, piece: &'a RenderedKind) -> Parts<'a> {

@@ -6,14 +6,16 @@
 //! `Kind` impl (the diff side).
 
 use super::kind::{sorted_map, Kind, ObjectKey, Parts};
+use crate::desired::model::{Policy, ResourceKind};
 use crate::diag::Diagnostics;
-use crate::evblock::EvBlock;
-use crate::lower_util::{iam_arn, name_or_label, policy_document, string_exports, Ctx};
-use crate::model::{Policy, ResourceKind};
-use crate::rendered::{json_file, with_stack_tag, RenderFile, RenderedKind, RenderedResource};
-use crate::schema::types::{opt, BlockSchema, Ty, EXISTING, STATEMENT};
-use crate::value::{Address, Value};
-use crate::{iam, model};
+use crate::kinds::lowering::{iam_arn, name_or_label, policy_document, string_exports, Ctx};
+use crate::language::evblock::EvBlock;
+use crate::language::schema::types::{opt, BlockSchema, Ty, EXISTING, STATEMENT};
+use crate::language::value::{Address, Value};
+use crate::plan::rendered::{
+    json_file, with_stack_tag, RenderFile, RenderedKind, RenderedResource,
+};
+use crate::{desired::model, iam};
 use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
 
@@ -192,7 +194,7 @@ impl Kind for PolicyKind {
     }
     fn mark_owned(&self, piece: &mut RenderedKind, stack: &str) {
         if let RenderedKind::Policy { tags, .. } = piece {
-            *tags = crate::rendered::with_stack_tag(tags, stack);
+            *tags = crate::plan::rendered::with_stack_tag(tags, stack);
         }
     }
     fn parts<'a>(&self, piece: &'a RenderedKind) -> Parts<'a> {

@@ -8,16 +8,16 @@
 
 use super::k8s::{key_manifest, manifest_view, Namespaces};
 use super::kind::{label_owned, ns_name, Kind, ObjectKey, Parts};
+use crate::desired::model;
+use crate::desired::model::{RbacBinding, ResourceKind, Subject};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::evblock::EvBlock;
-use crate::lower_util::{cluster_ref, Ctx, E_ENUM, E_SEMANTIC};
-use crate::model;
-use crate::model::{RbacBinding, ResourceKind, Subject};
-use crate::rendered::{
+use crate::kinds::lowering::{cluster_ref, Ctx, E_ENUM, E_SEMANTIC};
+use crate::language::evblock::EvBlock;
+use crate::language::schema::types::{opt, req, Attr, BlockSchema, Ty};
+use crate::language::value::{Address, Value};
+use crate::plan::rendered::{
     cluster_key, k8s_name, ownership_labels, yaml_file, RenderFile, RenderedKind, RenderedResource,
 };
-use crate::schema::types::{opt, req, Attr, BlockSchema, Ty};
-use crate::value::{Address, Value};
 use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
 use std::collections::BTreeSet;

@@ -9,17 +9,19 @@
 
 use super::id::KindId;
 use super::kind::{sorted, sorted_map, Kind, ObjectKey, Parts};
+use crate::desired::model::{self, ResourceKind, Role, Trust, TrustBlock};
 use crate::diag::{Diagnostic, Diagnostics, Span};
-use crate::evblock::EvBlock;
 use crate::iam;
-use crate::lower_util::{
+use crate::kinds::lowering::{
     attr_str, iam_arn, name_or_label, policy_document, resource_ref, string_exports, strip_https,
     Ctx, E_SEMANTIC,
 };
-use crate::model::{self, ResourceKind, Role, Trust, TrustBlock};
-use crate::rendered::{json_file, with_stack_tag, RenderFile, RenderedKind, RenderedResource};
-use crate::schema::types::{opt, req, BlockSchema, Ty, EXISTING, STATEMENT};
-use crate::value::{Address, Value};
+use crate::language::evblock::EvBlock;
+use crate::language::schema::types::{opt, req, BlockSchema, Ty, EXISTING, STATEMENT};
+use crate::language::value::{Address, Value};
+use crate::plan::rendered::{
+    json_file, with_stack_tag, RenderFile, RenderedKind, RenderedResource,
+};
 use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
 use std::collections::BTreeMap;
@@ -200,7 +202,7 @@ fn conditions(b: &EvBlock, attr: &str, d: &mut Diagnostics) -> IndexMap<String, 
         }
         Some(other) => d.push(
             Diagnostic::error(
-                crate::evblock::E_TYPE,
+                crate::language::evblock::E_TYPE,
                 format!(
                     "`{attr}` must be a map of condition key to values, got a {}",
                     other.type_name()
@@ -349,7 +351,7 @@ pub fn lower(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) ->
         if inline_policies.insert(pname.clone(), doc).is_some() {
             d.push(
                 Diagnostic::error(
-                    crate::evblock::E_DUPLICATE,
+                    crate::language::evblock::E_DUPLICATE,
                     format!("two inline policies named `{pname}`"),
                 )
                 .at(Some(ip.span.clone())),
@@ -560,7 +562,7 @@ impl Kind for RoleKind {
     }
     fn mark_owned(&self, piece: &mut RenderedKind, stack: &str) {
         if let RenderedKind::Role { tags, .. } = piece {
-            *tags = crate::rendered::with_stack_tag(tags, stack);
+            *tags = crate::plan::rendered::with_stack_tag(tags, stack);
         }
     }
     fn parts<'a>(&self, piece: &'a RenderedKind) -> Parts<'a> {

@@ -6,14 +6,16 @@
 //! `Kind` impl (the diff side).
 
 use super::kind::{sorted_map, Kind, ObjectKey, Parts};
+use crate::desired::model;
+use crate::desired::model::{ResourceKind, SamlProvider};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::evblock::EvBlock;
-use crate::lower_util::{iam_arn, name_or_label, string_exports, Ctx};
-use crate::model;
-use crate::model::{ResourceKind, SamlProvider};
-use crate::rendered::{provider_file, with_stack_tag, RenderFile, RenderedKind, RenderedResource};
-use crate::schema::types::{opt, req, BlockSchema, Ty, EXISTING};
-use crate::value::{Address, Value};
+use crate::kinds::lowering::{iam_arn, name_or_label, string_exports, Ctx};
+use crate::language::evblock::EvBlock;
+use crate::language::schema::types::{opt, req, BlockSchema, Ty, EXISTING};
+use crate::language::value::{Address, Value};
+use crate::plan::rendered::{
+    provider_file, with_stack_tag, RenderFile, RenderedKind, RenderedResource,
+};
 use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
 
@@ -197,7 +199,7 @@ impl Kind for SamlProviderKind {
     }
     fn mark_owned(&self, piece: &mut RenderedKind, stack: &str) {
         if let RenderedKind::SamlProvider { tags, .. } = piece {
-            *tags = crate::rendered::with_stack_tag(tags, stack);
+            *tags = crate::plan::rendered::with_stack_tag(tags, stack);
         }
     }
     fn parts<'a>(&self, piece: &'a RenderedKind) -> Parts<'a> {

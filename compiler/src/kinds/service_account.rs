@@ -8,18 +8,18 @@
 
 use super::k8s::{key_manifest, manifest_view, Namespaces};
 use super::kind::{label_owned, ns_name, Kind, ObjectKey, Parts};
+use crate::desired::model::{self, DesiredState, ResourceKind, ServiceAccount, ServiceAccountMode};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::evblock::EvBlock;
-use crate::lower_util::{
+use crate::kinds::lowering::{
     attr_str, cluster_ref, enum_value, name_or_label, resource_ref, string_exports, Ctx, E_SEMANTIC,
 };
-use crate::model::{self, DesiredState, ResourceKind, ServiceAccount, ServiceAccountMode};
-use crate::rendered::{
+use crate::language::evblock::EvBlock;
+use crate::language::schema::types::{opt, req, BlockSchema, Ty};
+use crate::language::value::{Address, Value};
+use crate::plan::rendered::{
     cluster_key, json_file, k8s_name, ownership_labels, yaml_file, PodIdentityAssociation,
     RenderFile, RenderedKind, RenderedResource, ROLE_ARN_ANNOTATION,
 };
-use crate::schema::types::{opt, req, BlockSchema, Ty};
-use crate::value::{Address, Value};
 use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
 

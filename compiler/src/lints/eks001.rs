@@ -18,8 +18,8 @@
 //! say so with `allow_wildcard = true` (the finding becomes a warning) and keep it narrow.
 
 use super::util::{claim_of, has_wildcard, normal_issuer, trust_span};
+use crate::desired::model::{DesiredState, ResourceKind, Trust};
 use crate::diag::Diagnostic;
-use crate::model::{DesiredState, ResourceKind, Trust};
 
 pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
     for r in &desired.resources {

@@ -16,12 +16,12 @@
 //! Add a `trust_service_account { cluster = ..., namespace = ..., names = [...] }` (or
 //! `trust_pod_identity {}`) to the role, or point the service account at the right role.
 
+use crate::desired::model::{DesiredState, ResourceKind, ServiceAccountMode, Trust};
 use crate::diag::Diagnostic;
-use crate::model::{DesiredState, ResourceKind, ServiceAccountMode, Trust};
 
 /// A case-sensitive glob (`*`, `?`), as `StringLike` matches.
 fn glob(pattern: &str, s: &str) -> bool {
-    crate::pattern::matches(pattern, s, false)
+    crate::iam::pattern::matches(pattern, s, false)
 }
 
 /// A raw trust statement that lets EKS Pod Identity assume the role.
@@ -69,7 +69,7 @@ pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
                     None => {
                         issuer
                             .as_deref()
-                            .map(crate::resolve::strip_https)
+                            .map(crate::kinds::lowering::strip_https)
                             .as_deref()
                             == Some(ti.as_str())
                     }

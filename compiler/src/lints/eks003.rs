@@ -11,8 +11,8 @@
 //! Map to your own group (e.g. `platform:admins`) and bind it with an `rbac_binding`, or use
 //! the access policy `AmazonEKSClusterAdminPolicy` with access entries, which can be revoked.
 
+use crate::desired::model::{DesiredState, ResourceKind};
 use crate::diag::Diagnostic;
-use crate::model::{DesiredState, ResourceKind};
 
 pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
     for r in &desired.resources {

@@ -12,8 +12,8 @@
 //! Choose another prefix, e.g. `admin:{{SessionName}}`, or leave `username` out to let EKS
 //! generate one.
 
+use crate::desired::model::{DesiredState, ResourceKind};
 use crate::diag::Diagnostic;
-use crate::model::{DesiredState, ResourceKind};
 
 pub const RESERVED: &[&str] = &["system:", "eks:", "aws:", "amazon:", "iam:"];
 

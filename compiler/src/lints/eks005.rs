@@ -11,8 +11,8 @@
 //! Bind `admin`, `edit` or `view` (per namespace where possible), or a ClusterRole of your own.
 //! If cluster-admin is intended, silence this with `allow_lints = ["EKS005"]`.
 
+use crate::desired::model::{DesiredState, ResourceKind};
 use crate::diag::Diagnostic;
-use crate::model::{DesiredState, ResourceKind};
 
 pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
     for r in &desired.resources {

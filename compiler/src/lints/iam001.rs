@@ -13,9 +13,9 @@
 //! List the actions the workload needs, e.g. `["s3:GetObject", "s3:ListBucket"]`.
 
 use super::util::{documents, is_allow};
+use crate::desired::model::DesiredState;
 use crate::diag::Diagnostic;
 use crate::iam;
-use crate::model::DesiredState;
 
 pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
     for d in documents(desired) {

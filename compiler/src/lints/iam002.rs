@@ -22,9 +22,9 @@
 //! actions that truly need `*` into their own statement.
 
 use super::util::{documents, glob, is_allow};
+use crate::desired::model::DesiredState;
 use crate::diag::Diagnostic;
 use crate::iam;
-use crate::model::DesiredState;
 
 const WRITE_VERBS: &[&str] = &[
     "Create",

@@ -16,9 +16,9 @@
 //! `iam:PassedToService` naming the service.
 
 use super::util::{documents, is_allow, matching};
+use crate::desired::model::DesiredState;
 use crate::diag::Diagnostic;
 use crate::iam;
-use crate::model::DesiredState;
 
 pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
     for d in documents(desired) {

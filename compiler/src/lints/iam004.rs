@@ -22,9 +22,9 @@
 //! finding with `allow_lints = ["IAM004"]` where it is deliberate, e.g. a CI deploy role).
 
 use super::util::{documents, is_allow, matching};
+use crate::desired::model::DesiredState;
 use crate::diag::Diagnostic;
 use crate::iam;
-use crate::model::DesiredState;
 
 pub const ESCALATION: &[&str] = &[
     "iam:CreatePolicyVersion",

@@ -15,8 +15,8 @@
 //! ### Fix
 //! Attach a policy with the permissions the role needs.
 
+use crate::desired::model::{DesiredState, ResourceKind};
 use crate::diag::Diagnostic;
-use crate::model::{DesiredState, ResourceKind};
 
 pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
     for r in &desired.resources {

@@ -14,8 +14,8 @@
 //! Allow the actions and resources explicitly; keep NotAction/NotResource for Deny statements.
 
 use super::util::{documents, is_allow};
+use crate::desired::model::DesiredState;
 use crate::diag::Diagnostic;
-use crate::model::DesiredState;
 
 pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
     for d in documents(desired) {

@@ -13,8 +13,8 @@
 //! role.
 
 use super::util::documents;
+use crate::desired::model::{DesiredState, ResourceKind};
 use crate::diag::{Diagnostic, Span};
-use crate::model::{DesiredState, ResourceKind};
 use serde_json::Value as Json;
 use std::collections::HashMap;
 

@@ -17,9 +17,9 @@
 //! Write actions as `service:ActionName`, e.g. `s3:GetObject`.
 
 use super::util::documents;
+use crate::desired::model::DesiredState;
 use crate::diag::Diagnostic;
 use crate::iam;
-use crate::model::DesiredState;
 
 pub fn well_formed(action: &str) -> bool {
     if action == "*" {

@@ -18,9 +18,9 @@
 //! `arn:aws:sqs:us-east-1:111122223333:jobs`, or `*` when the action takes no resource.
 
 use super::util::documents;
+use crate::desired::model::DesiredState;
 use crate::diag::Diagnostic;
 use crate::iam;
-use crate::model::DesiredState;
 
 /// `*`, or `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE` (wildcards allowed).
 pub fn well_formed(resource: &str) -> bool {

@@ -3,8 +3,10 @@
 //! matters", with its public source); `eksfed explain CODE` and `eksfed lints` print it, and
 //! `docs/lints.md` is generated from it.
 
+pub mod check;
+
+use crate::desired::model::DesiredState;
 use crate::diag::{Diagnostic, Severity};
-use crate::model::DesiredState;
 
 mod eks001;
 mod eks002;

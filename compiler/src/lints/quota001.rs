@@ -16,9 +16,9 @@
 //! statement per account, or raise the quota and `trust_policy_limit`.
 
 use super::util::trust_span;
+use crate::desired::model::{DesiredState, ResourceKind};
 use crate::diag::Diagnostic;
 use crate::iam;
-use crate::model::{DesiredState, ResourceKind};
 
 pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
     let limit = desired.stack.trust_policy_limit;

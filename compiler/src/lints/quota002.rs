@@ -11,9 +11,9 @@
 //! Split the statements over several policies (a role can have 10 attached, 20 with a quota
 //! raise), or use wildcards inside ARNs to shorten resource lists.
 
+use crate::desired::model::{DesiredState, ResourceKind};
 use crate::diag::Diagnostic;
 use crate::iam;
-use crate::model::{DesiredState, ResourceKind};
 
 pub const LIMIT: usize = 6144;
 

@@ -10,9 +10,9 @@
 //! ### Fix
 //! Move statements into managed policies and attach them.
 
+use crate::desired::model::{DesiredState, ResourceKind};
 use crate::diag::Diagnostic;
 use crate::iam;
-use crate::model::{DesiredState, ResourceKind};
 
 pub const LIMIT: usize = 10240;
 

@@ -11,8 +11,8 @@
 //! ### Fix
 //! Combine policies, or raise the quota and `managed_policies_per_role`.
 
+use crate::desired::model::{DesiredState, ResourceKind};
 use crate::diag::Diagnostic;
-use crate::model::{DesiredState, ResourceKind};
 
 pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
     let limit = desired.stack.managed_policies_per_role;

@@ -24,9 +24,10 @@
 //! Shorten the value; keep paths like `/teams/payments/`; move long text out of tags into
 //! the description (or the other way round); use a session duration from 1 to 12 hours.
 
+use crate::desired::model::{DesiredState, Resource, ResourceKind};
 use crate::diag::Diagnostic;
-use crate::model::{DesiredState, Resource, ResourceKind};
-use crate::render::{with_stack_tag, STACK_TAG};
+use crate::plan::rendered::with_stack_tag;
+use crate::plan::rendered::STACK_TAG;
 use indexmap::IndexMap;
 
 pub const ROLE_NAME: usize = 64;

@@ -16,8 +16,8 @@
 //! leave them out: AWS no longer needs them for most IdPs).
 
 use super::util::normal_issuer;
+use crate::desired::model::{DesiredState, ResourceKind};
 use crate::diag::Diagnostic;
-use crate::model::{DesiredState, ResourceKind};
 use std::collections::HashMap;
 
 pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {

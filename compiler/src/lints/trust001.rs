@@ -18,8 +18,8 @@
 //! (or an `environment:` subject).
 
 use super::util::{claim_of, normal_issuer, trust_span};
+use crate::desired::model::{DesiredState, ResourceKind, Trust};
 use crate::diag::Diagnostic;
-use crate::model::{DesiredState, ResourceKind, Trust};
 
 pub const GITHUB: &str = "token.actions.githubusercontent.com";
 

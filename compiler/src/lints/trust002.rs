@@ -15,8 +15,8 @@
 //! Add `"HOST:aud" = ["sts.amazonaws.com"]` (HOST being the provider URL without https://).
 
 use super::util::{claim_of, trust_span};
+use crate::desired::model::{DesiredState, ResourceKind, Trust};
 use crate::diag::Diagnostic;
-use crate::model::{DesiredState, ResourceKind, Trust};
 
 pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
     for r in &desired.resources {

@@ -25,8 +25,8 @@
 //! `"token.actions.githubusercontent.com:sub"` for `https://token.actions.githubusercontent.com`.
 
 use super::util::{normal_issuer, trust_span};
+use crate::desired::model::{DesiredState, ResourceKind, Trust};
 use crate::diag::Diagnostic;
-use crate::model::{DesiredState, ResourceKind, Trust};
 
 /// The issuer part of an OIDC condition key (`HOST/PATH` of `HOST/PATH:claim`), when the key
 /// has that shape: a host with a dot before any `/`, and no other `:`.

@@ -18,8 +18,8 @@
 //! `conditions = { "aws:PrincipalOrgID" = ["o-..."] }`.
 
 use super::util::trust_span;
+use crate::desired::model::{DesiredState, ResourceKind, Trust};
 use crate::diag::Diagnostic;
-use crate::model::{DesiredState, ResourceKind, Trust};
 
 pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
     for r in &desired.resources {

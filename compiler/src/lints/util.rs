@@ -1,10 +1,10 @@
 //! Shared helpers for the rules: walking policy documents with the spans of the blocks that
 //! wrote them, matching IAM action patterns.
 
+use crate::desired::model::{DesiredState, Resource, ResourceKind};
 use crate::diag::Span;
 use crate::iam;
-use crate::lower::EvBlock;
-use crate::model::{DesiredState, Resource, ResourceKind};
+use crate::language::evblock::EvBlock;
 use serde_json::Value as Json;
 
 /// A permissions document of the stack: a managed policy's or a role's inline policy.
@@ -76,7 +76,7 @@ pub fn is_allow(stmt: &Json) -> bool {
 
 /// Case-insensitive glob match (`*`, `?`), as IAM matches actions.
 pub fn glob(pattern: &str, s: &str) -> bool {
-    crate::pattern::matches(pattern, s, true)
+    crate::iam::pattern::matches(pattern, s, true)
 }
 
 /// The index of the first action in `actions` that matches `target`.
@@ -109,7 +109,7 @@ pub fn claim_of(key: &str) -> Option<(&str, String)> {
 }
 
 /// The first attribute span of a trust block, falling back to the block.
-pub fn trust_span(t: &crate::model::TrustBlock, attrs: &[&str]) -> Span {
+pub fn trust_span(t: &crate::desired::model::TrustBlock, attrs: &[&str]) -> Span {
     attrs
         .iter()
         .find_map(|a| t.spans.get(*a).cloned())

@@ -13,10 +13,10 @@ use super::role::IamRole;
 use super::saml_provider::SamlProvider;
 use anyhow::Context as _;
 use aws_sdk_iam::Client;
-use eksfed_compiler::kinds::KindId;
+use eksfed_compiler::kinds::id::KindId;
+use eksfed_compiler::plan::rendered::RenderedKind;
 use eksfed_compiler::plan::{Action, Change};
-use eksfed_compiler::render::RenderedKind;
-use eksfed_compiler::security::drift::{self, APPLIED_TAG};
+use eksfed_compiler::review::security::drift::{self, APPLIED_TAG};
 
 /// Applies one change to an IAM object (`oidc_provider`, `saml_provider`, `policy`, `role`).
 pub async fn apply(iam: &Client, stack: &str, change: &Change) -> anyhow::Result<()> {

@@ -8,8 +8,9 @@ use aws_sdk_iam::config::http::HttpResponse;
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::types::Tag;
 use eksfed_compiler::iam::decode_document;
-use eksfed_compiler::render::{RenderedKind, STACK_TAG};
-use eksfed_compiler::security::drift::{APPLIED_TAG, META_KEY};
+use eksfed_compiler::plan::rendered::RenderedKind;
+use eksfed_compiler::plan::rendered::STACK_TAG;
+use eksfed_compiler::review::security::drift::{APPLIED_TAG, META_KEY};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 

@@ -6,7 +6,7 @@
 use super::object::{self, IamObject};
 use aws_sdk_iam::Client;
 use eksfed_compiler::kinds;
-use eksfed_compiler::render::RenderedKind;
+use eksfed_compiler::plan::rendered::RenderedKind;
 use std::future::Future;
 
 /// A change's `before` and `after`.

@@ -10,7 +10,7 @@ use crate::retry::{with_retry_opts, RetryOptions};
 use anyhow::Context as _;
 use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
-use eksfed_compiler::render::STACK_TAG;
+use eksfed_compiler::plan::rendered::STACK_TAG;
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 

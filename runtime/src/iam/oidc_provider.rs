@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::retry::{with_retry, with_retry_opts};
 use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
-use eksfed_compiler::render::RenderedKind;
+use eksfed_compiler::plan::rendered::RenderedKind;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The OIDC provider kind: its id in IAM calls is its ARN.
@@ -45,7 +45,7 @@ impl IamObject for OidcProvider {
 }
 
 impl IamKind for OidcProvider {
-    const TYPE: &'static str = eksfed_compiler::kinds::KindId::OidcProvider.name();
+    const TYPE: &'static str = eksfed_compiler::kinds::id::KindId::OidcProvider.name();
     type Undone = ();
 
     async fn create(iam: &Client, stack: &str, after: &RenderedKind) -> anyhow::Result<()> {

@@ -17,7 +17,7 @@ use crate::retry::{with_retry, with_retry_opts};
 use aws_sdk_iam::types::{ManagedPolicyDetail, PolicyVersion, Tag};
 use aws_sdk_iam::Client;
 use eksfed_compiler::iam::canonical;
-use eksfed_compiler::render::RenderedKind;
+use eksfed_compiler::plan::rendered::RenderedKind;
 use serde_json::{json, Value as Json};
 use std::collections::{BTreeMap, HashMap};
 
@@ -51,7 +51,7 @@ impl IamObject for IamPolicy {
 }
 
 impl IamKind for IamPolicy {
-    const TYPE: &'static str = eksfed_compiler::kinds::KindId::Policy.name();
+    const TYPE: &'static str = eksfed_compiler::kinds::id::KindId::Policy.name();
     /// Roles of this stack the policy was detached from.
     type Undone = Vec<String>;
     const RECORDS_APPLIED: bool = true;

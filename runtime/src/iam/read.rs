@@ -12,9 +12,12 @@ use crate::par::bounded;
 use crate::retry::RetryOptions;
 use aws_sdk_iam::types::{EntityType, ManagedPolicyDetail, Role, RoleDetail};
 use aws_sdk_iam::Client;
-use eksfed_compiler::live::{
-    key_oidc, key_policy, key_role, key_saml, live_object, LiveObject, ObjectKey,
-};
+use eksfed_compiler::kinds::kind::ObjectKey;
+use eksfed_compiler::kinds::oidc_provider::key_oidc;
+use eksfed_compiler::kinds::policy::key_policy;
+use eksfed_compiler::kinds::role::key_role;
+use eksfed_compiler::kinds::saml_provider::key_saml;
+use eksfed_compiler::plan::live::{live_object, LiveObject};
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 

@@ -15,7 +15,7 @@ use anyhow::Context as _;
 use aws_sdk_iam::types::{Role, RoleDetail, Tag};
 use aws_sdk_iam::Client;
 use eksfed_compiler::iam::canonical;
-use eksfed_compiler::render::RenderedKind;
+use eksfed_compiler::plan::rendered::RenderedKind;
 use serde_json::{json, Value as Json};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -49,7 +49,7 @@ impl IamObject for IamRole {
 }
 
 impl IamKind for IamRole {
-    const TYPE: &'static str = eksfed_compiler::kinds::KindId::Role.name();
+    const TYPE: &'static str = eksfed_compiler::kinds::id::KindId::Role.name();
     /// Instance profiles the role was removed from.
     type Undone = Vec<String>;
     const RECORDS_APPLIED: bool = true;

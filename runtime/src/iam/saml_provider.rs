@@ -10,7 +10,8 @@ use crate::error::Error;
 use crate::retry::{with_retry, with_retry_opts};
 use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
-use eksfed_compiler::render::{RenderedKind, STACK_TAG};
+use eksfed_compiler::plan::rendered::RenderedKind;
+use eksfed_compiler::plan::rendered::STACK_TAG;
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -47,7 +48,7 @@ impl IamObject for SamlProvider {
 }
 
 impl IamKind for SamlProvider {
-    const TYPE: &'static str = eksfed_compiler::kinds::KindId::SamlProvider.name();
+    const TYPE: &'static str = eksfed_compiler::kinds::id::KindId::SamlProvider.name();
     type Undone = ();
 
     async fn create(iam: &Client, stack: &str, after: &RenderedKind) -> anyhow::Result<()> {

@@ -5,7 +5,7 @@ use crate::apply::ProgressEvent;
 use crate::state::Scope;
 use anyhow::Result;
 use eksfed_compiler::plan::Plan;
-use eksfed_compiler::{Diagnostic, SourceMap, VarInputs};
+use eksfed_compiler::{desired::compile::VarInputs, diag::Diagnostic, diag::SourceMap};
 use std::path::PathBuf;
 
 /// A stack directory and the inputs it is planned with.

@@ -5,7 +5,7 @@ use super::plan::{clusters_of, compile_stack, shown_diagnostics};
 use crate::eks::EksObject;
 use anyhow::{bail, Context, Result};
 use eksfed_compiler::kinds;
-use eksfed_compiler::{Address, Facts};
+use eksfed_compiler::{desired::compile::Facts, language::value::Address};
 
 /// Marks the live object `id` as the stack's resource `addr`. `None` when the stack has
 /// errors (shown through the hooks); otherwise the stack's name.
@@ -38,7 +38,7 @@ pub async fn import(
             .iter()
             .map(|r| r.address.to_string())
             .collect();
-        let hint = eksfed_compiler::eval::suggest(addr, all.iter().map(String::as_str))
+        let hint = eksfed_compiler::language::call::suggest(addr, all.iter().map(String::as_str))
             .map(|s| format!("; did you mean `{s}`?"))
             .unwrap_or_default();
         bail!("no resource `{addr}` in the stack{hint}");
@@ -59,7 +59,7 @@ pub async fn import(
         crate::iam::adopt(&aws.iam, &stack, kind, id).await?;
     } else {
         let cluster_addr = res.cluster().cloned().context("no cluster")?;
-        let label = eksfed_compiler::render::cluster_key(&cluster_addr);
+        let label = eksfed_compiler::plan::rendered::cluster_key(&cluster_addr);
         let target = clusters.get(&label).context("unknown cluster")?;
         if parts.eks() {
             let object = if parts.access_entry.is_some() {
@@ -86,7 +86,10 @@ pub async fn import(
 /// The Kubernetes object `id` names among what the piece is made of: its `aws-auth` entry
 /// (id: the ARN), or the manifest it names (id: `NAMESPACE/NAME`, or `NAME` for a
 /// cluster-scoped object), whose `kind` the stack's manifest gives.
-fn kube_object<'a>(parts: &kinds::Parts<'a>, id: &'a str) -> Result<crate::k8s::KubeObject<'a>> {
+fn kube_object<'a>(
+    parts: &kinds::kind::Parts<'a>,
+    id: &'a str,
+) -> Result<crate::k8s::KubeObject<'a>> {
     if parts.aws_auth.is_some() {
         return Ok(crate::k8s::KubeObject::AwsAuthEntry { arn: id });
     }

@@ -7,13 +7,17 @@ use crate::aws::AwsClients;
 use crate::source::{read_stack, FsReader};
 use crate::state::{self, Connections, Scope};
 use anyhow::{bail, Context, Result};
-use eksfed_compiler::diff::{diff, DiffOptions};
-use eksfed_compiler::integrity::Verdict;
-use eksfed_compiler::model::{DesiredState, ResourceKind};
+use eksfed_compiler::desired::model::{DesiredState, ResourceKind};
+use eksfed_compiler::plan::diff::{diff, DiffOptions};
+use eksfed_compiler::plan::integrity::Verdict;
 use eksfed_compiler::plan::{
     ClusterTarget, NamedText, Plan, PlanFacts, PlanSource, PLAN_FORMAT_VERSION,
 };
-use eksfed_compiler::{compile, Address, CompileInput, Compiled, Diagnostic, Facts, VarInputs};
+use eksfed_compiler::{
+    desired::compile::compile, desired::compile::CompileInput, desired::compile::Compiled,
+    desired::compile::Facts, desired::compile::VarInputs, diag::Diagnostic,
+    language::value::Address,
+};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -47,10 +51,12 @@ pub fn compile_stack(
         facts,
     });
     for path in &stack.outside {
-        eksfed_compiler::confine::refuse_stack_file(&mut compiled, path);
+        let d = eksfed_compiler::language::confine::outside_stack(&mut compiled.sources, path);
+        compiled.refuse(d);
     }
     for (path, size) in &stack.too_large {
-        eksfed_compiler::load::refuse_large_file(&mut compiled, path, *size);
+        let d = eksfed_compiler::language::load::too_large(&mut compiled.sources, path, *size);
+        compiled.refuse(d);
     }
     Ok(compiled)
 }
@@ -181,9 +187,9 @@ pub(super) async fn plan_reading(
             );
         }
     }
-    let rendered = eksfed_compiler::render::render(desired);
+    let rendered = eksfed_compiler::plan::render::render(desired);
     let clusters = clusters_of(desired);
-    let existing = eksfed_compiler::adopt::rendered_existing(desired);
+    let existing = eksfed_compiler::plan::adopt::rendered_existing(desired);
     let scope = state::scope(
         rendered.resources.iter().chain(&existing).map(|r| &r.kind),
         &clusters,
@@ -196,7 +202,7 @@ pub(super) async fn plan_reading(
     let targets = targets(inputs, desired)?;
     let destroy = inputs.destroy;
     let (mut plan, diags) = diff(desired, graph, &live, &DiffOptions { targets, destroy });
-    eksfed_compiler::sensitive::mark(&mut plan, &compiled.sensitive);
+    eksfed_compiler::desired::sensitive::mark(&mut plan, &compiled.sensitive);
     if diags.has_errors() {
         for d in diags.iter() {
             hooks.diagnostic(&compiled.sources, d);
@@ -209,7 +215,7 @@ pub(super) async fn plan_reading(
     // Only a hint: where namespaces cannot be listed (RBAC), that cluster is not checked.
     let mut existing = BTreeMap::new();
     let mut unchecked = vec![];
-    for cluster in eksfed_compiler::diff::namespaces_to_check(desired, &plan).into_keys() {
+    for cluster in eksfed_compiler::plan::diff::namespaces_to_check(desired, &plan).into_keys() {
         let listed = match conn.kube(&cluster) {
             Ok(client) => crate::k8s::namespaces(client).await,
             Err(e) => Err(e),
@@ -228,7 +234,8 @@ pub(super) async fn plan_reading(
             }
         }
     }
-    let late = eksfed_compiler::diff::missing_namespaces(desired, &plan, &existing, &unchecked);
+    let late =
+        eksfed_compiler::plan::diff::missing_namespaces(desired, &plan, &existing, &unchecked);
     if !inputs.quiet {
         for d in late.iter() {
             hooks.diagnostic(&compiled.sources, d);
@@ -379,7 +386,7 @@ pub async fn load_saved_plan(
             dir.display()
         );
     };
-    match eksfed_compiler::integrity::verdict(&plan, &fresh.plan) {
+    match eksfed_compiler::plan::integrity::verdict(&plan, &fresh.plan) {
         Verdict::Same => Ok(fresh),
         Verdict::Stale(moved) => bail!(
             "the saved plan is stale: {} live object(s) changed since it was made ({}); nothing was changed. Run `eksfed plan` again.",

@@ -1,0 +1,101 @@
+//! Stage *order*: the block-level dependency graph (locals and resource blocks, from static
+//! references), its cycles (E0401, every address in the cycle) and the order to evaluate in.
+
+use super::collect::ResourceBlock;
+use super::inputs::E_CYCLE;
+use crate::desired::graph::{EdgeKind, ResourceGraph};
+use crate::diag::{Diagnostic, Diagnostics, FileId, Span};
+use crate::language::eval::references;
+use crate::language::evblock::head_span;
+use crate::language::schema::RESOURCE_KINDS;
+use crate::language::value::Address;
+use hcl_edit::structure::{Attribute, Structure};
+use hcl_edit::Span as _;
+use std::collections::BTreeMap;
+
+pub(super) fn block_order(
+    locals: &[(FileId, &Attribute)],
+    resources: &[ResourceBlock<'_>],
+    diags: &mut Diagnostics,
+) -> Vec<Address> {
+    let mut block_graph = ResourceGraph::default();
+    let local_addr = |n: &str| Address::new("local", n, None);
+    let mut node_refs: BTreeMap<Address, Vec<(Address, FileId, std::ops::Range<usize>)>> =
+        BTreeMap::new();
+    for (f, a) in locals {
+        let me = local_addr(a.key.value().as_str());
+        block_graph.add_node(me.clone());
+        node_refs.insert(
+            me,
+            references(&a.value, RESOURCE_KINDS)
+                .into_iter()
+                .map(|(r, s)| (r, *f, s))
+                .collect(),
+        );
+    }
+    for r in resources {
+        let me = r.address();
+        block_graph.add_node(me.clone());
+        let mut refs = vec![];
+        collect_body_refs(&r.block.body, &mut refs);
+        node_refs.insert(me, refs.into_iter().map(|(a, s)| (a, r.file, s)).collect());
+    }
+    for (me, refs) in &node_refs {
+        for (dep, _, _) in refs {
+            if block_graph.contains(dep) {
+                block_graph.add_edge(dep, me, EdgeKind::Reference);
+            }
+        }
+    }
+    let mut in_cycle: Vec<Address> = vec![];
+    for cycle in block_graph.cycles() {
+        let names: Vec<String> = cycle.iter().map(|a| a.to_string()).collect();
+        let first = &cycle[0];
+        let span = resources
+            .iter()
+            .find(|r| &r.address() == first)
+            .map(|r| head_span(r.file, r.block))
+            .or_else(|| {
+                locals
+                    .iter()
+                    .find(|(_, a)| &local_addr(a.key.value().as_str()) == first)
+                    .map(|(f, a)| Span::new(*f, a.key.span().unwrap_or(0..0)))
+            });
+        diags.push(
+            Diagnostic::error(E_CYCLE, format!("dependency cycle: {} -> {}", names.join(" -> "), names[0]))
+                .at(span)
+                .address(first.to_string())
+                .help("break the cycle: a resource cannot depend on itself through references or depends_on"),
+        );
+        in_cycle.extend(cycle);
+    }
+    // The order to evaluate in: dependencies first, blocks in a cycle left out.
+    {
+        let mut g = ResourceGraph::default();
+        for n in block_graph.graph.node_weights() {
+            if !in_cycle.contains(n) {
+                g.add_node(n.clone());
+            }
+        }
+        for (me, refs) in &node_refs {
+            for (dep, _, _) in refs {
+                if g.contains(dep) && g.contains(me) {
+                    g.add_edge(dep, me, EdgeKind::Reference);
+                }
+            }
+        }
+        g.order().unwrap_or_default()
+    }
+}
+
+pub(super) fn collect_body_refs(
+    body: &hcl_edit::structure::Body,
+    out: &mut Vec<(Address, std::ops::Range<usize>)>,
+) {
+    for s in body.iter() {
+        match s {
+            Structure::Attribute(a) => out.extend(references(&a.value, RESOURCE_KINDS)),
+            Structure::Block(b) => collect_body_refs(&b.body, out),
+        }
+    }
+}

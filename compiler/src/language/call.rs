@@ -1,0 +1,69 @@
+//! What evaluation and the functions share, in a module of its own so that neither imports
+//! the other: the error type and its codes, the file reader, what a function call sees of
+//! its environment ([`FnCtx`]) and the callback `try`/`can` evaluate their arguments with
+//! ([`LazyEval`]). `eval.rs` implements [`LazyEval`] and calls the functions; the functions
+//! never name `eval.rs`.
+
+use crate::language::value::Value;
+use hcl_edit::expr::Expression;
+use hcl_edit::Span as _;
+use std::ops::Range;
+
+/// An evaluation failure at a byte range of the file being evaluated.
+#[derive(Debug, Clone)]
+pub struct EvalError {
+    pub code: &'static str,
+    pub message: String,
+    pub range: Range<usize>,
+    pub help: Option<String>,
+}
+
+impl EvalError {
+    pub fn new(code: &'static str, message: impl Into<String>, range: Range<usize>) -> Self {
+        EvalError {
+            code,
+            message: message.into(),
+            range,
+            help: None,
+        }
+    }
+    pub(crate) fn help(mut self, h: Option<String>) -> Self {
+        self.help = h;
+        self
+    }
+}
+
+pub const E_REF: &str = "E0201";
+pub const E_FUNC: &str = "E0203";
+pub const E_EXPR: &str = "E0204";
+
+/// Reads files named by `file()` and `templatefile()`. The compiler is handed one; it does no IO.
+pub trait FileReader {
+    fn read(&self, path: &str) -> Result<String, String>;
+}
+
+/// What a function sees of the environment it is called in.
+pub struct FnCtx<'a> {
+    pub files: &'a dyn FileReader,
+    pub partition: &'a str,
+}
+
+/// Evaluates one expression in the caller's environment: how `try` and `can` evaluate their
+/// arguments one at a time.
+pub trait LazyEval {
+    fn eval_lazy(&mut self, e: &Expression) -> Result<Value, EvalError>;
+}
+
+pub fn span_of(e: &Expression) -> Range<usize> {
+    e.span().unwrap_or(0..0)
+}
+
+/// Closest candidate, for "did you mean" hints.
+pub fn suggest<'s>(name: &str, candidates: impl IntoIterator<Item = &'s str>) -> Option<String> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(score, _)| *score > 0.75)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c.to_string())
+}
