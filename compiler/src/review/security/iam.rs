@@ -3,7 +3,7 @@
 //! tags a document tests, and the identity providers. The proofs are [`policy`]'s; the
 //! sentences are [`wording`]'s.
 
-use super::item::{AccessKind, SecurityItem};
+use super::item::{Area, SecurityItem};
 use super::policy::{self, Atom, Delta};
 use super::wording::{self, Heads};
 use super::{drift, mark_since, marked, Context, TagTest};
@@ -199,9 +199,9 @@ impl Context {
                 why.push(wording::unread_policies(&unread));
             }
             let kind = if unread.is_empty() && tests.iter().all(|t| t.trust) {
-                AccessKind::Trust
+                Area::Trust
             } else {
-                AccessKind::Permissions
+                Area::Permissions
             };
             let values = (before.get(k), after.get(k));
             out.push(wording::tag_changes(addr, kind, k, values, &why));
@@ -299,7 +299,7 @@ fn permission_items(
     for a in &delta.new_denies {
         lines.push(wording::now_denied(addr, a));
     }
-    wording::grouped(AccessKind::Permissions, lines)
+    wording::grouped(Area::Permissions, lines)
 }
 
 fn trust_items(addr: &str, before: Option<&Json>, after: &Json) -> Vec<SecurityItem> {

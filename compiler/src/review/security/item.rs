@@ -16,8 +16,11 @@ pub enum Effect {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
+// Which side of access an item concerns (named `AccessKind` in the plan's JSON Schema; a
+// doc comment here would change that schema).
 #[serde(rename_all = "snake_case")]
-pub enum AccessKind {
+#[schemars(rename = "AccessKind")]
+pub enum Area {
     Trust,
     Permissions,
     ClusterAccess,
@@ -29,7 +32,7 @@ pub enum AccessKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SecurityItem {
     pub effect: Effect,
-    pub kind: AccessKind,
+    pub kind: Area,
     pub message: String,
     /// What it was, where that helps the reviewer (markdown's before → after column).
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -44,7 +47,7 @@ pub struct SecurityItem {
 }
 
 impl SecurityItem {
-    pub(crate) fn new(effect: Effect, kind: AccessKind, message: String) -> Self {
+    pub(crate) fn new(effect: Effect, kind: Area, message: String) -> Self {
         SecurityItem {
             effect,
             kind,

@@ -3,13 +3,13 @@
 //! (`iam.rs`, `cluster.rs`) decide what changed and call one function here per finding, so
 //! every message the review can write is read in this one file.
 
-use super::item::{AccessKind, Effect, SecurityItem};
+use super::item::{Area, Effect, SecurityItem};
 use super::policy::{self, Atom, Set};
 use crate::plan::rendered::AccessPolicyAssociation;
 use crate::plan::rendered::RenderedKind;
 use indexmap::IndexMap;
 
-use AccessKind::*;
+use Area::*;
 use Effect::*;
 
 // ---------------------------------------------------------------------------------------------
@@ -306,7 +306,7 @@ pub(super) fn now_denied(addr: &str, a: &Atom) -> AtomLine {
 
 /// Groups atoms sharing a head and tail: first the actions on one resource, then the
 /// resources with the same actions.
-pub(super) fn grouped(kind: AccessKind, lines: Vec<AtomLine>) -> Vec<SecurityItem> {
+pub(super) fn grouped(kind: Area, lines: Vec<AtomLine>) -> Vec<SecurityItem> {
     let mut by_res: IndexMap<(Line, String), Vec<String>> = IndexMap::new();
     for (l, action, resource) in lines {
         let acts = by_res.entry((l, resource)).or_default();
@@ -409,7 +409,7 @@ pub(super) fn unread_policies(unread: &[&str]) -> String {
 
 pub(super) fn tag_changes(
     addr: &str,
-    kind: AccessKind,
+    kind: Area,
     key: &str,
     (before, after): (Option<&String>, Option<&String>),
     why: &[String],
