@@ -9,7 +9,7 @@
 //! 100 objects and one describe per entry or association.
 
 use crate::aws::AwsClients;
-use crate::state::ALL;
+use crate::filter::ALL;
 use anyhow::{Context, Result};
 use eksfed_compiler::output::generate::{cluster_label, ClusterFacts, Snapshot};
 use k8s_openapi::api::core::v1::ConfigMap;

@@ -28,7 +28,7 @@ use crate::error::{CallError, Error};
 use aws_sdk_iam::config::http::HttpResponse;
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 
-pub use crate::error::{Failure, BUDGET_ENV};
+use crate::error::{Failure, BUDGET_ENV};
 
 pub const DEFAULT_BUDGET: Duration = Duration::from_secs(120);
 

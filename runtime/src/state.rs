@@ -217,6 +217,3 @@ pub async fn describe_issuers(
     }
     Ok(out)
 }
-
-/// The `wanted` entry that asks for every object (kept here for callers of `state`).
-pub use crate::filter::ALL;

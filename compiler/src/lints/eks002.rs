@@ -19,11 +19,6 @@
 use crate::desired::model::{DesiredState, ResourceKind, ServiceAccountMode, Trust};
 use crate::diag::Diagnostic;
 
-/// A case-sensitive glob (`*`, `?`), as `StringLike` matches.
-fn glob(pattern: &str, s: &str) -> bool {
-    crate::iam::pattern::matches(pattern, s, false)
-}
-
 /// A raw trust statement that lets EKS Pod Identity assume the role.
 fn admits_pods(st: &serde_json::Value) -> bool {
     let allow = st.get("Effect").and_then(|e| e.as_str()) == Some("Allow");
@@ -36,7 +31,7 @@ fn admits_pods(st: &serde_json::Value) -> bool {
         && service.iter().any(|s| s == "pods.eks.amazonaws.com")
         && actions
             .iter()
-            .any(|a| glob(&a.to_ascii_lowercase(), "sts:assumerole"))
+            .any(|a| crate::iam::pattern::matches(&a.to_ascii_lowercase(), "sts:assumerole", false))
 }
 
 pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
@@ -75,8 +70,10 @@ pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
                     }
                 };
                 same_cluster
-                    && glob(namespace, &sa.namespace)
-                    && names.iter().any(|n| glob(n, &sa.name))
+                    && crate::iam::pattern::matches(namespace, &sa.namespace, false)
+                    && names
+                        .iter()
+                        .any(|n| crate::iam::pattern::matches(n, &sa.name, false))
             }
             _ => false,
         });

@@ -21,7 +21,7 @@
 //! Name the resources (ARNs, with wildcards inside them if needed), or split read-only
 //! actions that truly need `*` into their own statement.
 
-use super::util::{documents, glob, is_allow};
+use super::util::{documents, is_allow};
 use crate::desired::model::DesiredState;
 use crate::diag::Diagnostic;
 use crate::iam;
@@ -71,9 +71,10 @@ pub fn is_write(action: &str) -> bool {
         return true;
     }
     let lower = name.to_ascii_lowercase();
-    WRITE_VERBS
-        .iter()
-        .any(|v| lower.starts_with(&v.to_ascii_lowercase()) || glob(name, &format!("{v}X")))
+    WRITE_VERBS.iter().any(|v| {
+        lower.starts_with(&v.to_ascii_lowercase())
+            || crate::iam::pattern::matches(name, &format!("{v}X"), true)
+    })
 }
 
 pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {

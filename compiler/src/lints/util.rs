@@ -74,14 +74,11 @@ pub fn is_allow(stmt: &Json) -> bool {
     stmt.get("Effect").and_then(Json::as_str).unwrap_or("Allow") == "Allow"
 }
 
-/// Case-insensitive glob match (`*`, `?`), as IAM matches actions.
-pub fn glob(pattern: &str, s: &str) -> bool {
-    crate::iam::pattern::matches(pattern, s, true)
-}
-
 /// The index of the first action in `actions` that matches `target`.
 pub fn matching(actions: &[String], target: &str) -> Option<usize> {
-    actions.iter().position(|a| glob(a, target))
+    actions
+        .iter()
+        .position(|a| crate::iam::pattern::matches(a, target, true))
 }
 
 pub fn has_wildcard(s: &str) -> bool {
@@ -120,11 +117,23 @@ pub fn trust_span(t: &crate::desired::model::TrustBlock, attrs: &[&str]) -> Span
 mod tests {
     #[test]
     fn glob_matches_like_iam() {
-        assert!(super::glob("iam:*", "iam:PassRole"));
-        assert!(super::glob("IAM:pass*", "iam:PassRole"));
-        assert!(super::glob("*", "s3:GetObject"));
-        assert!(!super::glob("iam:Get*", "iam:PassRole"));
-        assert!(super::glob("iam:?assRole", "iam:PassRole"));
+        assert!(crate::iam::pattern::matches("iam:*", "iam:PassRole", true));
+        assert!(crate::iam::pattern::matches(
+            "IAM:pass*",
+            "iam:PassRole",
+            true
+        ));
+        assert!(crate::iam::pattern::matches("*", "s3:GetObject", true));
+        assert!(!crate::iam::pattern::matches(
+            "iam:Get*",
+            "iam:PassRole",
+            true
+        ));
+        assert!(crate::iam::pattern::matches(
+            "iam:?assRole",
+            "iam:PassRole",
+            true
+        ));
     }
 
     #[test]

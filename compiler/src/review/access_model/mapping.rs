@@ -137,8 +137,3 @@ pub(super) fn template_glob(username: &str) -> String {
     out.push_str(rest);
     out
 }
-
-/// `StringLike` matching: `*` any run (`/` included), `?` one character.
-pub fn glob(pattern: &str, s: &str) -> bool {
-    crate::iam::pattern::matches(pattern, s, false)
-}

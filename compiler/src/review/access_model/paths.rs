@@ -2,7 +2,7 @@
 //! access entries) → grants, into paths; and the Kubernetes subjects no IAM path reaches.
 
 use super::grants::{grants_of, Binding};
-use super::mapping::{aws_auth_mapping, glob, template_glob, Mapping};
+use super::mapping::{aws_auth_mapping, template_glob, Mapping};
 use super::model::{AccessPath, ClusterInfo};
 use super::{rbac, trust};
 use crate::desired::model::AccessMode;
@@ -162,9 +162,12 @@ impl Walk<'_> {
             }
             let g = grants_of(
                 |s| match s {
-                    ("User", name, _) => glob(&user_pattern, name),
+                    ("User", name, _) => crate::iam::pattern::matches(&user_pattern, name, false),
                     ("Group", name, _) => {
-                        m.groups.iter().any(|g| g == name) || implicit.iter().any(|g| glob(g, name))
+                        m.groups.iter().any(|g| g == name)
+                            || implicit
+                                .iter()
+                                .any(|g| crate::iam::pattern::matches(g, name, false))
                     }
                     _ => false,
                 },
@@ -205,7 +208,9 @@ impl Walk<'_> {
                     all.push(AUTHENTICATED.to_string());
                     let g = grants_of(
                         |s| match s {
-                            ("Group", name, _) => all.iter().any(|g| glob(g, name)),
+                            ("Group", name, _) => all
+                                .iter()
+                                .any(|g| crate::iam::pattern::matches(g, name, false)),
                             _ => false,
                         },
                         &[],
@@ -248,11 +253,17 @@ impl Walk<'_> {
                             ],
                         )
                     }
-                    "User" if !users.iter().any(|p| glob(p, &name)) => (
-                        format!("kubernetes:user:{name}"),
-                        Some(name.clone()),
-                        vec![],
-                    ),
+                    "User"
+                        if !users
+                            .iter()
+                            .any(|p| crate::iam::pattern::matches(p, &name, false)) =>
+                    {
+                        (
+                            format!("kubernetes:user:{name}"),
+                            Some(name.clone()),
+                            vec![],
+                        )
+                    }
                     "Group" if !groups.contains(&name) => {
                         (format!("kubernetes:group:{name}"), None, vec![name.clone()])
                     }

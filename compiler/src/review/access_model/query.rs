@@ -2,7 +2,6 @@
 //! a cluster), and whether a path's identity admits a subject.
 
 use super::condition::{Answer, Verdict};
-use super::mapping::glob;
 use super::model::{AccessModel, AccessPath, ClusterInfo};
 use super::{policy, subject};
 
@@ -59,7 +58,9 @@ pub fn select(
             Query::All => Some(p.clone()),
             Query::ClusterAdmin => (p.cluster_admin || p.may_be_cluster_admin).then(|| p.clone()),
             Query::Group(g) => (p.groups.iter().any(|x| x == g)
-                || p.implicit_groups.iter().any(|x| glob(x, g)))
+                || p.implicit_groups
+                    .iter()
+                    .any(|x| crate::iam::pattern::matches(x, g, false)))
             .then(|| p.clone()),
             Query::Identity(s) => {
                 let v = match &subject {

@@ -4,17 +4,23 @@ use crate::{desired::model::AccessMode, plan::rendered::RenderedKind};
 
 #[test]
 fn glob_matches_like_string_like() {
-    assert!(glob(
+    assert!(crate::iam::pattern::matches(
         "system:serviceaccount:apps:*",
-        "system:serviceaccount:apps:web"
+        "system:serviceaccount:apps:web",
+        false
     ));
-    assert!(!glob(
+    assert!(!crate::iam::pattern::matches(
         "system:serviceaccount:apps:*",
-        "system:serviceaccount:ops:web"
+        "system:serviceaccount:ops:web",
+        false
     ));
-    assert!(glob("repo:acme/*", "repo:acme/deploy:ref:refs/heads/main"));
-    assert!(glob("a?c", "abc"));
-    assert!(!glob("a?c", "ac"));
+    assert!(crate::iam::pattern::matches(
+        "repo:acme/*",
+        "repo:acme/deploy:ref:refs/heads/main",
+        false
+    ));
+    assert!(crate::iam::pattern::matches("a?c", "abc", false));
+    assert!(!crate::iam::pattern::matches("a?c", "ac", false));
 }
 
 #[test]
