@@ -18,6 +18,7 @@
 
 use crate::desired::model::{DesiredState, ResourceKind, ServiceAccountMode, Trust};
 use crate::diag::Diagnostic;
+use crate::iam::statement::Statement;
 
 /// A case-sensitive glob (`*`, `?`), as `StringLike` matches.
 fn glob(pattern: &str, s: &str) -> bool {
@@ -26,13 +27,14 @@ fn glob(pattern: &str, s: &str) -> bool {
 
 /// A raw trust statement that lets EKS Pod Identity assume the role.
 fn admits_pods(st: &serde_json::Value) -> bool {
-    let allow = st.get("Effect").and_then(|e| e.as_str()) == Some("Allow");
+    let st = Statement::read(st);
     let service = st
-        .get("Principal")
-        .map(|p| crate::iam::values(p, "Service"))
+        .principal
+        .as_ref()
+        .map(|p| p.of("Service"))
         .unwrap_or_default();
-    let actions = crate::iam::values(st, "Action");
-    allow
+    let actions = st.actions();
+    st.is_allow()
         && service.iter().any(|s| s == "pods.eks.amazonaws.com")
         && actions
             .iter()

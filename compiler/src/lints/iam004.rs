@@ -24,7 +24,6 @@
 use super::util::{documents, is_allow, matching};
 use crate::desired::model::DesiredState;
 use crate::diag::Diagnostic;
-use crate::iam;
 
 pub const ESCALATION: &[&str] = &[
     "iam:CreatePolicyVersion",
@@ -48,7 +47,7 @@ pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
             if !is_allow(s) {
                 continue;
             }
-            let actions = iam::values(s, "Action");
+            let actions = s.actions();
             let hits: Vec<&str> = ESCALATION
                 .iter()
                 .copied()
