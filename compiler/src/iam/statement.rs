@@ -305,6 +305,7 @@ pub fn statements(doc: &Json) -> Vec<Statement> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use serde_json::json;
 

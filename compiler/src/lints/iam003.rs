@@ -26,7 +26,7 @@ pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             let actions = s.actions();
-            let Some(j) = matching(&actions, "iam:PassRole") else {
+            let Some(j) = matching(actions, "iam:PassRole") else {
                 continue;
             };
             let conditioned = s.condition.iter().flatten().any(|c| {

@@ -51,10 +51,10 @@ pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
             let hits: Vec<&str> = ESCALATION
                 .iter()
                 .copied()
-                .filter(|e| matching(&actions, e).is_some())
+                .filter(|e| matching(actions, e).is_some())
                 .collect();
             if let Some(first) = hits.first() {
-                let j = matching(&actions, first).unwrap_or(0);
+                let j = matching(actions, first).unwrap_or(0);
                 let shown = if hits.len() > 3 {
                     format!("{} and {} more", hits[..3].join(", "), hits.len() - 3)
                 } else {
