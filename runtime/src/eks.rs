@@ -9,6 +9,7 @@ use crate::retry::{with_retry, Classify};
 use anyhow::{Context, Result};
 use aws_sdk_eks::types::{AccessScope, AccessScopeType};
 use eksfed_compiler::kinds;
+use eksfed_compiler::kinds::access::{normal_groups, normal_namespaces};
 use eksfed_compiler::kinds::kind::ObjectKey;
 use eksfed_compiler::plan::live::{self, LiveObject};
 use eksfed_compiler::plan::rendered::AccessEntry;
@@ -428,7 +429,8 @@ async fn apply_entry(
                     a.principal_arn
                 );
             }
-            let identity_differs = b.kubernetes_groups != a.kubernetes_groups
+            let identity_differs = normal_groups(&b.kubernetes_groups)
+                != normal_groups(&a.kubernetes_groups)
                 || (a.username.is_some() && a.username != b.username);
             // A node entry's identity is EKS's; UpdateAccessEntry refuses to change it.
             if identity_differs && !is_node_type(&a.entry_type) {
@@ -449,7 +451,8 @@ async fn apply_entry(
             for p in &a.access_policies {
                 let same = have.get(p.policy_arn.as_str()).is_some_and(|h| {
                     h.access_scope.scope_type == p.access_scope.scope_type
-                        && sorted(&h.access_scope.namespaces) == sorted(&p.access_scope.namespaces)
+                        && normal_namespaces(&h.access_scope.namespaces)
+                            == normal_namespaces(&p.access_scope.namespaces)
                 });
                 if !same {
                     associate(a.principal_arn.clone(), p.clone()).await?;
@@ -475,12 +478,6 @@ async fn apply_entry(
         }
         _ => Ok(()),
     }
-}
-
-fn sorted(v: &[String]) -> Vec<String> {
-    let mut v = v.to_vec();
-    v.sort();
-    v
 }
 
 async fn find_association(

@@ -2,6 +2,7 @@
 //! AWS guides write, the canonical form used for comparison, and sizes as IAM counts them.
 
 pub mod pattern;
+pub mod statement;
 pub mod well_known;
 
 use crate::desired::model::Trust;
@@ -213,12 +214,10 @@ pub fn size(doc: &Json) -> usize {
 /// equal. Statements sorted, value lists sorted and de-duplicated, one-element lists and
 /// strings unified (always lists), condition values as strings, empty Sid dropped.
 pub fn canonical(doc: &Json) -> Json {
-    let statements = match doc.get("Statement") {
-        Some(Json::Array(a)) => a.clone(),
-        Some(s @ Json::Object(_)) => vec![s.clone()],
-        _ => vec![],
-    };
-    let mut out: Vec<Json> = statements.iter().map(canonical_statement).collect();
+    let mut out: Vec<Json> = statement::raw_statements(doc)
+        .into_iter()
+        .map(canonical_statement)
+        .collect();
     out.sort_by_key(|s| s.to_string());
     out.dedup();
     let mut m = Map::new();
@@ -307,24 +306,6 @@ fn canonical_statement(s: &Json) -> Json {
         m.insert(k.clone(), cv);
     }
     Json::Object(m)
-}
-
-/// Statements of a document as a list, whatever form it has.
-pub fn statements(doc: &Json) -> Vec<&Json> {
-    match doc.get("Statement") {
-        Some(Json::Array(a)) => a.iter().collect(),
-        Some(s @ Json::Object(_)) => vec![s],
-        _ => vec![],
-    }
-}
-
-/// A statement's values for a key as strings (`Action` may be a string or a list).
-pub fn values(stmt: &Json, key: &str) -> Vec<String> {
-    match stmt.get(key) {
-        Some(Json::Array(a)) => a.iter().map(scalar).collect(),
-        Some(Json::Null) | None => vec![],
-        Some(v) => vec![scalar(v)],
-    }
 }
 
 /// Decodes a policy document as IAM returns it: URL-encoded (AWS) or raw JSON (moto).

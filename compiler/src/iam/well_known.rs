@@ -234,9 +234,7 @@ pub fn document(name: &str, params: Option<&Value>, partition: &str) -> FnResult
         let text = subst(p.text)?;
         let j: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| err(format!("{}: {e}", p.name), None))?;
-        if let Some(s) = j.get("Statement").and_then(|s| s.as_array()) {
-            statements.extend(s.iter().cloned());
-        }
+        statements.extend(super::statement::raw_statements(&j).into_iter().cloned());
     }
     let doc = serde_json::json!({ "Version": "2012-10-17", "Statement": statements });
     serde_json::to_string_pretty(&doc)

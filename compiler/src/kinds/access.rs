@@ -375,6 +375,17 @@ pub fn cluster_files(pieces: &[&RenderedKind]) -> Vec<RenderFile> {
 
 pub struct AccessKind;
 
+/// Kubernetes groups in their normal form: a set (EKS and `aws-auth` keep no order). The
+/// plan compares them so and the runtime decides on an update so.
+pub fn normal_groups(g: &[String]) -> Vec<String> {
+    sorted(g)
+}
+
+/// An access scope's namespaces in their normal form: a set.
+pub fn normal_namespaces(n: &[String]) -> Vec<String> {
+    sorted(n)
+}
+
 pub fn key_aws_auth(cluster: &str, arn: &str) -> ObjectKey {
     format!("k8s:{cluster}:aws-auth:{arn}")
 }
@@ -461,13 +472,13 @@ impl Kind for AccessKind {
                     access_entry: de, ..
                 },
             ) => json!({
-                "aws_auth": aws_auth.as_ref().map(|a| json!({ "arn": a.arn(), "username": a.username, "groups": sorted(&a.groups) })),
+                "aws_auth": aws_auth.as_ref().map(|a| json!({ "arn": a.arn(), "username": a.username, "groups": normal_groups(&a.groups) })),
                 "access_entry": access_entry.as_ref().map(|e| {
-                    let mut pols: Vec<Json> = e.access_policies.iter().map(|p| json!({ "policy_arn": p.policy_arn, "type": p.access_scope.scope_type, "namespaces": sorted(&p.access_scope.namespaces) })).collect();
+                    let mut pols: Vec<Json> = e.access_policies.iter().map(|p| json!({ "policy_arn": p.policy_arn, "type": p.access_scope.scope_type, "namespaces": normal_namespaces(&p.access_scope.namespaces) })).collect();
                     pols.sort_by_key(|p| p.to_string());
                     // EKS generates a username when none is given: compare only a specified one.
                     let username = if de.as_ref().is_some_and(|d| d.username.is_some()) { json!(e.username) } else { Json::Null };
-                    json!({ "principal_arn": e.principal_arn, "username": username, "groups": sorted(&e.kubernetes_groups), "type": e.entry_type, "policies": pols })
+                    json!({ "principal_arn": e.principal_arn, "username": username, "groups": normal_groups(&e.kubernetes_groups), "type": e.entry_type, "policies": pols })
                 }),
             }),
             _ => serde_json::to_value(piece).unwrap_or_default(),

@@ -87,6 +87,12 @@ pub fn lower(_addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -
     })
 }
 
+/// Thumbprints in their normal form: a set of hex digests, whatever their case. The plan
+/// compares them so and the runtime decides on an update so.
+pub fn normal_thumbprints(v: &[String]) -> Vec<String> {
+    sorted(&v.iter().map(|t| t.to_lowercase()).collect::<Vec<_>>())
+}
+
 /// An `existing = true` provider: its URL and ARN only.
 pub fn lower_existing(
     _addr: &Address,
@@ -190,7 +196,7 @@ impl Kind for OidcProviderKind {
                 },
             ) => json!({
                 "url": url.trim_end_matches('/'), "client_ids": sorted(client_ids),
-                "thumbprints": dt.as_ref().map(|_| sorted(&thumbprints.clone().unwrap_or_default().iter().map(|t| t.to_lowercase()).collect::<Vec<_>>())),
+                "thumbprints": dt.as_ref().map(|_| normal_thumbprints(thumbprints.as_deref().unwrap_or_default())),
                 "tags": sorted_map(tags),
             }),
             _ => serde_json::to_value(piece).unwrap_or_default(),

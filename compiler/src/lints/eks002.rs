@@ -18,16 +18,18 @@
 
 use crate::desired::model::{DesiredState, ResourceKind, ServiceAccountMode, Trust};
 use crate::diag::Diagnostic;
+use crate::iam::statement::Statement;
 
 /// A raw trust statement that lets EKS Pod Identity assume the role.
 fn admits_pods(st: &serde_json::Value) -> bool {
-    let allow = st.get("Effect").and_then(|e| e.as_str()) == Some("Allow");
+    let st = Statement::read(st);
     let service = st
-        .get("Principal")
-        .map(|p| crate::iam::values(p, "Service"))
+        .principal
+        .as_ref()
+        .map(|p| p.of("Service"))
         .unwrap_or_default();
-    let actions = crate::iam::values(st, "Action");
-    allow
+    let actions = st.actions();
+    st.is_allow()
         && service.iter().any(|s| s == "pods.eks.amazonaws.com")
         && actions
             .iter()

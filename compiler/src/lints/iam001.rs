@@ -15,7 +15,6 @@
 use super::util::{documents, is_allow};
 use crate::desired::model::DesiredState;
 use crate::diag::Diagnostic;
-use crate::iam;
 
 pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
     for d in documents(desired) {
@@ -23,7 +22,7 @@ pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
             if !is_allow(s) {
                 continue;
             }
-            let actions = iam::values(s, "Action");
+            let actions = s.actions();
             if let Some(j) = actions.iter().position(|a| a == "*" || a == "*:*") {
                 out.push(
                     Diagnostic::warning(

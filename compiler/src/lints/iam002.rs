@@ -24,7 +24,6 @@
 use super::util::{documents, is_allow};
 use crate::desired::model::DesiredState;
 use crate::diag::Diagnostic;
-use crate::iam;
 
 const WRITE_VERBS: &[&str] = &[
     "Create",
@@ -80,10 +79,10 @@ pub fn is_write(action: &str) -> bool {
 pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
     for d in documents(desired) {
         for (i, s) in d.statements().iter().enumerate() {
-            if !is_allow(s) || !iam::values(s, "Resource").iter().any(|r| r == "*") {
+            if !is_allow(s) || !s.resources().iter().any(|r| r == "*") {
                 continue;
             }
-            let actions = iam::values(s, "Action");
+            let actions = s.actions();
             if let Some(j) = actions.iter().position(|a| is_write(a)) {
                 out.push(
                     Diagnostic::warning(

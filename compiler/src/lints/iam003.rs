@@ -18,29 +18,22 @@
 use super::util::{documents, is_allow, matching};
 use crate::desired::model::DesiredState;
 use crate::diag::Diagnostic;
-use crate::iam;
 
 pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
     for d in documents(desired) {
         for (i, s) in d.statements().iter().enumerate() {
-            if !is_allow(s) || !iam::values(s, "Resource").iter().any(|r| r == "*") {
+            if !is_allow(s) || !s.resources().iter().any(|r| r == "*") {
                 continue;
             }
-            let actions = iam::values(s, "Action");
-            let Some(j) = matching(&actions, "iam:PassRole") else {
+            let actions = s.actions();
+            let Some(j) = matching(actions, "iam:PassRole") else {
                 continue;
             };
-            let conditioned = s
-                .get("Condition")
-                .and_then(|c| c.as_object())
-                .is_some_and(|ops| {
-                    ops.values().any(|kv| {
-                        kv.as_object().is_some_and(|m| {
-                            m.keys()
-                                .any(|k| k.eq_ignore_ascii_case("iam:PassedToService"))
-                        })
-                    })
-                });
+            let conditioned = s.condition.iter().flatten().any(|c| {
+                c.key
+                    .as_ref()
+                    .is_some_and(|k| k.eq_ignore_ascii_case("iam:PassedToService"))
+            });
             if !conditioned {
                 let through = if actions[j].eq_ignore_ascii_case("iam:PassRole") {
                     String::new()

@@ -24,7 +24,6 @@
 use super::util::{documents, is_allow, matching};
 use crate::desired::model::DesiredState;
 use crate::diag::Diagnostic;
-use crate::iam;
 
 pub const ESCALATION: &[&str] = &[
     "iam:CreatePolicyVersion",
@@ -48,14 +47,14 @@ pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
             if !is_allow(s) {
                 continue;
             }
-            let actions = iam::values(s, "Action");
+            let actions = s.actions();
             let hits: Vec<&str> = ESCALATION
                 .iter()
                 .copied()
-                .filter(|e| matching(&actions, e).is_some())
+                .filter(|e| matching(actions, e).is_some())
                 .collect();
             if let Some(first) = hits.first() {
-                let j = matching(&actions, first).unwrap_or(0);
+                let j = matching(actions, first).unwrap_or(0);
                 let shown = if hits.len() > 3 {
                     format!("{} and {} more", hits[..3].join(", "), hits.len() - 3)
                 } else {

@@ -23,11 +23,11 @@ pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
             if !is_allow(s) {
                 continue;
             }
-            for (key, attr) in [
-                ("NotAction", "not_actions"),
-                ("NotResource", "not_resources"),
+            for (key, attr, v) in [
+                ("NotAction", "not_actions", &s.not_action),
+                ("NotResource", "not_resources", &s.not_resource),
             ] {
-                if s.get(key).is_some() {
+                if v.is_some() {
                     out.push(
                         Diagnostic::warning("IAM006", format!("{} has an Allow statement with {key}: it allows everything not listed", d.what))
                             .at(Some(d.span(i, attr, None)))

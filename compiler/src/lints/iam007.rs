@@ -15,19 +15,15 @@
 use super::util::documents;
 use crate::desired::model::{DesiredState, ResourceKind};
 use crate::diag::{Diagnostic, Span};
-use serde_json::Value as Json;
+use crate::iam::statement::{statements, Statement};
 use std::collections::HashMap;
 
 /// Pairs (first index, duplicate index, sid) of statements sharing a non-empty sid.
-fn duplicates(statements: &[&Json]) -> Vec<(usize, usize, String)> {
+fn duplicates(statements: &[Statement]) -> Vec<(usize, usize, String)> {
     let mut first: HashMap<&str, usize> = HashMap::new();
     let mut out = vec![];
     for (i, s) in statements.iter().enumerate() {
-        let Some(sid) = s
-            .get("Sid")
-            .and_then(Json::as_str)
-            .filter(|s| !s.is_empty())
-        else {
+        let Some(sid) = s.sid.as_deref().filter(|s| !s.is_empty()) else {
             continue;
         };
         match first.get(sid) {
@@ -57,7 +53,7 @@ pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
         let ResourceKind::Role(role) = &r.kind else {
             continue;
         };
-        for (f, i, sid) in duplicates(&crate::iam::statements(&role.trust_policy)) {
+        for (f, i, sid) in duplicates(&statements(&role.trust_policy)) {
             let at: Span = role
                 .trusts
                 .get(i)

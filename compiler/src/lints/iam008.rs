@@ -19,7 +19,6 @@
 use super::util::documents;
 use crate::desired::model::DesiredState;
 use crate::diag::Diagnostic;
-use crate::iam;
 
 pub fn well_formed(action: &str) -> bool {
     if action == "*" {
@@ -41,8 +40,8 @@ pub fn well_formed(action: &str) -> bool {
 pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
     for d in documents(desired) {
         for (i, s) in d.statements().iter().enumerate() {
-            for (key, attr) in [("Action", "actions"), ("NotAction", "not_actions")] {
-                for (j, a) in iam::values(s, key).iter().enumerate() {
+            for (attr, v) in [("actions", &s.action), ("not_actions", &s.not_action)] {
+                for (j, a) in v.iter().flatten().enumerate() {
                     if !well_formed(a) {
                         out.push(
                             Diagnostic::error(

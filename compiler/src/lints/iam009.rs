@@ -20,7 +20,6 @@
 use super::util::documents;
 use crate::desired::model::DesiredState;
 use crate::diag::Diagnostic;
-use crate::iam;
 
 /// `*`, or `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE` (wildcards allowed).
 pub fn well_formed(resource: &str) -> bool {
@@ -39,8 +38,11 @@ pub fn well_formed(resource: &str) -> bool {
 pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
     for d in documents(desired) {
         for (i, s) in d.statements().iter().enumerate() {
-            for (key, attr) in [("Resource", "resources"), ("NotResource", "not_resources")] {
-                for (j, r) in iam::values(s, key).iter().enumerate() {
+            for (attr, v) in [
+                ("resources", &s.resource),
+                ("not_resources", &s.not_resource),
+            ] {
+                for (j, r) in v.iter().flatten().enumerate() {
                     if !well_formed(r) {
                         out.push(
                             Diagnostic::error(

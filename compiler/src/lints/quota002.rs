@@ -31,7 +31,7 @@ pub fn check(desired: &DesiredState, out: &mut Vec<Diagnostic>) {
             } else {
                 r.block.span.clone()
             };
-            let statements = iam::statements(&p.document).len();
+            let statements = iam::statement::raw_statements(&p.document).len();
             out.push(
                 Diagnostic::error("QUOTA002", format!("policy `{}` is {n} characters in {statements} statement(s), white space not counted; a managed policy may have {LIMIT}", p.name))
                     .at(Some(at))

@@ -3,7 +3,7 @@
 
 use crate::desired::model::{DesiredState, Resource, ResourceKind};
 use crate::diag::Span;
-use crate::iam;
+use crate::iam::statement::{statements, Statement};
 use crate::language::evblock::EvBlock;
 use serde_json::Value as Json;
 
@@ -18,8 +18,8 @@ pub struct Doc<'a> {
 }
 
 impl Doc<'_> {
-    pub fn statements(&self) -> Vec<&Json> {
-        iam::statements(self.doc)
+    pub fn statements(&self) -> Vec<Statement> {
+        statements(self.doc)
     }
     /// The statement block that wrote statement `i`, when the document came from blocks.
     pub fn stmt_block(&self, i: usize) -> Option<&EvBlock> {
@@ -70,8 +70,10 @@ pub fn documents(desired: &DesiredState) -> Vec<Doc<'_>> {
     out
 }
 
-pub fn is_allow(stmt: &Json) -> bool {
-    stmt.get("Effect").and_then(Json::as_str).unwrap_or("Allow") == "Allow"
+/// An Allow statement: `Effect` is `Allow` or not a string (lints check what the statement
+/// would allow).
+pub fn is_allow(stmt: &Statement) -> bool {
+    stmt.effect.as_deref().unwrap_or("Allow") == "Allow"
 }
 
 /// The index of the first action in `actions` that matches `target`.

@@ -9,8 +9,9 @@ use crate::error::Error;
 use crate::retry::{with_retry, with_retry_opts};
 use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
+use eksfed_compiler::kinds::oidc_provider::normal_thumbprints;
 use eksfed_compiler::plan::rendered::RenderedKind;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// The OIDC provider kind: its id in IAM calls is its ARN.
 pub(super) struct OidcProvider;
@@ -105,8 +106,9 @@ impl IamKind for OidcProvider {
         owned::<Self>(iam, stack, arn).await?;
         // Thumbprints only when the stack specifies them (IAM keeps its own otherwise).
         if let Some(want) = thumbprints {
-            let norm = |v: &[String]| v.iter().map(|t| t.to_lowercase()).collect::<BTreeSet<_>>();
-            if norm(want) != norm(b_thumbs.as_deref().unwrap_or_default()) {
+            if normal_thumbprints(want)
+                != normal_thumbprints(b_thumbs.as_deref().unwrap_or_default())
+            {
                 with_retry_opts(
                     &format!("IAM UpdateOpenIDConnectProviderThumbprint {arn}"),
                     &ec(),

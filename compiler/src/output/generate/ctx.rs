@@ -5,11 +5,12 @@
 use super::hcl::{self, q};
 use super::labels::Labels;
 use super::{access_mode, cluster_label, Options, Snapshot};
+use crate::iam::statement::Statement;
+use crate::plan::live::LiveObject;
 use crate::plan::rendered::AccessEntry;
 use crate::plan::rendered::AwsAuthEntry;
 use crate::plan::rendered::PodIdentityAssociation;
 use crate::plan::rendered::RenderedKind;
-use crate::{iam, plan::live::LiveObject};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 
@@ -145,11 +146,22 @@ pub(super) fn arn_account_and_name<'a>(arn: &'a str, kind: &str) -> Option<(&'a 
     Some((acct, rest.rsplit('/').next().unwrap_or(rest)))
 }
 
-pub(super) fn principal_values(stmt: &Json, kind: &str) -> Vec<String> {
-    match stmt.get("Principal") {
-        Some(Json::Object(p)) => iam::values(&Json::Object(p.clone()), kind),
-        _ => vec![],
-    }
+/// The values of one type (`AWS`, `Federated`, `Service`) of a statement's `Principal`.
+pub(super) fn principal_values(stmt: &Statement, kind: &str) -> Vec<String> {
+    stmt.principal
+        .as_ref()
+        .map(|p| p.of(kind))
+        .unwrap_or_default()
+}
+
+/// The values a statement's conditions give `key`, under any operator.
+pub(super) fn condition_values(stmt: &Statement, key: &str) -> Vec<String> {
+    stmt.condition
+        .iter()
+        .flatten()
+        .filter(|c| c.key.as_deref() == Some(key))
+        .flat_map(|c| c.values.iter().cloned())
+        .collect()
 }
 
 /// A node's `aws-auth` entry (what EKS writes for node groups and Fargate profiles).

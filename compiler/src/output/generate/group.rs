@@ -11,12 +11,12 @@
 //! Only groups of two or more; the rest stay one block each.
 
 use super::block::{address, Block};
-use super::ctx::{Ctx, RoleInfo, Want};
+use super::ctx::{condition_values, Ctx, RoleInfo, Want};
 use super::hcl::{self, q};
 use super::role::{role_body, wildcard_allow};
 use super::service_account::{write_mode, SaEntry};
 use super::trust::{role_trusts, service_account_block, trust_block};
-use crate::iam;
+use crate::iam::statement::{raw_statements, Statement};
 use crate::kinds::cluster::SCHEMA as CLUSTER;
 use crate::kinds::role::{SCHEMA as ROLE, TRUST_POD_IDENTITY, TRUST_SERVICE_ACCOUNT};
 use crate::kinds::service_account::SCHEMA as SERVICE_ACCOUNT;
@@ -34,21 +34,7 @@ fn irsa_subjects(c: &Ctx<'_>, st: &Json) -> Subjects {
         return None;
     }
     let key = format!("{}:sub", c.host);
-    let subs: Vec<String> = st
-        .get("Condition")?
-        .as_object()?
-        .values()
-        .filter_map(|kv| kv.get(&key))
-        .flat_map(|v| match v {
-            Json::String(s) => vec![s.clone()],
-            Json::Array(a) => a
-                .iter()
-                .filter_map(Json::as_str)
-                .map(String::from)
-                .collect(),
-            _ => vec![],
-        })
-        .collect();
+    let subs = condition_values(&Statement::read(st), &key);
     let mut ns = None;
     let mut names = vec![];
     for s in &subs {
@@ -84,7 +70,7 @@ pub(super) fn roles(
             continue;
         }
         let r = &roles[name.as_str()];
-        let statements = iam::statements(r.trust_policy);
+        let statements = raw_statements(r.trust_policy);
         let subjects = match statements.as_slice() {
             [st] => irsa_subjects(c, st),
             _ => None,

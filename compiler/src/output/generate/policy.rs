@@ -6,6 +6,7 @@ use super::block::{address, Block};
 use super::ctx::{Ctx, Read, Want};
 use super::hcl::{self, q};
 use crate::iam;
+use crate::iam::statement::{statements, Form, Statement};
 use crate::kinds::policy::SCHEMA as POLICY;
 use crate::language::schema::types::{CONDITION, STATEMENT};
 use crate::plan::live::LiveObject;
@@ -68,15 +69,6 @@ pub(super) fn write_document(b: &mut Block, doc: &Json) {
     }
 }
 
-/// A statement's list keys and the `statement` block's attributes for them. The schema has
-/// no JSON name for its attributes: re-spelled here until it does.
-const LIST_KEYS: &[(&str, &str)] = &[
-    ("Action", "actions"),
-    ("NotAction", "not_actions"),
-    ("Resource", "resources"),
-    ("NotResource", "not_resources"),
-];
-
 fn statements_hcl(doc: &Json) -> Option<String> {
     let obj = doc.as_object()?;
     if obj.keys().any(|k| k != "Version" && k != "Statement")
@@ -86,8 +78,8 @@ fn statements_hcl(doc: &Json) -> Option<String> {
     }
     let mut out = String::new();
     let mut rebuilt = vec![];
-    for st in iam::statements(doc) {
-        let (text, r) = statement_hcl(st)?;
+    for st in statements(doc) {
+        let (text, r) = statement_hcl(&st)?;
         out.push_str(&text);
         rebuilt.push(r);
     }
@@ -98,87 +90,52 @@ fn statements_hcl(doc: &Json) -> Option<String> {
 }
 
 /// One statement as a `statement` block, and the statement that block compiles to; `None` for
-/// what the block cannot say (principals, non-string values).
-fn statement_hcl(st: &Json) -> Option<(String, Json)> {
-    let so = st.as_object()?;
-    let mut b = Block::unlabeled(&STATEMENT);
-    let mut r = serde_json::Map::new();
-    let known = ["Sid", "Effect", "Condition"];
-    if so
-        .keys()
-        .any(|k| !known.contains(&k.as_str()) && !LIST_KEYS.iter().any(|(j, _)| j == k))
+/// what the block cannot say (principals, keys it has no attribute for, values other than
+/// strings, numbers and booleans in conditions).
+fn statement_hcl(st: &Statement) -> Option<(String, Json)> {
+    if st.form > Form::Scalars
+        || !st.other_keys.is_empty()
+        || st.principal.is_some()
+        || st.not_principal.is_some()
     {
         return None;
     }
-    if let Some(sid) = so.get("Sid") {
-        let sid = sid.as_str()?;
-        if !sid.is_empty() {
-            b.attr("sid", &q(sid));
-            r.insert("Sid".into(), json!(sid));
-        }
+    let mut b = Block::unlabeled(&STATEMENT);
+    let mut r = serde_json::Map::new();
+    if let Some(sid) = st.sid.as_deref().filter(|s| !s.is_empty()) {
+        b.attr("sid", &q(sid));
+        r.insert("Sid".into(), json!(sid));
     }
-    let effect = so.get("Effect").and_then(Json::as_str).unwrap_or("Allow");
+    let effect = st.effect.as_deref().unwrap_or("Allow");
     if effect != "Allow" {
         b.attr("effect", &q(effect));
     }
     r.insert("Effect".into(), json!(effect));
-    for (key, attr) in LIST_KEYS {
-        if let Some(v) = so.get(*key) {
-            let vals: Vec<String> = match v {
-                Json::String(s) => vec![s.clone()],
-                Json::Array(a) => a
-                    .iter()
-                    .map(|x| x.as_str().map(String::from))
-                    .collect::<Option<_>>()?,
-                _ => return None,
-            };
-            b.attr(attr, &hcl::list(&vals));
-            r.insert(key.to_string(), iam::one_or_many(&vals));
+    // The schema has no JSON name for its attributes: re-spelled here until it does.
+    for (key, attr, vals) in [
+        ("Action", "actions", &st.action),
+        ("NotAction", "not_actions", &st.not_action),
+        ("Resource", "resources", &st.resource),
+        ("NotResource", "not_resources", &st.not_resource),
+    ] {
+        if let Some(vals) = vals {
+            b.attr(attr, &hcl::list(vals));
+            r.insert(key.to_string(), iam::one_or_many(vals));
         }
     }
-    match so.get("Condition") {
-        Some(Json::Object(ops)) => {
-            let (text, rc) = conditions_hcl(ops)?;
-            b.lines(&text);
-            r.insert("Condition".into(), Json::Object(rc));
+    if let Some(conds) = &st.condition {
+        let mut rc = serde_json::Map::new();
+        for c in conds {
+            let ro = rc.entry(c.op.clone()).or_insert_with(|| json!({}));
+            let key = c.key.as_ref()?;
+            let mut cb = Block::unlabeled(&CONDITION);
+            cb.attr("test", &q(&c.op));
+            cb.attr("variable", &q(key));
+            cb.attr("values", &hcl::list(&c.values));
+            b.lines(&cb.close());
+            ro[key] = iam::one_or_many(&c.values);
         }
-        Some(_) => return None,
-        None => {}
+        r.insert("Condition".into(), Json::Object(rc));
     }
     Some((b.close(), Json::Object(r)))
-}
-
-/// A statement's `Condition` as `condition` blocks, and the condition they compile to.
-fn conditions_hcl(
-    ops: &serde_json::Map<String, Json>,
-) -> Option<(String, serde_json::Map<String, Json>)> {
-    let mut text = String::new();
-    let mut rc = serde_json::Map::new();
-    for (op, kv) in ops {
-        let kv = kv.as_object()?;
-        let mut ro = serde_json::Map::new();
-        for (k, v) in kv {
-            let vals: Vec<String> = match v {
-                Json::Array(a) => a.iter().map(scalar).collect::<Option<_>>()?,
-                other => vec![scalar(other)?],
-            };
-            let mut b = Block::unlabeled(&CONDITION);
-            b.attr("test", &q(op));
-            b.attr("variable", &q(k));
-            b.attr("values", &hcl::list(&vals));
-            text.push_str(&b.close());
-            ro.insert(k.clone(), iam::one_or_many(&vals));
-        }
-        rc.insert(op.clone(), Json::Object(ro));
-    }
-    Some((text, rc))
-}
-
-fn scalar(v: &Json) -> Option<String> {
-    match v {
-        Json::String(s) => Some(s.clone()),
-        Json::Bool(b) => Some(b.to_string()),
-        Json::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
 }

@@ -7,7 +7,7 @@ use super::block::{address, Block};
 use super::ctx::{principal_values, Ctx, Read, Want};
 use super::hcl::q;
 use super::GITHUB_OIDC_HOST;
-use crate::iam;
+use crate::iam::statement::statements;
 use crate::kinds::cluster::SCHEMA as CLUSTER;
 use crate::kinds::oidc_provider::SCHEMA as OIDC_PROVIDER;
 use crate::kinds::saml_provider::SCHEMA as SAML_PROVIDER;
@@ -22,8 +22,8 @@ pub(super) fn write(c: &mut Ctx<'_>, read: &Read<'_>, want: &BTreeMap<String, Wa
         if *w != Want::Owned {
             continue;
         }
-        for st in iam::statements(read.roles[name.as_str()].trust_policy) {
-            providers.extend(principal_values(st, "Federated"));
+        for st in statements(read.roles[name.as_str()].trust_policy) {
+            providers.extend(principal_values(&st, "Federated"));
         }
     }
     let mut out = String::new();

@@ -4,12 +4,13 @@
 
 use super::block::{address, Block};
 use super::ctx::{
-    arn_account_and_name, is_node_entry, principal_values, Ctx, Read, RoleInfo, Want,
+    arn_account_and_name, condition_values, is_node_entry, principal_values, Ctx, Read, RoleInfo,
+    Want,
 };
 use super::hcl::{self, q};
 use super::trust::role_trusts;
 use super::{labels, policy};
-use crate::iam;
+use crate::iam::statement::statements;
 use crate::kinds::role::{INLINE_POLICY, SCHEMA as ROLE};
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,7 +20,7 @@ pub(super) fn select(c: &mut Ctx<'_>, read: &Read<'_>) -> BTreeMap<String, Want>
     let s = c.s;
     let mut want: BTreeMap<String, Want> = BTreeMap::new();
     for (name, r) in &read.roles {
-        let names_provider = iam::statements(r.trust_policy)
+        let names_provider = statements(r.trust_policy)
             .iter()
             .any(|st| principal_values(st, "Federated").contains(&c.cluster_provider_arn));
         if names_provider {
@@ -195,21 +196,9 @@ pub(super) fn role_body(c: &Ctx<'_>, r: &RoleInfo<'_>, name_expr: &str, trusts: 
 /// The one service account a trust policy lets in through the cluster's issuer, if one.
 fn single_subject(trust: &Json, host: &str) -> Option<String> {
     let key = format!("{host}:sub");
-    let subs: Vec<String> = iam::statements(trust)
+    let subs: Vec<String> = statements(trust)
         .iter()
-        .filter_map(|st| st.get("Condition"))
-        .filter_map(Json::as_object)
-        .flat_map(|ops| ops.values())
-        .filter_map(|kv| kv.get(&key))
-        .flat_map(|v| match v {
-            Json::Array(a) => a
-                .iter()
-                .filter_map(Json::as_str)
-                .map(String::from)
-                .collect(),
-            Json::String(s) => vec![s.clone()],
-            _ => vec![],
-        })
+        .flat_map(|st| condition_values(st, &key))
         .collect();
     match subs.as_slice() {
         [one] => one.rsplit(':').next().map(String::from),

@@ -9,6 +9,7 @@ use super::ctx::{principal_values, Ctx, RoleInfo};
 use super::hcl::{self, q};
 use crate::desired::model::Trust;
 use crate::iam;
+use crate::iam::statement::{raw_statements, Form, Principal, Statement};
 use crate::kinds::oidc_provider::SCHEMA as OIDC_PROVIDER;
 use crate::kinds::role::{
     TRUST_AWS, TRUST_OIDC, TRUST_POD_IDENTITY, TRUST_SAML, TRUST_SERVICE_ACCOUNT, TRUST_STATEMENT,
@@ -24,7 +25,7 @@ type Conditions = Vec<(String, String, Vec<String>)>;
 pub(super) fn role_trusts(c: &Ctx<'_>, r: &RoleInfo<'_>) -> (String, bool) {
     let mut trusts = String::new();
     let mut wildcard = false;
-    for st in iam::statements(r.trust_policy) {
+    for st in raw_statements(r.trust_policy) {
         let (t, w) = trust_block(c, st);
         wildcard |= w;
         trusts.push_str(&t);
@@ -35,15 +36,16 @@ pub(super) fn role_trusts(c: &Ctx<'_>, r: &RoleInfo<'_>) -> (String, bool) {
 /// One trust statement as the typed block that compiles to exactly it, or as a raw
 /// `trust_statement`. Returns the block text and whether it uses `allow_wildcard`.
 pub(super) fn trust_block(c: &Ctx<'_>, stmt: &Json) -> (String, bool) {
-    let conds = conditions_of(stmt);
-    let one_kind = matches!(stmt.get("Principal"), Some(Json::Object(p)) if p.len() == 1);
+    let st = &Statement::read(stmt);
+    let conds = conditions_of(st);
+    let one_kind = matches!(&st.principal, Some(Principal::Typed(p)) if p.len() == 1);
     if let (true, Some(conds)) = (one_kind, &conds) {
-        if let Some(found) = service_account_trust(c, stmt, conds) {
+        if let Some(found) = service_account_trust(c, stmt, st, conds) {
             return found;
         }
-        let typed = provider_trust(c, stmt, conds)
-            .or_else(|| pod_identity_trust(stmt, conds))
-            .or_else(|| aws_trust(stmt, conds));
+        let typed = provider_trust(c, stmt, st, conds)
+            .or_else(|| pod_identity_trust(stmt, st, conds))
+            .or_else(|| aws_trust(stmt, st, conds));
         if let Some(text) = typed {
             return (text, false);
         }
@@ -76,8 +78,13 @@ pub(super) fn service_account_block(
 }
 
 /// IRSA on the cluster's provider: service accounts of one namespace.
-fn service_account_trust(c: &Ctx<'_>, stmt: &Json, conds: &Conditions) -> Option<(String, bool)> {
-    if principal_values(stmt, "Federated") != [c.cluster_provider_arn.clone()] {
+fn service_account_trust(
+    c: &Ctx<'_>,
+    stmt: &Json,
+    st: &Statement,
+    conds: &Conditions,
+) -> Option<(String, bool)> {
+    if principal_values(st, "Federated") != [c.cluster_provider_arn.clone()] {
         return None;
     }
     let sub_key = format!("{}:sub", c.host);
@@ -111,8 +118,8 @@ fn service_account_trust(c: &Ctx<'_>, stmt: &Json, conds: &Conditions) -> Option
 }
 
 /// Another OIDC IdP, or a SAML IdP, of the account (one the stack generates).
-fn provider_trust(c: &Ctx<'_>, stmt: &Json, conds: &Conditions) -> Option<String> {
-    let federated = principal_values(stmt, "Federated");
+fn provider_trust(c: &Ctx<'_>, stmt: &Json, st: &Statement, conds: &Conditions) -> Option<String> {
+    let federated = principal_values(st, "Federated");
     let [arn] = federated.as_slice() else {
         return None;
     };
@@ -148,8 +155,8 @@ fn provider_trust(c: &Ctx<'_>, stmt: &Json, conds: &Conditions) -> Option<String
 }
 
 /// EKS Pod Identity; kept raw when the typed block would add AWS's Sid.
-fn pod_identity_trust(stmt: &Json, conds: &Conditions) -> Option<String> {
-    if principal_values(stmt, "Service") != ["pods.eks.amazonaws.com"] {
+fn pod_identity_trust(stmt: &Json, st: &Statement, conds: &Conditions) -> Option<String> {
+    if principal_values(st, "Service") != ["pods.eks.amazonaws.com"] {
         return None;
     }
     let t = Trust::PodIdentity {
@@ -165,7 +172,7 @@ fn pod_identity_trust(stmt: &Json, conds: &Conditions) -> Option<String> {
     }
     let mut with_sid = stmt.clone();
     with_sid["Sid"] = json!("AllowEksAuthToAssumeRoleForPodIdentity");
-    (stmt.get("Sid").is_none() && same_statement(&iam::trust_statement(&t), &with_sid)).then(|| {
+    (st.sid.is_none() && same_statement(&iam::trust_statement(&t), &with_sid)).then(|| {
         raw_trust(
             "# trust_pod_identity would add AWS's Sid \"AllowEksAuthToAssumeRoleForPodIdentity\": kept as is\n",
             stmt,
@@ -174,8 +181,8 @@ fn pod_identity_trust(stmt: &Json, conds: &Conditions) -> Option<String> {
 }
 
 /// AWS principals (accounts, roles, users).
-fn aws_trust(stmt: &Json, conds: &Conditions) -> Option<String> {
-    let aws = principal_values(stmt, "AWS");
+fn aws_trust(stmt: &Json, st: &Statement, conds: &Conditions) -> Option<String> {
+    let aws = principal_values(st, "AWS");
     if aws.is_empty() {
         return None;
     }
@@ -209,30 +216,17 @@ fn same_statement(a: &Json, b: &Json) -> bool {
         == iam::canonical(&iam::document(vec![b.clone()]))
 }
 
-/// A statement's conditions as (operator, key, values); `None` when not all are strings.
-fn conditions_of(stmt: &Json) -> Option<Conditions> {
-    let mut out = vec![];
-    match stmt.get("Condition") {
-        None => {}
-        Some(Json::Object(ops)) => {
-            for (op, kv) in ops {
-                let Json::Object(kv) = kv else { return None };
-                for (k, v) in kv {
-                    let vals = match v {
-                        Json::String(s) => vec![s.clone()],
-                        Json::Array(a) => a
-                            .iter()
-                            .map(|x| x.as_str().map(String::from))
-                            .collect::<Option<Vec<_>>>()?,
-                        _ => return None,
-                    };
-                    out.push((op.clone(), k.clone(), vals));
-                }
-            }
-        }
-        Some(_) => return None,
+/// A statement's conditions as (operator, key, values); `None` when the statement holds
+/// anything but strings.
+fn conditions_of(st: &Statement) -> Option<Conditions> {
+    if st.form != Form::Strings {
+        return None;
     }
-    Some(out)
+    st.condition
+        .iter()
+        .flatten()
+        .map(|c| Some((c.op.clone(), c.key.clone()?, c.values.clone())))
+        .collect()
 }
 
 fn cond_map(conds: &Conditions) -> IndexMap<String, Vec<String>> {

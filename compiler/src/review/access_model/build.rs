@@ -7,6 +7,7 @@ use super::model::{AccessModel, AccessPath, ClusterInfo, GrantKind, Piece, FORMA
 use super::paths::{Found, Joined, Names, Walk};
 use super::rbac::{self, RbacRole};
 use crate::desired::model::AccessMode;
+use crate::iam::statement;
 use crate::plan::rendered::strip_role_path;
 use crate::plan::rendered::RenderedKind;
 use std::collections::{BTreeMap, BTreeSet};
@@ -178,37 +179,18 @@ fn principals(j: &Joined<'_>) -> BTreeSet<String> {
 
 /// `ACTIONS on RESOURCES` for each Allow statement of a policy document.
 fn summarise(doc: &serde_json::Value) -> Vec<String> {
-    let list = |v: &serde_json::Value| -> String {
-        match v {
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Array(a) => a
-                .iter()
-                .filter_map(|x| x.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            _ => String::new(),
-        }
+    let side = |yes: &Option<Vec<String>>, no: &Option<Vec<String>>| match (yes, no) {
+        (_, Some(v)) => format!("all but {}", v.join(", ")),
+        (Some(v), None) => v.join(", "),
+        (None, None) => String::new(),
     };
-    let statements = match &doc["Statement"] {
-        serde_json::Value::Array(a) => a.clone(),
-        serde_json::Value::Object(_) => vec![doc["Statement"].clone()],
-        _ => vec![],
-    };
-    statements
+    statement::statements(doc)
         .iter()
-        .filter(|st| st["Effect"].as_str() == Some("Allow"))
+        .filter(|st| st.is_allow())
         .map(|st| {
-            let actions = if st.get("NotAction").is_some() {
-                format!("all but {}", list(&st["NotAction"]))
-            } else {
-                list(&st["Action"])
-            };
-            let resources = if st.get("NotResource").is_some() {
-                format!("all but {}", list(&st["NotResource"]))
-            } else {
-                list(&st["Resource"])
-            };
-            let cond = if st.get("Condition").is_some() {
+            let actions = side(&st.action, &st.not_action);
+            let resources = side(&st.resource, &st.not_resource);
+            let cond = if st.condition.is_some() {
                 " (with conditions)"
             } else {
                 ""

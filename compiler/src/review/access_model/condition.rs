@@ -10,6 +10,7 @@
 //! fails the positive operators and holds for the negated ones and `...IfExists`;
 //! `ForAllValues:` holds on it and `ForAnyValue:` fails.
 
+use crate::iam::statement;
 use std::cmp::Ordering;
 use std::net::IpAddr;
 
@@ -235,46 +236,22 @@ pub struct Clause {
     pub values: Vec<String>,
 }
 
-/// The clauses of a statement's `Condition` block, in document order.
-pub fn clauses(condition: &serde_json::Value) -> Vec<Clause> {
-    let mut out = vec![];
-    let Some(ops) = condition.as_object() else {
-        return out;
-    };
-    for (name, keys) in ops {
-        let op = Operator::parse(name);
-        let Some(keys) = keys.as_object() else {
-            out.push(Clause {
-                name: name.clone(),
-                op: None,
-                key: String::new(),
-                values: vec![],
-            });
-            continue;
-        };
-        for (key, v) in keys {
-            out.push(Clause {
-                name: name.clone(),
-                op,
-                key: key.clone(),
-                values: scalars(v),
-            });
-        }
-    }
-    out
-}
-
-/// A condition value or list of them as strings (IAM takes `true` and `"true"` alike).
-fn scalars(v: &serde_json::Value) -> Vec<String> {
-    let one = |x: &serde_json::Value| match x {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Bool(b) => Some(b.to_string()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    };
-    match v {
-        serde_json::Value::Array(a) => a.iter().filter_map(one).collect(),
-        x => one(x).into_iter().collect(),
+/// One condition entry of a statement as a clause; an operator whose value is not an object
+/// of keys is a clause with no key (it decides nothing).
+pub fn clause(c: &statement::Condition) -> Clause {
+    match &c.key {
+        Some(key) => Clause {
+            name: c.op.clone(),
+            op: Operator::parse(&c.op),
+            key: key.clone(),
+            values: c.values.clone(),
+        },
+        None => Clause {
+            name: c.op.clone(),
+            op: None,
+            key: String::new(),
+            values: vec![],
+        },
     }
 }
 

@@ -4,6 +4,7 @@
 //! what cannot be decided stays undecided (see `condition.rs`).
 
 use super::condition::{self, Answer, Clause, Fact, Verdict};
+use crate::iam::statement;
 use serde_json::Value as Json;
 
 /// One trust policy, parsed once.
@@ -80,82 +81,71 @@ pub struct Request<'a> {
     pub fact: &'a dyn Fn(&str) -> Fact,
 }
 
-fn strings(v: &Json) -> Vec<String> {
-    match v {
-        Json::String(s) => vec![s.clone()],
-        Json::Array(a) => a
-            .iter()
-            .filter_map(|x| x.as_str().map(String::from))
-            .collect(),
-        _ => vec![],
-    }
-}
-
-fn principals(v: &Json) -> Option<Principals> {
-    match v {
-        Json::String(s) if s == "*" => Some(Principals::Any),
-        Json::Object(m) => {
+fn principals(p: &Option<statement::Principal>) -> Option<Principals> {
+    match p.as_ref()? {
+        statement::Principal::Any => Some(Principals::Any),
+        statement::Principal::Typed(m) => {
             let mut out = vec![];
             for (ty, ids) in m {
-                for id in strings(ids) {
+                for id in ids {
                     if id == "*" {
                         return Some(Principals::Any);
                     }
                     out.push(match ty.as_str() {
-                        "AWS" => Principal::Aws(id),
-                        "Federated" => Principal::Federated(id),
-                        "Service" => Principal::Service(id),
-                        _ => Principal::Other(id),
+                        "AWS" => Principal::Aws(id.clone()),
+                        "Federated" => Principal::Federated(id.clone()),
+                        "Service" => Principal::Service(id.clone()),
+                        _ => Principal::Other(id.clone()),
                     });
                 }
             }
             Some(Principals::Listed(out))
         }
-        _ => None,
+        statement::Principal::Bare(_) => None,
+    }
+}
+
+fn patterns(yes: &Option<Vec<String>>, no: &Option<Vec<String>>) -> Option<Patterns> {
+    match (yes, no) {
+        (Some(v), _) => Some(Patterns {
+            not: false,
+            list: v.clone(),
+        }),
+        (None, Some(v)) => Some(Patterns {
+            not: true,
+            list: v.clone(),
+        }),
+        (None, None) => None,
     }
 }
 
 /// Reads a trust policy document (a single statement object is taken as a list of one).
 pub fn parse(doc: &Json) -> TrustPolicy {
-    let statements = match &doc["Statement"] {
-        Json::Array(a) => a.iter().collect(),
-        s @ Json::Object(_) => vec![s],
-        _ => vec![],
-    };
-    let statements = statements
+    let statements = statement::statements(doc)
         .into_iter()
         .enumerate()
         .map(|(i, st)| {
-            let principals = match (
-                principals(&st["Principal"]),
-                principals(&st["NotPrincipal"]),
-            ) {
+            let principals = match (principals(&st.principal), principals(&st.not_principal)) {
                 (Some(p), _) => p,
                 (None, Some(Principals::Listed(n))) => Principals::Not(n),
                 (None, Some(_)) => Principals::Listed(vec![]),
                 (None, None) => Principals::Listed(vec![]),
             };
-            let patterns = |yes: &str, no: &str| match (st.get(yes), st.get(no)) {
-                (Some(v), _) => Some(Patterns {
-                    not: false,
-                    list: strings(v),
-                }),
-                (None, Some(v)) => Some(Patterns {
-                    not: true,
-                    list: strings(v),
-                }),
-                (None, None) => None,
-            };
             Statement {
                 number: i + 1,
-                allow: st["Effect"].as_str() == Some("Allow"),
+                allow: st.is_allow(),
                 principals,
-                actions: patterns("Action", "NotAction").unwrap_or(Patterns {
+                actions: patterns(&st.action, &st.not_action).unwrap_or(Patterns {
                     not: false,
                     list: vec![],
                 }),
-                resources: patterns("Resource", "NotResource"),
-                conditions: condition::clauses(&st["Condition"]),
+                resources: patterns(&st.resource, &st.not_resource),
+                conditions: st
+                    .condition
+                    .iter()
+                    .flatten()
+                    .map(condition::clause)
+                    .collect(),
             }
         })
         .collect();

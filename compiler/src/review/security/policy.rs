@@ -11,6 +11,7 @@
 //! covered, so they give no item.
 
 use crate::iam::pattern;
+use crate::iam::statement::{statements, Principal};
 use serde_json::Value as Json;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -40,15 +41,6 @@ pub struct Stmt {
     pub conditions: Vec<Clause>,
 }
 
-fn strings(v: &Json) -> Vec<String> {
-    match v {
-        Json::Array(a) => a.iter().flat_map(strings).collect(),
-        Json::String(s) => vec![s.clone()],
-        Json::Null => vec![],
-        other => vec![other.to_string()],
-    }
-}
-
 /// `123456789012` and `arn:aws:iam::123456789012:root` name the same principal.
 fn principal_value(ty: &str, v: &str) -> String {
     if ty == "AWS" && v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()) {
@@ -60,18 +52,14 @@ fn principal_value(ty: &str, v: &str) -> String {
     format!("{ty}:{v}")
 }
 
-fn principals(v: &Json) -> Vec<String> {
-    match v {
-        Json::String(s) if s == "*" => vec!["*".into()],
-        Json::Object(m) => m
+fn principals(p: &Principal) -> Vec<String> {
+    match p {
+        Principal::Any => vec!["*".into()],
+        Principal::Typed(m) => m
             .iter()
-            .flat_map(|(ty, vals)| {
-                strings(vals)
-                    .into_iter()
-                    .map(move |x| principal_value(ty, &x))
-            })
+            .flat_map(|(ty, vals)| vals.iter().map(move |x| principal_value(ty, x)))
             .collect(),
-        other => strings(other),
+        Principal::Bare(v) => v.clone(),
     }
 }
 
@@ -79,21 +67,18 @@ fn principals(v: &Json) -> Vec<String> {
 /// means: everything on the after side, nothing on the before side (sound either way).
 pub fn parse(doc: Option<&Json>, as_after: bool) -> Vec<Stmt> {
     let Some(doc) = doc else { return vec![] };
-    let stmts: Vec<&Json> = match doc.get("Statement") {
-        Some(Json::Array(a)) => a.iter().collect(),
-        Some(s @ Json::Object(_)) => vec![s],
-        _ => vec![],
-    };
-    stmts
+    statements(doc)
         .into_iter()
         .map(|s| {
-            let allow = s.get("Effect").and_then(Json::as_str) != Some("Deny");
-            let set = |pos: &str, neg: &str, default: Set| match (s.get(pos), s.get(neg)) {
-                (Some(v), _) => Set::Pos(strings(v)),
-                (None, Some(v)) => Set::Not(strings(v)),
+            let allow = !s.is_deny();
+            let set = |pos: &Option<Vec<String>>, neg: &Option<Vec<String>>, default: Set| match (
+                pos, neg,
+            ) {
+                (Some(v), _) => Set::Pos(v.clone()),
+                (None, Some(v)) => Set::Not(v.clone()),
                 (None, None) => default,
             };
-            let principal = match (s.get("Principal"), s.get("NotPrincipal")) {
+            let principal = match (&s.principal, &s.not_principal) {
                 (Some(p), _) => Some(Set::Pos(principals(p))),
                 (None, Some(p)) => Some(Set::Not(principals(p))),
                 _ => None,
@@ -104,26 +89,25 @@ pub fn parse(doc: Option<&Json>, as_after: bool) -> Vec<Stmt> {
             } else {
                 Set::Pos(vec![])
             };
-            let mut conditions = vec![];
-            if let Some(Json::Object(ops)) = s.get("Condition") {
-                for (op, kv) in ops {
-                    if let Json::Object(kv) = kv {
-                        for (k, vals) in kv {
-                            conditions.push(Clause {
-                                op: op.clone(),
-                                key: k.to_lowercase(),
-                                shown_key: k.clone(),
-                                values: strings(vals),
-                            });
-                        }
-                    }
-                }
-            }
+            let conditions = s
+                .condition
+                .iter()
+                .flatten()
+                .filter_map(|c| {
+                    let k = c.key.as_ref()?;
+                    Some(Clause {
+                        op: c.op.clone(),
+                        key: k.to_lowercase(),
+                        shown_key: k.clone(),
+                        values: c.values.clone(),
+                    })
+                })
+                .collect();
             Stmt {
                 allow,
                 principal,
-                actions: set("Action", "NotAction", nothing),
-                resources: set("Resource", "NotResource", Set::Pos(vec!["*".into()])),
+                actions: set(&s.action, &s.not_action, nothing),
+                resources: set(&s.resource, &s.not_resource, Set::Pos(vec!["*".into()])),
                 conditions,
             }
         })
