@@ -16,18 +16,11 @@
 
 pub mod lowering;
 
-pub mod access;
-pub mod cluster;
 pub mod declared;
 pub mod id;
 pub mod k8s;
 pub mod kind;
-pub mod oidc_provider;
-pub mod policy;
-pub mod rbac_binding;
-pub mod role;
-pub mod saml_provider;
-pub mod service_account;
+// The kind files (`cluster.rs`, `role.rs`, ...) are declared by their line in `kinds!`.
 
 use declared::{Lower, Render};
 use id::KindId;
@@ -43,7 +36,8 @@ use indexmap::IndexMap;
 use lowering::Ctx;
 
 /// The registry: from one line per kind — `Variant => module::Type`, the variant named the
-/// same in `KindId`, `model::ResourceKind` and `RenderedKind` — it generates [`ALL`],
+/// same in `KindId`, `model::ResourceKind` and `RenderedKind` — it declares the kind's module
+/// (`pub mod module;`, its file `kinds/module.rs`) and generates [`ALL`],
 /// [`SCHEMAS`], [`of`] and the dispatch functions (each an exhaustive match, one arm per
 /// kind, delegating to the kind's `Lower`, `Render` or `Kind` impl), and the test table
 /// that checks each line against its kind file. `read` kinds (the cluster) implement only
@@ -54,6 +48,9 @@ macro_rules! kinds {
         read { $($rv:ident => $rm:ident :: $rt:ident),* $(,)? }
         rendered { $($v:ident => $m:ident :: $t:ident),* $(,)? }
     ) => {
+        $(pub mod $rm;)*
+        $(pub mod $m;)*
+
         /// Every kind that renders, in the registry's order.
         pub static ALL: [&dyn Kind; [$(stringify!($v)),*].len()] = [$(&$m::$t),*];
 
