@@ -1,10 +1,10 @@
-//! `access`: a principal's way into a cluster — an `aws-auth` entry and/or an EKS access
-//! entry (with its access policies), by the cluster's access mode.
+//! `access`: a principal's way into a cluster — an `aws-auth` entry and/or an EKS access entry
+//! (with its access policies), by the cluster's access mode.
 //!
-//! In this file, in order: the front half — the `access` block, its lowering
-//! (principal, access policies, entry type), exports and import ids; its render (the typed model
-//! into the piece AWS or Kubernetes holds, and the files `eksfed render --out` writes); its
-//! `Kind` impl (the diff side).
+//! In this file, in order: the front half — the `access` block, its lowering (principal,
+//! access policies, entry type), exports (its `impl Lower`); its render (`impl Render`: the
+//! typed model into the piece AWS or Kubernetes holds); its `Kind` impl (the diff side, the
+//! ids an `import` block names it by, and the files `eksfed render --out` writes).
 
 use super::declared::{Lower, Render};
 use super::id::KindId;

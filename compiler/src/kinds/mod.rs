@@ -9,7 +9,7 @@
 //! side: the diff, the files `eksfed render --out` writes, the ids `import` takes).
 //! `cluster.rs` implements only `Lower`: a cluster is read, never rendered.
 //!
-//! Every kind is registered once, in the [`kinds!`] table below: that one line per kind
+//! Every kind is registered once, in the `kinds!` table below: that one line per kind
 //! generates [`ALL`], [`of`], every dispatch function after it and the registry's test
 //! table. The stages (`resolve`, `adopt`, `render`, `diff`, `live`, `report`) own the walk
 //! and ask the kind through them.

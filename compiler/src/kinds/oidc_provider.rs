@@ -1,9 +1,9 @@
 //! `oidc_provider`: an IAM OpenID Connect provider, identified by its ARN (from its URL).
 //!
-//! In this file, in order: the front half — the `oidc_provider` block, its
-//! lowering, the existing-provider form, exports and import ids; its render (the typed model
-//! into the piece AWS or Kubernetes holds, and the files `eksfed render --out` writes); its
-//! `Kind` impl (the diff side).
+//! In this file, in order: the front half — the `oidc_provider` block, its lowering, the
+//! existing-provider form, exports (its `impl Lower`); its render (`impl Render`: the typed
+//! model into the piece AWS or Kubernetes holds); its `Kind` impl (the diff side, the ids an
+//! `import` block names it by, and the files `eksfed render --out` writes).
 
 use super::declared::{Lower, Render};
 use super::id::KindId;

@@ -1,10 +1,10 @@
-//! `rbac_binding`: a ClusterRoleBinding, or one RoleBinding per namespace — one live piece
-//! per manifest under one address.
+//! `rbac_binding`: a ClusterRoleBinding, or one RoleBinding per namespace — one live piece per
+//! manifest under one address.
 //!
-//! In this file, in order: the front half — the `rbac_binding` block, its
-//! lowering (subjects, role or cluster role), exports and import ids; its render (the typed model
-//! into the piece AWS or Kubernetes holds, and the files `eksfed render --out` writes); its
-//! `Kind` impl (the diff side).
+//! In this file, in order: the front half — the `rbac_binding` block, its lowering (subjects,
+//! role or cluster role), exports (its `impl Lower`); its render (`impl Render`: the typed
+//! model into the piece AWS or Kubernetes holds); its `Kind` impl (the diff side, the ids an
+//! `import` block names it by, and the files `eksfed render --out` writes).
 
 use super::declared::{Lower, Render};
 use super::id::KindId;

@@ -1,11 +1,11 @@
 //! `role`: an IAM role, identified by its name (unique in an account whatever the path, so a
 //! path change keeps the key and is a replace).
 //!
-//! In this file, in order: the front half — the `role` block and its trust and
-//! `inline_policy` blocks, the lowering (trust blocks into the trust policy, inline policies),
-//! the existing-role form, exports and import ids; its render (the typed model
-//! into the piece AWS or Kubernetes holds, and the files `eksfed render --out` writes); its
-//! `Kind` impl (the diff side).
+//! In this file, in order: the front half — the `role` block and its trust and `inline_policy`
+//! blocks, the lowering (trust blocks into the trust policy, inline policies), the
+//! existing-role form, exports (its `impl Lower`); its render (`impl Render`: the typed model
+//! into the piece AWS or Kubernetes holds); its `Kind` impl (the diff side, the ids an
+//! `import` block names it by, and the files `eksfed render --out` writes).
 
 use super::declared::{Lower, Render};
 use super::id::KindId;

@@ -1,10 +1,10 @@
 //! `service_account`: a Kubernetes ServiceAccount (IRSA: the role ARN annotation) and/or an
 //! EKS pod identity association — up to two live pieces under one address.
 //!
-//! In this file, in order: the front half — the `service_account` block, its
-//! lowering (mode and role), exports and import ids; its render (the typed model
-//! into the piece AWS or Kubernetes holds, and the files `eksfed render --out` writes); its
-//! `Kind` impl (the diff side).
+//! In this file, in order: the front half — the `service_account` block, its lowering (mode
+//! and role), exports (its `impl Lower`); its render (`impl Render`: the typed model into the
+//! piece AWS or Kubernetes holds); its `Kind` impl (the diff side, the ids an `import` block
+//! names it by, and the files `eksfed render --out` writes).
 
 use super::declared::{Lower, Render};
 use super::id::KindId;
