@@ -28,7 +28,10 @@ pub fn identifying(kind: &str) -> &'static [&'static str] {
     match KindId::parse(kind) {
         Some(KindId::OidcProvider) => &["url"],
         Some(KindId::SamlProvider) => &["name"],
-        _ => &["name", "path"],
+        Some(KindId::Policy | KindId::Role) => &["name", "path"],
+        // Nothing identifies what cannot be `existing = true`.
+        Some(KindId::Cluster | KindId::ServiceAccount | KindId::Access | KindId::RbacBinding)
+        | None => &[],
     }
 }
 

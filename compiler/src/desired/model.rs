@@ -241,7 +241,9 @@ impl Resource {
             ResourceKind::SamlProvider(p) => Some(&p.arn),
             ResourceKind::Policy(p) => Some(&p.arn),
             ResourceKind::Role(r) => Some(&r.arn),
-            _ => None,
+            ResourceKind::ServiceAccount(_)
+            | ResourceKind::Access(_)
+            | ResourceKind::RbacBinding(_) => None,
         }
     }
     /// `existing = true`: made and owned elsewhere, only read (see `adopt.rs`).
@@ -254,7 +256,11 @@ impl Resource {
             ResourceKind::ServiceAccount(s) => Some(&s.cluster),
             ResourceKind::Access(a) => Some(&a.cluster),
             ResourceKind::RbacBinding(r) => Some(&r.cluster),
-            _ => None,
+            ResourceKind::Cluster(_)
+            | ResourceKind::OidcProvider(_)
+            | ResourceKind::SamlProvider(_)
+            | ResourceKind::Policy(_)
+            | ResourceKind::Role(_) => None,
         }
     }
 }

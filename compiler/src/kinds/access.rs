@@ -1,14 +1,16 @@
-//! `access`: a principal's way into a cluster — an `aws-auth` entry and/or an EKS access
-//! entry (with its access policies), by the cluster's access mode.
+//! `access`: a principal's way into a cluster — an `aws-auth` entry and/or an EKS access entry
+//! (with its access policies), by the cluster's access mode.
 //!
-//! In this file, in order: the front half — the `access` block, its lowering
-//! (principal, access policies, entry type), exports and import ids; its render (the typed model
-//! into the piece AWS or Kubernetes holds, and the files `eksfed render --out` writes); its
-//! `Kind` impl (the diff side).
+//! In this file, in order: the front half — the `access` block, its lowering (principal,
+//! access policies, entry type), exports (its `impl Lower`); its render (`impl Render`: the
+//! typed model into the piece AWS or Kubernetes holds); its `Kind` impl (the diff side, the
+//! ids an `import` block names it by, and the files `eksfed render --out` writes).
 
+use super::declared::{Lower, Render};
+use super::id::KindId;
 use super::kind::{sorted, Kind, ObjectKey, Parts};
 use crate::desired::model::{
-    self, Access, AccessMode, AccessPolicy, DesiredState, PrincipalKind, ResourceKind,
+    Access, AccessMode, AccessPolicy, DesiredState, PrincipalKind, Resource, ResourceKind,
 };
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::kinds::lowering::{
@@ -137,243 +139,182 @@ fn check_node_entry(
     }
 }
 
-/// Lowers an `access` block: exactly one principal, its access policies (known EKS policies,
-/// scopes) and its entry type.
-pub fn lower(_addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> ResourceKind {
-    let role = resource_ref(b, "role");
-    let given = [
-        b.get("role").is_some(),
-        b.get("role_arn").is_some(),
-        b.get("user_arn").is_some(),
-    ];
-    if given.iter().filter(|g| **g).count() != 1 {
-        d.push(
-            Diagnostic::error(
-                E_SEMANTIC,
-                "`access` needs exactly one of `role`, `role_arn` or `user_arn`",
-            )
-            .at(Some(b.span.clone())),
-        );
-    }
-    let (principal_kind, principal_arn) = match (&role, b.str("role_arn"), b.str("user_arn")) {
-        (Some((_, attrs)), _, _) => (PrincipalKind::Role, attr_str(attrs, "arn")),
-        (None, Some(r), _) => (PrincipalKind::Role, r),
-        (None, None, Some(u)) => (PrincipalKind::User, u),
-        _ => (PrincipalKind::Role, String::new()),
-    };
-    let mut access_policies = vec![];
-    if let Some(Value::List(items)) = b.get("access_policies") {
-        for item in items {
-            let Value::Map(m) = item else { continue };
-            let policy = m
-                .get("policy")
-                .and_then(Value::as_string)
-                .unwrap_or_default();
-            let scope = m
-                .get("scope")
-                .and_then(Value::as_string)
-                .unwrap_or_else(|| "cluster".into());
-            if scope != "cluster" && scope != "namespace" {
-                d.push(Diagnostic::error(E_ENUM, format!("access policy scope must be \"cluster\" or \"namespace\", got \"{scope}\"")).at(Some(b.span_of("access_policies"))));
-            }
-            let namespaces = match m.get("namespaces") {
-                Some(Value::List(l)) => l.iter().filter_map(Value::as_string).collect(),
-                _ => vec![],
-            };
-            if scope == "namespace" && namespaces.is_empty() {
-                d.push(
-                    Diagnostic::error(
-                        E_SEMANTIC,
-                        format!("access policy `{policy}` has namespace scope but no `namespaces`"),
-                    )
-                    .at(Some(b.span_of("access_policies"))),
-                );
-            }
-            let short = policy.rsplit('/').next().unwrap_or(&policy).to_string();
-            if !EKS_ACCESS_POLICIES.contains(&short.as_str()) {
-                let hint =
-                    crate::language::call::suggest(&short, EKS_ACCESS_POLICIES.iter().copied())
-                        .map(|s| format!("did you mean `{s}`? "))
-                        .unwrap_or_default();
-                d.push(
-                    Diagnostic::error(
-                        E_ENUM,
-                        format!("`{policy}` is not an EKS cluster access policy"),
-                    )
-                    .at(Some(b.span_of("access_policies")))
-                    .help(format!(
-                        "{hint}known policies: {}",
-                        EKS_ACCESS_POLICIES.join(", ")
-                    )),
-                );
-            }
-            let policy_arn = if policy.starts_with("arn:") {
-                policy
-            } else {
-                format!(
-                    "arn:{}:eks::aws:cluster-access-policy/{policy}",
-                    ctx.partition
+/// The `access` kind: its lowering, render and diff side.
+pub struct AccessKind;
+
+impl Lower for AccessKind {
+    type Model = Access;
+    const ID: KindId = KindId::Access;
+    const SCHEMA: &'static BlockSchema = &SCHEMA;
+
+    /// Lowers an `access` block: exactly one principal, its access policies (known EKS policies,
+    /// scopes) and its entry type.
+    fn lower(_addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> Access {
+        let role = resource_ref(b, "role");
+        let given = [
+            b.get("role").is_some(),
+            b.get("role_arn").is_some(),
+            b.get("user_arn").is_some(),
+        ];
+        if given.iter().filter(|g| **g).count() != 1 {
+            d.push(
+                Diagnostic::error(
+                    E_SEMANTIC,
+                    "`access` needs exactly one of `role`, `role_arn` or `user_arn`",
                 )
-            };
-            access_policies.push(AccessPolicy {
-                policy_arn,
-                scope,
-                namespaces,
-            });
+                .at(Some(b.span.clone())),
+            );
+        }
+        let (principal_kind, principal_arn) = match (&role, b.str("role_arn"), b.str("user_arn")) {
+            (Some((_, attrs)), _, _) => (PrincipalKind::Role, attr_str(attrs, "arn")),
+            (None, Some(r), _) => (PrincipalKind::Role, r),
+            (None, None, Some(u)) => (PrincipalKind::User, u),
+            _ => (PrincipalKind::Role, String::new()),
+        };
+        let mut access_policies = vec![];
+        if let Some(Value::List(items)) = b.get("access_policies") {
+            for item in items {
+                let Value::Map(m) = item else { continue };
+                let policy = m
+                    .get("policy")
+                    .and_then(Value::as_string)
+                    .unwrap_or_default();
+                let scope = m
+                    .get("scope")
+                    .and_then(Value::as_string)
+                    .unwrap_or_else(|| "cluster".into());
+                if scope != "cluster" && scope != "namespace" {
+                    d.push(Diagnostic::error(E_ENUM, format!("access policy scope must be \"cluster\" or \"namespace\", got \"{scope}\"")).at(Some(b.span_of("access_policies"))));
+                }
+                let namespaces = match m.get("namespaces") {
+                    Some(Value::List(l)) => l.iter().filter_map(Value::as_string).collect(),
+                    _ => vec![],
+                };
+                if scope == "namespace" && namespaces.is_empty() {
+                    d.push(
+                        Diagnostic::error(
+                            E_SEMANTIC,
+                            format!(
+                                "access policy `{policy}` has namespace scope but no `namespaces`"
+                            ),
+                        )
+                        .at(Some(b.span_of("access_policies"))),
+                    );
+                }
+                let short = policy.rsplit('/').next().unwrap_or(&policy).to_string();
+                if !EKS_ACCESS_POLICIES.contains(&short.as_str()) {
+                    let hint =
+                        crate::language::call::suggest(&short, EKS_ACCESS_POLICIES.iter().copied())
+                            .map(|s| format!("did you mean `{s}`? "))
+                            .unwrap_or_default();
+                    d.push(
+                        Diagnostic::error(
+                            E_ENUM,
+                            format!("`{policy}` is not an EKS cluster access policy"),
+                        )
+                        .at(Some(b.span_of("access_policies")))
+                        .help(format!(
+                            "{hint}known policies: {}",
+                            EKS_ACCESS_POLICIES.join(", ")
+                        )),
+                    );
+                }
+                let policy_arn = if policy.starts_with("arn:") {
+                    policy
+                } else {
+                    format!(
+                        "arn:{}:eks::aws:cluster-access-policy/{policy}",
+                        ctx.partition
+                    )
+                };
+                access_policies.push(AccessPolicy {
+                    policy_arn,
+                    scope,
+                    namespaces,
+                });
+            }
+        }
+        let entry_type = enum_value(b, "type", ENTRY_TYPES, "STANDARD", d);
+        check_node_entry(
+            b,
+            &entry_type,
+            &principal_kind,
+            !access_policies.is_empty(),
+            d,
+        );
+        Access {
+            cluster: cluster_ref(b),
+            role: role.map(|r| r.0),
+            principal_kind,
+            principal_arn,
+            username: b.str("username"),
+            groups: b.list("groups"),
+            access_policies,
+            entry_type,
         }
     }
-    let entry_type = enum_value(b, "type", ENTRY_TYPES, "STANDARD", d);
-    check_node_entry(
-        b,
-        &entry_type,
-        &principal_kind,
-        !access_policies.is_empty(),
-        d,
-    );
-    ResourceKind::Access(Access {
-        cluster: cluster_ref(b),
-        role: role.map(|r| r.0),
-        principal_kind,
-        principal_arn,
-        username: b.str("username"),
-        groups: b.list("groups"),
-        access_policies,
-        entry_type,
-    })
-}
 
-/// What other blocks may read of an access: `access.LABEL.ATTR`.
-pub fn exports(a: &Access, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
-    string_exports(&[("principal_arn", &a.principal_arn)])
-}
-
-/// How an `import` block names an access.
-pub const IMPORT_ID_FORM: &str = "the principal ARN";
-
-/// The ids an `import` block may name an access by: the principal ARN as IAM writes it (path
-/// kept, from the model), then as its access entry and `aws-auth` entry write it.
-pub fn import_ids(
-    model: Option<&ResourceKind>,
-    aws_auth: Option<&AwsAuthEntry>,
-    access_entry: Option<&AccessEntry>,
-) -> Vec<String> {
-    let mut v = vec![];
-    if let Some(ResourceKind::Access(a)) = model {
-        v.push(a.principal_arn.clone());
+    /// What other blocks may read of an access: `access.LABEL.ATTR`.
+    fn exports(a: &Access, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
+        string_exports(&[("principal_arn", &a.principal_arn)])
     }
-    if let Some(e) = access_entry {
-        v.push(e.principal_arn.clone());
-        v.push(strip_role_path(&e.principal_arn));
-    }
-    if let Some(a) = aws_auth {
-        v.push(a.arn().to_string());
-    }
-    v
 }
 
 // ---- Render: typed model → `RenderedKind`; the files `eksfed render --out` writes.
 
-/// By the cluster's access mode, the `aws-auth` entry (role path stripped; a node role's
-/// identity as EKS assigns it) and/or the EKS access entry with its access policies.
-pub fn render(a: &model::Access, desired: &DesiredState) -> RenderedKind {
-    let mode = desired
-        .cluster(&a.cluster)
-        .map(|c| c.access_mode)
-        .unwrap_or(AccessMode::AwsAuth);
-    let aws_auth = mode.uses_aws_auth().then(|| {
-        let (rolearn, userarn) = match a.principal_kind {
-            PrincipalKind::Role => (Some(strip_role_path(&a.principal_arn)), None),
-            PrincipalKind::User => (None, Some(a.principal_arn.clone())),
-        };
-        let (username, groups) = match node_identity(&a.entry_type) {
-            Some((u, g)) => (
-                Some(u.to_string()),
-                g.iter().map(|s| s.to_string()).collect(),
-            ),
-            None => (a.username.clone(), a.groups.clone()),
-        };
-        AwsAuthEntry {
-            rolearn,
-            userarn,
-            username,
-            groups,
-        }
-    });
-    let access_entry = mode.uses_access_entries().then(|| AccessEntry {
-        principal_arn: a.principal_arn.clone(),
-        username: a.username.clone(),
-        kubernetes_groups: a.groups.clone(),
-        entry_type: a.entry_type.clone(),
-        access_policies: a
-            .access_policies
-            .iter()
-            .map(|p| AccessPolicyAssociation {
-                policy_arn: p.policy_arn.clone(),
-                access_scope: AccessScope {
-                    scope_type: p.scope.clone(),
-                    namespaces: p.namespaces.clone(),
-                },
-            })
-            .collect(),
-    });
-    RenderedKind::Access {
-        cluster: cluster_key(&a.cluster),
-        aws_auth,
-        access_entry,
-    }
-}
-
-/// None of its own: its entries are in the files its cluster's pieces share
-/// ([`cluster_files`]).
-pub fn files(_res: &RenderedResource) -> Vec<RenderFile> {
-    vec![]
-}
-
-/// Per cluster, the `aws-auth` entries (`k8s/CLUSTER/kube-system/aws-auth-entries.yaml`:
-/// `mapRoles` and `mapUsers`), then the access entries (`eks/CLUSTER/access-entries.json`).
-pub fn cluster_files(pieces: &[&RenderedKind]) -> Vec<RenderFile> {
-    let mut aws_auth: IndexMap<String, Vec<&AwsAuthEntry>> = IndexMap::new();
-    let mut entries: IndexMap<String, Vec<&AccessEntry>> = IndexMap::new();
-    for piece in pieces {
-        if let RenderedKind::Access {
-            cluster,
-            aws_auth: a,
+impl Render for AccessKind {
+    /// By the cluster's access mode, the `aws-auth` entry (role path stripped; a node role's
+    /// identity as EKS assigns it) and/or the EKS access entry with its access policies.
+    fn render(a: &Access, _r: &Resource, desired: &DesiredState) -> RenderedKind {
+        let mode = desired
+            .cluster(&a.cluster)
+            .map(|c| c.access_mode)
+            .unwrap_or(AccessMode::AwsAuth);
+        let aws_auth = mode.uses_aws_auth().then(|| {
+            let (rolearn, userarn) = match a.principal_kind {
+                PrincipalKind::Role => (Some(strip_role_path(&a.principal_arn)), None),
+                PrincipalKind::User => (None, Some(a.principal_arn.clone())),
+            };
+            let (username, groups) = match node_identity(&a.entry_type) {
+                Some((u, g)) => (
+                    Some(u.to_string()),
+                    g.iter().map(|s| s.to_string()).collect(),
+                ),
+                None => (a.username.clone(), a.groups.clone()),
+            };
+            AwsAuthEntry {
+                rolearn,
+                userarn,
+                username,
+                groups,
+            }
+        });
+        let access_entry = mode.uses_access_entries().then(|| AccessEntry {
+            principal_arn: a.principal_arn.clone(),
+            username: a.username.clone(),
+            kubernetes_groups: a.groups.clone(),
+            entry_type: a.entry_type.clone(),
+            access_policies: a
+                .access_policies
+                .iter()
+                .map(|p| AccessPolicyAssociation {
+                    policy_arn: p.policy_arn.clone(),
+                    access_scope: AccessScope {
+                        scope_type: p.scope.clone(),
+                        namespaces: p.namespaces.clone(),
+                    },
+                })
+                .collect(),
+        });
+        RenderedKind::Access {
+            cluster: cluster_key(&a.cluster),
+            aws_auth,
             access_entry,
-        } = piece
-        {
-            if let Some(a) = a {
-                aws_auth.entry(cluster.clone()).or_default().push(a);
-            }
-            if let Some(e) = access_entry {
-                entries.entry(cluster.clone()).or_default().push(e);
-            }
         }
     }
-    let mut out = vec![];
-    for (cluster, list) in aws_auth {
-        let roles: Vec<_> = list.iter().filter(|e| e.rolearn.is_some()).collect();
-        let users: Vec<_> = list.iter().filter(|e| e.userarn.is_some()).collect();
-        let v = json!({ "mapRoles": roles, "mapUsers": users });
-        out.push((
-            format!(
-                "k8s/{}/kube-system/aws-auth-entries.yaml",
-                k8s_name(&cluster)
-            ),
-            yaml_file(&v),
-        ));
-    }
-    for (cluster, list) in entries {
-        out.push((
-            format!("eks/{}/access-entries.json", k8s_name(&cluster)),
-            json_file(&json!(list)),
-        ));
-    }
-    out
 }
 
 // ---- Diff
-
-pub struct AccessKind;
 
 /// Kubernetes groups in their normal form: a set (EKS and `aws-auth` keep no order). The
 /// plan compares them so and the runtime decides on an update so.
@@ -395,7 +336,7 @@ pub fn key_access_entry(cluster: &str, principal_arn: &str) -> ObjectKey {
 
 impl Kind for AccessKind {
     fn type_name(&self) -> &'static str {
-        "access"
+        KindId::Access.name()
     }
     fn keys(&self, piece: &RenderedKind) -> Vec<ObjectKey> {
         let RenderedKind::Access {
@@ -556,5 +497,79 @@ impl Kind for AccessKind {
             access_entry: access_entry.as_ref(),
             ..Parts::default()
         }
+    }
+    /// The principal ARN.
+    fn import_id_form(&self) -> &'static str {
+        "the principal ARN"
+    }
+    /// The principal ARN as IAM writes it (path kept, from the model), then as its access
+    /// entry and `aws-auth` entry write it.
+    fn import_ids(&self, model: Option<&ResourceKind>, piece: &RenderedKind) -> Vec<String> {
+        let RenderedKind::Access {
+            aws_auth,
+            access_entry,
+            ..
+        } = piece
+        else {
+            return vec![];
+        };
+        let mut v = vec![];
+        if let Some(ResourceKind::Access(a)) = model {
+            v.push(a.principal_arn.clone());
+        }
+        if let Some(e) = access_entry {
+            v.push(e.principal_arn.clone());
+            v.push(strip_role_path(&e.principal_arn));
+        }
+        if let Some(a) = aws_auth {
+            v.push(a.arn().to_string());
+        }
+        v
+    }
+    /// None of its own: its entries are in the files its cluster's pieces share
+    /// ([`Kind::cluster_files`]).
+    fn files(&self, _res: &RenderedResource) -> Vec<RenderFile> {
+        vec![]
+    }
+    /// Per cluster, the `aws-auth` entries (`k8s/CLUSTER/kube-system/aws-auth-entries.yaml`:
+    /// `mapRoles` and `mapUsers`), then the access entries (`eks/CLUSTER/access-entries.json`).
+    fn cluster_files(&self, pieces: &[&RenderedKind]) -> Vec<RenderFile> {
+        let mut aws_auth: IndexMap<String, Vec<&AwsAuthEntry>> = IndexMap::new();
+        let mut entries: IndexMap<String, Vec<&AccessEntry>> = IndexMap::new();
+        for piece in pieces {
+            if let RenderedKind::Access {
+                cluster,
+                aws_auth: a,
+                access_entry,
+            } = piece
+            {
+                if let Some(a) = a {
+                    aws_auth.entry(cluster.clone()).or_default().push(a);
+                }
+                if let Some(e) = access_entry {
+                    entries.entry(cluster.clone()).or_default().push(e);
+                }
+            }
+        }
+        let mut out = vec![];
+        for (cluster, list) in aws_auth {
+            let roles: Vec<_> = list.iter().filter(|e| e.rolearn.is_some()).collect();
+            let users: Vec<_> = list.iter().filter(|e| e.userarn.is_some()).collect();
+            let v = json!({ "mapRoles": roles, "mapUsers": users });
+            out.push((
+                format!(
+                    "k8s/{}/kube-system/aws-auth-entries.yaml",
+                    k8s_name(&cluster)
+                ),
+                yaml_file(&v),
+            ));
+        }
+        for (cluster, list) in entries {
+            out.push((
+                format!("eks/{}/access-entries.json", k8s_name(&cluster)),
+                json_file(&json!(list)),
+            ));
+        }
+        out
     }
 }

@@ -21,7 +21,8 @@ pub enum KindId {
 }
 
 impl KindId {
-    /// Every kind, in the order the language lists its blocks.
+    /// Every kind, in the order the language lists its blocks (the order of the registry,
+    /// `kinds!` in `kinds/mod.rs`, whose test checks that they agree).
     pub const ALL: [KindId; 8] = [
         KindId::Cluster,
         KindId::OidcProvider,
@@ -53,10 +54,10 @@ impl KindId {
     }
 
     /// The names of every kind, in [`KindId::ALL`]'s order.
-    pub const NAMES: [&'static str; 8] = {
-        let mut out = [""; 8];
+    pub const NAMES: [&'static str; KindId::ALL.len()] = {
+        let mut out = [""; KindId::ALL.len()];
         let mut i = 0;
-        while i < 8 {
+        while i < out.len() {
             out[i] = KindId::ALL[i].name();
             i += 1;
         }

@@ -1,7 +1,10 @@
 //! The [`Kind`] trait every kind file implements, the live identity type and the helpers the
 //! kind files share. A leaf: the kind files import it, never `kinds/mod.rs` (which lists them).
 
-use crate::plan::rendered::{AccessEntry, AwsAuthEntry, PodIdentityAssociation, RenderedKind};
+use crate::desired::model::ResourceKind;
+use crate::plan::rendered::{
+    AccessEntry, AwsAuthEntry, PodIdentityAssociation, RenderFile, RenderedKind, RenderedResource,
+};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 
@@ -98,6 +101,23 @@ pub trait Kind: Sync {
     fn mark_owned(&self, _piece: &mut RenderedKind, _stack: &str) {}
     /// What `piece` is made of, by the system holding each part.
     fn parts<'a>(&self, piece: &'a RenderedKind) -> Parts<'a>;
+    /// How an `import` block names an object of this kind, for messages.
+    fn import_id_form(&self) -> &'static str;
+    /// The ids that name the object a piece describes, in the form `import` takes, the first
+    /// the one to suggest; `model` is the resource's typed form when known.
+    fn import_ids(&self, model: Option<&ResourceKind>, piece: &RenderedKind) -> Vec<String>;
+    /// An `existing = true` object in messages: its [`Kind::describe`] unless the kind words
+    /// it otherwise.
+    fn describe_existing(&self, piece: &RenderedKind) -> String {
+        self.describe(piece)
+    }
+    /// The files `eksfed render --out` writes for one resource of this kind on its own.
+    fn files(&self, res: &RenderedResource) -> Vec<RenderFile>;
+    /// The files the pieces of this kind in one cluster share (written after every
+    /// resource's own files); none for a kind whose files are all its own.
+    fn cluster_files(&self, _pieces: &[&RenderedKind]) -> Vec<RenderFile> {
+        vec![]
+    }
 }
 
 /// The ownership labels of `stack` on a Kubernetes manifest.

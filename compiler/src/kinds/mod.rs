@@ -3,176 +3,202 @@
 //! into one object, its comparable (normalised) form, why a change must replace it, when it
 //! is deleted, and how it is named in messages and by `eksfed import`.
 //!
-//! Each kind file also holds, above its `Kind` impl, the front half of the kind: its block's
-//! schema (`SCHEMA`, listed in `schema::TOP_LEVEL`) and its lowering — block → typed model
-//! ([`lower`]), an `existing = true` object ([`lower_existing`], [`existing_piece`],
-//! [`describe_existing`]), its exports ([`exports`]) and the ids an `import` block names it by
-//! ([`import_ids`], [`import_id_form`]). Below it, its render: typed model → the piece AWS or
-//! Kubernetes holds ([`render`]), the files `eksfed render --out` writes ([`files`],
-//! [`cluster_files`]), and the namespaces and trusted clusters other stages ask about
-//! ([`namespaces`], [`trusted_clusters`]). `cluster.rs` holds only the front half: a cluster
-//! is read, never rendered, and has no `Kind`.
+//! Each kind file also holds the front half of the kind: its block's schema (`SCHEMA`) and its
+//! lowering — block → typed model — in its [`Lower`] impl, then its render — typed model → the
+//! piece AWS or Kubernetes holds — in its [`Render`] impl, then its [`Kind`] impl (the piece
+//! side: the diff, the files `eksfed render --out` writes, the ids `import` takes).
+//! `cluster.rs` implements only `Lower`: a cluster is read, never rendered.
 //!
-//! The stages (`resolve`, `adopt`, `render`, `diff`, `live`, `report`) own the walk and ask
-//! the kind through [`of`] and the dispatch functions after it. A new kind is a new file here
-//! implementing [`Kind`], and one arm in [`of`] and in each dispatch function.
+//! Every kind is registered once, in the `kinds!` table below: that one line per kind
+//! generates [`ALL`], [`of`], every dispatch function after it and the registry's test
+//! table. The stages (`resolve`, `adopt`, `render`, `diff`, `live`, `report`) own the walk
+//! and ask the kind through them.
 
 pub mod lowering;
 
-pub mod access;
-pub mod cluster;
+pub mod declared;
 pub mod id;
 pub mod k8s;
 pub mod kind;
-pub mod oidc_provider;
-pub mod policy;
-pub mod rbac_binding;
-pub mod role;
-pub mod saml_provider;
-pub mod service_account;
+// The kind files (`cluster.rs`, `role.rs`, ...) are declared by their line in `kinds!`.
 
+use declared::{Lower, Render};
 use id::KindId;
 use kind::{Kind, ObjectKey, Parts};
 
 use crate::desired::model::{DesiredState, Resource, ResourceKind};
 use crate::diag::Diagnostics;
 use crate::language::evblock::EvBlock;
+use crate::language::schema::types::BlockSchema;
 use crate::language::value::{Address, Value};
 use crate::plan::rendered::{RenderFile, RenderedKind, RenderedResource};
 use indexmap::IndexMap;
 use lowering::Ctx;
 
-/// Every kind, in the order providers, policies, roles, then cluster-side objects.
-pub static ALL: [&dyn Kind; 7] = [
-    &oidc_provider::OidcProviderKind,
-    &saml_provider::SamlProviderKind,
-    &policy::PolicyKind,
-    &role::RoleKind,
-    &service_account::ServiceAccountKind,
-    &access::AccessKind,
-    &rbac_binding::RbacBindingKind,
-];
+/// The registry: from one line per kind — `Variant => module::Type`, the variant named the
+/// same in `KindId`, `model::ResourceKind` and `RenderedKind` — it declares the kind's module
+/// (`pub mod module;`, its file `kinds/module.rs`) and generates [`ALL`],
+/// [`SCHEMAS`], [`of`] and the dispatch functions (each an exhaustive match, one arm per
+/// kind, delegating to the kind's `Lower`, `Render` or `Kind` impl), and the test table
+/// that checks each line against its kind file. `read` kinds (the cluster) implement only
+/// `Lower`; `rendered` kinds implement `Lower`, `Render` and `Kind`, in the order
+/// providers, policies, roles, then cluster-side objects (the order of `KindId::ALL`).
+macro_rules! kinds {
+    (
+        read { $($rv:ident => $rm:ident :: $rt:ident),* $(,)? }
+        rendered { $($v:ident => $m:ident :: $t:ident),* $(,)? }
+    ) => {
+        $(pub mod $rm;)*
+        $(pub mod $m;)*
 
-/// The kind of a rendered resource or live piece.
-pub fn of(piece: &RenderedKind) -> &'static dyn Kind {
-    match piece {
-        RenderedKind::OidcProvider { .. } => &oidc_provider::OidcProviderKind,
-        RenderedKind::SamlProvider { .. } => &saml_provider::SamlProviderKind,
-        RenderedKind::Policy { .. } => &policy::PolicyKind,
-        RenderedKind::Role { .. } => &role::RoleKind,
-        RenderedKind::ServiceAccount { .. } => &service_account::ServiceAccountKind,
-        RenderedKind::Access { .. } => &access::AccessKind,
-        RenderedKind::RbacBinding { .. } => &rbac_binding::RbacBindingKind,
-    }
-}
+        /// Every kind that renders, in the registry's order.
+        pub static ALL: [&dyn Kind; [$(stringify!($v)),*].len()] = [$(&$m::$t),*];
 
-/// Lowers one evaluated resource block to its typed form (`None` for a block of no kind).
-pub fn lower(
-    addr: &Address,
-    b: &EvBlock,
-    ctx: &Ctx<'_>,
-    d: &mut Diagnostics,
-) -> Option<ResourceKind> {
-    Some(match KindId::parse(&addr.kind)? {
-        KindId::Cluster => cluster::lower(addr, b, ctx, d),
-        KindId::OidcProvider => oidc_provider::lower(addr, b, ctx, d),
-        KindId::SamlProvider => saml_provider::lower(addr, b, ctx, d),
-        KindId::Policy => policy::lower(addr, b, ctx, d),
-        KindId::Role => role::lower(addr, b, ctx, d),
-        KindId::ServiceAccount => service_account::lower(addr, b, ctx, d),
-        KindId::Access => access::lower(addr, b, ctx, d),
-        KindId::RbacBinding => rbac_binding::lower(addr, b, ctx, d),
-    })
-}
+        /// Every kind's block schema, in the registry's order (the language's order).
+        pub const SCHEMAS: [&BlockSchema; [$(stringify!($rv),)* $(stringify!($v)),*].len()] =
+            [$(<$rm::$rt as Lower>::SCHEMA,)* $(<$m::$t as Lower>::SCHEMA),*];
 
-/// The typed form of an `existing = true` block, identity and ARN only (`None` for a kind
-/// that cannot be existing).
-pub fn lower_existing(
-    addr: &Address,
-    b: &EvBlock,
-    ctx: &Ctx<'_>,
-    d: &mut Diagnostics,
-) -> Option<ResourceKind> {
-    Some(match KindId::parse(&addr.kind)? {
-        KindId::OidcProvider => oidc_provider::lower_existing(addr, b, ctx, d),
-        KindId::SamlProvider => saml_provider::lower_existing(addr, b, ctx),
-        KindId::Policy => policy::lower_existing(addr, b, ctx),
-        KindId::Role => role::lower_existing(addr, b, ctx),
-        KindId::Cluster | KindId::ServiceAccount | KindId::Access | KindId::RbacBinding => {
-            return None
+        /// The kind of a rendered resource or live piece.
+        pub fn of(piece: &RenderedKind) -> &'static dyn Kind {
+            match piece {
+                $(RenderedKind::$v { .. } => &$m::$t,)*
+            }
         }
-    })
+
+        /// Lowers one evaluated resource block to its typed form (`None` for a block of no
+        /// kind).
+        pub fn lower(
+            addr: &Address,
+            b: &EvBlock,
+            ctx: &Ctx<'_>,
+            d: &mut Diagnostics,
+        ) -> Option<ResourceKind> {
+            Some(match KindId::parse(&addr.kind)? {
+                $(KindId::$rv => ResourceKind::$rv(<$rm::$rt as Lower>::lower(addr, b, ctx, d)),)*
+                $(KindId::$v => ResourceKind::$v(<$m::$t as Lower>::lower(addr, b, ctx, d)),)*
+            })
+        }
+
+        /// The typed form of an `existing = true` block, identity and ARN only (`None` for a
+        /// kind that cannot be existing).
+        pub fn lower_existing(
+            addr: &Address,
+            b: &EvBlock,
+            ctx: &Ctx<'_>,
+            d: &mut Diagnostics,
+        ) -> Option<ResourceKind> {
+            match KindId::parse(&addr.kind)? {
+                $(KindId::$rv => <$rm::$rt as Lower>::lower_existing(addr, b, ctx, d).map(ResourceKind::$rv),)*
+                $(KindId::$v => <$m::$t as Lower>::lower_existing(addr, b, ctx, d).map(ResourceKind::$v),)*
+            }
+        }
+
+        /// What other blocks may read of a resource: `TYPE.LABEL.ATTR`.
+        pub fn exports(kind: &ResourceKind, ctx: &Ctx<'_>) -> IndexMap<String, Value> {
+            match kind {
+                $(ResourceKind::$rv(m) => <$rm::$rt as Lower>::exports(m, ctx),)*
+                $(ResourceKind::$v(m) => <$m::$t as Lower>::exports(m, ctx),)*
+            }
+        }
+
+        /// The rendered form of a declared resource; `None` for what renders nothing (a
+        /// cluster).
+        pub fn render(r: &Resource, desired: &DesiredState) -> Option<RenderedKind> {
+            match &r.kind {
+                $(ResourceKind::$rv(_) => None,)*
+                $(ResourceKind::$v(m) => Some(<$m::$t as Render>::render(m, r, desired)),)*
+            }
+        }
+
+        /// The identity-only rendered piece of an `existing = true` resource (`None` for a
+        /// kind that cannot be existing).
+        pub fn existing_piece(kind: &ResourceKind) -> Option<RenderedKind> {
+            match kind {
+                $(ResourceKind::$rv(_) => None,)*
+                $(ResourceKind::$v(m) => <$m::$t as Render>::existing_piece(m),)*
+            }
+        }
+
+        /// The namespaces a declared resource's Kubernetes objects go into; `None` for kinds
+        /// that have none.
+        pub fn namespaces(r: &Resource) -> Option<k8s::Namespaces> {
+            match &r.kind {
+                $(ResourceKind::$rv(_) => None,)*
+                $(ResourceKind::$v(m) => <$m::$t as Render>::namespaces(m),)*
+            }
+        }
+
+        /// The clusters whose service accounts a declared resource trusts, each with the
+        /// issuer it names; empty for kinds that trust none.
+        pub fn trusted_clusters(r: &Resource) -> Vec<(&Address, &str)> {
+            match &r.kind {
+                $(ResourceKind::$rv(_) => vec![],)*
+                $(ResourceKind::$v(m) => <$m::$t as Render>::trusted_clusters(m),)*
+            }
+        }
+
+        /// Each registration line agrees with its kind file, and every kind is registered.
+        #[cfg(test)]
+        mod registry {
+            use super::*;
+
+            #[test]
+            fn every_line_names_its_kind_module_schema_and_variant() {
+                let mut registered = vec![];
+                $(
+                    assert_eq!(<$rm::$rt as Lower>::ID, KindId::$rv, stringify!($rv));
+                    assert_eq!(stringify!($rm), KindId::$rv.name());
+                    assert_eq!(<$rm::$rt as Lower>::SCHEMA.name, KindId::$rv.name());
+                    registered.push(KindId::$rv);
+                )*
+                $(
+                    assert_eq!(<$m::$t as Lower>::ID, KindId::$v, stringify!($v));
+                    assert_eq!(stringify!($m), KindId::$v.name());
+                    assert_eq!(<$m::$t as Lower>::SCHEMA.name, KindId::$v.name());
+                    assert_eq!(Kind::type_name(&$m::$t), KindId::$v.name());
+                    registered.push(KindId::$v);
+                )*
+                // Every kind once, in `KindId::ALL`'s order.
+                assert_eq!(registered, KindId::ALL.to_vec());
+                let schemas: Vec<&str> = SCHEMAS.iter().map(|s| s.name).collect();
+                assert_eq!(schemas, KindId::NAMES.to_vec());
+                let rendered: Vec<&str> = ALL.iter().map(|k| k.type_name()).collect();
+                assert_eq!(rendered, vec![$(KindId::$v.name()),*]);
+                $(assert!(!rendered.contains(&KindId::$rv.name()));)*
+            }
+        }
+    };
 }
 
-/// What other blocks may read of a resource: `TYPE.LABEL.ATTR`.
-pub fn exports(kind: &ResourceKind, ctx: &Ctx<'_>) -> IndexMap<String, Value> {
-    match kind {
-        ResourceKind::Cluster(c) => cluster::exports(c, ctx),
-        ResourceKind::OidcProvider(p) => oidc_provider::exports(p, ctx),
-        ResourceKind::SamlProvider(p) => saml_provider::exports(p, ctx),
-        ResourceKind::Policy(p) => policy::exports(p, ctx),
-        ResourceKind::Role(r) => role::exports(r, ctx),
-        ResourceKind::ServiceAccount(sa) => service_account::exports(sa, ctx),
-        ResourceKind::Access(a) => access::exports(a, ctx),
-        ResourceKind::RbacBinding(rb) => rbac_binding::exports(rb, ctx),
+kinds! {
+    read {
+        Cluster => cluster::ClusterKind,
     }
-}
-
-/// The identity-only rendered piece of an `existing = true` resource (`None` for a kind that
-/// cannot be existing).
-pub fn existing_piece(kind: &ResourceKind) -> Option<RenderedKind> {
-    Some(match kind {
-        ResourceKind::OidcProvider(p) => oidc_provider::existing_piece(p),
-        ResourceKind::SamlProvider(p) => saml_provider::existing_piece(p),
-        ResourceKind::Policy(p) => policy::existing_piece(p),
-        ResourceKind::Role(r) => role::existing_piece(r),
-        _ => return None,
-    })
+    rendered {
+        OidcProvider => oidc_provider::OidcProviderKind,
+        SamlProvider => saml_provider::SamlProviderKind,
+        Policy => policy::PolicyKind,
+        Role => role::RoleKind,
+        ServiceAccount => service_account::ServiceAccountKind,
+        Access => access::AccessKind,
+        RbacBinding => rbac_binding::RbacBindingKind,
+    }
 }
 
 /// What an `existing = true` resource is, for messages.
 pub fn describe_existing(piece: &RenderedKind) -> String {
-    match piece {
-        RenderedKind::OidcProvider { url, .. } => oidc_provider::describe_existing(url),
-        RenderedKind::SamlProvider { name, .. } => saml_provider::describe_existing(name),
-        RenderedKind::Policy { .. } | RenderedKind::Role { .. } => of(piece).describe(piece),
-        other => format!("the {}", other.type_name()),
-    }
+    of(piece).describe_existing(piece)
 }
 
 /// The ids that name the object a rendered resource describes, in the form `import` takes,
 /// the first the one to suggest; `model` is the resource's typed form when known.
 pub fn import_ids(model: Option<&ResourceKind>, piece: &RenderedKind) -> Vec<String> {
-    match piece {
-        RenderedKind::OidcProvider { url, .. } => oidc_provider::import_ids(url),
-        RenderedKind::SamlProvider { name, .. } => saml_provider::import_ids(name),
-        RenderedKind::Policy { name, .. } => policy::import_ids(name),
-        RenderedKind::Role { name, .. } => role::import_ids(name),
-        RenderedKind::ServiceAccount {
-            manifest,
-            pod_identity_association,
-            ..
-        } => service_account::import_ids(manifest, pod_identity_association.as_ref()),
-        RenderedKind::Access {
-            aws_auth,
-            access_entry,
-            ..
-        } => access::import_ids(model, aws_auth.as_ref(), access_entry.as_ref()),
-        RenderedKind::RbacBinding { manifests, .. } => rbac_binding::import_ids(manifests),
-    }
+    of(piece).import_ids(model, piece)
 }
 
 /// How an `import` block names an object of the piece's kind, for messages.
 pub fn import_id_form(piece: &RenderedKind) -> &'static str {
-    match piece {
-        RenderedKind::OidcProvider { .. } => oidc_provider::IMPORT_ID_FORM,
-        RenderedKind::SamlProvider { .. } => saml_provider::IMPORT_ID_FORM,
-        RenderedKind::Policy { .. } => policy::IMPORT_ID_FORM,
-        RenderedKind::Role { .. } => role::IMPORT_ID_FORM,
-        RenderedKind::ServiceAccount { .. } => service_account::IMPORT_ID_FORM,
-        RenderedKind::Access { .. } => access::IMPORT_ID_FORM,
-        RenderedKind::RbacBinding { .. } => rbac_binding::IMPORT_ID_FORM,
-    }
+    of(piece).import_id_form()
 }
 
 /// What a rendered resource (or a live piece) is made of, by the system holding each part.
@@ -206,61 +232,15 @@ pub fn orphan_address(piece: &RenderedKind) -> String {
     )
 }
 
-/// The rendered form of a declared resource; `None` for what renders nothing (a cluster).
-pub fn render(r: &Resource, desired: &DesiredState) -> Option<RenderedKind> {
-    let stack = &desired.stack.name;
-    Some(match &r.kind {
-        ResourceKind::Cluster(_) => return None,
-        ResourceKind::OidcProvider(p) => oidc_provider::render(p, stack),
-        ResourceKind::SamlProvider(p) => saml_provider::render(p, stack),
-        ResourceKind::Policy(p) => policy::render(p, stack),
-        ResourceKind::Role(p) => role::render(p, stack),
-        ResourceKind::ServiceAccount(p) => service_account::render(p, desired),
-        ResourceKind::Access(p) => access::render(p, desired),
-        ResourceKind::RbacBinding(p) => rbac_binding::render(p, &r.address, stack),
-    })
-}
-
 /// The files `eksfed render --out` writes for one rendered resource on its own.
 pub fn files(res: &RenderedResource) -> Vec<RenderFile> {
-    match &res.kind {
-        RenderedKind::OidcProvider { .. } => oidc_provider::files(res),
-        RenderedKind::SamlProvider { .. } => saml_provider::files(res),
-        RenderedKind::Policy { .. } => policy::files(res),
-        RenderedKind::Role { .. } => role::files(res),
-        RenderedKind::ServiceAccount { .. } => service_account::files(res),
-        RenderedKind::Access { .. } => access::files(res),
-        RenderedKind::RbacBinding { .. } => rbac_binding::files(res),
-    }
+    of(&res.kind).files(res)
 }
 
 /// The files the pieces of one cluster share (written after every resource's own files),
-/// in this order: `aws-auth` entries, access entries, pod identity associations.
+/// each kind's in the registry's order.
 pub fn cluster_files(pieces: &[&RenderedKind]) -> Vec<RenderFile> {
-    [
-        access::cluster_files(pieces),
-        service_account::cluster_files(pieces),
-    ]
-    .concat()
-}
-
-/// The namespaces a declared resource's Kubernetes objects go into; `None` for kinds that
-/// have none.
-pub fn namespaces(r: &Resource) -> Option<k8s::Namespaces> {
-    match &r.kind {
-        ResourceKind::ServiceAccount(p) => Some(service_account::namespaces(p)),
-        ResourceKind::RbacBinding(p) => Some(rbac_binding::namespaces(p)),
-        _ => None,
-    }
-}
-
-/// The clusters whose service accounts a declared resource trusts, each with the issuer it
-/// names; empty for kinds that trust none.
-pub fn trusted_clusters(r: &Resource) -> Vec<(&Address, &str)> {
-    match &r.kind {
-        ResourceKind::Role(p) => role::trusted_clusters(p),
-        _ => vec![],
-    }
+    ALL.iter().flat_map(|k| k.cluster_files(pieces)).collect()
 }
 
 #[cfg(test)]

@@ -1,13 +1,14 @@
 //! `oidc_provider`: an IAM OpenID Connect provider, identified by its ARN (from its URL).
 //!
-//! In this file, in order: the front half — the `oidc_provider` block, its
-//! lowering, the existing-provider form, exports and import ids; its render (the typed model
-//! into the piece AWS or Kubernetes holds, and the files `eksfed render --out` writes); its
-//! `Kind` impl (the diff side).
+//! In this file, in order: the front half — the `oidc_provider` block, its lowering, the
+//! existing-provider form, exports (its `impl Lower`); its render (`impl Render`: the typed
+//! model into the piece AWS or Kubernetes holds); its `Kind` impl (the diff side, the ids an
+//! `import` block names it by, and the files `eksfed render --out` writes).
 
+use super::declared::{Lower, Render};
+use super::id::KindId;
 use super::kind::{sorted, sorted_map, Kind, ObjectKey, Parts};
-use crate::desired::model;
-use crate::desired::model::{OidcProvider, ResourceKind};
+use crate::desired::model::{DesiredState, OidcProvider, Resource, ResourceKind};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::kinds::lowering::{iam_arn, string_exports, strip_https, Ctx, E_SEMANTIC};
 use crate::language::evblock::EvBlock;
@@ -60,111 +61,100 @@ fn check_url(b: &EvBlock, url: &str, d: &mut Diagnostics) {
     }
 }
 
-/// Lowers an `oidc_provider` block; its ARN is named after the URL without `https://`.
-pub fn lower(_addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> ResourceKind {
-    let url = b.str("url").unwrap_or_default();
-    check_url(b, &url, d);
-    ResourceKind::OidcProvider(OidcProvider {
-        arn: iam_arn(ctx, "oidc-provider/", "", &strip_https(&url)),
-        url,
-        client_ids: if b.get("client_ids").is_some() {
-            b.list("client_ids")
-        } else {
-            vec!["sts.amazonaws.com".into()]
-        },
-        // `thumbprints = []` means "not specified": AWS fills in its own, and an empty
-        // list would otherwise drift forever (terraform-aws-eks #3601).
-        thumbprints: b
-            .get("thumbprints")
-            .filter(|_| !b.list("thumbprints").is_empty())
-            .map(|_| {
-                b.list("thumbprints")
-                    .iter()
-                    .map(|t| t.to_lowercase())
-                    .collect()
-            }),
-        tags: b.map("tags"),
-    })
-}
-
 /// Thumbprints in their normal form: a set of hex digests, whatever their case. The plan
 /// compares them so and the runtime decides on an update so.
 pub fn normal_thumbprints(v: &[String]) -> Vec<String> {
     sorted(&v.iter().map(|t| t.to_lowercase()).collect::<Vec<_>>())
 }
 
-/// An `existing = true` provider: its URL and ARN only.
-pub fn lower_existing(
-    _addr: &Address,
-    b: &EvBlock,
-    ctx: &Ctx<'_>,
-    d: &mut Diagnostics,
-) -> ResourceKind {
-    let url = b.str("url").unwrap_or_default();
-    if b.get("url").is_some() {
+/// The `oidc_provider` kind: its lowering, render and diff side.
+pub struct OidcProviderKind;
+
+impl Lower for OidcProviderKind {
+    type Model = OidcProvider;
+    const ID: KindId = KindId::OidcProvider;
+    const SCHEMA: &'static BlockSchema = &SCHEMA;
+
+    /// Lowers an `oidc_provider` block; its ARN is named after the URL without `https://`.
+    fn lower(_addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> OidcProvider {
+        let url = b.str("url").unwrap_or_default();
         check_url(b, &url, d);
+        OidcProvider {
+            arn: iam_arn(ctx, "oidc-provider/", "", &strip_https(&url)),
+            url,
+            client_ids: if b.get("client_ids").is_some() {
+                b.list("client_ids")
+            } else {
+                vec!["sts.amazonaws.com".into()]
+            },
+            // `thumbprints = []` means "not specified": AWS fills in its own, and an empty
+            // list would otherwise drift forever (terraform-aws-eks #3601).
+            thumbprints: b
+                .get("thumbprints")
+                .filter(|_| !b.list("thumbprints").is_empty())
+                .map(|_| {
+                    b.list("thumbprints")
+                        .iter()
+                        .map(|t| t.to_lowercase())
+                        .collect()
+                }),
+            tags: b.map("tags"),
+        }
     }
-    ResourceKind::OidcProvider(OidcProvider {
-        arn: iam_arn(ctx, "oidc-provider/", "", &strip_https(&url)),
-        url,
-        client_ids: vec![],
-        thumbprints: None,
-        tags: IndexMap::new(),
-    })
-}
 
-/// What other blocks may read of a provider: `oidc_provider.LABEL.ATTR`.
-pub fn exports(p: &OidcProvider, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
-    string_exports(&[("arn", &p.arn), ("url", &p.url)])
-}
-
-/// The identity-only rendered piece of an `existing = true` provider (no mark).
-pub fn existing_piece(p: &OidcProvider) -> RenderedKind {
-    RenderedKind::OidcProvider {
-        arn: p.arn.clone(),
-        url: p.url.clone(),
-        client_ids: vec![],
-        thumbprints: None,
-        tags: IndexMap::new(),
+    /// An `existing = true` provider: its URL and ARN only.
+    fn lower_existing(
+        _addr: &Address,
+        b: &EvBlock,
+        ctx: &Ctx<'_>,
+        d: &mut Diagnostics,
+    ) -> Option<OidcProvider> {
+        let url = b.str("url").unwrap_or_default();
+        if b.get("url").is_some() {
+            check_url(b, &url, d);
+        }
+        Some(OidcProvider {
+            arn: iam_arn(ctx, "oidc-provider/", "", &strip_https(&url)),
+            url,
+            client_ids: vec![],
+            thumbprints: None,
+            tags: IndexMap::new(),
+        })
     }
-}
 
-/// An `existing = true` provider in messages: `the OIDC provider for URL`.
-pub fn describe_existing(url: &str) -> String {
-    format!("the OIDC provider for {url}")
-}
-
-/// How an `import` block names an OIDC provider.
-pub const IMPORT_ID_FORM: &str = "its URL";
-
-/// The ids an `import` block may name a provider by: its URL, also without `https://` or
-/// with a final `/`.
-pub fn import_ids(url: &str) -> Vec<String> {
-    let u = url.trim_end_matches('/').to_string();
-    vec![u.clone(), strip_https(&u), format!("{u}/")]
+    /// What other blocks may read of a provider: `oidc_provider.LABEL.ATTR`.
+    fn exports(p: &OidcProvider, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
+        string_exports(&[("arn", &p.arn), ("url", &p.url)])
+    }
 }
 
 // ---- Render: typed model → `RenderedKind`; the files `eksfed render --out` writes.
 
-/// The provider as IAM holds it, with the stack's ownership tag.
-pub fn render(p: &model::OidcProvider, stack: &str) -> RenderedKind {
-    RenderedKind::OidcProvider {
-        arn: p.arn.clone(),
-        url: p.url.clone(),
-        client_ids: p.client_ids.clone(),
-        thumbprints: p.thumbprints.clone(),
-        tags: with_stack_tag(&p.tags, stack),
+impl Render for OidcProviderKind {
+    /// The provider as IAM holds it, with the stack's ownership tag.
+    fn render(p: &OidcProvider, _r: &Resource, desired: &DesiredState) -> RenderedKind {
+        RenderedKind::OidcProvider {
+            arn: p.arn.clone(),
+            url: p.url.clone(),
+            client_ids: p.client_ids.clone(),
+            thumbprints: p.thumbprints.clone(),
+            tags: with_stack_tag(&p.tags, &desired.stack.name),
+        }
+    }
+
+    /// The identity-only rendered piece of an `existing = true` provider (no mark).
+    fn existing_piece(p: &OidcProvider) -> Option<RenderedKind> {
+        Some(RenderedKind::OidcProvider {
+            arn: p.arn.clone(),
+            url: p.url.clone(),
+            client_ids: vec![],
+            thumbprints: None,
+            tags: IndexMap::new(),
+        })
     }
 }
 
-/// One JSON file under `iam/providers/`.
-pub fn files(res: &RenderedResource) -> Vec<RenderFile> {
-    vec![provider_file(res)]
-}
-
 // ---- Diff
-
-pub struct OidcProviderKind;
 
 pub fn key_oidc(arn: &str) -> ObjectKey {
     format!("iam:oidc-provider:{arn}")
@@ -172,7 +162,7 @@ pub fn key_oidc(arn: &str) -> ObjectKey {
 
 impl Kind for OidcProviderKind {
     fn type_name(&self) -> &'static str {
-        "oidc_provider"
+        KindId::OidcProvider.name()
     }
     fn keys(&self, piece: &RenderedKind) -> Vec<ObjectKey> {
         match piece {
@@ -235,5 +225,28 @@ impl Kind for OidcProviderKind {
     }
     fn parts<'a>(&self, piece: &'a RenderedKind) -> Parts<'a> {
         Parts::iam_object(matches!(piece, RenderedKind::OidcProvider { .. }))
+    }
+    /// Its URL.
+    fn import_id_form(&self) -> &'static str {
+        "its URL"
+    }
+    /// Its URL, also without `https://` or with a final `/`.
+    fn import_ids(&self, _model: Option<&ResourceKind>, piece: &RenderedKind) -> Vec<String> {
+        let RenderedKind::OidcProvider { url, .. } = piece else {
+            return vec![];
+        };
+        let u = url.trim_end_matches('/').to_string();
+        vec![u.clone(), strip_https(&u), format!("{u}/")]
+    }
+    /// `the OIDC provider for URL`.
+    fn describe_existing(&self, piece: &RenderedKind) -> String {
+        match piece {
+            RenderedKind::OidcProvider { url, .. } => format!("the OIDC provider for {url}"),
+            _ => String::new(),
+        }
+    }
+    /// One JSON file under `iam/providers/`.
+    fn files(&self, res: &RenderedResource) -> Vec<RenderFile> {
+        vec![provider_file(res)]
     }
 }

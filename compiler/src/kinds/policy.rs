@@ -1,13 +1,16 @@
 //! `policy`: a customer managed IAM policy, identified by its ARN (from its path and name).
 //!
-//! In this file, in order: the front half — the `policy` block, its lowering (the
-//! document), the existing-policy form, exports and import ids; its render (the typed model
-//! into the piece AWS or Kubernetes holds, and the files `eksfed render --out` writes); its
-//! `Kind` impl (the diff side).
+//! In this file, in order: the front half — the `policy` block, its lowering (the document),
+//! the existing-policy form, exports (its `impl Lower`); its render (`impl Render`: the typed
+//! model into the piece AWS or Kubernetes holds); its `Kind` impl (the diff side, the ids an
+//! `import` block names it by, and the files `eksfed render --out` writes).
 
+use super::declared::{Lower, Render};
+use super::id::KindId;
 use super::kind::{sorted_map, Kind, ObjectKey, Parts};
-use crate::desired::model::{Policy, ResourceKind};
+use crate::desired::model::{DesiredState, Policy, Resource, ResourceKind};
 use crate::diag::Diagnostics;
+use crate::iam;
 use crate::kinds::lowering::{iam_arn, name_or_label, policy_document, string_exports, Ctx};
 use crate::language::evblock::EvBlock;
 use crate::language::schema::types::{opt, BlockSchema, Ty, EXISTING, STATEMENT};
@@ -15,7 +18,6 @@ use crate::language::value::{Address, Value};
 use crate::plan::rendered::{
     json_file, with_stack_tag, RenderFile, RenderedKind, RenderedResource,
 };
-use crate::{desired::model, iam};
 use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
 
@@ -44,88 +46,84 @@ pub const SCHEMA: BlockSchema = BlockSchema {
 
 // ---- Lowering
 
-/// Lowers a `policy` block: its document from `statement` blocks or `document`.
-pub fn lower(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> ResourceKind {
-    let name = name_or_label(addr, b);
-    let path = b.str("path").unwrap_or_else(|| "/".into());
-    let document = policy_document(b, &format!("policy `{addr}`"), d);
-    ResourceKind::Policy(Policy {
-        arn: iam_arn(ctx, "policy", &path, &name),
-        name,
-        path,
-        description: b.str("description").unwrap_or_default(),
-        document,
-        tags: b.map("tags"),
-    })
-}
+/// The `policy` kind: its lowering, render and diff side.
+pub struct PolicyKind;
 
-/// An `existing = true` policy: its name, path and ARN only.
-pub fn lower_existing(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>) -> ResourceKind {
-    let name = name_or_label(addr, b);
-    let path = b.str("path").unwrap_or_else(|| "/".into());
-    ResourceKind::Policy(Policy {
-        arn: iam_arn(ctx, "policy", &path, &name),
-        name,
-        path,
-        description: String::new(),
-        document: iam::document(vec![]),
-        tags: IndexMap::new(),
-    })
-}
+impl Lower for PolicyKind {
+    type Model = Policy;
+    const ID: KindId = KindId::Policy;
+    const SCHEMA: &'static BlockSchema = &SCHEMA;
 
-/// What other blocks may read of a policy: `policy.LABEL.ATTR`.
-pub fn exports(p: &Policy, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
-    string_exports(&[("arn", &p.arn), ("name", &p.name), ("path", &p.path)])
-}
-
-/// The identity-only rendered piece of an `existing = true` policy (no mark), with its
-/// document as lowered.
-pub fn existing_piece(p: &Policy) -> RenderedKind {
-    RenderedKind::Policy {
-        name: p.name.clone(),
-        path: p.path.clone(),
-        description: String::new(),
-        arn: p.arn.clone(),
-        document: p.document.clone(),
-        tags: IndexMap::new(),
+    /// Lowers a `policy` block: its document from `statement` blocks or `document`.
+    fn lower(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> Policy {
+        let name = name_or_label(addr, b);
+        let path = b.str("path").unwrap_or_else(|| "/".into());
+        let document = policy_document(b, &format!("policy `{addr}`"), d);
+        Policy {
+            arn: iam_arn(ctx, "policy", &path, &name),
+            name,
+            path,
+            description: b.str("description").unwrap_or_default(),
+            document,
+            tags: b.map("tags"),
+        }
     }
-}
 
-/// How an `import` block names a policy.
-pub const IMPORT_ID_FORM: &str = "its name";
+    /// An `existing = true` policy: its name, path and ARN only.
+    fn lower_existing(
+        addr: &Address,
+        b: &EvBlock,
+        ctx: &Ctx<'_>,
+        _d: &mut Diagnostics,
+    ) -> Option<Policy> {
+        let name = name_or_label(addr, b);
+        let path = b.str("path").unwrap_or_else(|| "/".into());
+        Some(Policy {
+            arn: iam_arn(ctx, "policy", &path, &name),
+            name,
+            path,
+            description: String::new(),
+            document: iam::document(vec![]),
+            tags: IndexMap::new(),
+        })
+    }
 
-/// The ids an `import` block may name a policy by: its name.
-pub fn import_ids(name: &str) -> Vec<String> {
-    vec![name.to_string()]
+    /// What other blocks may read of a policy: `policy.LABEL.ATTR`.
+    fn exports(p: &Policy, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
+        string_exports(&[("arn", &p.arn), ("name", &p.name), ("path", &p.path)])
+    }
 }
 
 // ---- Render: typed model → `RenderedKind`; the files `eksfed render --out` writes.
 
-/// The policy as IAM holds it, with the stack's ownership tag.
-pub fn render(p: &model::Policy, stack: &str) -> RenderedKind {
-    RenderedKind::Policy {
-        name: p.name.clone(),
-        path: p.path.clone(),
-        description: p.description.clone(),
-        arn: p.arn.clone(),
-        document: p.document.clone(),
-        tags: with_stack_tag(&p.tags, stack),
-    }
-}
-
-/// Its document, `iam/policies/NAME.json`.
-pub fn files(res: &RenderedResource) -> Vec<RenderFile> {
-    match &res.kind {
-        RenderedKind::Policy { name, document, .. } => {
-            vec![(format!("iam/policies/{name}.json"), json_file(document))]
+impl Render for PolicyKind {
+    /// The policy as IAM holds it, with the stack's ownership tag.
+    fn render(p: &Policy, _r: &Resource, desired: &DesiredState) -> RenderedKind {
+        RenderedKind::Policy {
+            name: p.name.clone(),
+            path: p.path.clone(),
+            description: p.description.clone(),
+            arn: p.arn.clone(),
+            document: p.document.clone(),
+            tags: with_stack_tag(&p.tags, &desired.stack.name),
         }
-        _ => vec![],
+    }
+
+    /// The identity-only rendered piece of an `existing = true` policy (no mark), with its
+    /// document as lowered.
+    fn existing_piece(p: &Policy) -> Option<RenderedKind> {
+        Some(RenderedKind::Policy {
+            name: p.name.clone(),
+            path: p.path.clone(),
+            description: String::new(),
+            arn: p.arn.clone(),
+            document: p.document.clone(),
+            tags: IndexMap::new(),
+        })
     }
 }
 
 // ---- Diff
-
-pub struct PolicyKind;
 
 pub fn key_policy(arn: &str) -> ObjectKey {
     format!("iam:policy:{arn}")
@@ -133,7 +131,7 @@ pub fn key_policy(arn: &str) -> ObjectKey {
 
 impl Kind for PolicyKind {
     fn type_name(&self) -> &'static str {
-        "policy"
+        KindId::Policy.name()
     }
     fn keys(&self, piece: &RenderedKind) -> Vec<ObjectKey> {
         match piece {
@@ -199,5 +197,25 @@ impl Kind for PolicyKind {
     }
     fn parts<'a>(&self, piece: &'a RenderedKind) -> Parts<'a> {
         Parts::iam_object(matches!(piece, RenderedKind::Policy { .. }))
+    }
+    /// Its name.
+    fn import_id_form(&self) -> &'static str {
+        "its name"
+    }
+    /// Its name.
+    fn import_ids(&self, _model: Option<&ResourceKind>, piece: &RenderedKind) -> Vec<String> {
+        match piece {
+            RenderedKind::Policy { name, .. } => vec![name.clone()],
+            _ => vec![],
+        }
+    }
+    /// Its document, `iam/policies/NAME.json`.
+    fn files(&self, res: &RenderedResource) -> Vec<RenderFile> {
+        match &res.kind {
+            RenderedKind::Policy { name, document, .. } => {
+                vec![(format!("iam/policies/{name}.json"), json_file(document))]
+            }
+            _ => vec![],
+        }
     }
 }

@@ -1,15 +1,16 @@
-//! `rbac_binding`: a ClusterRoleBinding, or one RoleBinding per namespace — one live piece
-//! per manifest under one address.
+//! `rbac_binding`: a ClusterRoleBinding, or one RoleBinding per namespace — one live piece per
+//! manifest under one address.
 //!
-//! In this file, in order: the front half — the `rbac_binding` block, its
-//! lowering (subjects, role or cluster role), exports and import ids; its render (the typed model
-//! into the piece AWS or Kubernetes holds, and the files `eksfed render --out` writes); its
-//! `Kind` impl (the diff side).
+//! In this file, in order: the front half — the `rbac_binding` block, its lowering (subjects,
+//! role or cluster role), exports (its `impl Lower`); its render (`impl Render`: the typed
+//! model into the piece AWS or Kubernetes holds); its `Kind` impl (the diff side, the ids an
+//! `import` block names it by, and the files `eksfed render --out` writes).
 
+use super::declared::{Lower, Render};
+use super::id::KindId;
 use super::k8s::{key_manifest, manifest_view, Namespaces};
 use super::kind::{label_owned, ns_name, Kind, ObjectKey, Parts};
-use crate::desired::model;
-use crate::desired::model::{RbacBinding, ResourceKind, Subject};
+use crate::desired::model::{DesiredState, RbacBinding, Resource, ResourceKind, Subject};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::kinds::lowering::{cluster_ref, Ctx, E_ENUM, E_SEMANTIC};
 use crate::language::evblock::EvBlock;
@@ -61,111 +62,104 @@ pub const SCHEMA: BlockSchema = BlockSchema {
 
 // ---- Lowering
 
-/// Lowers an `rbac_binding` block: its subjects and exactly one of `cluster_role` or `role`.
-pub fn lower(_addr: &Address, b: &EvBlock, _ctx: &Ctx<'_>, d: &mut Diagnostics) -> ResourceKind {
-    let subjects = match b.get("subjects") {
-        Some(Value::List(l)) => l
-            .iter()
-            .filter_map(|s| match s {
-                Value::Map(m) => Some(Subject {
-                    kind: m.get("kind").and_then(Value::as_string).unwrap_or_default(),
-                    name: m.get("name").and_then(Value::as_string).unwrap_or_default(),
-                    namespace: m.get("namespace").and_then(Value::as_string),
-                }),
-                _ => None,
-            })
-            .collect(),
-        _ => vec![],
-    };
-    for s in &subjects {
-        if !["Group", "User", "ServiceAccount"].contains(&s.kind.as_str()) {
+/// The `rbac_binding` kind: its lowering, render and diff side.
+pub struct RbacBindingKind;
+
+impl Lower for RbacBindingKind {
+    type Model = RbacBinding;
+    const ID: KindId = KindId::RbacBinding;
+    const SCHEMA: &'static BlockSchema = &SCHEMA;
+
+    /// Lowers an `rbac_binding` block: its subjects and exactly one of `cluster_role` or `role`.
+    fn lower(_addr: &Address, b: &EvBlock, _ctx: &Ctx<'_>, d: &mut Diagnostics) -> RbacBinding {
+        let subjects = match b.get("subjects") {
+            Some(Value::List(l)) => l
+                .iter()
+                .filter_map(|s| match s {
+                    Value::Map(m) => Some(Subject {
+                        kind: m.get("kind").and_then(Value::as_string).unwrap_or_default(),
+                        name: m.get("name").and_then(Value::as_string).unwrap_or_default(),
+                        namespace: m.get("namespace").and_then(Value::as_string),
+                    }),
+                    _ => None,
+                })
+                .collect(),
+            _ => vec![],
+        };
+        for s in &subjects {
+            if !["Group", "User", "ServiceAccount"].contains(&s.kind.as_str()) {
+                d.push(
+                    Diagnostic::error(
+                        E_ENUM,
+                        format!(
+                            "subject kind must be Group, User or ServiceAccount, got \"{}\"",
+                            s.kind
+                        ),
+                    )
+                    .at(Some(b.span_of("subjects"))),
+                );
+            }
+        }
+        let (cr, r) = (b.str("cluster_role"), b.str("role"));
+        if cr.is_some() == r.is_some() {
             d.push(
                 Diagnostic::error(
-                    E_ENUM,
-                    format!(
-                        "subject kind must be Group, User or ServiceAccount, got \"{}\"",
-                        s.kind
-                    ),
+                    E_SEMANTIC,
+                    "`rbac_binding` needs exactly one of `cluster_role` or `role`",
                 )
-                .at(Some(b.span_of("subjects"))),
+                .at(Some(b.span.clone())),
             );
         }
+        let namespaces = b.list("namespaces");
+        if r.is_some() && namespaces.is_empty() {
+            d.push(
+                Diagnostic::error(
+                    E_SEMANTIC,
+                    "a binding to a namespaced `role` needs `namespaces`",
+                )
+                .at(Some(b.span_of("role"))),
+            );
+        }
+        RbacBinding {
+            cluster: cluster_ref(b),
+            name: b.str("name"),
+            subjects,
+            cluster_role: cr,
+            role: r,
+            namespaces,
+        }
     }
-    let (cr, r) = (b.str("cluster_role"), b.str("role"));
-    if cr.is_some() == r.is_some() {
-        d.push(
-            Diagnostic::error(
-                E_SEMANTIC,
-                "`rbac_binding` needs exactly one of `cluster_role` or `role`",
-            )
-            .at(Some(b.span.clone())),
-        );
+
+    /// An `rbac_binding` exports nothing.
+    fn exports(_b: &RbacBinding, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
+        IndexMap::new()
     }
-    let namespaces = b.list("namespaces");
-    if r.is_some() && namespaces.is_empty() {
-        d.push(
-            Diagnostic::error(
-                E_SEMANTIC,
-                "a binding to a namespaced `role` needs `namespaces`",
-            )
-            .at(Some(b.span_of("role"))),
-        );
-    }
-    ResourceKind::RbacBinding(RbacBinding {
-        cluster: cluster_ref(b),
-        name: b.str("name"),
-        subjects,
-        cluster_role: cr,
-        role: r,
-        namespaces,
-    })
-}
-
-/// An `rbac_binding` exports nothing.
-pub fn exports(_b: &RbacBinding, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
-    IndexMap::new()
-}
-
-/// How an `import` block names an RBAC binding.
-pub const IMPORT_ID_FORM: &str = "NAMESPACE/NAME, or NAME for a ClusterRoleBinding";
-
-/// The ids an `import` block may name a binding by: `NAMESPACE/NAME` of each RoleBinding, or
-/// `NAME` (also `/NAME`) of a ClusterRoleBinding.
-pub fn import_ids(manifests: &[Json]) -> Vec<String> {
-    manifests
-        .iter()
-        .flat_map(|m| {
-            let name = m["metadata"]["name"].as_str().unwrap_or("").to_string();
-            match m["metadata"]["namespace"].as_str() {
-                Some(ns) if !ns.is_empty() => vec![format!("{ns}/{name}")],
-                _ => vec![name.clone(), format!("/{name}")],
-            }
-        })
-        .collect()
 }
 
 // ---- Render: typed model → `RenderedKind`; the files `eksfed render --out` writes.
 
-/// A ClusterRoleBinding, or one RoleBinding per namespace, with the ownership labels; named
-/// `eksfed-LABEL[-KEY]` unless the stack names it.
-pub fn render(b: &model::RbacBinding, address: &Address, stack: &str) -> RenderedKind {
-    let name = b.name.clone().unwrap_or_else(|| {
-        k8s_name(&format!(
-            "eksfed-{}{}",
-            address.label,
-            address
-                .key
-                .as_deref()
-                .map(|k| format!("-{k}"))
-                .unwrap_or_default()
-        ))
-    });
-    let (role_kind, role_name) = match (&b.cluster_role, &b.role) {
-        (Some(cr), _) => ("ClusterRole", cr.clone()),
-        (None, Some(r)) => ("Role", r.clone()),
-        _ => ("ClusterRole", String::new()),
-    };
-    let subjects: Vec<Json> = b
+impl Render for RbacBindingKind {
+    /// A ClusterRoleBinding, or one RoleBinding per namespace, with the ownership labels; named
+    /// `eksfed-LABEL[-KEY]` unless the stack names it.
+    fn render(b: &RbacBinding, r: &Resource, desired: &DesiredState) -> RenderedKind {
+        let (address, stack) = (&r.address, &desired.stack.name);
+        let name = b.name.clone().unwrap_or_else(|| {
+            k8s_name(&format!(
+                "eksfed-{}{}",
+                address.label,
+                address
+                    .key
+                    .as_deref()
+                    .map(|k| format!("-{k}"))
+                    .unwrap_or_default()
+            ))
+        });
+        let (role_kind, role_name) = match (&b.cluster_role, &b.role) {
+            (Some(cr), _) => ("ClusterRole", cr.clone()),
+            (None, Some(r)) => ("Role", r.clone()),
+            _ => ("ClusterRole", String::new()),
+        };
+        let subjects: Vec<Json> = b
         .subjects
         .iter()
         .map(|s| match s.kind.as_str() {
@@ -173,71 +167,49 @@ pub fn render(b: &model::RbacBinding, address: &Address, stack: &str) -> Rendere
             k => json!({ "kind": k, "name": s.name, "apiGroup": "rbac.authorization.k8s.io" }),
         })
         .collect();
-    let role_ref =
-        json!({ "apiGroup": "rbac.authorization.k8s.io", "kind": role_kind, "name": role_name });
-    let labels = ownership_labels(stack);
-    let manifests = if b.namespaces.is_empty() {
-        vec![json!({
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-            "metadata": { "name": name, "labels": labels },
-            "roleRef": role_ref, "subjects": subjects,
-        })]
-    } else {
-        b.namespaces
-            .iter()
-            .map(|ns| {
-                json!({
-                    "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-                    "metadata": { "name": name, "namespace": ns, "labels": labels },
-                    "roleRef": role_ref, "subjects": subjects,
+        let role_ref = json!({ "apiGroup": "rbac.authorization.k8s.io", "kind": role_kind, "name": role_name });
+        let labels = ownership_labels(stack);
+        let manifests = if b.namespaces.is_empty() {
+            vec![json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                "metadata": { "name": name, "labels": labels },
+                "roleRef": role_ref, "subjects": subjects,
+            })]
+        } else {
+            b.namespaces
+                .iter()
+                .map(|ns| {
+                    json!({
+                        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                        "metadata": { "name": name, "namespace": ns, "labels": labels },
+                        "roleRef": role_ref, "subjects": subjects,
+                    })
                 })
-            })
-            .collect()
-    };
-    RenderedKind::RbacBinding {
-        cluster: cluster_key(&b.cluster),
-        manifests,
+                .collect()
+        };
+        RenderedKind::RbacBinding {
+            cluster: cluster_key(&b.cluster),
+            manifests,
+        }
     }
-}
 
-/// One YAML file per manifest, `k8s/CLUSTER/NAMESPACE/KIND-NAME.yaml` (`_cluster` for a
-/// ClusterRoleBinding).
-pub fn files(res: &RenderedResource) -> Vec<RenderFile> {
-    let RenderedKind::RbacBinding { cluster, manifests } = &res.kind else {
-        return vec![];
-    };
-    manifests
-        .iter()
-        .map(|m| {
-            let kind = m["kind"].as_str().unwrap_or("binding").to_lowercase();
-            let n = m["metadata"]["name"].as_str().unwrap_or("binding");
-            let dir = m["metadata"]["namespace"].as_str().unwrap_or("_cluster");
-            (
-                format!("k8s/{}/{dir}/{kind}-{n}.yaml", k8s_name(cluster)),
-                yaml_file(m),
-            )
+    /// The namespaces of its RoleBindings (none for a ClusterRoleBinding).
+    fn namespaces(b: &RbacBinding) -> Option<Namespaces> {
+        Some(Namespaces {
+            cluster: cluster_key(&b.cluster),
+            namespaces: b.namespaces.clone(),
+            created: false,
+            attr: "namespaces",
+            fix: "create it first",
         })
-        .collect()
-}
-
-/// The namespaces of its RoleBindings (none for a ClusterRoleBinding).
-pub fn namespaces(b: &model::RbacBinding) -> Namespaces {
-    Namespaces {
-        cluster: cluster_key(&b.cluster),
-        namespaces: b.namespaces.clone(),
-        created: false,
-        attr: "namespaces",
-        fix: "create it first",
     }
 }
 
 // ---- Diff
 
-pub struct RbacBindingKind;
-
 impl Kind for RbacBindingKind {
     fn type_name(&self) -> &'static str {
-        "rbac_binding"
+        KindId::RbacBinding.name()
     }
     fn keys(&self, piece: &RenderedKind) -> Vec<ObjectKey> {
         match piece {
@@ -361,5 +333,45 @@ impl Kind for RbacBindingKind {
             manifests: manifests.iter().collect(),
             ..Parts::default()
         }
+    }
+    /// `NAMESPACE/NAME`, or `NAME` for a ClusterRoleBinding.
+    fn import_id_form(&self) -> &'static str {
+        "NAMESPACE/NAME, or NAME for a ClusterRoleBinding"
+    }
+    /// `NAMESPACE/NAME` of each RoleBinding, or `NAME` (also `/NAME`) of a
+    /// ClusterRoleBinding.
+    fn import_ids(&self, _model: Option<&ResourceKind>, piece: &RenderedKind) -> Vec<String> {
+        let RenderedKind::RbacBinding { manifests, .. } = piece else {
+            return vec![];
+        };
+        manifests
+            .iter()
+            .flat_map(|m| {
+                let name = m["metadata"]["name"].as_str().unwrap_or("").to_string();
+                match m["metadata"]["namespace"].as_str() {
+                    Some(ns) if !ns.is_empty() => vec![format!("{ns}/{name}")],
+                    _ => vec![name.clone(), format!("/{name}")],
+                }
+            })
+            .collect()
+    }
+    /// One YAML file per manifest, `k8s/CLUSTER/NAMESPACE/KIND-NAME.yaml` (`_cluster` for a
+    /// ClusterRoleBinding).
+    fn files(&self, res: &RenderedResource) -> Vec<RenderFile> {
+        let RenderedKind::RbacBinding { cluster, manifests } = &res.kind else {
+            return vec![];
+        };
+        manifests
+            .iter()
+            .map(|m| {
+                let kind = m["kind"].as_str().unwrap_or("binding").to_lowercase();
+                let n = m["metadata"]["name"].as_str().unwrap_or("binding");
+                let dir = m["metadata"]["namespace"].as_str().unwrap_or("_cluster");
+                (
+                    format!("k8s/{}/{dir}/{kind}-{n}.yaml", k8s_name(cluster)),
+                    yaml_file(m),
+                )
+            })
+            .collect()
     }
 }

@@ -1,15 +1,16 @@
 //! `role`: an IAM role, identified by its name (unique in an account whatever the path, so a
 //! path change keeps the key and is a replace).
 //!
-//! In this file, in order: the front half — the `role` block and its trust and
-//! `inline_policy` blocks, the lowering (trust blocks into the trust policy, inline policies),
-//! the existing-role form, exports and import ids; its render (the typed model
-//! into the piece AWS or Kubernetes holds, and the files `eksfed render --out` writes); its
-//! `Kind` impl (the diff side).
+//! In this file, in order: the front half — the `role` block and its trust and `inline_policy`
+//! blocks, the lowering (trust blocks into the trust policy, inline policies), the
+//! existing-role form, exports (its `impl Lower`); its render (`impl Render`: the typed model
+//! into the piece AWS or Kubernetes holds); its `Kind` impl (the diff side, the ids an
+//! `import` block names it by, and the files `eksfed render --out` writes).
 
+use super::declared::{Lower, Render};
 use super::id::KindId;
 use super::kind::{sorted, sorted_map, Kind, ObjectKey, Parts};
-use crate::desired::model::{self, ResourceKind, Role, Trust, TrustBlock};
+use crate::desired::model::{DesiredState, Resource, ResourceKind, Role, Trust, TrustBlock};
 use crate::diag::{Diagnostic, Diagnostics, Span};
 use crate::iam;
 use crate::kinds::lowering::{
@@ -317,178 +318,163 @@ pub(crate) fn raw_statement(b: &EvBlock, d: &mut Diagnostics) -> Option<serde_js
     Some(v)
 }
 
-/// Lowers a `role` block: its trust blocks (at least one) into the trust policy, its inline
-/// policies (names unique) and its attributes.
-pub fn lower(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> ResourceKind {
-    let name = name_or_label(addr, b);
-    let path = b.str("path").unwrap_or_else(|| "/".into());
-    let trusts: Vec<TrustBlock> = b
-        .blocks
-        .iter()
-        .filter(|x| TRUST_KINDS.contains(&x.kind.as_str()))
-        .filter_map(|x| trust(x, d))
-        .collect();
-    if !b
-        .blocks
-        .iter()
-        .any(|x| TRUST_KINDS.contains(&x.kind.as_str()))
-    {
-        d.push(
-            Diagnostic::error(
-                E_SEMANTIC,
-                format!(
-                    "role `{addr}` needs at least one trust block ({})",
-                    TRUST_KINDS.join(", ")
-                ),
-            )
-            .at(Some(b.span.clone())),
-        );
-    }
-    let mut inline_policies = IndexMap::new();
-    for ip in b.blocks_of("inline_policy") {
-        let pname = ip.labels.first().cloned().unwrap_or_default();
-        let doc = policy_document(ip, &format!("inline policy `{pname}`"), d);
-        if inline_policies.insert(pname.clone(), doc).is_some() {
+/// The `role` kind: its lowering, render and diff side.
+pub struct RoleKind;
+
+impl Lower for RoleKind {
+    type Model = Role;
+    const ID: KindId = KindId::Role;
+    const SCHEMA: &'static BlockSchema = &SCHEMA;
+
+    /// Lowers a `role` block: its trust blocks (at least one) into the trust policy, its inline
+    /// policies (names unique) and its attributes.
+    fn lower(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> Role {
+        let name = name_or_label(addr, b);
+        let path = b.str("path").unwrap_or_else(|| "/".into());
+        let trusts: Vec<TrustBlock> = b
+            .blocks
+            .iter()
+            .filter(|x| TRUST_KINDS.contains(&x.kind.as_str()))
+            .filter_map(|x| trust(x, d))
+            .collect();
+        if !b
+            .blocks
+            .iter()
+            .any(|x| TRUST_KINDS.contains(&x.kind.as_str()))
+        {
             d.push(
                 Diagnostic::error(
-                    crate::language::evblock::E_DUPLICATE,
-                    format!("two inline policies named `{pname}`"),
+                    E_SEMANTIC,
+                    format!(
+                        "role `{addr}` needs at least one trust block ({})",
+                        TRUST_KINDS.join(", ")
+                    ),
                 )
-                .at(Some(ip.span.clone())),
+                .at(Some(b.span.clone())),
             );
         }
+        let mut inline_policies = IndexMap::new();
+        for ip in b.blocks_of("inline_policy") {
+            let pname = ip.labels.first().cloned().unwrap_or_default();
+            let doc = policy_document(ip, &format!("inline policy `{pname}`"), d);
+            if inline_policies.insert(pname.clone(), doc).is_some() {
+                d.push(
+                    Diagnostic::error(
+                        crate::language::evblock::E_DUPLICATE,
+                        format!("two inline policies named `{pname}`"),
+                    )
+                    .at(Some(ip.span.clone())),
+                );
+            }
+        }
+        let trust_policy = iam::document(
+            trusts
+                .iter()
+                .map(|t| iam::trust_statement(&t.trust))
+                .collect(),
+        );
+        Role {
+            arn: iam_arn(ctx, "role", &path, &name),
+            name,
+            path,
+            description: b.str("description").unwrap_or_default(),
+            max_session_duration: b
+                .num("max_session_duration")
+                .map(|n| n as i64)
+                .unwrap_or(3600),
+            permissions_boundary: b.str("permissions_boundary"),
+            tags: b.map("tags"),
+            trusts,
+            policies: b.list("policies"),
+            inline_policies,
+            trust_policy,
+        }
     }
-    let trust_policy = iam::document(
-        trusts
-            .iter()
-            .map(|t| iam::trust_statement(&t.trust))
-            .collect(),
-    );
-    ResourceKind::Role(Role {
-        arn: iam_arn(ctx, "role", &path, &name),
-        name,
-        path,
-        description: b.str("description").unwrap_or_default(),
-        max_session_duration: b
-            .num("max_session_duration")
-            .map(|n| n as i64)
-            .unwrap_or(3600),
-        permissions_boundary: b.str("permissions_boundary"),
-        tags: b.map("tags"),
-        trusts,
-        policies: b.list("policies"),
-        inline_policies,
-        trust_policy,
-    })
-}
 
-/// An `existing = true` role: its name, path and ARN only.
-pub fn lower_existing(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>) -> ResourceKind {
-    let name = name_or_label(addr, b);
-    let path = b.str("path").unwrap_or_else(|| "/".into());
-    ResourceKind::Role(Role {
-        arn: iam_arn(ctx, "role", &path, &name),
-        name,
-        path,
-        description: String::new(),
-        max_session_duration: 3600,
-        permissions_boundary: None,
-        tags: IndexMap::new(),
-        trusts: vec![],
-        policies: vec![],
-        inline_policies: IndexMap::new(),
-        trust_policy: iam::document(vec![]),
-    })
-}
-
-/// What other blocks may read of a role: `role.LABEL.ATTR`.
-pub fn exports(r: &Role, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
-    string_exports(&[("arn", &r.arn), ("name", &r.name), ("path", &r.path)])
-}
-
-/// The identity-only rendered piece of an `existing = true` role (no mark): read, never
-/// rendered as a desired object, so the plan can say whether it exists.
-pub fn existing_piece(role: &Role) -> RenderedKind {
-    RenderedKind::Role {
-        name: role.name.clone(),
-        path: role.path.clone(),
-        description: String::new(),
-        arn: role.arn.clone(),
-        max_session_duration: role.max_session_duration,
-        permissions_boundary: None,
-        tags: IndexMap::new(),
-        trust_policy: role.trust_policy.clone(),
-        policies: vec![],
-        inline_policies: IndexMap::new(),
+    /// An `existing = true` role: its name, path and ARN only.
+    fn lower_existing(
+        addr: &Address,
+        b: &EvBlock,
+        ctx: &Ctx<'_>,
+        _d: &mut Diagnostics,
+    ) -> Option<Role> {
+        let name = name_or_label(addr, b);
+        let path = b.str("path").unwrap_or_else(|| "/".into());
+        Some(Role {
+            arn: iam_arn(ctx, "role", &path, &name),
+            name,
+            path,
+            description: String::new(),
+            max_session_duration: 3600,
+            permissions_boundary: None,
+            tags: IndexMap::new(),
+            trusts: vec![],
+            policies: vec![],
+            inline_policies: IndexMap::new(),
+            trust_policy: iam::document(vec![]),
+        })
     }
-}
 
-/// How an `import` block names a role.
-pub const IMPORT_ID_FORM: &str = "its name";
-
-/// The ids an `import` block may name a role by: its name.
-pub fn import_ids(name: &str) -> Vec<String> {
-    vec![name.to_string()]
+    /// What other blocks may read of a role: `role.LABEL.ATTR`.
+    fn exports(r: &Role, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
+        string_exports(&[("arn", &r.arn), ("name", &r.name), ("path", &r.path)])
+    }
 }
 
 // ---- Render: typed model → `RenderedKind`; the files `eksfed render --out` writes.
 
-/// The role as IAM holds it, with the stack's ownership tag.
-pub fn render(role: &model::Role, stack: &str) -> RenderedKind {
-    RenderedKind::Role {
-        name: role.name.clone(),
-        path: role.path.clone(),
-        description: role.description.clone(),
-        arn: role.arn.clone(),
-        max_session_duration: role.max_session_duration,
-        permissions_boundary: role.permissions_boundary.clone(),
-        tags: with_stack_tag(&role.tags, stack),
-        trust_policy: role.trust_policy.clone(),
-        policies: role.policies.clone(),
-        inline_policies: role.inline_policies.clone(),
+impl Render for RoleKind {
+    /// The role as IAM holds it, with the stack's ownership tag.
+    fn render(role: &Role, _r: &Resource, desired: &DesiredState) -> RenderedKind {
+        RenderedKind::Role {
+            name: role.name.clone(),
+            path: role.path.clone(),
+            description: role.description.clone(),
+            arn: role.arn.clone(),
+            max_session_duration: role.max_session_duration,
+            permissions_boundary: role.permissions_boundary.clone(),
+            tags: with_stack_tag(&role.tags, &desired.stack.name),
+            trust_policy: role.trust_policy.clone(),
+            policies: role.policies.clone(),
+            inline_policies: role.inline_policies.clone(),
+        }
     }
-}
 
-/// Its trust policy and each inline policy, under `iam/roles/NAME/`.
-pub fn files(res: &RenderedResource) -> Vec<RenderFile> {
-    let RenderedKind::Role {
-        name,
-        trust_policy,
-        inline_policies,
-        ..
-    } = &res.kind
-    else {
-        return vec![];
-    };
-    let mut out = vec![(
-        format!("iam/roles/{name}/trust-policy.json"),
-        json_file(trust_policy),
-    )];
-    for (p, doc) in inline_policies {
-        out.push((format!("iam/roles/{name}/inline-{p}.json"), json_file(doc)));
-    }
-    out
-}
-
-/// The clusters whose service accounts it trusts (IRSA), each with the issuer its trust
-/// document names (without `https://`, read when the trust is lowered, not by an expression).
-pub fn trusted_clusters(role: &model::Role) -> Vec<(&Address, &str)> {
-    role.trusts
-        .iter()
-        .filter_map(|t| match &t.trust {
-            Trust::ServiceAccount {
-                cluster: Some(c),
-                issuer,
-                ..
-            } => Some((c, issuer.as_str())),
-            _ => None,
+    /// The identity-only rendered piece of an `existing = true` role (no mark): read, never
+    /// rendered as a desired object, so the plan can say whether it exists.
+    fn existing_piece(role: &Role) -> Option<RenderedKind> {
+        Some(RenderedKind::Role {
+            name: role.name.clone(),
+            path: role.path.clone(),
+            description: String::new(),
+            arn: role.arn.clone(),
+            max_session_duration: role.max_session_duration,
+            permissions_boundary: None,
+            tags: IndexMap::new(),
+            trust_policy: role.trust_policy.clone(),
+            policies: vec![],
+            inline_policies: IndexMap::new(),
         })
-        .collect()
+    }
+
+    /// The clusters whose service accounts it trusts (IRSA), each with the issuer its trust
+    /// document names (without `https://`, read when the trust is lowered, not by an expression).
+    fn trusted_clusters(role: &Role) -> Vec<(&Address, &str)> {
+        role.trusts
+            .iter()
+            .filter_map(|t| match &t.trust {
+                Trust::ServiceAccount {
+                    cluster: Some(c),
+                    issuer,
+                    ..
+                } => Some((c, issuer.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 // ---- Diff
-
-pub struct RoleKind;
 
 /// Role names are unique in an account whatever the path, so a path change keeps the key.
 pub fn key_role(name: &str) -> ObjectKey {
@@ -497,7 +483,7 @@ pub fn key_role(name: &str) -> ObjectKey {
 
 impl Kind for RoleKind {
     fn type_name(&self) -> &'static str {
-        "role"
+        KindId::Role.name()
     }
     fn keys(&self, piece: &RenderedKind) -> Vec<ObjectKey> {
         match piece {
@@ -567,5 +553,36 @@ impl Kind for RoleKind {
     }
     fn parts<'a>(&self, piece: &'a RenderedKind) -> Parts<'a> {
         Parts::iam_object(matches!(piece, RenderedKind::Role { .. }))
+    }
+    /// Its name.
+    fn import_id_form(&self) -> &'static str {
+        "its name"
+    }
+    /// Its name.
+    fn import_ids(&self, _model: Option<&ResourceKind>, piece: &RenderedKind) -> Vec<String> {
+        match piece {
+            RenderedKind::Role { name, .. } => vec![name.clone()],
+            _ => vec![],
+        }
+    }
+    /// Its trust policy and each inline policy, under `iam/roles/NAME/`.
+    fn files(&self, res: &RenderedResource) -> Vec<RenderFile> {
+        let RenderedKind::Role {
+            name,
+            trust_policy,
+            inline_policies,
+            ..
+        } = &res.kind
+        else {
+            return vec![];
+        };
+        let mut out = vec![(
+            format!("iam/roles/{name}/trust-policy.json"),
+            json_file(trust_policy),
+        )];
+        for (p, doc) in inline_policies {
+            out.push((format!("iam/roles/{name}/inline-{p}.json"), json_file(doc)));
+        }
+        out
     }
 }

@@ -1,13 +1,14 @@
 //! `saml_provider`: an IAM SAML provider, identified by its ARN (from its name).
 //!
-//! In this file, in order: the front half — the `saml_provider` block, its
-//! lowering (metadata checks), the existing-provider form, exports and import ids; its render (the typed model
-//! into the piece AWS or Kubernetes holds, and the files `eksfed render --out` writes); its
-//! `Kind` impl (the diff side).
+//! In this file, in order: the front half — the `saml_provider` block, its lowering (metadata
+//! checks), the existing-provider form, exports (its `impl Lower`); its render (`impl Render`:
+//! the typed model into the piece AWS or Kubernetes holds); its `Kind` impl (the diff side,
+//! the ids an `import` block names it by, and the files `eksfed render --out` writes).
 
+use super::declared::{Lower, Render};
+use super::id::KindId;
 use super::kind::{sorted_map, Kind, ObjectKey, Parts};
-use crate::desired::model;
-use crate::desired::model::{ResourceKind, SamlProvider};
+use crate::desired::model::{DesiredState, Resource, ResourceKind, SamlProvider};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::kinds::lowering::{iam_arn, name_or_label, string_exports, Ctx};
 use crate::language::evblock::EvBlock;
@@ -60,93 +61,89 @@ fn saml_metadata_ok(xml: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Lowers a `saml_provider` block, checking the metadata's size and root element (E0509).
-pub fn lower(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> ResourceKind {
-    let name = name_or_label(addr, b);
-    let metadata = b.str("metadata").unwrap_or_default();
-    if b.get("metadata").is_some() {
-        let n = metadata.chars().count();
-        if !(1000..=10_000_000).contains(&n) {
-            d.push(
-                Diagnostic::error(
-                    E_SAML,
-                    format!("SAML metadata is {n} characters; IAM accepts 1,000 to 10,000,000"),
-                )
-                .at(Some(b.span_of("metadata")))
-                .help("use the IdP's full metadata document (it includes the signing certificate)"),
-            );
+/// The `saml_provider` kind: its lowering, render and diff side.
+pub struct SamlProviderKind;
+
+impl Lower for SamlProviderKind {
+    type Model = SamlProvider;
+    const ID: KindId = KindId::SamlProvider;
+    const SCHEMA: &'static BlockSchema = &SCHEMA;
+
+    /// Lowers a `saml_provider` block, checking the metadata's size and root element (E0509).
+    fn lower(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>, d: &mut Diagnostics) -> SamlProvider {
+        let name = name_or_label(addr, b);
+        let metadata = b.str("metadata").unwrap_or_default();
+        if b.get("metadata").is_some() {
+            let n = metadata.chars().count();
+            if !(1000..=10_000_000).contains(&n) {
+                d.push(
+                    Diagnostic::error(
+                        E_SAML,
+                        format!("SAML metadata is {n} characters; IAM accepts 1,000 to 10,000,000"),
+                    )
+                    .at(Some(b.span_of("metadata")))
+                    .help("use the IdP's full metadata document (it includes the signing certificate)"),
+                );
+            }
+            if let Err(e) = saml_metadata_ok(&metadata) {
+                d.push(Diagnostic::error(E_SAML, e).at(Some(b.span_of("metadata"))));
+            }
         }
-        if let Err(e) = saml_metadata_ok(&metadata) {
-            d.push(Diagnostic::error(E_SAML, e).at(Some(b.span_of("metadata"))));
+        SamlProvider {
+            arn: iam_arn(ctx, "saml-provider/", "", &name),
+            name,
+            metadata,
+            tags: b.map("tags"),
         }
     }
-    ResourceKind::SamlProvider(SamlProvider {
-        arn: iam_arn(ctx, "saml-provider/", "", &name),
-        name,
-        metadata,
-        tags: b.map("tags"),
-    })
-}
 
-/// An `existing = true` provider: its name and ARN only.
-pub fn lower_existing(addr: &Address, b: &EvBlock, ctx: &Ctx<'_>) -> ResourceKind {
-    let name = name_or_label(addr, b);
-    ResourceKind::SamlProvider(SamlProvider {
-        arn: iam_arn(ctx, "saml-provider/", "", &name),
-        name,
-        metadata: String::new(),
-        tags: IndexMap::new(),
-    })
-}
-
-/// What other blocks may read of a provider: `saml_provider.LABEL.ATTR`.
-pub fn exports(p: &SamlProvider, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
-    string_exports(&[("arn", &p.arn), ("name", &p.name)])
-}
-
-/// The identity-only rendered piece of an `existing = true` provider (no mark).
-pub fn existing_piece(p: &SamlProvider) -> RenderedKind {
-    RenderedKind::SamlProvider {
-        arn: p.arn.clone(),
-        name: p.name.clone(),
-        metadata: String::new(),
-        tags: IndexMap::new(),
+    /// An `existing = true` provider: its name and ARN only.
+    fn lower_existing(
+        addr: &Address,
+        b: &EvBlock,
+        ctx: &Ctx<'_>,
+        _d: &mut Diagnostics,
+    ) -> Option<SamlProvider> {
+        let name = name_or_label(addr, b);
+        Some(SamlProvider {
+            arn: iam_arn(ctx, "saml-provider/", "", &name),
+            name,
+            metadata: String::new(),
+            tags: IndexMap::new(),
+        })
     }
-}
 
-/// An `existing = true` provider in messages: `the SAML provider NAME`.
-pub fn describe_existing(name: &str) -> String {
-    format!("the SAML provider {name}")
-}
-
-/// How an `import` block names a SAML provider.
-pub const IMPORT_ID_FORM: &str = "its name";
-
-/// The ids an `import` block may name a SAML provider by: its name.
-pub fn import_ids(name: &str) -> Vec<String> {
-    vec![name.to_string()]
+    /// What other blocks may read of a provider: `saml_provider.LABEL.ATTR`.
+    fn exports(p: &SamlProvider, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
+        string_exports(&[("arn", &p.arn), ("name", &p.name)])
+    }
 }
 
 // ---- Render: typed model → `RenderedKind`; the files `eksfed render --out` writes.
 
-/// The provider as IAM holds it, with the stack's ownership tag.
-pub fn render(p: &model::SamlProvider, stack: &str) -> RenderedKind {
-    RenderedKind::SamlProvider {
-        arn: p.arn.clone(),
-        name: p.name.clone(),
-        metadata: p.metadata.clone(),
-        tags: with_stack_tag(&p.tags, stack),
+impl Render for SamlProviderKind {
+    /// The provider as IAM holds it, with the stack's ownership tag.
+    fn render(p: &SamlProvider, _r: &Resource, desired: &DesiredState) -> RenderedKind {
+        RenderedKind::SamlProvider {
+            arn: p.arn.clone(),
+            name: p.name.clone(),
+            metadata: p.metadata.clone(),
+            tags: with_stack_tag(&p.tags, &desired.stack.name),
+        }
+    }
+
+    /// The identity-only rendered piece of an `existing = true` provider (no mark).
+    fn existing_piece(p: &SamlProvider) -> Option<RenderedKind> {
+        Some(RenderedKind::SamlProvider {
+            arn: p.arn.clone(),
+            name: p.name.clone(),
+            metadata: String::new(),
+            tags: IndexMap::new(),
+        })
     }
 }
 
-/// One JSON file under `iam/providers/` (without the metadata document).
-pub fn files(res: &RenderedResource) -> Vec<RenderFile> {
-    vec![provider_file(res)]
-}
-
 // ---- Diff
-
-pub struct SamlProviderKind;
 
 pub fn key_saml(arn: &str) -> ObjectKey {
     format!("iam:saml-provider:{arn}")
@@ -154,7 +151,7 @@ pub fn key_saml(arn: &str) -> ObjectKey {
 
 impl Kind for SamlProviderKind {
     fn type_name(&self) -> &'static str {
-        "saml_provider"
+        KindId::SamlProvider.name()
     }
     fn keys(&self, piece: &RenderedKind) -> Vec<ObjectKey> {
         match piece {
@@ -204,5 +201,27 @@ impl Kind for SamlProviderKind {
     }
     fn parts<'a>(&self, piece: &'a RenderedKind) -> Parts<'a> {
         Parts::iam_object(matches!(piece, RenderedKind::SamlProvider { .. }))
+    }
+    /// Its name.
+    fn import_id_form(&self) -> &'static str {
+        "its name"
+    }
+    /// Its name.
+    fn import_ids(&self, _model: Option<&ResourceKind>, piece: &RenderedKind) -> Vec<String> {
+        match piece {
+            RenderedKind::SamlProvider { name, .. } => vec![name.clone()],
+            _ => vec![],
+        }
+    }
+    /// `the SAML provider NAME`.
+    fn describe_existing(&self, piece: &RenderedKind) -> String {
+        match piece {
+            RenderedKind::SamlProvider { name, .. } => format!("the SAML provider {name}"),
+            _ => String::new(),
+        }
+    }
+    /// One JSON file under `iam/providers/` (without the metadata document).
+    fn files(&self, res: &RenderedResource) -> Vec<RenderFile> {
+        vec![provider_file(res)]
     }
 }

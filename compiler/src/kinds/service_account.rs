@@ -1,14 +1,18 @@
 //! `service_account`: a Kubernetes ServiceAccount (IRSA: the role ARN annotation) and/or an
 //! EKS pod identity association — up to two live pieces under one address.
 //!
-//! In this file, in order: the front half — the `service_account` block, its
-//! lowering (mode and role), exports and import ids; its render (the typed model
-//! into the piece AWS or Kubernetes holds, and the files `eksfed render --out` writes); its
-//! `Kind` impl (the diff side).
+//! In this file, in order: the front half — the `service_account` block, its lowering (mode
+//! and role), exports (its `impl Lower`); its render (`impl Render`: the typed model into the
+//! piece AWS or Kubernetes holds); its `Kind` impl (the diff side, the ids an `import` block
+//! names it by, and the files `eksfed render --out` writes).
 
+use super::declared::{Lower, Render};
+use super::id::KindId;
 use super::k8s::{key_manifest, manifest_view, Namespaces};
 use super::kind::{label_owned, ns_name, Kind, ObjectKey, Parts};
-use crate::desired::model::{self, DesiredState, ResourceKind, ServiceAccount, ServiceAccountMode};
+use crate::desired::model::{
+    DesiredState, Resource, ResourceKind, ServiceAccount, ServiceAccountMode,
+};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::kinds::lowering::{
     attr_str, cluster_ref, enum_value, name_or_label, resource_ref, string_exports, Ctx, E_SEMANTIC,
@@ -58,151 +62,99 @@ pub const SCHEMA: BlockSchema = BlockSchema {
 
 // ---- Lowering
 
-/// Lowers a `service_account` block: its mode (`pod_identity` needs a `role`) and the role
-/// it is bound to.
-pub fn lower(addr: &Address, b: &EvBlock, _ctx: &Ctx<'_>, d: &mut Diagnostics) -> ResourceKind {
-    let mode = match enum_value(b, "mode", &["irsa", "pod_identity"], "irsa", d).as_str() {
-        "pod_identity" => ServiceAccountMode::PodIdentity,
-        _ => ServiceAccountMode::Irsa,
-    };
-    let role = resource_ref(b, "role");
-    if mode == ServiceAccountMode::PodIdentity && role.is_none() {
-        d.push(
-            Diagnostic::error(
-                E_SEMANTIC,
-                "a `service_account` in `pod_identity` mode needs a `role`",
-            )
-            .at(Some(b.span.clone())),
-        );
-    }
-    ResourceKind::ServiceAccount(ServiceAccount {
-        cluster: cluster_ref(b),
-        namespace: b.str("namespace").unwrap_or_default(),
-        name: name_or_label(addr, b),
-        role_arn: role.as_ref().map(|r| attr_str(&r.1, "arn")),
-        role: role.map(|r| r.0),
-        mode,
-        labels: b.map("labels"),
-        annotations: b.map("annotations"),
-        create_namespace: b.bool("create_namespace").unwrap_or(false),
-    })
-}
+/// The `service_account` kind: its lowering, render and diff side.
+pub struct ServiceAccountKind;
 
-/// What other blocks may read of a service account: `service_account.LABEL.ATTR`.
-pub fn exports(sa: &ServiceAccount, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
-    string_exports(&[("name", &sa.name), ("namespace", &sa.namespace)])
-}
+impl Lower for ServiceAccountKind {
+    type Model = ServiceAccount;
+    const ID: KindId = KindId::ServiceAccount;
+    const SCHEMA: &'static BlockSchema = &SCHEMA;
 
-/// How an `import` block names a service account.
-pub const IMPORT_ID_FORM: &str = "NAMESPACE/NAME";
+    /// Lowers a `service_account` block: its mode (`pod_identity` needs a `role`) and the role
+    /// it is bound to.
+    fn lower(addr: &Address, b: &EvBlock, _ctx: &Ctx<'_>, d: &mut Diagnostics) -> ServiceAccount {
+        let mode = match enum_value(b, "mode", &["irsa", "pod_identity"], "irsa", d).as_str() {
+            "pod_identity" => ServiceAccountMode::PodIdentity,
+            _ => ServiceAccountMode::Irsa,
+        };
+        let role = resource_ref(b, "role");
+        if mode == ServiceAccountMode::PodIdentity && role.is_none() {
+            d.push(
+                Diagnostic::error(
+                    E_SEMANTIC,
+                    "a `service_account` in `pod_identity` mode needs a `role`",
+                )
+                .at(Some(b.span.clone())),
+            );
+        }
+        ServiceAccount {
+            cluster: cluster_ref(b),
+            namespace: b.str("namespace").unwrap_or_default(),
+            name: name_or_label(addr, b),
+            role_arn: role.as_ref().map(|r| attr_str(&r.1, "arn")),
+            role: role.map(|r| r.0),
+            mode,
+            labels: b.map("labels"),
+            annotations: b.map("annotations"),
+            create_namespace: b.bool("create_namespace").unwrap_or(false),
+        }
+    }
 
-/// The ids an `import` block may name a service account by: `NAMESPACE/NAME` of its pod
-/// identity association and of its manifest.
-pub fn import_ids(
-    manifest: &Json,
-    pod_identity_association: Option<&PodIdentityAssociation>,
-) -> Vec<String> {
-    let mut v = vec![];
-    if let Some(p) = pod_identity_association {
-        v.push(format!("{}/{}", p.namespace, p.service_account));
+    /// What other blocks may read of a service account: `service_account.LABEL.ATTR`.
+    fn exports(sa: &ServiceAccount, _ctx: &Ctx<'_>) -> IndexMap<String, Value> {
+        string_exports(&[("name", &sa.name), ("namespace", &sa.namespace)])
     }
-    if !manifest.is_null() {
-        v.push(ns_name(manifest));
-    }
-    v
 }
 
 // ---- Render: typed model → `RenderedKind`; the files `eksfed render --out` writes.
 
-/// The ServiceAccount manifest (with the ownership labels, and in IRSA mode the role ARN
-/// annotation) and, in pod identity mode, the association EKS holds.
-pub fn render(sa: &model::ServiceAccount, desired: &DesiredState) -> RenderedKind {
-    let stack = &desired.stack.name;
-    let mut labels = sa.labels.clone();
-    labels.extend(ownership_labels(stack));
-    let mut annotations = sa.annotations.clone();
-    if let (ServiceAccountMode::Irsa, Some(arn)) = (sa.mode, &sa.role_arn) {
-        annotations.insert(ROLE_ARN_ANNOTATION.to_string(), arn.clone());
-    }
-    let mut metadata = json!({ "name": sa.name, "namespace": sa.namespace, "labels": labels });
-    if !annotations.is_empty() {
-        metadata["annotations"] = json!(annotations);
-    }
-    let cluster_name = desired
-        .cluster(&sa.cluster)
-        .map(|c| c.name.clone())
-        .unwrap_or_default();
-    RenderedKind::ServiceAccount {
-        cluster: cluster_key(&sa.cluster),
-        manifest: json!({ "apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata }),
-        pod_identity_association: match (sa.mode, &sa.role_arn) {
-            (ServiceAccountMode::PodIdentity, Some(arn)) => Some(PodIdentityAssociation {
-                cluster_name,
-                namespace: sa.namespace.clone(),
-                service_account: sa.name.clone(),
-                role_arn: arn.clone(),
-            }),
-            _ => None,
-        },
-    }
-}
-
-/// The manifest, `k8s/CLUSTER/NAMESPACE/serviceaccount-NAME.yaml`.
-pub fn files(res: &RenderedResource) -> Vec<RenderFile> {
-    let RenderedKind::ServiceAccount {
-        cluster, manifest, ..
-    } = &res.kind
-    else {
-        return vec![];
-    };
-    let ns = manifest["metadata"]["namespace"]
-        .as_str()
-        .unwrap_or("default");
-    let n = manifest["metadata"]["name"].as_str().unwrap_or("sa");
-    vec![(
-        format!("k8s/{}/{ns}/serviceaccount-{n}.yaml", k8s_name(cluster)),
-        yaml_file(manifest),
-    )]
-}
-
-/// The pod identity associations of every ServiceAccount, one file per cluster
-/// (`eks/CLUSTER/pod-identity-associations.json`).
-pub fn cluster_files(pieces: &[&RenderedKind]) -> Vec<RenderFile> {
-    let mut pods: IndexMap<String, Vec<&PodIdentityAssociation>> = IndexMap::new();
-    for piece in pieces {
-        if let RenderedKind::ServiceAccount {
-            cluster,
-            pod_identity_association: Some(p),
-            ..
-        } = piece
-        {
-            pods.entry(cluster.clone()).or_default().push(p);
+impl Render for ServiceAccountKind {
+    /// The ServiceAccount manifest (with the ownership labels, and in IRSA mode the role ARN
+    /// annotation) and, in pod identity mode, the association EKS holds.
+    fn render(sa: &ServiceAccount, _r: &Resource, desired: &DesiredState) -> RenderedKind {
+        let stack = &desired.stack.name;
+        let mut labels = sa.labels.clone();
+        labels.extend(ownership_labels(stack));
+        let mut annotations = sa.annotations.clone();
+        if let (ServiceAccountMode::Irsa, Some(arn)) = (sa.mode, &sa.role_arn) {
+            annotations.insert(ROLE_ARN_ANNOTATION.to_string(), arn.clone());
+        }
+        let mut metadata = json!({ "name": sa.name, "namespace": sa.namespace, "labels": labels });
+        if !annotations.is_empty() {
+            metadata["annotations"] = json!(annotations);
+        }
+        let cluster_name = desired
+            .cluster(&sa.cluster)
+            .map(|c| c.name.clone())
+            .unwrap_or_default();
+        RenderedKind::ServiceAccount {
+            cluster: cluster_key(&sa.cluster),
+            manifest: json!({ "apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata }),
+            pod_identity_association: match (sa.mode, &sa.role_arn) {
+                (ServiceAccountMode::PodIdentity, Some(arn)) => Some(PodIdentityAssociation {
+                    cluster_name,
+                    namespace: sa.namespace.clone(),
+                    service_account: sa.name.clone(),
+                    role_arn: arn.clone(),
+                }),
+                _ => None,
+            },
         }
     }
-    pods.into_iter()
-        .map(|(cluster, list)| {
-            (
-                format!("eks/{}/pod-identity-associations.json", k8s_name(&cluster)),
-                json_file(&json!(list)),
-            )
-        })
-        .collect()
-}
 
-/// Its namespace; created when missing with `create_namespace`.
-pub fn namespaces(sa: &model::ServiceAccount) -> Namespaces {
-    Namespaces {
-        cluster: cluster_key(&sa.cluster),
-        namespaces: vec![sa.namespace.clone()],
-        created: sa.create_namespace,
-        attr: "namespace",
-        fix: "create it first, or set `create_namespace = true`",
+    /// Its namespace; created when missing with `create_namespace`.
+    fn namespaces(sa: &ServiceAccount) -> Option<Namespaces> {
+        Some(Namespaces {
+            cluster: cluster_key(&sa.cluster),
+            namespaces: vec![sa.namespace.clone()],
+            created: sa.create_namespace,
+            attr: "namespace",
+            fix: "create it first, or set `create_namespace = true`",
+        })
     }
 }
 
 // ---- Diff
-
-pub struct ServiceAccountKind;
 
 pub fn key_service_account(cluster: &str, ns: &str, name: &str) -> ObjectKey {
     format!("k8s:{cluster}:ServiceAccount:{ns}/{name}")
@@ -213,7 +165,7 @@ pub fn key_pod_identity(cluster: &str, ns: &str, sa: &str) -> ObjectKey {
 
 impl Kind for ServiceAccountKind {
     fn type_name(&self) -> &'static str {
-        "service_account"
+        KindId::ServiceAccount.name()
     }
     fn keys(&self, piece: &RenderedKind) -> Vec<ObjectKey> {
         let RenderedKind::ServiceAccount {
@@ -377,5 +329,69 @@ impl Kind for ServiceAccountKind {
             pod_identity: pod_identity_association.as_ref(),
             ..Parts::default()
         }
+    }
+    /// `NAMESPACE/NAME`.
+    fn import_id_form(&self) -> &'static str {
+        "NAMESPACE/NAME"
+    }
+    /// `NAMESPACE/NAME` of its pod identity association and of its manifest.
+    fn import_ids(&self, _model: Option<&ResourceKind>, piece: &RenderedKind) -> Vec<String> {
+        let RenderedKind::ServiceAccount {
+            manifest,
+            pod_identity_association,
+            ..
+        } = piece
+        else {
+            return vec![];
+        };
+        let mut v = vec![];
+        if let Some(p) = pod_identity_association {
+            v.push(format!("{}/{}", p.namespace, p.service_account));
+        }
+        if !manifest.is_null() {
+            v.push(ns_name(manifest));
+        }
+        v
+    }
+    /// The manifest, `k8s/CLUSTER/NAMESPACE/serviceaccount-NAME.yaml`.
+    fn files(&self, res: &RenderedResource) -> Vec<RenderFile> {
+        let RenderedKind::ServiceAccount {
+            cluster, manifest, ..
+        } = &res.kind
+        else {
+            return vec![];
+        };
+        let ns = manifest["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("default");
+        let n = manifest["metadata"]["name"].as_str().unwrap_or("sa");
+        vec![(
+            format!("k8s/{}/{ns}/serviceaccount-{n}.yaml", k8s_name(cluster)),
+            yaml_file(manifest),
+        )]
+    }
+
+    /// The pod identity associations of every ServiceAccount, one file per cluster
+    /// (`eks/CLUSTER/pod-identity-associations.json`).
+    fn cluster_files(&self, pieces: &[&RenderedKind]) -> Vec<RenderFile> {
+        let mut pods: IndexMap<String, Vec<&PodIdentityAssociation>> = IndexMap::new();
+        for piece in pieces {
+            if let RenderedKind::ServiceAccount {
+                cluster,
+                pod_identity_association: Some(p),
+                ..
+            } = piece
+            {
+                pods.entry(cluster.clone()).or_default().push(p);
+            }
+        }
+        pods.into_iter()
+            .map(|(cluster, list)| {
+                (
+                    format!("eks/{}/pod-identity-associations.json", k8s_name(&cluster)),
+                    json_file(&json!(list)),
+                )
+            })
+            .collect()
     }
 }

@@ -191,7 +191,10 @@ impl RenderedKind {
             RenderedKind::ServiceAccount { cluster, .. }
             | RenderedKind::Access { cluster, .. }
             | RenderedKind::RbacBinding { cluster, .. } => Some(cluster),
-            _ => None,
+            RenderedKind::OidcProvider { .. }
+            | RenderedKind::SamlProvider { .. }
+            | RenderedKind::Policy { .. }
+            | RenderedKind::Role { .. } => None,
         }
     }
 }

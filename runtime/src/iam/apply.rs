@@ -25,7 +25,9 @@ pub async fn apply(iam: &Client, stack: &str, change: &Change) -> anyhow::Result
         Some(KindId::Policy) => walk::<IamPolicy>(iam, stack, change).await,
         Some(KindId::OidcProvider) => walk::<OidcProvider>(iam, stack, change).await,
         Some(KindId::SamlProvider) => walk::<SamlProvider>(iam, stack, change).await,
-        _ => anyhow::bail!(
+        // Not IAM objects: every kind decides here whether IAM applies it.
+        Some(KindId::Cluster | KindId::ServiceAccount | KindId::Access | KindId::RbacBinding)
+        | None => anyhow::bail!(
             "{}: IAM does not apply changes of type `{}`",
             change.address,
             change.kind
@@ -117,7 +119,8 @@ pub async fn adopt(iam: &Client, stack: &str, kind: &str, id: &str) -> anyhow::R
         Some(KindId::Policy) => object::adopt::<IamPolicy>(iam, stack, id, &mark).await,
         Some(KindId::OidcProvider) => object::adopt::<OidcProvider>(iam, stack, id, &mark).await,
         Some(KindId::SamlProvider) => object::adopt::<SamlProvider>(iam, stack, id, &mark).await,
-        _ => anyhow::bail!(
+        Some(KindId::Cluster | KindId::ServiceAccount | KindId::Access | KindId::RbacBinding)
+        | None => anyhow::bail!(
             "eksfed import: IAM objects are {}, not `{kind}`",
             iam_kind_names()
         ),

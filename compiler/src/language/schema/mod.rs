@@ -115,22 +115,24 @@ pub const IMPORT: BlockSchema = BlockSchema {
     doc: "adopt an existing object: the plan marks it as imported, apply adds the ownership mark",
 };
 
-/// Every top-level block.
-pub const TOP_LEVEL: &[&BlockSchema] = &[
-    &STACK,
-    &VARIABLE,
-    &LOCALS,
-    &AWS,
-    &kinds::cluster::SCHEMA,
-    &kinds::oidc_provider::SCHEMA,
-    &kinds::saml_provider::SCHEMA,
-    &kinds::policy::SCHEMA,
-    &kinds::role::SCHEMA,
-    &kinds::service_account::SCHEMA,
-    &kinds::access::SCHEMA,
-    &kinds::rbac_binding::SCHEMA,
-    &IMPORT,
-];
+/// Every top-level block: the stack's own, every kind's (from the kind registry,
+/// `kinds::SCHEMAS`), then `import`.
+pub const TOP_LEVEL: &[&BlockSchema] = &{
+    const OWN: [&BlockSchema; 4] = [&STACK, &VARIABLE, &LOCALS, &AWS];
+    const KINDS: usize = kinds::SCHEMAS.len();
+    let mut out: [&BlockSchema; OWN.len() + KINDS + 1] = [&IMPORT; OWN.len() + KINDS + 1];
+    let mut i = 0;
+    while i < OWN.len() {
+        out[i] = OWN[i];
+        i += 1;
+    }
+    let mut k = 0;
+    while k < KINDS {
+        out[OWN.len() + k] = kinds::SCHEMAS[k];
+        k += 1;
+    }
+    out
+};
 
 pub fn top_level(name: &str) -> Option<&'static BlockSchema> {
     TOP_LEVEL.iter().copied().find(|b| b.name == name)

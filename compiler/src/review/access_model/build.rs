@@ -145,7 +145,15 @@ fn collect<'a>(pieces: &'a [Piece], names: &Names<'_>) -> Joined<'a> {
                     p.managed,
                 ));
             }
-            _ => {}
+            // Read above (policies, as the documents roles attach), or no way in: an IRSA
+            // account's role is found from the trust policy; providers grant nothing alone.
+            RenderedKind::ServiceAccount {
+                pod_identity_association: None,
+                ..
+            }
+            | RenderedKind::Policy { .. }
+            | RenderedKind::OidcProvider { .. }
+            | RenderedKind::SamlProvider { .. } => {}
         }
     }
     j

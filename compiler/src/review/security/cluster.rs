@@ -29,7 +29,13 @@ fn workload_roles(k: &RenderedKind) -> (Option<String>, Option<String>) {
                 .as_ref()
                 .map(|p| p.role_arn.clone()),
         ),
-        _ => (None, None),
+        // No pods run as these.
+        RenderedKind::OidcProvider { .. }
+        | RenderedKind::SamlProvider { .. }
+        | RenderedKind::Policy { .. }
+        | RenderedKind::Role { .. }
+        | RenderedKind::Access { .. }
+        | RenderedKind::RbacBinding { .. } => (None, None),
     }
 }
 

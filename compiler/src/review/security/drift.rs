@@ -118,7 +118,11 @@ pub fn parts(kind: &RenderedKind) -> Vec<(Part, String)> {
             (Part::Document, digest(&crate::iam::canonical(document))),
             (Part::Tags, digest(&user_tags(tags))),
         ],
-        _ => vec![],
+        RenderedKind::OidcProvider { .. }
+        | RenderedKind::SamlProvider { .. }
+        | RenderedKind::ServiceAccount { .. }
+        | RenderedKind::Access { .. }
+        | RenderedKind::RbacBinding { .. } => vec![],
     }
 }
 
@@ -127,7 +131,11 @@ pub fn parts(kind: &RenderedKind) -> Vec<(Part, String)> {
 pub fn record(after: &RenderedKind) -> Option<String> {
     let tags = match after {
         RenderedKind::Role { tags, .. } | RenderedKind::Policy { tags, .. } => tags,
-        _ => return None,
+        RenderedKind::OidcProvider { .. }
+        | RenderedKind::SamlProvider { .. }
+        | RenderedKind::ServiceAccount { .. }
+        | RenderedKind::Access { .. }
+        | RenderedKind::RbacBinding { .. } => return None,
     };
     let used = tags
         .keys()

@@ -112,7 +112,11 @@ fn docs<'k>(k: &'k RenderedKind, whose: &str) -> Vec<(String, &'k Json, bool)> {
                     .map(|(n, d)| (format!("{whose}'s inline policy {n}"), d, false)),
             )
             .collect(),
-        _ => vec![],
+        RenderedKind::OidcProvider { .. }
+        | RenderedKind::SamlProvider { .. }
+        | RenderedKind::ServiceAccount { .. }
+        | RenderedKind::Access { .. }
+        | RenderedKind::RbacBinding { .. } => vec![],
     }
 }
 
@@ -157,7 +161,12 @@ impl Context {
                     RenderedKind::Policy { arn, .. } => {
                         policy_address.insert(arn.clone(), c.address.clone());
                     }
-                    _ => {}
+                    // No policy attachments, no policy address.
+                    RenderedKind::OidcProvider { .. }
+                    | RenderedKind::SamlProvider { .. }
+                    | RenderedKind::ServiceAccount { .. }
+                    | RenderedKind::Access { .. }
+                    | RenderedKind::RbacBinding { .. } => {}
                 }
             }
             if let Some(RenderedKind::Role { name, .. }) = c.before.as_ref().map(|b| &b.kind) {
@@ -178,7 +187,13 @@ impl Context {
                 RenderedKind::Role { name, .. } if !stack_roles.contains(name) => {
                     note_tests(&o.piece, &format!("role {name} (outside the stack)"))
                 }
-                _ => {}
+                // A stack role is seen as a before object; the rest hold no documents.
+                RenderedKind::Role { .. }
+                | RenderedKind::OidcProvider { .. }
+                | RenderedKind::SamlProvider { .. }
+                | RenderedKind::ServiceAccount { .. }
+                | RenderedKind::Access { .. }
+                | RenderedKind::RbacBinding { .. } => {}
             }
         }
         let mut applied = BTreeMap::new();
