@@ -115,6 +115,48 @@ pub const IMPORT: BlockSchema = BlockSchema {
     doc: "adopt an existing object: the plan marks it as imported, apply adds the ownership mark",
 };
 
+pub const MODULE: BlockSchema = BlockSchema {
+    name: "module",
+    labels: &["name"],
+    attrs: &[
+        req(
+            "source",
+            Ty::String,
+            "the module's directory, relative to the directory of this file (a literal path)",
+        ),
+        opt(
+            "for_each",
+            Ty::Any,
+            "map or set of strings: one module instance per element (each.key, each.value)",
+        ),
+        opt(
+            "depends_on",
+            Ty::ListRef,
+            "resources and modules every resource of the module waits for",
+        ),
+    ],
+    blocks: &[],
+    open: true,
+    doc: "a local module: a directory of *.hcl files called with inputs (every other attribute sets one of its variables)",
+};
+
+pub const OUTPUT: BlockSchema = BlockSchema {
+    name: "output",
+    labels: &["name"],
+    attrs: &[
+        req(
+            "value",
+            Ty::Any,
+            "the value the caller reads as module.NAME.OUTPUT (a resource stays a resource)",
+        ),
+        opt("description", Ty::String, "what the output is"),
+        opt("sensitive", Ty::Bool, "hide the value in output"),
+    ],
+    blocks: &[],
+    open: false,
+    doc: "a value a module gives its caller",
+};
+
 /// Every top-level block.
 pub const TOP_LEVEL: &[&BlockSchema] = &[
     &STACK,
@@ -130,6 +172,8 @@ pub const TOP_LEVEL: &[&BlockSchema] = &[
     &kinds::access::SCHEMA,
     &kinds::rbac_binding::SCHEMA,
     &IMPORT,
+    &MODULE,
+    &OUTPUT,
 ];
 
 pub fn top_level(name: &str) -> Option<&'static BlockSchema> {
