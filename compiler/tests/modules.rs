@@ -149,3 +149,26 @@ fn module_dependencies_are_instance_edges() {
     assert!(at("module.apps[\"worker\"].module.read.policy.read") < at("role.ci"));
     assert!(at("module.apps[\"api\"].role.app") < at("service_account.api"));
 }
+
+#[test]
+fn module_addresses_parse_and_print_as_terraform_writes_them() {
+    use eksfed_compiler::language::value::{split_module_prefix, Address};
+    for s in [
+        "role.x",
+        "role.x[\"k\"]",
+        "module.a.role.x",
+        "module.a[\"k.1\"].role.x[\"y\"]",
+        "module.a.module.b[\"z\"].policy.p",
+    ] {
+        assert_eq!(Address::parse(s).unwrap().to_string(), s);
+    }
+    let a = Address::parse("module.a[\"k\"].module.b.role.x").unwrap();
+    assert_eq!(a.module, "module.a[\"k\"].module.b");
+    assert_eq!(a.block(), "module.a[\"k\"].module.b.role.x");
+    assert_eq!(Address::parse("module.a"), None);
+    assert_eq!(
+        split_module_prefix("module.a[\"k\"]"),
+        Some(("module.a[\"k\"]", ""))
+    );
+    assert_eq!(split_module_prefix("role.x"), Some(("", "role.x")));
+}
