@@ -40,6 +40,9 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// Silenced by `allow_lints`: still reported in JSON, never counted.
     pub allowed: bool,
+    /// Where the problem comes from when its place alone does not say: the module instance
+    /// and the `module` block that called it (innermost first).
+    pub notes: Vec<String>,
 }
 
 impl Diagnostic {
@@ -52,6 +55,7 @@ impl Diagnostic {
             address: None,
             help: None,
             allowed: false,
+            notes: vec![],
         }
     }
     pub fn warning(code: &str, message: impl Into<String>) -> Self {
@@ -263,6 +267,9 @@ impl SourceMap {
             }
             None => out.push_str(&format!("{}[{}]: {}{}\n", sev, d.code, d.message, addr)),
         }
+        for n in &d.notes {
+            out.push_str(&format!("  = note: {n}\n"));
+        }
         if let Some(h) = &d.help {
             out.push_str(&format!("  = help: {h}\n"));
         }
@@ -287,6 +294,13 @@ impl SourceMap {
         }
         if d.allowed {
             v["allowed"] = serde_json::Value::Bool(true);
+        }
+        if !d.notes.is_empty() {
+            v["notes"] = serde_json::json!(d
+                .notes
+                .iter()
+                .map(|n| crate::desired::redact::redact_text(n, &self.secrets))
+                .collect::<Vec<_>>());
         }
         v
     }

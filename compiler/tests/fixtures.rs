@@ -16,6 +16,51 @@ impl FileReader for DirReader {
     fn read(&self, path: &str) -> Result<String, String> {
         std::fs::read_to_string(self.0.join(path)).map_err(|e| format!("cannot read {path}: {e}"))
     }
+    /// A module directory's files, shown relative to the fixture (`modules/app/main.hcl`).
+    fn read_hcl_dir(&self, dir: &str) -> Result<Vec<(String, String)>, String> {
+        let full = self.0.join(dir);
+        if !full.is_dir() {
+            return Err(format!("`{dir}` is not a directory"));
+        }
+        Ok(hcl_files(&full)
+            .into_iter()
+            .map(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().to_string();
+                (
+                    format!("{dir}/{name}"),
+                    std::fs::read_to_string(&p).unwrap(),
+                )
+            })
+            .collect())
+    }
+}
+
+fn hcl_files(dir: &Path) -> Vec<PathBuf> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "hcl"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The `*.hcl` files under the subfolders of a stack (its modules), shown relative to it:
+/// where markers of diagnostics inside modules are.
+fn module_files(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
+    let mut subs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    subs.sort();
+    for sub in subs {
+        for p in hcl_files(&sub) {
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().to_string();
+            out.push((rel, std::fs::read_to_string(&p).unwrap()));
+        }
+        module_files(root, &sub, out);
+    }
 }
 
 fn fixtures_root() -> PathBuf {
@@ -64,7 +109,9 @@ pub fn check_fixture(dir: &Path) -> (String, Option<String>) {
             )
         })
         .collect();
-    let want = expected(&files);
+    let mut marked = files.clone();
+    module_files(dir, dir, &mut marked);
+    let want = expected(&marked);
     let reader = DirReader(dir.to_path_buf());
     let vars = VarInputs::default();
     let compiled = compile(CompileInput {
@@ -151,7 +198,8 @@ fn examples_are_clean() {
     }
 }
 
-/// An example is a stack, or a folder of numbered steps that are each a stack.
+/// An example is a stack, or a folder of numbered steps that are each a stack. (A stack's
+/// subfolders are its modules.)
 fn stack_dirs(dir: &Path) -> Vec<PathBuf> {
     let has_hcl = std::fs::read_dir(dir)
         .unwrap()

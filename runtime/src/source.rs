@@ -91,6 +91,42 @@ impl FileReader for FsReader {
         }
         std::fs::read_to_string(&full).map_err(|e| format!("cannot read `{path}`: {e}"))
     }
+
+    /// A module directory's `*.hcl` files, each inside the stack directory once symbolic
+    /// links are resolved (the directory, like every file in it); nothing outside is opened.
+    fn read_hcl_dir(&self, dir: &str) -> Result<Vec<(String, String)>, String> {
+        eksfed_compiler::language::confine::check_relative(dir)?;
+        let base = std::fs::canonicalize(&self.base).map_err(|e| {
+            format!(
+                "cannot read the stack directory {}: {e}",
+                self.base.display()
+            )
+        })?;
+        let shown = self.base.join(dir);
+        let real =
+            std::fs::canonicalize(&shown).map_err(|_| format!("`{dir}` is not a directory"))?;
+        if !real.starts_with(&base) {
+            return Err(format!(
+                "`{dir}` leaves the stack directory (through a symbolic link); only files inside it can be read"
+            ));
+        }
+        if !real.is_dir() {
+            return Err(format!("`{dir}` is not a directory"));
+        }
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&shown)
+            .map_err(|e| format!("cannot read `{dir}`: {e}"))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "hcl"))
+            .collect();
+        paths.sort();
+        let mut out = vec![];
+        for p in paths {
+            let name = p.file_name().map(|n| n.to_string_lossy().to_string());
+            let rel = format!("{dir}/{}", name.unwrap_or_default());
+            out.push((display_path(&p), self.read(&rel)?));
+        }
+        Ok(out)
+    }
 }
 
 /// `EKSFED_VAR_name` values from the environment.

@@ -46,7 +46,11 @@ pub fn shown_address(address: &str, sensitive: &[String]) -> String {
         return address.to_string();
     }
     match crate::language::value::Address::parse(address) {
-        Some(a) if a.key.is_some() => format!("{}.{}[\"{REDACTED}\"]", a.kind, a.label),
+        Some(a) if a.key.is_some() => crate::language::value::Address {
+            key: Some(REDACTED.to_string()),
+            ..a
+        }
+        .to_string(),
         _ => address.to_string(),
     }
 }

@@ -26,6 +26,11 @@ impl ExportReads {
         self.0.insert(reader.clone(), reads);
     }
 
+    /// Adds what the instances of a module read.
+    pub fn extend(&mut self, other: ExportReads) {
+        self.0.extend(other.0);
+    }
+
     /// What `reader` reads (empty when it reads no export).
     pub fn of(&self, reader: &Address) -> &[(Address, String)] {
         self.0.get(reader).map(Vec::as_slice).unwrap_or_default()

@@ -36,10 +36,18 @@ impl EvalError {
 pub const E_REF: &str = "E0201";
 pub const E_FUNC: &str = "E0203";
 pub const E_EXPR: &str = "E0204";
+/// A reference to an output a module does not have (`module.NAME.OUTPUT`).
+pub const E_MODULE_OUTPUT: &str = "E0804";
 
 /// Reads files named by `file()` and `templatefile()`. The compiler is handed one; it does no IO.
 pub trait FileReader {
     fn read(&self, path: &str) -> Result<String, String>;
+    /// The `*.hcl` files of a directory (a module's `source`, relative to the stack
+    /// directory, already checked lexically), in name order: (path shown to the user, text).
+    /// Confined like [`FileReader::read`]. A reader that cannot list directories refuses.
+    fn read_hcl_dir(&self, dir: &str) -> Result<Vec<(String, String)>, String> {
+        Err(format!("cannot read the module directory `{dir}` here"))
+    }
 }
 
 /// What a function sees of the environment it is called in.

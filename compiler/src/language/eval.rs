@@ -249,7 +249,12 @@ impl Env<'_> {
             match op.value() {
                 TraversalOperator::GetAttr(ident) => {
                     let name = ident.value().as_str();
-                    cur = self.get_attr(cur, name, root_name.as_deref(), i, &path, range)?;
+                    let output = root_name.as_deref() == Some("module")
+                        && (i == 1
+                            || (i == 2 && matches!(ops[1].value(), TraversalOperator::Index(_))));
+                    cur = self
+                        .get_attr(cur, name, root_name.as_deref(), i, &path, range)
+                        .map_err(|e| if output { no_output(e, &path, name) } else { e })?;
                     path = format!("{path}.{name}");
                 }
                 TraversalOperator::Index(ix) => {
@@ -327,12 +332,18 @@ impl Env<'_> {
         let mut touched = vec![];
         let mut reads = vec![];
         let start: Option<&Value> = match root {
-            "var" => self.vars.get(first),
+            "var" => {
+                touched.push(Address::new("var", first, None));
+                self.vars.get(first)
+            }
             "local" => {
                 touched.push(Address::new("local", first, None));
                 self.locals.get(first)
             }
             k if self.resource_kinds.contains(&k) => {
+                if k == "module" {
+                    touched.push(Address::new("module", first, None));
+                }
                 self.resources.get(k).and_then(|m| m.get(first))
             }
             _ => return Ok(None),
@@ -386,6 +397,7 @@ impl Env<'_> {
                     let (what, full) = match (root, depth) {
                         (Some("var"), 0) => ("variable", format!("var.{name}")),
                         (Some("local"), 0) => ("local value", format!("local.{name}")),
+                        (Some("module"), 0) => ("module", format!("module.{name}")),
                         (Some(k), 0) if self.resource_kinds.contains(&k) => {
                             ("resource", format!("{k}.{name}"))
                         }
@@ -647,6 +659,19 @@ fn binary(op: &BinaryOperator, l: &Value, r: &Value) -> Option<Value> {
 /// Resource addresses referenced by an expression: every `KIND.LABEL` traversal whose root is a
 /// resource kind, with the span of the reference. Used to build the dependency graph before
 /// evaluation.
+/// E0804: `module.NAME.OUTPUT` names no output of the module (the "did you mean" kept).
+fn no_output(e: EvalError, path: &str, name: &str) -> EvalError {
+    if e.code != E_REF {
+        return e;
+    }
+    EvalError::new(
+        crate::language::call::E_MODULE_OUTPUT,
+        format!("`{path}` has no output `{name}`"),
+        e.range,
+    )
+    .help(e.help)
+}
+
 pub fn references(e: &Expression, kinds: &[&str]) -> Vec<(Address, Range<usize>)> {
     use hcl_edit::visit::{visit_traversal, Visit};
     struct Collector<'k> {

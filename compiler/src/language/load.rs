@@ -20,11 +20,21 @@ pub struct Loaded {
 /// Parses every file (already in name order).
 pub fn load(files: Vec<(String, String)>) -> (Loaded, Diagnostics) {
     let mut sources = SourceMap::default();
-    let mut bodies = Vec::new();
     let mut diags = Diagnostics::default();
+    let bodies = add_files(&mut sources, files, &mut diags);
+    (Loaded { sources, bodies }, diags)
+}
+
+/// Parses files into `sources` (a stack's, or a module directory's), in the order given.
+pub fn add_files(
+    sources: &mut SourceMap,
+    files: Vec<(String, String)>,
+    diags: &mut Diagnostics,
+) -> Vec<(FileId, Body)> {
+    let mut bodies = Vec::new();
     for (path, text) in files {
         if text.len() > MAX_FILE_BYTES {
-            diags.push(too_large(&mut sources, &path, text.len() as u64));
+            diags.push(too_large(sources, &path, text.len() as u64));
             continue;
         }
         let parsed = hcl_edit::parser::parse_body(&text);
@@ -46,7 +56,7 @@ pub fn load(files: Vec<(String, String)>) -> (Loaded, Diagnostics) {
             }
         }
     }
-    (Loaded { sources, bodies }, diags)
+    bodies
 }
 
 /// E0002 for a file of `size` bytes: the file is registered without its text, so the

@@ -3,9 +3,12 @@
 use indexmap::IndexMap;
 use std::fmt;
 
-/// The address of a resource instance: `TYPE.LABEL` or `TYPE.LABEL["key"]`.
+/// The address of a resource instance: `TYPE.LABEL` or `TYPE.LABEL["key"]`, inside a module
+/// instance `module.NAME.TYPE.LABEL` (`module.NAME["k"]....`, nested `module.a.module.b....`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Address {
+    /// The module instance the resource is in (`module.a["k"].module.b`); empty in the stack.
+    pub module: String,
     pub kind: String,
     pub label: String,
     pub key: Option<String>,
@@ -14,17 +17,27 @@ pub struct Address {
 impl Address {
     pub fn new(kind: &str, label: &str, key: Option<String>) -> Self {
         Address {
+            module: String::new(),
             kind: kind.to_string(),
             label: label.to_string(),
             key,
         }
     }
+    /// The same address inside the module instance `module` (empty: in the stack).
+    pub fn in_module(mut self, module: &str) -> Self {
+        self.module = module.to_string();
+        self
+    }
     /// The block address, without the `for_each` key.
     pub fn block(&self) -> String {
-        format!("{}.{}", self.kind, self.label)
+        match self.module.as_str() {
+            "" => format!("{}.{}", self.kind, self.label),
+            m => format!("{m}.{}.{}", self.kind, self.label),
+        }
     }
-    /// Parses `role.x` or `role.x["k"]`.
+    /// Parses `role.x` or `role.x["k"]`, under `module.NAME.` or `module.NAME["k"].` prefixes.
     pub fn parse(s: &str) -> Option<Address> {
+        let (module, s) = split_module_prefix(s)?;
         let (kind, rest) = s.split_once('.')?;
         let (label, key) = match rest.split_once('[') {
             Some((label, k)) => {
@@ -37,15 +50,52 @@ impl Address {
             }
             None => (rest, None),
         };
-        if kind.is_empty() || label.is_empty() {
+        if kind.is_empty() || label.is_empty() || kind == "module" {
             return None;
         }
-        Some(Address::new(kind, label, key))
+        Some(Address::new(kind, label, key).in_module(module))
     }
+}
+
+/// Splits `module.a["k"].module.b.role.x` into (`module.a["k"].module.b`, `role.x`); a
+/// string with no module prefix is (``, itself). `None` for a malformed prefix. A string that
+/// is only a module address (`module.a["k"]`) gives it whole and an empty rest.
+pub fn split_module_prefix(s: &str) -> Option<(&str, &str)> {
+    let mut end = 0;
+    loop {
+        let rest = &s[end..];
+        let Some(after) = rest.strip_prefix("module.") else {
+            break;
+        };
+        let name_len = after.find(['.', '[']).unwrap_or(after.len());
+        if name_len == 0 {
+            return None;
+        }
+        let mut len = "module.".len() + name_len;
+        if after[name_len..].starts_with("[\"") {
+            let close = after[name_len + 2..].find("\"]")?;
+            len += close + 4;
+        }
+        let next = &rest[len..];
+        if next.is_empty() {
+            return Some((s, ""));
+        }
+        if !next.starts_with('.') {
+            return None;
+        }
+        end += len + 1;
+    }
+    Some(match end {
+        0 => ("", s),
+        e => (&s[..e - 1], &s[e..]),
+    })
 }
 
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.module.is_empty() {
+            write!(f, "{}.", self.module)?;
+        }
         match &self.key {
             Some(k) => write!(f, "{}.{}[\"{}\"]", self.kind, self.label, k),
             None => write!(f, "{}.{}", self.kind, self.label),

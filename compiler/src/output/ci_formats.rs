@@ -44,6 +44,10 @@ fn compile_code_summary(code: &str) -> &'static str {
         "E0601" => "The stack or aws block depends on resources",
         "E0701" => "Object not owned by this stack",
         "E0702" => "prevent_destroy would be violated",
+        "E0801" => "Block not allowed in a module",
+        "E0802" => "Unknown or missing module input",
+        "E0803" => "Invalid module source",
+        "E0804" => "Unknown module output",
         "W0703" => "Namespace does not exist",
         c if c.starts_with("E05") => "Semantic error",
         c if c.starts_with('E') => "Compile error",
@@ -168,6 +172,17 @@ pub fn sarif(diagnostics: &[Value], input: &SarifInput<'_>) -> Value {
             let mut message = str_field(d, "message").unwrap_or_default().to_string();
             if let Some(a) = str_field(d, "address") {
                 message.push_str(&format!(" ({a})"));
+            }
+            // The module instance a diagnostic comes from (`note: in module.x, called at ...`).
+            for n in d
+                .get("notes")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(n) = n.as_str() {
+                    message.push_str(&format!("\nnote: {n}"));
+                }
             }
             let mut r = Map::new();
             r.insert("ruleId".into(), json!(code));

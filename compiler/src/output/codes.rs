@@ -49,6 +49,10 @@ pub const CODES: &[Code] = &[
     e("E0704", "existing object missing", "A block with `existing = true` names an object that is not there in the account: the stack references something that does not exist.\n\nFix: correct its `name`/`path`/`url`, or create it (or let the stack own it by removing `existing = true`)."),
     e("E0705", "import target missing", "An `import` block's object does not exist, so there is nothing to adopt.\n\nFix: correct the `id`, or remove the block and let the plan create the object."),
     e("E0706", "import target owned by another stack", "An `import` block's object carries another eksfed stack's ownership mark; eksfed never takes objects from another stack.\n\nFix: remove it from the other stack first (or import it there)."),
+    e("E0801", "block not allowed in a module", "A `stack`, `aws`, `cluster` or `import` block in a module's files. Those belong to the stack: they say where everything goes and what is adopted, and a module is used by many stacks.\n\nFix: move the block to the stack and pass what the module needs in as a variable (`cluster = cluster.prod` in the `module` block, `var.cluster` inside)."),
+    e("E0802", "module input", "A `module` block sets an attribute that is no variable of the module (the message suggests the closest one), or does not set a variable of the module that has no default.\n\nFix: rename the attribute to the variable meant, or set the variable; the module's `variable` blocks list what it takes."),
+    e("E0803", "module source", "A module that calls itself, directly or through other modules, or a `source` that is not a literal path to a directory of `*.hcl` files inside the stack directory.\n\nFix: point `source` at the module's directory, relative to the file the `module` block is in (`./modules/app`), and break the cycle of calls."),
+    e("E0804", "unknown module output", "`module.NAME.OUTPUT` names an output the module does not declare (the message suggests the closest one).\n\nFix: use one of the module's `output` blocks, or add the output to the module."),
     Code {
         code: "W0703",
         severity: Severity::Warning,

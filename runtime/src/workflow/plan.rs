@@ -279,6 +279,24 @@ pub(super) async fn plan_reading(
 fn targets(inputs: &PlanInputs, desired: &DesiredState) -> Result<Vec<Address>> {
     let mut targets = vec![];
     for t in &inputs.targets {
+        // A module address targets every resource in it (every instance without a key).
+        if let Some((_, "")) = eksfed_compiler::language::value::split_module_prefix(t) {
+            let (dot, bracket) = (format!("{t}."), format!("{t}["));
+            let inside: Vec<Address> = desired
+                .resources
+                .iter()
+                .filter(|r| {
+                    let a = r.address.to_string();
+                    a.starts_with(&dot) || (!t.ends_with(']') && a.starts_with(&bracket))
+                })
+                .map(|r| r.address.clone())
+                .collect();
+            if inside.is_empty() {
+                bail!("--target {t}: no such module in the stack");
+            }
+            targets.extend(inside);
+            continue;
+        }
         let a = Address::parse(t)
             .with_context(|| format!("--target {t}: not an address like role.NAME"))?;
         if desired.get(&a).is_none()

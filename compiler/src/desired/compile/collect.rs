@@ -33,10 +33,16 @@ pub(super) struct Collected<'b> {
     pub aws: Vec<(FileId, &'b Block)>,
     pub resources: Vec<ResourceBlock<'b>>,
     pub import_blocks: Vec<(FileId, &'b Block)>,
+    pub modules: Vec<(FileId, &'b Block)>,
+    pub outputs: Vec<(FileId, &'b Block)>,
 }
 
+/// The blocks of a stack's files, or of a module's (`in_module`: the blocks that belong to
+/// the stack are E0801 there).
 pub(super) fn collect<'b>(
-    loaded: &'b crate::language::load::Loaded,
+    bodies: &'b [(FileId, hcl_edit::structure::Body)],
+    sources: &crate::diag::SourceMap,
+    in_module: bool,
     diags: &mut Diagnostics,
 ) -> Collected<'b> {
     let mut stacks: Vec<(FileId, &Block)> = vec![];
@@ -45,9 +51,11 @@ pub(super) fn collect<'b>(
     let mut aws: Vec<(FileId, &Block)> = vec![];
     let mut resources: Vec<ResourceBlock<'_>> = vec![];
     let mut import_blocks: Vec<(FileId, &Block)> = vec![];
+    let mut modules: Vec<(FileId, &Block)> = vec![];
+    let mut outputs: Vec<(FileId, &Block)> = vec![];
     let mut seen: HashMap<String, Span> = HashMap::new();
     let mut local_names: HashSet<String> = HashSet::new();
-    for (file, body) in &loaded.bodies {
+    for (file, body) in bodies {
         for s in body.iter() {
             match s {
                 Structure::Attribute(a) => {
@@ -65,6 +73,10 @@ pub(super) fn collect<'b>(
                     if !known_block(*file, b, diags) {
                         continue;
                     }
+                    if in_module && STACK_ONLY.contains(&name) {
+                        diags.push(stack_only(*file, b));
+                        continue;
+                    }
                     let span = head_span(*file, b);
                     let key = format!(
                         "{name}.{}",
@@ -72,8 +84,7 @@ pub(super) fn collect<'b>(
                     );
                     if !["locals", "aws", "stack", "import"].contains(&name) {
                         if let Some(prev) = seen.get(&key) {
-                            let at = loaded
-                                .sources
+                            let at = sources
                                 .locate(prev)
                                 .map(|(f, l, c)| format!("{f}:{l}:{c}"))
                                 .unwrap_or_default();
@@ -94,6 +105,8 @@ pub(super) fn collect<'b>(
                         "variable" => variables.push((*file, b)),
                         "aws" => aws.push((*file, b)),
                         "import" => import_blocks.push((*file, b)),
+                        "module" => modules.push((*file, b)),
+                        "output" => outputs.push((*file, b)),
                         "locals" => collect_locals(*file, b, &mut local_names, &mut locals, diags),
                         kind => {
                             // Unknown block types were reported above.
@@ -119,7 +132,28 @@ pub(super) fn collect<'b>(
         aws,
         resources,
         import_blocks,
+        modules,
+        outputs,
     }
+}
+
+/// The blocks that belong to the stack, never to a module.
+const STACK_ONLY: &[&str] = &["stack", "aws", "cluster", "import"];
+
+/// E0801: a block of the stack in a module's file.
+fn stack_only(file: FileId, b: &Block) -> Diagnostic {
+    let name = b.ident.value().as_str();
+    let help = match name {
+        "cluster" => "declare the cluster in the stack and pass it in: `cluster = cluster.prod` in the `module` block, `var.cluster` inside",
+        "import" => "import blocks stay in the stack's own files (they may target module addresses)",
+        _ => "the stack's files say where everything goes; a module takes what it needs as variables",
+    };
+    Diagnostic::error(
+        super::inputs::E_MODULE_BLOCK,
+        format!("`{name}` blocks belong to the stack, not to a module"),
+    )
+    .at(Some(head_span(file, b)))
+    .help(help)
 }
 
 /// Whether a top-level block is of a known type with the right number of labels; if not,

@@ -8,6 +8,12 @@ pub const E_FOR_EACH: &str = "E0302";
 pub const E_VAR_VALUE: &str = "E0303";
 pub const E_CYCLE: &str = "E0401";
 pub const E_STACK: &str = "E0601";
+/// A block that belongs to the stack (`stack`, `aws`, `cluster`, `import`) in a module.
+pub const E_MODULE_BLOCK: &str = "E0801";
+/// A module input that is no variable of the module, or a required variable not set.
+pub const E_MODULE_INPUT: &str = "E0802";
+/// A module that calls itself, or a `source` that is not a directory of `*.hcl` files.
+pub const E_MODULE_SOURCE: &str = "E0803";
 
 /// Variable values from outside the stack, lowest precedence first (`--var`, then
 /// `--var-file`, then `EKSFED_VAR_name`, each over the default).

@@ -1,7 +1,8 @@
-//! The compiler pipeline, one stage per file: load (`load.rs`) -> [`collect`] the top-level
-//! blocks -> [`variables`] -> [`settings`] (the `stack` and `aws` blocks) -> block [`order`]
-//! (cycles) -> [`evaluate`] (locals, `for_each` expansion, lower, resolve; imports) ->
-//! [`instance_graph`] -> checks (`check.rs`). Problems are collected; the pipeline only stops
+//! The compiler pipeline, one stage per file: load (`load.rs`) -> the [`modules`] the stack
+//! calls (read and parsed once) -> [`collect`] the top-level blocks (of the stack and of each
+//! module) -> [`variables`] -> [`settings`] (the `stack` and `aws` blocks) -> block [`order`]
+//! (cycles) -> [`evaluate`] (locals, `for_each` expansion, lower, resolve; module instances
+//! through [`module_call`]; imports) -> [`instance_graph`] -> checks (`check.rs`). Problems are collected; the pipeline only stops
 //! between stages. `compile_bodies` reads as that list.
 
 use crate::desired::graph::ResourceGraph;
@@ -12,17 +13,24 @@ use crate::language::call::FileReader;
 
 mod collect;
 mod evaluate;
+mod frame;
 mod inputs;
 mod instance_graph;
+mod module_call;
+mod modules;
 mod order;
 mod settings;
 mod variables;
 
 use collect::Collected;
-use evaluate::Evaluated;
+use frame::{Blocks, Evaluated, Walk};
+use modules::ModuleTree;
 use settings::Settings;
 
-pub use inputs::{Facts, VarInputs, E_CYCLE, E_FOR_EACH, E_STACK, E_VAR_MISSING, E_VAR_VALUE};
+pub use inputs::{
+    Facts, VarInputs, E_CYCLE, E_FOR_EACH, E_MODULE_BLOCK, E_MODULE_INPUT, E_MODULE_SOURCE,
+    E_STACK, E_VAR_MISSING, E_VAR_VALUE,
+};
 
 pub struct CompileInput<'a> {
     /// Stack files (path as shown to the user, text), in name order.
@@ -60,7 +68,13 @@ impl Compiled {
 }
 
 pub fn compile(input: CompileInput<'_>) -> Compiled {
-    let (loaded, mut diags) = crate::language::load::load(input.files);
+    let (mut loaded, mut diags) = crate::language::load::load(input.files);
+    let tree = modules::load_modules(
+        &mut loaded.sources,
+        &loaded.bodies,
+        input.reader,
+        &mut diags,
+    );
     let sources = loaded.sources.clone();
     let mut out = Compiled {
         sources,
@@ -73,7 +87,7 @@ pub fn compile(input: CompileInput<'_>) -> Compiled {
     };
     let mut taint = crate::desired::sensitive::VarTaint::default();
     let (reader, vars, facts) = (input.reader, &input.vars, &input.facts);
-    let result = compile_bodies(&loaded, reader, vars, facts, &mut taint, &mut diags);
+    let result = compile_bodies(&loaded, &tree, reader, vars, facts, &mut taint, &mut diags);
     if let Some((desired, graph, known, reads)) = result {
         if !diags.has_errors() {
             crate::lints::check::check(&desired, &mut diags);
@@ -93,7 +107,7 @@ pub fn compile(input: CompileInput<'_>) -> Compiled {
                     ..Default::default()
                 };
                 let mut d = Diagnostics::default();
-                let r = compile_bodies(&loaded, reader, vars, facts, &mut t, &mut d);
+                let r = compile_bodies(&loaded, &tree, reader, vars, facts, &mut t, &mut d);
                 r.filter(|_| !d.has_errors()).map(|o| o.0)
             });
         let s = crate::desired::sensitive::analyse(
@@ -118,26 +132,42 @@ type Output = (
 
 fn compile_bodies(
     loaded: &crate::language::load::Loaded,
+    tree: &ModuleTree,
     reader: &dyn FileReader,
     inputs: &VarInputs,
     facts: &Facts,
     taint: &mut crate::desired::sensitive::VarTaint,
     diags: &mut Diagnostics,
 ) -> Option<Output> {
+    let collected = collect::collect(&loaded.bodies, &loaded.sources, false, diags);
     let Collected {
         stacks,
         variables,
         locals,
         aws,
-        resources,
-        import_blocks,
-    } = collect::collect(loaded, diags);
+        ..
+    } = &collected;
+    // Each module directory's blocks and their order, once however often it is called.
+    let modules: Vec<Blocks<'_>> = tree
+        .dirs
+        .iter()
+        .map(|d| {
+            let collected = collect::collect(&d.bodies, &loaded.sources, true, diags);
+            let order = order::block_order(
+                &collected.locals,
+                &collected.resources,
+                &collected.modules,
+                diags,
+            );
+            Blocks { collected, order }
+        })
+        .collect();
 
     let files = reader;
 
     // --- variables ---
-    let vars = variables::resolve_variables(&variables, inputs, files, diags);
-    let vars = crate::desired::sensitive::taint_variables(&variables, vars, taint);
+    let vars = variables::resolve_variables(variables, inputs, files, diags);
+    let vars = crate::desired::sensitive::taint_variables(variables, vars, taint);
 
     // --- stack and aws blocks ---
     let Settings {
@@ -146,32 +176,34 @@ fn compile_bodies(
         account_known,
         account,
         partition,
-    } = settings::settings(loaded, &stacks, &aws, &locals, &vars, files, facts, diags);
+    } = settings::settings(loaded, stacks, aws, locals, &vars, files, facts, diags);
 
-    // --- block-level dependency graph (locals and resource blocks) ---
-    let order = order::block_order(&locals, &resources, diags);
+    // --- block-level dependency graph (locals, resource and module blocks) ---
+    let order = order::block_order(locals, &collected.resources, &collected.modules, diags);
+    let root = Blocks { collected, order };
 
     // --- evaluate locals, expand `for_each`, lower and resolve each instance, in order ---
+    let ctx = Ctx {
+        account: &account,
+        partition: &partition,
+        default_region: aws_settings.region.as_deref(),
+        issuers: &facts.cluster_issuers,
+    };
+    let walk = Walk {
+        run: evaluate::run,
+        files,
+        ctx: &ctx,
+        names: order::names(),
+        sources: &loaded.sources,
+        tree,
+        modules: &modules,
+    };
     let Evaluated {
         instances,
         instance_deps,
         export_reads,
         imports,
-    } = evaluate::evaluate(
-        &order,
-        &locals,
-        &resources,
-        &import_blocks,
-        &vars,
-        files,
-        &Ctx {
-            account: &account,
-            partition: &partition,
-            default_region: aws_settings.region.as_deref(),
-            issuers: &facts.cluster_issuers,
-        },
-        diags,
-    );
+    } = evaluate::evaluate(&root, &vars, &walk, diags);
     let stack = stack?;
     if diags.has_errors() {
         return None;

@@ -1,23 +1,27 @@
-//! Stage *order*: the block-level dependency graph (locals and resource blocks, from static
-//! references), its cycles (E0401, every address in the cycle) and the order to evaluate in.
+//! Stage *order*: the block-level dependency graph (locals, resource blocks and `module`
+//! blocks, from static references), its cycles (E0401, every address in the cycle) and the
+//! order to evaluate in. A `module` block is one node: it comes after what its inputs read
+//! and before what reads its outputs.
 
 use super::collect::ResourceBlock;
 use super::inputs::E_CYCLE;
 use crate::desired::graph::{EdgeKind, ResourceGraph};
 use crate::diag::{Diagnostic, Diagnostics, FileId, Span};
 use crate::language::eval::references;
-use crate::language::evblock::head_span;
+use crate::language::evblock::{head_span, label_text};
 use crate::language::schema::RESOURCE_KINDS;
 use crate::language::value::Address;
-use hcl_edit::structure::{Attribute, Structure};
+use hcl_edit::structure::{Attribute, Block, Structure};
 use hcl_edit::Span as _;
 use std::collections::BTreeMap;
 
 pub(super) fn block_order(
     locals: &[(FileId, &Attribute)],
     resources: &[ResourceBlock<'_>],
+    modules: &[(FileId, &Block)],
     diags: &mut Diagnostics,
 ) -> Vec<Address> {
+    let names = names();
     let mut block_graph = ResourceGraph::default();
     let local_addr = |n: &str| Address::new("local", n, None);
     let mut node_refs: BTreeMap<Address, Vec<(Address, FileId, std::ops::Range<usize>)>> =
@@ -27,7 +31,7 @@ pub(super) fn block_order(
         block_graph.add_node(me.clone());
         node_refs.insert(
             me,
-            references(&a.value, RESOURCE_KINDS)
+            references(&a.value, names)
                 .into_iter()
                 .map(|(r, s)| (r, *f, s))
                 .collect(),
@@ -39,6 +43,13 @@ pub(super) fn block_order(
         let mut refs = vec![];
         collect_body_refs(&r.block.body, &mut refs);
         node_refs.insert(me, refs.into_iter().map(|(a, s)| (a, r.file, s)).collect());
+    }
+    for (f, b) in modules {
+        let me = Address::new("module", &label_text(&b.labels[0]), None);
+        block_graph.add_node(me.clone());
+        let mut refs = vec![];
+        collect_body_refs(&b.body, &mut refs);
+        node_refs.insert(me, refs.into_iter().map(|(a, s)| (a, *f, s)).collect());
     }
     for (me, refs) in &node_refs {
         for (dep, _, _) in refs {
@@ -55,6 +66,14 @@ pub(super) fn block_order(
             .iter()
             .find(|r| &r.address() == first)
             .map(|r| head_span(r.file, r.block))
+            .or_else(|| {
+                modules
+                    .iter()
+                    .find(|(_, b)| {
+                        first.kind == "module" && label_text(&b.labels[0]) == first.label
+                    })
+                    .map(|(f, b)| head_span(*f, b))
+            })
             .or_else(|| {
                 locals
                     .iter()
@@ -94,8 +113,15 @@ pub(super) fn collect_body_refs(
 ) {
     for s in body.iter() {
         match s {
-            Structure::Attribute(a) => out.extend(references(&a.value, RESOURCE_KINDS)),
+            Structure::Attribute(a) => out.extend(references(&a.value, names())),
             Structure::Block(b) => collect_body_refs(&b.body, out),
         }
     }
+}
+
+/// What an expression may start with that names a block: the resource kinds and `module`.
+pub(super) fn names() -> &'static [&'static str] {
+    static NAMES: std::sync::LazyLock<Vec<&'static str>> =
+        std::sync::LazyLock::new(|| RESOURCE_KINDS.iter().copied().chain(["module"]).collect());
+    &NAMES
 }

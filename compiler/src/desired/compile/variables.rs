@@ -18,7 +18,7 @@ use std::collections::HashMap;
 
 /// The declared type of a variable and its expression: `any` without `type`. An invalid
 /// type expression is an error at it, and the variable is then taken as `any`.
-fn declared_type<'b>(
+pub(super) fn declared_type<'b>(
     file: FileId,
     b: &'b Block,
     env: &mut Env<'_>,

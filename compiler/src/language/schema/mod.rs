@@ -115,12 +115,56 @@ pub const IMPORT: BlockSchema = BlockSchema {
     doc: "adopt an existing object: the plan marks it as imported, apply adds the ownership mark",
 };
 
+pub const MODULE: BlockSchema = BlockSchema {
+    name: "module",
+    labels: &["name"],
+    attrs: &[
+        req(
+            "source",
+            Ty::String,
+            "the module's directory, relative to the directory of this file (a literal path)",
+        ),
+        opt(
+            "for_each",
+            Ty::Any,
+            "map or set of strings: one module instance per element (each.key, each.value)",
+        ),
+        opt(
+            "depends_on",
+            Ty::ListRef,
+            "resources and modules every resource of the module waits for",
+        ),
+    ],
+    blocks: &[],
+    open: true,
+    doc: "a local module: a directory of *.hcl files called with inputs (every other attribute sets one of its variables)",
+};
+
+pub const OUTPUT: BlockSchema = BlockSchema {
+    name: "output",
+    labels: &["name"],
+    attrs: &[
+        req(
+            "value",
+            Ty::Any,
+            "the value the caller reads as module.NAME.OUTPUT (a resource stays a resource)",
+        ),
+        opt("description", Ty::String, "what the output is"),
+        opt("sensitive", Ty::Bool, "hide the value in output"),
+    ],
+    blocks: &[],
+    open: false,
+    doc: "a value a module gives its caller",
+};
+
 /// Every top-level block: the stack's own, every kind's (from the kind registry,
-/// `kinds::SCHEMAS`), then `import`.
+/// `kinds::SCHEMAS`), then `import`, `module` and `output`.
 pub const TOP_LEVEL: &[&BlockSchema] = &{
     const OWN: [&BlockSchema; 4] = [&STACK, &VARIABLE, &LOCALS, &AWS];
     const KINDS: usize = kinds::SCHEMAS.len();
-    let mut out: [&BlockSchema; OWN.len() + KINDS + 1] = [&IMPORT; OWN.len() + KINDS + 1];
+    const TAIL: [&BlockSchema; 3] = [&IMPORT, &MODULE, &OUTPUT];
+    let mut out: [&BlockSchema; OWN.len() + KINDS + TAIL.len()] =
+        [&IMPORT; OWN.len() + KINDS + TAIL.len()];
     let mut i = 0;
     while i < OWN.len() {
         out[i] = OWN[i];
@@ -130,6 +174,11 @@ pub const TOP_LEVEL: &[&BlockSchema] = &{
     while k < KINDS {
         out[OWN.len() + k] = kinds::SCHEMAS[k];
         k += 1;
+    }
+    let mut j = 0;
+    while j < TAIL.len() {
+        out[OWN.len() + KINDS + j] = TAIL[j];
+        j += 1;
     }
     out
 };
