@@ -82,8 +82,19 @@ fn is_managed(v: &Json) -> bool {
     v["metadata"]["labels"][MANAGED_BY_LABEL].as_str() == Some("eksfed")
 }
 
-fn api_err(what: &str, e: kube::Error) -> anyhow::Error {
+/// Where the permissions eksfed needs in a cluster are written down.
+const RBAC_EXAMPLE: &str = "examples/ci/kubernetes-rbac.yaml";
+
+/// An API error as one line: the server's message, reason and code (the server's message of a
+/// 403 names the user, the verb and the resource).
+pub(crate) fn api_err(what: &str, e: kube::Error) -> anyhow::Error {
     match e {
+        kube::Error::Api(s) if s.code == 403 => anyhow::anyhow!(
+            "Kubernetes {what}: {} ({}, {}); the permissions eksfed needs are in {RBAC_EXAMPLE}",
+            s.message,
+            s.reason,
+            s.code
+        ),
         kube::Error::Api(s) => anyhow::anyhow!(
             "Kubernetes {what}: {} ({}, {})",
             s.message,
@@ -92,6 +103,30 @@ fn api_err(what: &str, e: kube::Error) -> anyhow::Error {
         ),
         other => anyhow::anyhow!("Kubernetes {what}: {other}"),
     }
+}
+
+/// A binding refused by the API server's escalation check (the caller does not hold every
+/// permission of the role it grants): the verb that would allow it.
+fn escalation_hint(m: &Json, e: &kube::Error) -> Option<String> {
+    let kube::Error::Api(s) = e else { return None };
+    if s.code != 403
+        || !s
+            .message
+            .contains("attempting to grant RBAC permissions not currently held")
+    {
+        return None;
+    }
+    let name = m["roleRef"]["name"].as_str()?;
+    let target = match (
+        m["roleRef"]["kind"].as_str()?,
+        m["metadata"]["namespace"].as_str(),
+    ) {
+        ("Role", Some(ns)) => format!("roles/{name} in namespace {ns}"),
+        _ => format!("clusterroles/{name}"),
+    };
+    Some(format!(
+        "escalation refused: to grant a role whose permissions it does not hold, the caller needs the `bind` verb on {target} (API group rbac.authorization.k8s.io), as in {RBAC_EXAMPLE}; `escalate` is the verb for writing such a role itself, which eksfed never does"
+    ))
 }
 
 fn is_conflict(e: &kube::Error) -> bool {
@@ -639,9 +674,14 @@ pub async fn apply(
             }
         }
         let pp = PatchParams::apply(FIELD_MANAGER).force();
-        api.patch(&name, &pp, &Patch::Apply(m))
-            .await
-            .map_err(|e| api_err(&format!("apply {}", key(m)), e))?;
+        api.patch(&name, &pp, &Patch::Apply(m)).await.map_err(|e| {
+            let hint = escalation_hint(m, &e);
+            let err = api_err(&format!("apply {}", key(m)), e);
+            match hint {
+                Some(h) => anyhow::anyhow!("{err:#}\n{h}"),
+                None => err,
+            }
+        })?;
     }
     Ok(())
 }
