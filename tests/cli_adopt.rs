@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod support;
-use support::{text, World};
+use support::{text, KubeApi, World};
 
 fn code(o: &std::process::Output) -> i32 {
     o.status.code().unwrap_or(-1)
@@ -257,7 +257,7 @@ import {
 "#;
 
 /// Unmarked objects as other tools leave them; returns the aws-auth `mapRoles` seeded.
-fn seed_unmarked(w: &World) -> String {
+fn seed_unmarked<K: KubeApi>(w: &World<K>) -> String {
     let seed = ADOPT
         .replace("stack \"main\"", "stack \"seed\"")
         .replace("DESCRIPTION", "people with admin access");
@@ -286,7 +286,7 @@ fn seed_unmarked(w: &World) -> String {
     map_roles
 }
 
-fn role_tags(w: &World, name: &str) -> serde_json::Value {
+fn role_tags<K>(w: &World<K>, name: &str) -> serde_json::Value {
     w.boto3(&format!(
         "r = iam.get_role(RoleName='{name}')['Role']\nprint(json.dumps({{'tags': r.get('Tags', []), 'description': r.get('Description', '')}}))"
     ))
@@ -294,7 +294,16 @@ fn role_tags(w: &World, name: &str) -> serde_json::Value {
 
 #[test]
 fn import_blocks_adopt_unmarked_objects_and_the_next_plan_is_empty() {
-    let w = World::new("import");
+    import_blocks_adopt(World::new("import"));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn import_blocks_adopt_unmarked_objects_on_a_real_api_server() {
+    import_blocks_adopt(World::real("import-real"));
+}
+
+fn import_blocks_adopt<K: KubeApi>(w: World<K>) {
     w.boto3("iam.create_role(RoleName='someone-elses', AssumeRolePolicyDocument=json.dumps({'Version':'2012-10-17','Statement':[{'Effect':'Allow','Principal':{'Service':'ec2.amazonaws.com'},'Action':'sts:AssumeRole'}]}))\nprint('{}')");
     let seeded = seed_unmarked(&w);
     // Without import blocks the unmarked objects are refused.

@@ -5,14 +5,14 @@
 #![allow(clippy::unwrap_used)]
 
 mod support;
-use support::{text, World};
+use support::{text, KubeApi, World};
 
 fn code(o: &std::process::Output) -> i32 {
     o.status.code().unwrap_or(-1)
 }
 
 /// Seeds IAM and EKS (moto) as eksctl and Terraform leave them; returns the issuer host.
-fn seed_aws(w: &World) -> String {
+fn seed_aws<K>(w: &World<K>) -> String {
     let moto = support::moto::moto();
     let out = w.boto3(&format!(r#"
 eks = boto3.client('eks', endpoint_url='{endpoint}', region_name='us-east-1', aws_access_key_id='t', aws_secret_access_key='t')
@@ -56,14 +56,13 @@ print(json.dumps(host))
 const NODE_ENTRY: &str = "- groups:\n  - system:bootstrappers\n  - system:nodes\n  rolearn: arn:aws:iam::ACCOUNT:role/eksctl-prod-nodegroup-ng-1-NodeInstanceRole-ABCDEF123456\n  username: system:node:{{EC2PrivateDNSName}}\n";
 const ADMIN_ENTRY: &str = "- rolearn: arn:aws:iam::ACCOUNT:role/platform-admins\n  username: admin:{{SessionName}}\n  groups:\n    - platform:admins\n";
 
-fn seed_kube(w: &World) -> String {
+fn seed_kube<K: KubeApi>(w: &World<K>) -> String {
     let k = &w.kube;
     for ns in ["kube-system", "payments", "ci"] {
-        let _ = k.http(
+        let _ = k.request(
             "POST",
             "/api/v1/namespaces",
             Some(&serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}).to_string()),
-            "application/json",
         );
     }
     let sa = |ns: &str, name: &str, arn: String| {
@@ -100,7 +99,16 @@ fn seed_kube(w: &World) -> String {
 
 #[test]
 fn generate_validate_plan_imports_apply_marks_then_empty() {
-    let w = World::new("generate");
+    generate_validate_plan_imports_apply_marks_then_empty_on(World::new("generate"));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn generate_validate_plan_imports_apply_marks_then_empty_on_a_real_api_server() {
+    generate_validate_plan_imports_apply_marks_then_empty_on(World::real("generate-real"));
+}
+
+fn generate_validate_plan_imports_apply_marks_then_empty_on<K: KubeApi>(w: World<K>) {
     let _host = seed_aws(&w);
     let map_roles = seed_kube(&w);
     let out = w.dir.join("prod");
@@ -431,11 +439,10 @@ print(json.dumps(1))
 
     let k = &w.kube;
     for ns in ["kube-system", "payments", "search"] {
-        let _ = k.http(
+        let _ = k.request(
             "POST",
             "/api/v1/namespaces",
             Some(&serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}).to_string()),
-            "application/json",
         );
     }
     k.create(

@@ -6,7 +6,7 @@
 
 mod support;
 use support::real_kube::RealKube;
-use support::{text, World};
+use support::{text, KubeApi, World};
 
 fn code(o: &std::process::Output) -> i32 {
     o.status.code().unwrap_or(-1)
@@ -133,13 +133,13 @@ fn apply_plan_drift_destroy_keep_foreign_aws_auth_entries_byte_for_byte() {
     plan_is_empty(&w, d);
     // Drift made with another client: the service account's annotation and the binding's
     // subjects. The plan shows both; apply repairs them; the plan is empty again.
-    let (c, b) = w.kube.http(
+    let (c, b) = w.kube.request(
         "PATCH",
         SA,
         Some(r#"{"metadata":{"annotations":{"eks.amazonaws.com/role-arn":"arn:aws:iam::999999999999:role/x"}}}"#),
     );
     assert_eq!(c, 200, "{b}");
-    let (c, b) = w.kube.http(
+    let (c, b) = w.kube.request(
         "PATCH",
         RB,
         Some(r#"{"subjects":[{"kind":"Group","name":"everyone","apiGroup":"rbac.authorization.k8s.io"}]}"#),
@@ -179,7 +179,7 @@ fn a_binding_whose_role_ref_changes_is_replaced() {
     apply_ok(&w, d);
     let uid = w.kube.get_json(RB).1["metadata"]["uid"].clone();
     // The real API server refuses a roleRef change in place.
-    let (c, b) = w.kube.http(
+    let (c, b) = w.kube.request(
         "PATCH",
         RB,
         Some(r#"{"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"edit"}}"#),
@@ -222,7 +222,7 @@ fn concurrent_applies_take_turns_through_the_lease() {
         err.contains("locked by someone-else") && err.contains("eksfed-lock-real"),
         "{err}"
     );
-    let (c, _) = w.kube.http(
+    let (c, _) = w.kube.request(
         "DELETE",
         "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/eksfed-lock-real",
         None,
@@ -251,4 +251,41 @@ fn concurrent_applies_take_turns_through_the_lease() {
         .unwrap()
         .starts_with(NODES));
     plan_is_empty(&w, &d);
+}
+
+#[test]
+fn fields_another_manager_added_are_left_alone() {
+    let w = World::real("foreign");
+    let dir = w.write_stack("foreign", &[("main.hcl", &stack("view"))]);
+    let d = dir.to_str().unwrap();
+    apply_ok(&w, d);
+    let (c, b) = w.kube.request(
+        "PATCH",
+        SA,
+        Some(
+            r#"{"metadata":{"annotations":{"example.com/owner":"team-a"},"labels":{"team":"a"}}}"#,
+        ),
+    );
+    assert_eq!(c, 200, "{b}");
+    // Fields another manager owns are not drift, and applying again keeps them: server-side
+    // apply removes only what eksfed's field manager owns.
+    plan_is_empty(&w, d);
+    let (c, b) = w.kube.request(
+        "PATCH",
+        SA,
+        Some(r#"{"metadata":{"annotations":{"eks.amazonaws.com/role-arn":"arn:aws:iam::999999999999:role/x"}}}"#),
+    );
+    assert_eq!(c, 200, "{b}");
+    apply_ok(&w, d);
+    let sa = w.kube.get_json(SA).1;
+    assert_eq!(
+        sa["metadata"]["annotations"]["example.com/owner"], "team-a",
+        "{sa}"
+    );
+    assert_eq!(sa["metadata"]["labels"]["team"], "a", "{sa}");
+    assert_eq!(
+        sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"],
+        format!("arn:aws:iam::{}:role/reports-reader", w.account)
+    );
+    plan_is_empty(&w, d);
 }

@@ -5,7 +5,7 @@
 
 mod support;
 use support::real_kube::RealKube;
-use support::{text, World};
+use support::{text, KubeApi, World};
 
 fn code(o: &std::process::Output) -> i32 {
     o.status.code().unwrap_or(-1)

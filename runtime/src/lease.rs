@@ -76,10 +76,9 @@ pub async fn acquire(
     let name = lease_name(stack);
     let start = Instant::now();
     loop {
-        let current = api
-            .get_opt(&name)
-            .await
-            .map_err(|e| crate::k8s::api_err(&format!("get lock Lease kube-system/{name}"), e))?;
+        let current = api.get_opt(&name).await.map_err(|e| {
+            crate::k8s_error::api_err(&format!("get lock Lease kube-system/{name}"), e)
+        })?;
         let attempt = match &current {
             None => {
                 api.create(&PostParams::default(), &lease(&name, holder, ttl, None))
@@ -117,7 +116,7 @@ pub async fn acquire(
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
             Err(e) => {
-                return Err(crate::k8s::api_err(
+                return Err(crate::k8s_error::api_err(
                     &format!("take lock Lease kube-system/{name}"),
                     e,
                 ))
@@ -158,14 +157,14 @@ impl LeaseGuard {
         self.renew.abort();
         let what = format!("release lock Lease kube-system/{}", self.name);
         let current = self.api.get_opt(&self.name).await;
-        if let Some(l) = current.map_err(|e| crate::k8s::api_err(&what, e))? {
+        if let Some(l) = current.map_err(|e| crate::k8s_error::api_err(&what, e))? {
             if l.spec.as_ref().and_then(|s| s.holder_identity.as_deref())
                 == Some(self.holder.as_str())
             {
                 self.api
                     .delete(&self.name, &DeleteParams::default())
                     .await
-                    .map_err(|e| crate::k8s::api_err(&what, e))?;
+                    .map_err(|e| crate::k8s_error::api_err(&what, e))?;
             }
         }
         Ok(())

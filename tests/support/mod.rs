@@ -68,28 +68,51 @@ impl Server {
     ) -> (u16, String) {
         http(self.port, method, path, body, content_type)
     }
-    pub fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
-        get_json(self.port, path)
+}
+
+/// What the tests ask of a Kubernetes API server, the test server's or a real one's, as its
+/// admin.
+pub trait KubeApi {
+    /// One request with an optional JSON body (a merge patch for PATCH); (status, body).
+    fn request(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String);
+
+    fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let (c, b) = self.request("GET", path, None);
+        (
+            c,
+            serde_json::from_str(&b).unwrap_or(serde_json::Value::Null),
+        )
     }
-    /// Kubernetes: POST `object` to the collection at `path`; it must be created.
-    pub fn create(&self, path: &str, object: &serde_json::Value) {
-        let (c, b) = self.http("POST", path, Some(&object.to_string()), "application/json");
+    /// POST `object` to the collection at `path`; it must be created.
+    fn create(&self, path: &str, object: &serde_json::Value) {
+        let (c, b) = self.request("POST", path, Some(&object.to_string()));
         assert!(c == 201 || c == 200, "POST {path}: {c} {b}");
     }
-    /// Kubernetes: a namespace, as another tool would create it.
-    pub fn create_namespace(&self, name: &str) {
+    /// A namespace, as another tool would create it.
+    fn create_namespace(&self, name: &str) {
         let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
         self.create("/api/v1/namespaces", &ns);
     }
-    /// Kubernetes: `kube-system/aws-auth` created with `map_roles` (node groups, other tools).
-    pub fn seed_aws_auth(&self, map_roles: &str) {
+    /// `kube-system/aws-auth` created with `map_roles` (node groups, other tools).
+    fn seed_aws_auth(&self, map_roles: &str) {
         let cm = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "aws-auth", "namespace": "kube-system"}, "data": {"mapRoles": map_roles}});
         self.create("/api/v1/namespaces/kube-system/configmaps", &cm);
     }
-    /// Kubernetes: the `kube-system/aws-auth` ConfigMap (null when absent).
-    pub fn aws_auth(&self) -> serde_json::Value {
+    /// The `kube-system/aws-auth` ConfigMap (null when absent).
+    fn aws_auth(&self) -> serde_json::Value {
         self.get_json("/api/v1/namespaces/kube-system/configmaps/aws-auth")
             .1
+    }
+}
+
+impl KubeApi for Server {
+    fn request(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+        let ct = if method == "PATCH" {
+            "application/merge-patch+json"
+        } else {
+            "application/json"
+        };
+        self.http(method, path, body, ct)
     }
 }
 

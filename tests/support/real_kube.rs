@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::KubeApi;
+
 /// The user of the admin kubeconfig: in `system:masters`, as a cluster creator is.
 pub const ADMIN: &str = "eksfed-test-admin";
 
@@ -247,8 +249,11 @@ impl RealKube {
             if let Ok(Some(s)) = self.apiserver.try_wait() {
                 panic!("kube-apiserver exited ({s}):\n{}", tail(log));
             }
-            let ready = self.http("GET", "/readyz", None).0 == 200
-                && self.http("GET", "/api/v1/namespaces/kube-system", None).0 == 200;
+            let ready = self.request("GET", "/readyz", None).0 == 200
+                && self
+                    .request("GET", "/api/v1/namespaces/kube-system", None)
+                    .0
+                    == 200;
             if ready {
                 return;
             }
@@ -307,11 +312,6 @@ impl RealKube {
         path
     }
 
-    /// One request as the admin (`system:masters`); (status, body).
-    pub fn http(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
-        self.http_as(ADMIN, method, path, body)
-    }
-
     /// One request as `user` (whose certificate `client_cert` or `kubeconfig` made).
     pub fn http_as(
         &self,
@@ -343,36 +343,6 @@ impl RealKube {
         (code.trim().parse().unwrap_or(0), body.to_string())
     }
 
-    pub fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
-        let (c, b) = self.http("GET", path, None);
-        (
-            c,
-            serde_json::from_str(&b).unwrap_or(serde_json::Value::Null),
-        )
-    }
-
-    /// POST `object` to the collection at `path` as the admin; it must be created.
-    pub fn create(&self, path: &str, object: &serde_json::Value) {
-        let (c, b) = self.http("POST", path, Some(&object.to_string()));
-        assert!(c == 201 || c == 200, "POST {path}: {c} {b}");
-    }
-
-    pub fn create_namespace(&self, name: &str) {
-        let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
-        self.create("/api/v1/namespaces", &ns);
-    }
-
-    /// `kube-system/aws-auth` created with `map_roles` (node groups, other tools).
-    pub fn seed_aws_auth(&self, map_roles: &str) {
-        let cm = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "aws-auth", "namespace": "kube-system"}, "data": {"mapRoles": map_roles}});
-        self.create("/api/v1/namespaces/kube-system/configmaps", &cm);
-    }
-
-    pub fn aws_auth(&self) -> serde_json::Value {
-        self.get_json("/api/v1/namespaces/kube-system/configmaps/aws-auth")
-            .1
-    }
-
     /// Creates RBAC objects (ClusterRoles, Roles and their bindings) as the admin.
     pub fn create_rbac(&self, docs: &[serde_json::Value]) {
         for d in docs {
@@ -392,5 +362,12 @@ impl RealKube {
                 d,
             );
         }
+    }
+}
+
+impl KubeApi for RealKube {
+    /// One request as the admin (`system:masters`).
+    fn request(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+        self.http_as(ADMIN, method, path, body)
     }
 }
