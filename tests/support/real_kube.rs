@@ -220,6 +220,7 @@ impl RealKube {
     /// Starts etcd and kube-apiserver and waits until the API server is ready and
     /// `kube-system` exists. Fails (never skips) when the binaries are missing.
     pub fn start(name: &str) -> RealKube {
+        let started = Instant::now();
         let dir = std::env::temp_dir().join(format!("eksfed-kube-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("certs")).unwrap();
@@ -240,6 +241,10 @@ impl RealKube {
         };
         k.client_cert(ADMIN, ADMIN, &["system:masters"]);
         k.wait_ready(&log);
+        eprintln!(
+            "{name}: etcd and kube-apiserver ready in {:.1}s",
+            started.elapsed().as_secs_f64()
+        );
         k
     }
 
