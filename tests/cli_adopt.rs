@@ -71,7 +71,16 @@ const READ_EXISTING: &str = "p = [x['Arn'] for x in iam.list_open_id_connect_pro
 
 #[test]
 fn existing_objects_are_referenced_and_never_changed() {
-    let w = World::new("existing");
+    existing_objects_are_referenced_and_never_changed_on(World::new("existing"));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn existing_objects_are_referenced_and_never_changed_on_a_real_api_server() {
+    existing_objects_are_referenced_and_never_changed_on(World::real("existing-real"));
+}
+
+fn existing_objects_are_referenced_and_never_changed_on<K: KubeApi>(w: World<K>) {
     w.boto3(SEED_EXISTING);
     w.kube.seed_aws_auth(NODE_ENTRIES);
     let before = w.boto3(READ_EXISTING);
@@ -418,7 +427,18 @@ fn import_blocks_adopt<K: KubeApi>(w: World<K>) {
 
 #[test]
 fn importing_a_foreign_or_missing_object_is_an_error_at_the_block() {
-    let w = World::new("import-err");
+    importing_a_foreign_or_missing_object_is_an_error_at_the_block_on(World::new("import-err"));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn importing_a_foreign_or_missing_object_is_an_error_at_the_block_on_a_real_api_server() {
+    importing_a_foreign_or_missing_object_is_an_error_at_the_block_on(World::real(
+        "import-err-real",
+    ));
+}
+
+fn importing_a_foreign_or_missing_object_is_an_error_at_the_block_on<K: KubeApi>(w: World<K>) {
     let other = r#"
 stack "other" {}
 role "theirs" {
@@ -541,7 +561,20 @@ fn urlencode(s: &str) -> String {
 
 #[test]
 fn import_blocks_adopt_access_entries_and_pod_identity_associations() {
-    let w = World::new("import-eks").with_eks(&[("prod", ISSUER)]);
+    import_blocks_adopt_access_entries_and_pod_identity_associations_on(
+        World::new("import-eks").with_eks(&[("prod", ISSUER)]),
+    );
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn import_blocks_adopt_access_entries_and_pod_identity_associations_on_a_real_api_server() {
+    import_blocks_adopt_access_entries_and_pod_identity_associations_on(
+        World::real("import-eks-real").with_eks(&[("prod", ISSUER)]),
+    );
+}
+
+fn import_blocks_adopt_access_entries_and_pod_identity_associations_on<K: KubeApi>(w: World<K>) {
     let eks = w.eks.as_ref().unwrap();
     // Made by another tool: eksfed under a throwaway stack, then every mark taken off.
     let dir = w.write_stack("seed", &[("main.hcl", &entries_stack("seed"))]);
@@ -573,11 +606,10 @@ fn import_blocks_adopt_access_entries_and_pod_identity_associations() {
         );
         assert!(c < 300, "{c} {b}");
     }
-    let (c, b) = w.kube.http(
+    let (c, b) = w.kube.request(
         "PATCH",
         "/api/v1/namespaces/apps/serviceaccounts/app",
         Some(r#"{"metadata":{"labels":{"eksfed.io/stack":null,"app.kubernetes.io/managed-by":null}}}"#),
-        "application/merge-patch+json",
     );
     assert_eq!(c, 200, "{b}");
     assert!(eks.get_json(&entry_path).1["accessEntry"]["tags"]

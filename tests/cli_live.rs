@@ -52,7 +52,16 @@ fn code(o: &std::process::Output) -> i32 {
 
 #[test]
 fn quickstart_applies_reads_back_and_converges() {
-    let w = World::new("qs");
+    quickstart_applies_reads_back_and_converges_on(World::new("qs"));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn quickstart_applies_reads_back_and_converges_on_a_real_api_server() {
+    quickstart_applies_reads_back_and_converges_on(World::real("qs-real"));
+}
+
+fn quickstart_applies_reads_back_and_converges_on<K: KubeApi>(w: World<K>) {
     let dir = w.write_stack("qs", &[("main.hcl", QUICKSTART)]);
     let d = dir.to_str().unwrap();
     let p = w.eksfed(&["plan", d, "--detailed-exitcode"]);
@@ -106,7 +115,16 @@ fn quickstart_applies_reads_back_and_converges() {
 
 #[test]
 fn console_drift_is_repaired_and_saved_plans_go_stale() {
-    let w = World::new("drift");
+    console_drift_is_repaired_and_saved_plans_go_stale_on(World::new("drift"));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn console_drift_is_repaired_and_saved_plans_go_stale_on_a_real_api_server() {
+    console_drift_is_repaired_and_saved_plans_go_stale_on(World::real("drift-real"));
+}
+
+fn console_drift_is_repaired_and_saved_plans_go_stale_on<K: KubeApi>(w: World<K>) {
     let dir = w.write_stack("drift", &[("main.hcl", QUICKSTART)]);
     let d = dir.to_str().unwrap();
     assert_eq!(code(&w.eksfed(&["apply", d, "--auto-approve"])), 0);
@@ -275,10 +293,22 @@ fn an_unowned_object_is_an_error_until_imported_on<K: KubeApi>(w: World<K>) {
 /// aws-auth access and RBAC. Applied, read back with other clients, planned again: empty.
 #[test]
 fn full_dsl_stack_applies_and_converges() {
-    let w = World::new("full").with_eks(&[(
+    full_dsl_stack_applies_and_converges_on(World::new("full").with_eks(&[(
         "prod-eks",
         "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E",
-    )]);
+    )]));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn full_dsl_stack_applies_and_converges_on_a_real_api_server() {
+    full_dsl_stack_applies_and_converges_on(World::real("full-real").with_eks(&[(
+        "prod-eks",
+        "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E",
+    )]));
+}
+
+fn full_dsl_stack_applies_and_converges_on<K: KubeApi>(w: World<K>) {
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dsl_full");
     let read = |f: &str| {
         std::fs::read_to_string(src.join(f))
@@ -397,8 +427,17 @@ fn many_roles(n: usize) -> String {
 /// foreign is touched.
 #[test]
 fn killed_apply_then_rerun_converges() {
+    killed_apply_then_rerun_converges_on(World::new("kill"));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn killed_apply_then_rerun_converges_on_a_real_api_server() {
+    killed_apply_then_rerun_converges_on(World::real("kill-real"));
+}
+
+fn killed_apply_then_rerun_converges_on<K: KubeApi>(w: World<K>) {
     use std::io::BufRead;
-    let w = World::new("kill");
     w.boto3("iam.create_role(RoleName='foreign', AssumeRolePolicyDocument=json.dumps({'Version':'2012-10-17','Statement':[{'Effect':'Allow','Principal':{'Service':'ec2.amazonaws.com'},'Action':'sts:AssumeRole'}]}))\nprint('{}')");
     let dir = w.write_stack("kill", &[("main.hcl", &many_roles(30))]);
     let d = dir.to_str().unwrap();
@@ -446,7 +485,16 @@ fn killed_apply_then_rerun_converges() {
 /// may not wait; they never interleave.
 #[test]
 fn concurrent_applies_are_serialised_by_the_lease() {
-    let w = World::new("lock");
+    concurrent_applies_are_serialised_by_the_lease_on(World::new("lock"));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn concurrent_applies_are_serialised_by_the_lease_on_a_real_api_server() {
+    concurrent_applies_are_serialised_by_the_lease_on(World::real("lock-real"));
+}
+
+fn concurrent_applies_are_serialised_by_the_lease_on<K: KubeApi>(w: World<K>) {
     let dir = w.write_stack("lock", &[("main.hcl", &many_roles(20))]);
     let d = dir.to_str().unwrap().to_string();
     let envs = w.envs();
@@ -511,8 +559,17 @@ fn concurrent_applies_are_serialised_by_the_lease() {
 /// and the summary says what was and was not done. A re-run finishes the rest.
 #[test]
 fn interrupt_stops_cleanly_and_releases_the_lock() {
+    interrupt_stops_cleanly_and_releases_the_lock_on(World::new("int"));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn interrupt_stops_cleanly_and_releases_the_lock_on_a_real_api_server() {
+    interrupt_stops_cleanly_and_releases_the_lock_on(World::real("int-real"));
+}
+
+fn interrupt_stops_cleanly_and_releases_the_lock_on<K: KubeApi>(w: World<K>) {
     use std::io::BufRead;
-    let w = World::new("int");
     let dir = w.write_stack("int", &[("main.hcl", &many_roles(30))]);
     let d = dir.to_str().unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_eksfed"))
