@@ -6,7 +6,46 @@
 
 mod support;
 use serde_json::{json, Value};
-use support::{text, World};
+use support::{text, KubeApi, World};
+
+/// ClusterRoles a real API server's bootstrap policy binds to every authenticated user and
+/// to service accounts (the test server has no bootstrap policy).
+const BOOTSTRAP_GRANTS: [&str; 5] = [
+    "system:basic-user",
+    "system:discovery",
+    "system:public-info-viewer",
+    "system:service-account-issuer-discovery",
+    "system:cluster-trust-bundle-discovery",
+];
+
+/// A path's grants less those of the bootstrap policy (which also binds cluster-admin to
+/// `system:masters`).
+fn grants(p: &Value) -> Value {
+    let masters = p["groups"].to_string().contains("\"system:masters\"");
+    let kept: Vec<Value> = p["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| !(masters && g["kind"] == "ClusterRole" && g["name"] == "cluster-admin"))
+        .filter(|g| {
+            g["kind"] != "ClusterRole" || !BOOTSTRAP_GRANTS.contains(&g["name"].as_str().unwrap())
+        })
+        .cloned()
+        .collect();
+    Value::Array(kept)
+}
+
+/// The paths only a real API server's bootstrap policy makes: its controllers (service
+/// accounts of `kube-system`) and `system:masters` bound to cluster-admin. The test server has
+/// none.
+fn built_in(p: &Value) -> bool {
+    p["role"].is_null()
+        && p["managed"] == false
+        && p["identity"].as_str().is_some_and(|i| {
+            i.starts_with("system:serviceaccount:kube-system:")
+                || i == "kubernetes:group:system:masters"
+        })
+}
 
 fn code(o: &std::process::Output) -> i32 {
     o.status.code().unwrap_or(-1)
@@ -201,7 +240,18 @@ fn offline_answers_from_the_stack_alone() {
 
 #[test]
 fn live_who_can_cluster_admin_finds_foreign_masters_and_break_glass() {
-    let w = World::new("access-admin");
+    live_who_can_cluster_admin_finds_foreign_masters_and_break_glass_on(World::new("access-admin"));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn live_who_can_cluster_admin_finds_foreign_masters_and_break_glass_on_a_real_api_server() {
+    live_who_can_cluster_admin_finds_foreign_masters_and_break_glass_on(World::real(
+        "access-admin-real",
+    ));
+}
+
+fn live_who_can_cluster_admin_finds_foreign_masters_and_break_glass_on<K: KubeApi>(w: World<K>) {
     // By hand, before the stack: a legacy admin role mapped to system:masters in aws-auth next
     // to the node group, and a role whose trust admits every service account of `apps`.
     w.boto3(&format!("iam.create_role(RoleName='legacy-admin', AssumeRolePolicyDocument=json.dumps({{'Version':'2012-10-17','Statement':[{{'Effect':'Allow','Principal':{{'AWS':'arn:aws:iam::{}:root'}},'Action':'sts:AssumeRole'}}]}}))\nprint('{{}}')", w.account));
@@ -244,8 +294,23 @@ fn live_who_can_cluster_admin_finds_foreign_masters_and_break_glass() {
         "--who-can",
         "cluster-admin",
     ]);
-    let admins = paths(&json_out(&out));
-    assert!(admins.iter().all(|p| p["cluster_admin"] == true));
+    let (servers_own, admins): (Vec<Value>, Vec<Value>) =
+        paths(&json_out(&out)).into_iter().partition(built_in);
+    // A real cluster's system:masters, and its controller that may escalate ClusterRoles.
+    for c in &servers_own {
+        assert!(
+            c["cluster_admin"] == true || c["notes"].to_string().contains("may bind or escalate"),
+            "{c}"
+        );
+    }
+    assert!(
+        admins.iter().all(|p| p["cluster_admin"] == true),
+        "{:#?}",
+        admins
+            .iter()
+            .filter(|p| p["cluster_admin"] != true)
+            .collect::<Vec<_>>()
+    );
     let own = admins
         .iter()
         .find(|p| p["role"] == format!("arn:aws:iam::{}:role/people/platform-admins", w.account))
@@ -270,7 +335,7 @@ fn live_who_can_cluster_admin_finds_foreign_masters_and_break_glass() {
     assert_eq!(legacy["username"], "legacy");
     assert_eq!(legacy["groups"], json!(["system:masters"]));
     assert_eq!(
-        legacy["grants"],
+        grants(legacy),
         json!([{"kind": "Group", "name": "system:masters", "namespaces": []}])
     );
     assert_eq!(
@@ -285,7 +350,7 @@ fn live_who_can_cluster_admin_finds_foreign_masters_and_break_glass() {
     assert_eq!(glass["managed"], false, "{glass}");
     assert_eq!(glass["role"], Value::Null);
     assert_eq!(
-        glass["grants"],
+        grants(glass),
         json!([{"kind": "ClusterRole", "name": "cluster-admin", "namespaces": []}])
     );
     assert_eq!(admins.len(), 3, "{admins:?}");
@@ -333,10 +398,19 @@ fn live_who_can_cluster_admin_finds_foreign_masters_and_break_glass() {
     let t = w.eksfed(&["access", d, "--live", "--who-can", "cluster-admin"]);
     assert_eq!(code(&t), 0, "{}", text(&t));
     let table = String::from_utf8_lossy(&t.stdout).to_string();
-    assert!(
-        table.contains("3 path(s), 3 to cluster admin, 2 through objects this stack does not own."),
-        "{table}"
+    // (A real API server adds its own paths, all foreign: see `built_in`.)
+    let count = |what: &str| servers_own.iter().filter(|p| p[what] == true).count();
+    let maybe = match count("may_be_cluster_admin") {
+        0 => String::new(),
+        n => format!(" ({n} more may be)"),
+    };
+    let summary = format!(
+        "{} path(s), {} to cluster admin{maybe}, {} through objects this stack does not own.",
+        3 + servers_own.len(),
+        3 + count("cluster_admin"),
+        2 + servers_own.len()
     );
+    assert!(table.contains(&summary), "{summary}\n{table}");
     assert_eq!(w.kube.aws_auth(), before);
     let p = w.eksfed(&["plan", d, "--detailed-exitcode"]);
     assert_eq!(code(&p), 0, "{}", text(&p));
@@ -344,7 +418,22 @@ fn live_who_can_cluster_admin_finds_foreign_masters_and_break_glass() {
 
 #[test]
 fn live_access_entries_win_over_aws_auth_and_cluster_admin_policy_counts() {
-    let w = World::new("access-entries").with_eks(&[("prod", ISSUER)]);
+    live_access_entries_win_over_aws_auth_and_cluster_admin_policy_counts_on(
+        World::new("access-entries").with_eks(&[("prod", ISSUER)]),
+    );
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn live_access_entries_win_over_aws_auth_and_cluster_admin_policy_counts_on_a_real_api_server() {
+    live_access_entries_win_over_aws_auth_and_cluster_admin_policy_counts_on(
+        World::real("access-entries-real").with_eks(&[("prod", ISSUER)]),
+    );
+}
+
+fn live_access_entries_win_over_aws_auth_and_cluster_admin_policy_counts_on<K: KubeApi>(
+    w: World<K>,
+) {
     let dir = w.write_stack("access-entries", &[("main.hcl", &stack("both"))]);
     let d = dir.to_str().unwrap();
     let a = w.eksfed(&["apply", d, "--auto-approve"]);
@@ -368,7 +457,7 @@ fn live_access_entries_win_over_aws_auth_and_cluster_admin_policy_counts() {
     );
     assert!(c == 200 || c == 201, "{c} {b}");
 
-    let admins = paths(&json_out(&w.eksfed(&[
+    let admins: Vec<Value> = paths(&json_out(&w.eksfed(&[
         "access",
         d,
         "--live",
@@ -378,7 +467,10 @@ fn live_access_entries_win_over_aws_auth_and_cluster_admin_policy_counts() {
         "cluster-admin",
         "--cluster",
         "prod",
-    ])));
+    ])))
+    .into_iter()
+    .filter(|p| !built_in(p))
+    .collect();
     let ci = admins
         .iter()
         .find(|p| p["role"] == arn)
@@ -393,7 +485,7 @@ fn live_access_entries_win_over_aws_auth_and_cluster_admin_policy_counts() {
         )
     );
     assert_eq!(
-        ci["grants"],
+        grants(ci),
         json!([{"kind": "AccessPolicy", "name": "AmazonEKSClusterAdminPolicy", "namespaces": []}])
     );
     // The stack's role is mapped both ways; the access entry (path kept) is the one shown.
@@ -411,7 +503,16 @@ fn live_access_entries_win_over_aws_auth_and_cluster_admin_policy_counts() {
 /// negated `sub` read the right way round.
 #[test]
 fn live_rbac_roles_groups_paths_and_negated_trusts() {
-    let w = World::new("access-rbac");
+    live_rbac_roles_groups_paths_and_negated_trusts_on(World::new("access-rbac"));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn live_rbac_roles_groups_paths_and_negated_trusts_on_a_real_api_server() {
+    live_rbac_roles_groups_paths_and_negated_trusts_on(World::real("access-rbac-real"));
+}
+
+fn live_rbac_roles_groups_paths_and_negated_trusts_on<K: KubeApi>(w: World<K>) {
     let acct = w.account.clone();
     let root = format!("{{'Version':'2012-10-17','Statement':[{{'Effect':'Allow','Principal':{{'AWS':'arn:aws:iam::{acct}:root'}},'Action':'sts:AssumeRole'}}]}}");
     w.boto3(&format!("iam.create_role(RoleName='ops', AssumeRolePolicyDocument=json.dumps({root}))\nprint('{{}}')"));

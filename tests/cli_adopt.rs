@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod support;
-use support::{text, World};
+use support::{text, KubeApi, World};
 
 fn code(o: &std::process::Output) -> i32 {
     o.status.code().unwrap_or(-1)
@@ -71,7 +71,16 @@ const READ_EXISTING: &str = "p = [x['Arn'] for x in iam.list_open_id_connect_pro
 
 #[test]
 fn existing_objects_are_referenced_and_never_changed() {
-    let w = World::new("existing");
+    existing_objects_are_referenced_and_never_changed_on(World::new("existing"));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn existing_objects_are_referenced_and_never_changed_on_a_real_api_server() {
+    existing_objects_are_referenced_and_never_changed_on(World::real("existing-real"));
+}
+
+fn existing_objects_are_referenced_and_never_changed_on<K: KubeApi>(w: World<K>) {
     w.boto3(SEED_EXISTING);
     w.kube.seed_aws_auth(NODE_ENTRIES);
     let before = w.boto3(READ_EXISTING);
@@ -257,7 +266,7 @@ import {
 "#;
 
 /// Unmarked objects as other tools leave them; returns the aws-auth `mapRoles` seeded.
-fn seed_unmarked(w: &World) -> String {
+fn seed_unmarked<K: KubeApi>(w: &World<K>) -> String {
     let seed = ADOPT
         .replace("stack \"main\"", "stack \"seed\"")
         .replace("DESCRIPTION", "people with admin access");
@@ -286,7 +295,7 @@ fn seed_unmarked(w: &World) -> String {
     map_roles
 }
 
-fn role_tags(w: &World, name: &str) -> serde_json::Value {
+fn role_tags<K>(w: &World<K>, name: &str) -> serde_json::Value {
     w.boto3(&format!(
         "r = iam.get_role(RoleName='{name}')['Role']\nprint(json.dumps({{'tags': r.get('Tags', []), 'description': r.get('Description', '')}}))"
     ))
@@ -294,7 +303,16 @@ fn role_tags(w: &World, name: &str) -> serde_json::Value {
 
 #[test]
 fn import_blocks_adopt_unmarked_objects_and_the_next_plan_is_empty() {
-    let w = World::new("import");
+    import_blocks_adopt(World::new("import"));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn import_blocks_adopt_unmarked_objects_on_a_real_api_server() {
+    import_blocks_adopt(World::real("import-real"));
+}
+
+fn import_blocks_adopt<K: KubeApi>(w: World<K>) {
     w.boto3("iam.create_role(RoleName='someone-elses', AssumeRolePolicyDocument=json.dumps({'Version':'2012-10-17','Statement':[{'Effect':'Allow','Principal':{'Service':'ec2.amazonaws.com'},'Action':'sts:AssumeRole'}]}))\nprint('{}')");
     let seeded = seed_unmarked(&w);
     // Without import blocks the unmarked objects are refused.
@@ -409,7 +427,18 @@ fn import_blocks_adopt_unmarked_objects_and_the_next_plan_is_empty() {
 
 #[test]
 fn importing_a_foreign_or_missing_object_is_an_error_at_the_block() {
-    let w = World::new("import-err");
+    importing_a_foreign_or_missing_object_is_an_error_at_the_block_on(World::new("import-err"));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn importing_a_foreign_or_missing_object_is_an_error_at_the_block_on_a_real_api_server() {
+    importing_a_foreign_or_missing_object_is_an_error_at_the_block_on(World::real(
+        "import-err-real",
+    ));
+}
+
+fn importing_a_foreign_or_missing_object_is_an_error_at_the_block_on<K: KubeApi>(w: World<K>) {
     let other = r#"
 stack "other" {}
 role "theirs" {
@@ -532,7 +561,20 @@ fn urlencode(s: &str) -> String {
 
 #[test]
 fn import_blocks_adopt_access_entries_and_pod_identity_associations() {
-    let w = World::new("import-eks").with_eks(&[("prod", ISSUER)]);
+    import_blocks_adopt_access_entries_and_pod_identity_associations_on(
+        World::new("import-eks").with_eks(&[("prod", ISSUER)]),
+    );
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn import_blocks_adopt_access_entries_and_pod_identity_associations_on_a_real_api_server() {
+    import_blocks_adopt_access_entries_and_pod_identity_associations_on(
+        World::real("import-eks-real").with_eks(&[("prod", ISSUER)]),
+    );
+}
+
+fn import_blocks_adopt_access_entries_and_pod_identity_associations_on<K: KubeApi>(w: World<K>) {
     let eks = w.eks.as_ref().unwrap();
     // Made by another tool: eksfed under a throwaway stack, then every mark taken off.
     let dir = w.write_stack("seed", &[("main.hcl", &entries_stack("seed"))]);
@@ -564,11 +606,10 @@ fn import_blocks_adopt_access_entries_and_pod_identity_associations() {
         );
         assert!(c < 300, "{c} {b}");
     }
-    let (c, b) = w.kube.http(
+    let (c, b) = w.kube.request(
         "PATCH",
         "/api/v1/namespaces/apps/serviceaccounts/app",
         Some(r#"{"metadata":{"labels":{"eksfed.io/stack":null,"app.kubernetes.io/managed-by":null}}}"#),
-        "application/merge-patch+json",
     );
     assert_eq!(c, 200, "{b}");
     assert!(eks.get_json(&entry_path).1["accessEntry"]["tags"]

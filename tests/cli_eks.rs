@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod support;
-use support::{text, World};
+use support::{text, KubeApi, World};
 
 fn code(o: &std::process::Output) -> i32 {
     o.status.code().unwrap_or(-1)
@@ -52,7 +52,7 @@ service_account "app" {{
     )
 }
 
-fn eks_json(w: &World, path: &str) -> serde_json::Value {
+fn eks_json<K>(w: &World<K>, path: &str) -> serde_json::Value {
     w.eks.as_ref().unwrap().get_json(path).1
 }
 
@@ -132,10 +132,26 @@ fn access_entries_and_pod_identity_converge_and_replacement_cascades() {
 
 #[test]
 fn migration_from_aws_auth_to_access_entries_never_loses_access() {
-    let w = World::new("migrate").with_eks(&[(
-        "prod",
-        "https://oidc.eks.us-east-1.amazonaws.com/id/PROD0123456789ABCDEF0123456789AB",
-    )]);
+    migration_from_aws_auth_to_access_entries_never_loses_access_on(
+        World::new("migrate").with_eks(&[(
+            "prod",
+            "https://oidc.eks.us-east-1.amazonaws.com/id/PROD0123456789ABCDEF0123456789AB",
+        )]),
+    );
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn migration_from_aws_auth_to_access_entries_never_loses_access_on_a_real_api_server() {
+    migration_from_aws_auth_to_access_entries_never_loses_access_on(
+        World::real("migrate-real").with_eks(&[(
+            "prod",
+            "https://oidc.eks.us-east-1.amazonaws.com/id/PROD0123456789ABCDEF0123456789AB",
+        )]),
+    );
+}
+
+fn migration_from_aws_auth_to_access_entries_never_loses_access_on<K: KubeApi>(w: World<K>) {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/migration");
     // aws-auth names the role without its path; the access entry with it.
     let arn = format!("arn:aws:iam::{}:role/platform-admins", w.account);
@@ -240,7 +256,16 @@ role "app" {
 /// username and groups, and the next plan is empty (EKS's groups are not drift).
 #[test]
 fn node_role_in_both_modes_converges() {
-    let w = World::new("nodes").with_eks(&[("prod", ISSUER)]);
+    node_role_in_both_modes_converges_on(World::new("nodes").with_eks(&[("prod", ISSUER)]));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn node_role_in_both_modes_converges_on_a_real_api_server() {
+    node_role_in_both_modes_converges_on(World::real("nodes-real").with_eks(&[("prod", ISSUER)]));
+}
+
+fn node_role_in_both_modes_converges_on<K: KubeApi>(w: World<K>) {
     let hcl = format!(
         r#"
 stack "nodes" {{}}
@@ -297,7 +322,20 @@ access "nodes" {{
 /// Kubernetes. Until then the plan refuses them (E0701); after, it adopts them and converges.
 #[test]
 fn eksfed_import_marks_objects_on_eks_and_kubernetes() {
-    let w = World::new("cmdimport").with_eks(&[("prod", ISSUER)]);
+    eksfed_import_marks_objects_on_eks_and_kubernetes_on(
+        World::new("cmdimport").with_eks(&[("prod", ISSUER)]),
+    );
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn eksfed_import_marks_objects_on_eks_and_kubernetes_on_a_real_api_server() {
+    eksfed_import_marks_objects_on_eks_and_kubernetes_on(
+        World::real("cmdimport-real").with_eks(&[("prod", ISSUER)]),
+    );
+}
+
+fn eksfed_import_marks_objects_on_eks_and_kubernetes_on<K: KubeApi>(w: World<K>) {
     let admins = format!("arn:aws:iam::{}:role/platform-admins", w.account);
     let app = format!("arn:aws:iam::{}:role/app", w.account);
     w.boto3(&format!(

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod support;
-use support::{text, Server, World};
+use support::{text, KubeApi, Server, World};
 
 trait LogWrites {
     fn log_writes(url: &str) -> usize;

@@ -5,14 +5,14 @@
 #![allow(clippy::unwrap_used)]
 
 mod support;
-use support::{text, World};
+use support::{text, KubeApi, World};
 
 fn code(o: &std::process::Output) -> i32 {
     o.status.code().unwrap_or(-1)
 }
 
 /// Seeds IAM and EKS (moto) as eksctl and Terraform leave them; returns the issuer host.
-fn seed_aws(w: &World) -> String {
+fn seed_aws<K>(w: &World<K>) -> String {
     let moto = support::moto::moto();
     let out = w.boto3(&format!(r#"
 eks = boto3.client('eks', endpoint_url='{endpoint}', region_name='us-east-1', aws_access_key_id='t', aws_secret_access_key='t')
@@ -56,14 +56,13 @@ print(json.dumps(host))
 const NODE_ENTRY: &str = "- groups:\n  - system:bootstrappers\n  - system:nodes\n  rolearn: arn:aws:iam::ACCOUNT:role/eksctl-prod-nodegroup-ng-1-NodeInstanceRole-ABCDEF123456\n  username: system:node:{{EC2PrivateDNSName}}\n";
 const ADMIN_ENTRY: &str = "- rolearn: arn:aws:iam::ACCOUNT:role/platform-admins\n  username: admin:{{SessionName}}\n  groups:\n    - platform:admins\n";
 
-fn seed_kube(w: &World) -> String {
+fn seed_kube<K: KubeApi>(w: &World<K>) -> String {
     let k = &w.kube;
     for ns in ["kube-system", "payments", "ci"] {
-        let _ = k.http(
+        let _ = k.request(
             "POST",
             "/api/v1/namespaces",
             Some(&serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}).to_string()),
-            "application/json",
         );
     }
     let sa = |ns: &str, name: &str, arn: String| {
@@ -100,7 +99,16 @@ fn seed_kube(w: &World) -> String {
 
 #[test]
 fn generate_validate_plan_imports_apply_marks_then_empty() {
-    let w = World::new("generate");
+    generate_validate_plan_imports_apply_marks_then_empty_on(World::new("generate"));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn generate_validate_plan_imports_apply_marks_then_empty_on_a_real_api_server() {
+    generate_validate_plan_imports_apply_marks_then_empty_on(World::real("generate-real"));
+}
+
+fn generate_validate_plan_imports_apply_marks_then_empty_on<K: KubeApi>(w: World<K>) {
     let _host = seed_aws(&w);
     let map_roles = seed_kube(&w);
     let out = w.dir.join("prod");
@@ -278,7 +286,7 @@ fn urlencode(s: &str) -> String {
 }
 
 /// POST to the EKS test server; it must succeed.
-fn eks_post(w: &World, path: &str, body: serde_json::Value) -> serde_json::Value {
+fn eks_post<K: KubeApi>(w: &World<K>, path: &str, body: serde_json::Value) -> serde_json::Value {
     let (c, b) =
         w.eks
             .as_ref()
@@ -290,7 +298,7 @@ fn eks_post(w: &World, path: &str, body: serde_json::Value) -> serde_json::Value
 
 /// Every access entry (with its policies) and pod identity association of the cluster, as the
 /// EKS API describes them: the bytes a round trip must keep (tags aside).
-fn eks_objects(w: &World) -> std::collections::BTreeMap<String, serde_json::Value> {
+fn eks_objects<K: KubeApi>(w: &World<K>) -> std::collections::BTreeMap<String, serde_json::Value> {
     let eks = w.eks.as_ref().unwrap();
     let mut out = std::collections::BTreeMap::new();
     let (_, l) = eks.get_json("/clusters/prod/access-entries");
@@ -321,7 +329,7 @@ fn eks_objects(w: &World) -> std::collections::BTreeMap<String, serde_json::Valu
 /// Seeds a cluster as eksctl, the console and another eksfed stack leave it in access-entry
 /// mode, with pod identity: IAM in moto, access entries and associations in the EKS test
 /// server, service accounts and bindings in the Kubernetes test server.
-fn seed_access_entries(w: &World, mode: &str) {
+fn seed_access_entries<K: KubeApi>(w: &World<K>, mode: &str) {
     let host = EKS_ISSUER.trim_start_matches("https://");
     w.boto3(&format!(r#"
 acct = '{acct}'
@@ -431,11 +439,10 @@ print(json.dumps(1))
 
     let k = &w.kube;
     for ns in ["kube-system", "payments", "search"] {
-        let _ = k.http(
+        let _ = k.request(
             "POST",
             "/api/v1/namespaces",
             Some(&serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}).to_string()),
-            "application/json",
         );
     }
     k.create(
@@ -469,7 +476,7 @@ print(json.dumps(1))
 
 /// Generate → validate → fmt --check → plan (only imports, all no-op) → apply (every generated
 /// object marked, nothing else changed, foreign entries byte for byte intact) → empty plan.
-fn round_trip(w: &World, extra: &[&str]) -> (String, String) {
+fn round_trip<K: KubeApi>(w: &World<K>, extra: &[&str]) -> (String, String) {
     let out = w.dir.join("gen");
     let d = out.to_str().unwrap();
     let mut args = vec![
@@ -549,7 +556,20 @@ fn stack_tag(v: &serde_json::Value) -> Option<String> {
 
 #[test]
 fn generate_access_entries_and_pod_identity_round_trip() {
-    let w = World::new("generate-entries").with_eks(&[("prod", EKS_ISSUER)]);
+    generate_access_entries_and_pod_identity_round_trip_on(
+        World::new("generate-entries").with_eks(&[("prod", EKS_ISSUER)]),
+    );
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn generate_access_entries_and_pod_identity_round_trip_on_a_real_api_server() {
+    generate_access_entries_and_pod_identity_round_trip_on(
+        World::real("generate-entries-real").with_eks(&[("prod", EKS_ISSUER)]),
+    );
+}
+
+fn generate_access_entries_and_pod_identity_round_trip_on<K: KubeApi>(w: World<K>) {
     seed_access_entries(&w, "API");
     let (_, d) = w.eks.as_ref().unwrap().get_json("/clusters/prod");
     assert_eq!(d["cluster"]["accessConfig"]["authenticationMode"], "API");
@@ -641,7 +661,18 @@ fn generate_access_entries_and_pod_identity_round_trip() {
 /// `aws-auth` is read, pod identity associations still are.
 #[test]
 fn generate_config_map_mode_with_pod_identity_round_trip() {
-    let mut w = World::new("generate-configmap");
+    generate_config_map_mode_with_pod_identity_round_trip_on(World::new("generate-configmap"));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn generate_config_map_mode_with_pod_identity_round_trip_on_a_real_api_server() {
+    generate_config_map_mode_with_pod_identity_round_trip_on(World::real(
+        "generate-configmap-real",
+    ));
+}
+
+fn generate_config_map_mode_with_pod_identity_round_trip_on<K: KubeApi>(mut w: World<K>) {
     let account = w.account.clone();
     let cluster = format!("prod={EKS_ISSUER}");
     w.eks = Some(support::Server::start(
@@ -693,7 +724,9 @@ fn generate_config_map_mode_with_pod_identity_round_trip() {
 }
 
 /// The pod identity associations of the cluster, as the EKS API describes them.
-fn eks_objects_pod_identity(w: &World) -> std::collections::BTreeMap<String, serde_json::Value> {
+fn eks_objects_pod_identity<K: KubeApi>(
+    w: &World<K>,
+) -> std::collections::BTreeMap<String, serde_json::Value> {
     let eks = w.eks.as_ref().unwrap();
     let mut out = std::collections::BTreeMap::new();
     let (_, l) = eks.get_json("/clusters/prod/pod-identity-associations");
@@ -713,7 +746,18 @@ fn eks_objects_pod_identity(w: &World) -> std::collections::BTreeMap<String, ser
 /// stays a no-op (every instance imported, nothing to change), the next plan is empty.
 #[test]
 fn generate_group_round_trip() {
-    let w = World::new("generate-group").with_eks(&[("prod", EKS_ISSUER)]);
+    generate_group_round_trip_on(World::new("generate-group").with_eks(&[("prod", EKS_ISSUER)]));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn generate_group_round_trip_on_a_real_api_server() {
+    generate_group_round_trip_on(
+        World::real("generate-group-real").with_eks(&[("prod", EKS_ISSUER)]),
+    );
+}
+
+fn generate_group_round_trip_on<K: KubeApi>(w: World<K>) {
     seed_access_entries(&w, "API");
     // Five roles of one shape (one service account each, one managed policy, a team tag), two
     // of them in another namespace, and one that differs (no tag): not grouped.
@@ -788,7 +832,20 @@ print(json.dumps(1))
 /// access entries, the node entry in aws-auth keeps its bytes.
 #[test]
 fn generate_api_and_config_map_with_entries_only_round_trip() {
-    let w = World::new("generate-both").with_eks(&[("prod", EKS_ISSUER)]);
+    generate_api_and_config_map_with_entries_only_round_trip_on(
+        World::new("generate-both").with_eks(&[("prod", EKS_ISSUER)]),
+    );
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn generate_api_and_config_map_with_entries_only_round_trip_on_a_real_api_server() {
+    generate_api_and_config_map_with_entries_only_round_trip_on(
+        World::real("generate-both-real").with_eks(&[("prod", EKS_ISSUER)]),
+    );
+}
+
+fn generate_api_and_config_map_with_entries_only_round_trip_on<K: KubeApi>(w: World<K>) {
     seed_access_entries(&w, "API_AND_CONFIG_MAP");
     let before = eks_objects(&w);
     let cm_before = w.kube.aws_auth();

@@ -5,7 +5,7 @@
 
 mod support;
 use serde_json::{json, Value};
-use support::{text, World};
+use support::{text, KubeApi, World};
 
 const STACK: &str = r#"
 variable "team" {

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod support;
-use support::{text, World};
+use support::{text, KubeApi, World};
 
 const QUICKSTART: &str = r#"
 stack "qs" {}
@@ -52,7 +52,16 @@ fn code(o: &std::process::Output) -> i32 {
 
 #[test]
 fn quickstart_applies_reads_back_and_converges() {
-    let w = World::new("qs");
+    quickstart_applies_reads_back_and_converges_on(World::new("qs"));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn quickstart_applies_reads_back_and_converges_on_a_real_api_server() {
+    quickstart_applies_reads_back_and_converges_on(World::real("qs-real"));
+}
+
+fn quickstart_applies_reads_back_and_converges_on<K: KubeApi>(w: World<K>) {
     let dir = w.write_stack("qs", &[("main.hcl", QUICKSTART)]);
     let d = dir.to_str().unwrap();
     let p = w.eksfed(&["plan", d, "--detailed-exitcode"]);
@@ -106,7 +115,16 @@ fn quickstart_applies_reads_back_and_converges() {
 
 #[test]
 fn console_drift_is_repaired_and_saved_plans_go_stale() {
-    let w = World::new("drift");
+    console_drift_is_repaired_and_saved_plans_go_stale_on(World::new("drift"));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn console_drift_is_repaired_and_saved_plans_go_stale_on_a_real_api_server() {
+    console_drift_is_repaired_and_saved_plans_go_stale_on(World::real("drift-real"));
+}
+
+fn console_drift_is_repaired_and_saved_plans_go_stale_on<K: KubeApi>(w: World<K>) {
     let dir = w.write_stack("drift", &[("main.hcl", QUICKSTART)]);
     let d = dir.to_str().unwrap();
     assert_eq!(code(&w.eksfed(&["apply", d, "--auto-approve"])), 0);
@@ -150,7 +168,16 @@ fn console_drift_is_repaired_and_saved_plans_go_stale() {
 
 #[test]
 fn removals_delete_destroy_deletes_all_foreign_objects_survive() {
-    let w = World::new("del");
+    removals_delete_destroy_deletes_all_foreign_objects_survive_on(World::new("del"));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn removals_delete_destroy_deletes_all_foreign_objects_survive_on_a_real_api_server() {
+    removals_delete_destroy_deletes_all_foreign_objects_survive_on(World::real("del-real"));
+}
+
+fn removals_delete_destroy_deletes_all_foreign_objects_survive_on<K: KubeApi>(w: World<K>) {
     // Foreign objects: a role with no mark, and node-group entries in aws-auth.
     w.boto3("iam.create_role(RoleName='someone-elses', AssumeRolePolicyDocument=json.dumps({'Version':'2012-10-17','Statement':[{'Effect':'Allow','Principal':{'Service':'ec2.amazonaws.com'},'Action':'sts:AssumeRole'}]}))\nprint('{}')");
     let node_entries = "- groups:\n  - system:bootstrappers\n  - system:nodes\n  rolearn: arn:aws:iam::111122223333:role/eks-node-group\n  username: system:node:{{EC2PrivateDNSName}}\n";
@@ -228,7 +255,16 @@ fn removals_delete_destroy_deletes_all_foreign_objects_survive() {
 
 #[test]
 fn an_unowned_object_is_an_error_until_imported() {
-    let w = World::new("imp");
+    an_unowned_object_is_an_error_until_imported_on(World::new("imp"));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn an_unowned_object_is_an_error_until_imported_on_a_real_api_server() {
+    an_unowned_object_is_an_error_until_imported_on(World::real("imp-real"));
+}
+
+fn an_unowned_object_is_an_error_until_imported_on<K: KubeApi>(w: World<K>) {
     w.boto3("iam.create_role(RoleName='reports-reader', AssumeRolePolicyDocument=json.dumps({'Version':'2012-10-17','Statement':[{'Effect':'Allow','Principal':{'Service':'ec2.amazonaws.com'},'Action':'sts:AssumeRole'}]}))\nprint('{}')");
     let dir = w.write_stack("imp", &[("main.hcl", QUICKSTART)]);
     let d = dir.to_str().unwrap();
@@ -257,10 +293,22 @@ fn an_unowned_object_is_an_error_until_imported() {
 /// aws-auth access and RBAC. Applied, read back with other clients, planned again: empty.
 #[test]
 fn full_dsl_stack_applies_and_converges() {
-    let w = World::new("full").with_eks(&[(
+    full_dsl_stack_applies_and_converges_on(World::new("full").with_eks(&[(
         "prod-eks",
         "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E",
-    )]);
+    )]));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn full_dsl_stack_applies_and_converges_on_a_real_api_server() {
+    full_dsl_stack_applies_and_converges_on(World::real("full-real").with_eks(&[(
+        "prod-eks",
+        "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E",
+    )]));
+}
+
+fn full_dsl_stack_applies_and_converges_on<K: KubeApi>(w: World<K>) {
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dsl_full");
     let read = |f: &str| {
         std::fs::read_to_string(src.join(f))
@@ -379,8 +427,17 @@ fn many_roles(n: usize) -> String {
 /// foreign is touched.
 #[test]
 fn killed_apply_then_rerun_converges() {
+    killed_apply_then_rerun_converges_on(World::new("kill"));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn killed_apply_then_rerun_converges_on_a_real_api_server() {
+    killed_apply_then_rerun_converges_on(World::real("kill-real"));
+}
+
+fn killed_apply_then_rerun_converges_on<K: KubeApi>(w: World<K>) {
     use std::io::BufRead;
-    let w = World::new("kill");
     w.boto3("iam.create_role(RoleName='foreign', AssumeRolePolicyDocument=json.dumps({'Version':'2012-10-17','Statement':[{'Effect':'Allow','Principal':{'Service':'ec2.amazonaws.com'},'Action':'sts:AssumeRole'}]}))\nprint('{}')");
     let dir = w.write_stack("kill", &[("main.hcl", &many_roles(30))]);
     let d = dir.to_str().unwrap();
@@ -428,7 +485,16 @@ fn killed_apply_then_rerun_converges() {
 /// may not wait; they never interleave.
 #[test]
 fn concurrent_applies_are_serialised_by_the_lease() {
-    let w = World::new("lock");
+    concurrent_applies_are_serialised_by_the_lease_on(World::new("lock"));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn concurrent_applies_are_serialised_by_the_lease_on_a_real_api_server() {
+    concurrent_applies_are_serialised_by_the_lease_on(World::real("lock-real"));
+}
+
+fn concurrent_applies_are_serialised_by_the_lease_on<K: KubeApi>(w: World<K>) {
     let dir = w.write_stack("lock", &[("main.hcl", &many_roles(20))]);
     let d = dir.to_str().unwrap().to_string();
     let envs = w.envs();
@@ -493,8 +559,17 @@ fn concurrent_applies_are_serialised_by_the_lease() {
 /// and the summary says what was and was not done. A re-run finishes the rest.
 #[test]
 fn interrupt_stops_cleanly_and_releases_the_lock() {
+    interrupt_stops_cleanly_and_releases_the_lock_on(World::new("int"));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn interrupt_stops_cleanly_and_releases_the_lock_on_a_real_api_server() {
+    interrupt_stops_cleanly_and_releases_the_lock_on(World::real("int-real"));
+}
+
+fn interrupt_stops_cleanly_and_releases_the_lock_on<K: KubeApi>(w: World<K>) {
     use std::io::BufRead;
-    let w = World::new("int");
     let dir = w.write_stack("int", &[("main.hcl", &many_roles(30))]);
     let d = dir.to_str().unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_eksfed"))
@@ -545,7 +620,16 @@ fn interrupt_stops_cleanly_and_releases_the_lock() {
 /// there, the node group's first among them.
 #[test]
 fn aws_auth_with_a_concurrent_writer_keeps_every_entry() {
-    let w = World::new("race");
+    aws_auth_with_a_concurrent_writer_keeps_every_entry_on(World::new("race"));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn aws_auth_with_a_concurrent_writer_keeps_every_entry_on_a_real_api_server() {
+    aws_auth_with_a_concurrent_writer_keeps_every_entry_on(World::real("race-real"));
+}
+
+fn aws_auth_with_a_concurrent_writer_keeps_every_entry_on<K: KubeApi + Sync>(w: World<K>) {
     let node = "- groups:\n  - system:bootstrappers\n  - system:nodes\n  rolearn: arn:aws:iam::111122223333:role/eks-node-group\n  username: system:node:{{EC2PrivateDNSName}}\n";
     w.kube.seed_aws_auth(node);
     let teams: Vec<String> = (0..12).map(|i| format!("\"t{i:02}\"")).collect();
@@ -573,12 +657,12 @@ access "team" {{
     // The other client starts when eksfed's first entry lands (so the two overlap) and then
     // adds 30 entries, one every few milliseconds, retrying its own conflicts at once.
     const OTHERS: usize = 30;
-    let writer = {
-        let port = w.kube.port;
-        std::thread::spawn(move || {
+    let kube = &w.kube;
+    let (a, (written, conflicts)) = std::thread::scope(|scope| {
+        let writer = scope.spawn(|| {
             let path = "/api/v1/namespaces/kube-system/configmaps/aws-auth";
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-            while !support::get_json(port, path).1["data"]["mapRoles"]
+            while !kube.get_json(path).1["data"]["mapRoles"]
                 .as_str()
                 .unwrap_or("")
                 .contains(":role/t")
@@ -591,11 +675,11 @@ access "team" {{
             }
             let (mut written, mut conflicts) = (0usize, 0usize);
             while written < OTHERS {
-                let (_, mut cm) = support::get_json(port, path);
+                let (_, mut cm) = kube.get_json(path);
                 let roles = cm["data"]["mapRoles"].as_str().unwrap_or("").to_string();
                 cm["data"]["mapRoles"] = serde_json::Value::String(format!("{roles}- groups:\n  - other\n  rolearn: arn:aws:iam::111122223333:role/other-{written:03}\n  username: other-{written:03}\n"));
                 let (c, b) =
-                    support::http(port, "PUT", path, Some(&cm.to_string()), "application/json");
+                    kube.request("PUT", path, Some(&cm.to_string()));
                 match c {
                     200 => {
                         written += 1;
@@ -606,10 +690,10 @@ access "team" {{
                 }
             }
             (written, conflicts)
-        })
-    };
-    let a = w.eksfed(&["apply", &d, "--auto-approve"]);
-    let (written, conflicts) = writer.join().unwrap();
+        });
+        let a = w.eksfed(&["apply", &d, "--auto-approve"]);
+        (a, writer.join().unwrap())
+    });
     assert_eq!(code(&a), 0, "{}", text(&a));
     eprintln!("the other writer wrote {written} entries and met {conflicts} conflicts");
     let cm = w.kube.aws_auth();
@@ -639,7 +723,16 @@ access "team" {{
 /// namespace exists the warning is gone and the apply succeeds.
 #[test]
 fn a_missing_namespace_is_warned_at_plan_time() {
-    let w = World::new("nsw");
+    a_missing_namespace_is_warned_at_plan_time_on(World::new("nsw"));
+}
+
+/// The same against a real kube-apiserver (tests/support/real_kube.rs).
+#[test]
+fn a_missing_namespace_is_warned_at_plan_time_on_a_real_api_server() {
+    a_missing_namespace_is_warned_at_plan_time_on(World::real("nsw-real"));
+}
+
+fn a_missing_namespace_is_warned_at_plan_time_on<K: KubeApi>(w: World<K>) {
     let stack = QUICKSTART.replace("  create_namespace = true\n", "");
     let dir = w.write_stack("nsw", &[("main.hcl", &stack)]);
     let d = dir.to_str().unwrap();

@@ -23,6 +23,13 @@ fi
 if [ ! -d tests/iam-simulate/node_modules/@cloud-copilot/iam-simulate ]; then
   npm ci --prefix tests/iam-simulate --no-audit --no-fund --silent
 fi
+# - a real Kubernetes control plane (tests/cli_real_kube*.rs start it): etcd and kube-apiserver
+#   built from their Go modules, pinned by tests/kube-control-plane/go.mod and go.sum (Go module
+#   proxy). The first build takes minutes (README: measured); Go's build cache makes later ones
+#   take seconds.
+kube_bin="$PWD/target/kube-control-plane"
+(cd tests/kube-control-plane && go build -o "$kube_bin/" ./etcd k8s.io/kubernetes/cmd/kube-apiserver)
+export EKSFED_ETCD="$kube_bin/etcd" EKSFED_KUBE_APISERVER="$kube_bin/kube-apiserver"
 export EKSFED_CHECK_JSONSCHEMA="${EKSFED_CHECK_JSONSCHEMA:-$PWD/.venv/bin/check-jsonschema}"
 cargo build --workspace --all-targets
 cargo test --workspace -- --test-threads="${EKSFED_TEST_THREADS:-4}"

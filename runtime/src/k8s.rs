@@ -17,6 +17,7 @@
 //! list of ARNs). Writes use the resourceVersion read (optimistic concurrency) and start over
 //! from a fresh read on 409 Conflict.
 
+use crate::k8s_error::{api_err, escalation_hint};
 use anyhow::{bail, Context, Result};
 use eksfed_compiler::kinds;
 use eksfed_compiler::kinds::kind::ObjectKey;
@@ -80,18 +81,6 @@ fn owner_of(v: &Json) -> Option<String> {
 
 fn is_managed(v: &Json) -> bool {
     v["metadata"]["labels"][MANAGED_BY_LABEL].as_str() == Some("eksfed")
-}
-
-fn api_err(what: &str, e: kube::Error) -> anyhow::Error {
-    match e {
-        kube::Error::Api(s) => anyhow::anyhow!(
-            "Kubernetes {what}: {} ({}, {})",
-            s.message,
-            s.reason,
-            s.code
-        ),
-        other => anyhow::anyhow!("Kubernetes {what}: {other}"),
-    }
 }
 
 fn is_conflict(e: &kube::Error) -> bool {
@@ -639,9 +628,14 @@ pub async fn apply(
             }
         }
         let pp = PatchParams::apply(FIELD_MANAGER).force();
-        api.patch(&name, &pp, &Patch::Apply(m))
-            .await
-            .map_err(|e| api_err(&format!("apply {}", key(m)), e))?;
+        api.patch(&name, &pp, &Patch::Apply(m)).await.map_err(|e| {
+            let hint = escalation_hint(m, &e);
+            let err = api_err(&format!("apply {}", key(m)), e);
+            match hint {
+                Some(h) => anyhow::anyhow!("{err:#}\n{h}"),
+                None => err,
+            }
+        })?;
     }
     Ok(())
 }

@@ -76,10 +76,9 @@ pub async fn acquire(
     let name = lease_name(stack);
     let start = Instant::now();
     loop {
-        let current = api
-            .get_opt(&name)
-            .await
-            .map_err(|e| anyhow::anyhow!("reading lock {name}: {e}"))?;
+        let current = api.get_opt(&name).await.map_err(|e| {
+            crate::k8s_error::api_err(&format!("get lock Lease kube-system/{name}"), e)
+        })?;
         let attempt = match &current {
             None => {
                 api.create(&PostParams::default(), &lease(&name, holder, ttl, None))
@@ -116,7 +115,12 @@ pub async fn acquire(
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
-            Err(e) => bail!("taking lock {name}: {e}"),
+            Err(e) => {
+                return Err(crate::k8s_error::api_err(
+                    &format!("take lock Lease kube-system/{name}"),
+                    e,
+                ))
+            }
         }
     }
     let renew = {
@@ -151,13 +155,16 @@ impl LeaseGuard {
     /// Deletes the lease if it is still ours.
     pub async fn release(self) -> Result<()> {
         self.renew.abort();
-        if let Some(l) = self.api.get_opt(&self.name).await? {
+        let what = format!("release lock Lease kube-system/{}", self.name);
+        let current = self.api.get_opt(&self.name).await;
+        if let Some(l) = current.map_err(|e| crate::k8s_error::api_err(&what, e))? {
             if l.spec.as_ref().and_then(|s| s.holder_identity.as_deref())
                 == Some(self.holder.as_str())
             {
                 self.api
                     .delete(&self.name, &DeleteParams::default())
-                    .await?;
+                    .await
+                    .map_err(|e| crate::k8s_error::api_err(&what, e))?;
             }
         }
         Ok(())

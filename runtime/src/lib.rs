@@ -10,6 +10,7 @@ pub mod filter;
 pub mod generate;
 pub mod iam;
 pub mod k8s;
+pub mod k8s_error;
 pub mod lease;
 pub mod par;
 pub mod plan_key;

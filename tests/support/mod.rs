@@ -11,6 +11,9 @@ use std::process::{Child, Command, Output, Stdio};
 
 pub use eksfed_test_servers::moto;
 
+pub mod real_kube;
+use real_kube::RealKube;
+
 pub fn bin_dir() -> PathBuf {
     Path::new(env!("CARGO_BIN_EXE_eksfed"))
         .parent()
@@ -65,28 +68,51 @@ impl Server {
     ) -> (u16, String) {
         http(self.port, method, path, body, content_type)
     }
-    pub fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
-        get_json(self.port, path)
+}
+
+/// What the tests ask of a Kubernetes API server, the test server's or a real one's, as its
+/// admin.
+pub trait KubeApi {
+    /// One request with an optional JSON body (a merge patch for PATCH); (status, body).
+    fn request(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String);
+
+    fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let (c, b) = self.request("GET", path, None);
+        (
+            c,
+            serde_json::from_str(&b).unwrap_or(serde_json::Value::Null),
+        )
     }
-    /// Kubernetes: POST `object` to the collection at `path`; it must be created.
-    pub fn create(&self, path: &str, object: &serde_json::Value) {
-        let (c, b) = self.http("POST", path, Some(&object.to_string()), "application/json");
+    /// POST `object` to the collection at `path`; it must be created.
+    fn create(&self, path: &str, object: &serde_json::Value) {
+        let (c, b) = self.request("POST", path, Some(&object.to_string()));
         assert!(c == 201 || c == 200, "POST {path}: {c} {b}");
     }
-    /// Kubernetes: a namespace, as another tool would create it.
-    pub fn create_namespace(&self, name: &str) {
+    /// A namespace, as another tool would create it.
+    fn create_namespace(&self, name: &str) {
         let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
         self.create("/api/v1/namespaces", &ns);
     }
-    /// Kubernetes: `kube-system/aws-auth` created with `map_roles` (node groups, other tools).
-    pub fn seed_aws_auth(&self, map_roles: &str) {
+    /// `kube-system/aws-auth` created with `map_roles` (node groups, other tools).
+    fn seed_aws_auth(&self, map_roles: &str) {
         let cm = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "aws-auth", "namespace": "kube-system"}, "data": {"mapRoles": map_roles}});
         self.create("/api/v1/namespaces/kube-system/configmaps", &cm);
     }
-    /// Kubernetes: the `kube-system/aws-auth` ConfigMap (null when absent).
-    pub fn aws_auth(&self) -> serde_json::Value {
+    /// The `kube-system/aws-auth` ConfigMap (null when absent).
+    fn aws_auth(&self) -> serde_json::Value {
         self.get_json("/api/v1/namespaces/kube-system/configmaps/aws-auth")
             .1
+    }
+}
+
+impl KubeApi for Server {
+    fn request(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+        let ct = if method == "PATCH" {
+            "application/merge-patch+json"
+        } else {
+            "application/json"
+        };
+        self.http(method, path, body, ct)
     }
 }
 
@@ -122,22 +148,45 @@ pub fn get_json(port: u16, path: &str) -> (u16, serde_json::Value) {
     )
 }
 
-/// One isolated world: an AWS account in the shared moto, a fresh Kubernetes server, and
-/// (optionally) an EKS access-entry server, plus a temp dir.
-pub struct World {
+/// One isolated world: an AWS account in the shared moto, a fresh Kubernetes server (the test
+/// server over kube-fake-client, or a real control plane: `World::real`), and (optionally) an
+/// EKS access-entry server, plus a temp dir.
+pub struct World<K = Server> {
     pub account: String,
-    pub kube: Server,
+    pub kube: K,
     pub eks: Option<Server>,
     pub dir: PathBuf,
     pub kubeconfig: PathBuf,
 }
 
+fn world_dir(name: &str) -> PathBuf {
+    let _ = moto::moto();
+    let dir = std::env::temp_dir().join(format!("eksfed-live-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+impl World<RealKube> {
+    /// A world whose Kubernetes is a real etcd + kube-apiserver (tests/support/real_kube.rs);
+    /// eksfed's kubeconfig is the admin's (`system:masters`), contexts `demo` and `prod`.
+    pub fn real(name: &str) -> World<RealKube> {
+        let dir = world_dir(name);
+        let kube = RealKube::start(name);
+        let kubeconfig = kube.kubeconfig(real_kube::ADMIN, &[], &["demo", "prod"]);
+        World {
+            account: moto::new_account(),
+            kube,
+            eks: None,
+            dir,
+            kubeconfig,
+        }
+    }
+}
+
 impl World {
     pub fn new(name: &str) -> World {
-        let _ = moto::moto();
-        let dir = std::env::temp_dir().join(format!("eksfed-live-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = world_dir(name);
         let kubeconfig = dir.join("kubeconfig");
         let kube = Server::start(
             "kube-test-server",
@@ -158,8 +207,10 @@ impl World {
             kubeconfig,
         }
     }
+}
 
-    pub fn with_eks(mut self, clusters: &[(&str, &str)]) -> World {
+impl<K> World<K> {
+    pub fn with_eks(mut self, clusters: &[(&str, &str)]) -> World<K> {
         let mut args = vec!["--account-id".to_string(), self.account.clone()];
         for (n, i) in clusters {
             args.push("--cluster".into());
@@ -180,8 +231,16 @@ impl World {
 
     /// Runs eksfed; the stack's `aws { endpoint }` is not needed: AWS_ENDPOINT_URL points at moto.
     pub fn eksfed(&self, args: &[&str]) -> Output {
+        self.eksfed_with(&self.kubeconfig, args)
+    }
+
+    /// Runs eksfed with another kubeconfig (another Kubernetes user).
+    pub fn eksfed_with(&self, kubeconfig: &Path, args: &[&str]) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_eksfed"));
-        cmd.args(args).envs(self.envs()).env_remove("AWS_PROFILE");
+        cmd.args(args)
+            .envs(self.envs())
+            .env("KUBECONFIG", kubeconfig)
+            .env_remove("AWS_PROFILE");
         if let Some(eks) = &self.eks {
             // EKS calls go to the EKS test server; IAM/STS to moto.
             cmd.env("AWS_ENDPOINT_URL_EKS", eks.url());

@@ -16,7 +16,13 @@ pub struct Binding {
     /// `(kind, name, namespace)` of each subject.
     pub subjects: Vec<(String, String, Option<String>)>,
     pub managed: bool,
+    /// One of the API server's bootstrap policy (labelled `kubernetes.io/bootstrapping:
+    /// rbac-defaults`): in every cluster, in no stack.
+    pub bootstrap: bool,
 }
+
+/// The label kube-apiserver puts on the objects of its RBAC bootstrap policy, and its value.
+const BOOTSTRAP_LABEL: (&str, &str) = ("kubernetes.io/bootstrapping", "rbac-defaults");
 
 /// Reads a RoleBinding or ClusterRoleBinding manifest; `None` for anything else.
 pub fn binding(m: &serde_json::Value, managed: bool) -> Option<Binding> {
@@ -55,6 +61,7 @@ pub fn binding(m: &serde_json::Value, managed: bool) -> Option<Binding> {
         namespace,
         subjects,
         managed,
+        bootstrap: m["metadata"]["labels"][BOOTSTRAP_LABEL.0] == BOOTSTRAP_LABEL.1,
     })
 }
 
@@ -67,10 +74,16 @@ pub(super) struct Grants {
 }
 
 impl Grants {
-    /// Puts the grants on a path: a path is managed only when every grant on it is; "may be"
-    /// cluster admin, with why, only when it is not admin for certain.
+    /// Puts the grants on a path: a path is managed only when every grant on it is, those of
+    /// the API server's bootstrap policy aside (every authenticated user has them: they would
+    /// make every path of a real cluster foreign); "may be" cluster admin, with why, only when
+    /// it is not admin for certain.
     pub(super) fn apply(self, p: &mut AccessPath) {
-        p.managed &= self.grants.iter().all(|g| g.managed);
+        p.managed &= self
+            .grants
+            .iter()
+            .filter(|g| !g.bootstrap)
+            .all(|g| g.managed);
         p.grants = self.grants;
         p.cluster_admin = self.admin;
         p.may_be_cluster_admin = !self.admin && !self.may.is_empty();
@@ -101,6 +114,7 @@ pub(super) fn grants_of(
             namespaces: vec![],
             via: vec!["group:system:masters".to_string()],
             managed: true,
+            bootstrap: false,
         });
     }
     for p in policies {
@@ -143,6 +157,7 @@ pub(super) fn grants_of(
                 namespaces: b.namespace.iter().cloned().collect(),
                 via,
                 managed: b.managed,
+                bootstrap: b.bootstrap,
             },
         );
     }
@@ -180,7 +195,71 @@ fn merge(out: &mut Vec<Grant>, g: Grant) {
                 }
             }
             x.managed &= g.managed;
+            x.bootstrap &= g.bootstrap;
         }
         None => out.push(g),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn crb(name: &str, bootstrap: bool, managed: bool) -> Binding {
+        let labels = if bootstrap {
+            serde_json::json!({"kubernetes.io/bootstrapping": "rbac-defaults"})
+        } else {
+            serde_json::json!({})
+        };
+        let m = serde_json::json!({"kind": "ClusterRoleBinding",
+            "metadata": {"name": name, "labels": labels},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+            "subjects": [{"kind": "Group", "name": "system:authenticated"}]});
+        binding(&m, managed).unwrap()
+    }
+
+    fn path(managed: bool) -> AccessPath {
+        AccessPath {
+            identity: "aws:x".into(),
+            role: None,
+            cluster: None,
+            username: None,
+            groups: vec![],
+            grants: vec![],
+            cluster_admin: false,
+            managed,
+            pattern: false,
+            mapped_by: None,
+            gate: None,
+            may_admit: false,
+            may_be_cluster_admin: false,
+            notes: vec![],
+            implicit_groups: vec![],
+        }
+    }
+
+    fn grants(bindings: &[Binding]) -> Grants {
+        grants_of(
+            |(_, n, _)| n == "system:authenticated",
+            &[],
+            &[],
+            bindings,
+            &|_: &str| rbac::Power::NotAdmin,
+        )
+    }
+
+    #[test]
+    fn the_api_servers_bootstrap_bindings_neither_own_nor_disown_a_path() {
+        let boot = crb("system:basic-user", true, false);
+        assert!(boot.bootstrap && !boot.managed);
+        // An owned path stays owned beside the bootstrap grants; a foreign grant disowns it.
+        let mut p = path(true);
+        grants(&[boot.clone(), crb("view", false, true)]).apply(&mut p);
+        assert!(p.managed);
+        assert_eq!(p.grants.len(), 2);
+        let mut p = path(true);
+        grants(&[boot.clone(), crb("edit", false, false)]).apply(&mut p);
+        assert!(!p.managed);
     }
 }

@@ -50,6 +50,7 @@ pub(super) fn by_access_entry(e: &AccessEntry, managed: bool) -> Mapping {
             },
             via: vec!["access-entry".to_string()],
             managed,
+            bootstrap: false,
         })
         .collect();
     Mapping {

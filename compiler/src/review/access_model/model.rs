@@ -51,6 +51,10 @@ pub struct Grant {
     /// Whether every object giving it is owned by the stack.
     #[serde(skip)]
     pub managed: bool,
+    /// Whether only the API server's bootstrap policy gives it (`system:basic-user` and the
+    /// like, bound to `system:authenticated`).
+    #[serde(skip)]
+    pub bootstrap: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

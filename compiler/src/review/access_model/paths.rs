@@ -293,7 +293,10 @@ impl Walk<'_> {
                     groups: sgroups,
                     grants: vec![],
                     cluster_admin: false,
-                    managed: true,
+                    // A subject only the bootstrap policy names is the API server's own.
+                    managed: bs.iter().any(|b| {
+                        !b.bootstrap && b.subjects.iter().any(|(k, n, _)| *k == kind && *n == name)
+                    }),
                     pattern: false,
                     mapped_by: None,
                     gate: None,
