@@ -36,6 +36,8 @@ impl EvalError {
 pub const E_REF: &str = "E0201";
 pub const E_FUNC: &str = "E0203";
 pub const E_EXPR: &str = "E0204";
+/// A file git does not track, refused under `--untrusted`.
+pub const E_UNTRACKED: &str = "E0205";
 /// A reference to an output a module does not have (`module.NAME.OUTPUT`).
 pub const E_MODULE_OUTPUT: &str = "E0804";
 
@@ -47,6 +49,11 @@ pub trait FileReader {
     /// Confined like [`FileReader::read`]. A reader that cannot list directories refuses.
     fn read_hcl_dir(&self, dir: &str) -> Result<Vec<(String, String)>, String> {
         Err(format!("cannot read the module directory `{dir}` here"))
+    }
+    /// The boundary paths may not leave (lexically checked by the compiler, with symbolic
+    /// links by the reader): by default the stack directory.
+    fn root(&self) -> crate::language::confine::Root {
+        crate::language::confine::Root::default()
     }
 }
 

@@ -5,20 +5,70 @@
 
 use std::path::{Component, Path};
 
-/// The help every refusal carries.
+/// The help every refusal carries, when the stack is its own workspace.
 pub const HELP: &str =
     "file(), templatefile() and templates' include read only files inside the stack directory";
 
-/// Refuses an absolute path, or one whose `..` components leave the directory it is relative
-/// to. The message names the path as written.
+/// The boundary files are confined to: the stack directory, or the root of the workspace
+/// (the directory of the nearest `eksfed.workspace.hcl`) the stack is in.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Root {
+    /// The stack directory below the root, one entry per directory (empty: the stack
+    /// directory is the root).
+    pub stack: Vec<String>,
+    /// The root is a workspace's, not the stack directory.
+    pub workspace: bool,
+}
+
+impl Root {
+    /// What the messages call the boundary.
+    pub fn name(&self) -> &'static str {
+        if self.workspace {
+            "workspace root"
+        } else {
+            "stack directory"
+        }
+    }
+
+    /// The help every refusal carries.
+    pub fn help(&self) -> String {
+        if self.workspace {
+            "file(), templatefile(), templates' include and module sources read only files inside the workspace root (the directory of eksfed.workspace.hcl)".to_string()
+        } else {
+            HELP.to_string()
+        }
+    }
+}
+
+/// A message of a reader that refused a file git does not track (`--untrusted`): E0205.
+pub const UNTRACKED: &str = "is not tracked by git";
+
+/// The code of a reader's refusal: E0205 for a file git does not track, E0203 otherwise.
+pub fn code_of(message: &str) -> &'static str {
+    if message.contains(UNTRACKED) {
+        crate::language::call::E_UNTRACKED
+    } else {
+        crate::language::call::E_FUNC
+    }
+}
+
+/// Refuses an absolute path, or one whose `..` components leave the stack directory it is
+/// relative to. The message names the path as written.
 pub fn check_relative(path: &str) -> Result<(), String> {
+    check_in(path, &Root::default())
+}
+
+/// Refuses an absolute path, or one relative to the stack directory whose `..` components
+/// leave `root`. The message names the path as written.
+pub fn check_in(path: &str, root: &Root) -> Result<(), String> {
+    let name = root.name();
+    let absolute =
+        || format!("`{path}` is an absolute path; only files inside the {name} can be read");
     let p = Path::new(path);
     if p.is_absolute() || path.starts_with('/') || path.starts_with('\\') || p.has_root() {
-        return Err(format!(
-            "`{path}` is an absolute path; only files inside the stack directory can be read"
-        ));
+        return Err(absolute());
     }
-    let mut depth: usize = 0;
+    let mut depth: usize = root.stack.len();
     for c in p.components() {
         match c {
             Component::Normal(_) => depth += 1,
@@ -26,30 +76,27 @@ pub fn check_relative(path: &str) -> Result<(), String> {
             Component::ParentDir => {
                 if depth == 0 {
                     return Err(format!(
-                        "`{path}` leaves the stack directory (through `..`); only files inside it can be read"
+                        "`{path}` leaves the {name} (through `..`); only files inside it can be read"
                     ));
                 }
                 depth -= 1;
             }
-            Component::RootDir | Component::Prefix(_) => {
-                return Err(format!(
-                "`{path}` is an absolute path; only files inside the stack directory can be read"
-            ))
-            }
+            Component::RootDir | Component::Prefix(_) => return Err(absolute()),
         }
     }
     Ok(())
 }
 
-/// Reads a file named by the stack, refusing paths outside the stack directory (lexically
+/// Reads a file named by the stack, refusing paths outside the confinement root (lexically
 /// here; the reader resolves symbolic links). Errors are `(message, help)` as functions return.
 pub fn read(
     files: &dyn crate::language::call::FileReader,
     path: &str,
 ) -> Result<String, (String, Option<String>)> {
-    check_relative(path).map_err(|m| (m, Some(HELP.to_string())))?;
+    let root = files.root();
+    check_in(path, &root).map_err(|m| (m, Some(root.help())))?;
     files.read(path).map_err(|m| {
-        let help = m.contains("stack directory").then(|| HELP.to_string());
+        let help = m.contains(root.name()).then(|| root.help());
         (m, help)
     })
 }
