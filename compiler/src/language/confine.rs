@@ -43,6 +43,9 @@ impl Root {
 /// A message of a reader that refused a file git does not track (`--untrusted`): E0205.
 pub const UNTRACKED: &str = "is not tracked by git";
 
+/// The help of E0205.
+pub const UNTRACKED_HELP: &str = "with --untrusted eksfed reads only files git tracks in the workspace: commit the file if the stack needs it";
+
 /// The code of a reader's refusal: E0205 for a file git does not track, E0203 otherwise.
 pub fn code_of(message: &str) -> &'static str {
     if message.contains(UNTRACKED) {
@@ -96,7 +99,11 @@ pub fn read(
     let root = files.root();
     check_in(path, &root).map_err(|m| (m, Some(root.help())))?;
     files.read(path).map_err(|m| {
-        let help = m.contains(root.name()).then(|| root.help());
+        let help = if m.contains(UNTRACKED) {
+            Some(UNTRACKED_HELP.to_string())
+        } else {
+            m.contains(root.name()).then(|| root.help())
+        };
         (m, help)
     })
 }
@@ -189,6 +196,18 @@ pub fn outside_stack(sources: &mut crate::diag::SourceMap, path: &str) -> crate:
     )
     .at(Some(Span::new(id, 0..0)))
     .help("a stack's *.hcl files, like the files file() reads, must be inside the stack directory")
+}
+
+/// E0205 for a stack file the reader did not open under `--untrusted`: git does not track it.
+pub fn untracked_file(sources: &mut crate::diag::SourceMap, path: &str) -> crate::diag::Diagnostic {
+    use crate::diag::{Diagnostic, SourceFile, Span};
+    let id = sources.add(SourceFile::new(path, ""));
+    Diagnostic::error(
+        crate::language::call::E_UNTRACKED,
+        format!("`{path}` {UNTRACKED}; with --untrusted it was not read"),
+    )
+    .at(Some(Span::new(id, 0..0)))
+    .help(UNTRACKED_HELP)
 }
 
 #[cfg(test)]

@@ -79,8 +79,11 @@ pub fn parse(
     }
     if found.is_none() && out.is_empty() {
         out.push(
-            Diagnostic::error("E0103", "the workspace file has no `workspace \"NAME\"` block")
-                .at(Some(Span::new(file, 0..0))),
+            Diagnostic::error(
+                "E0103",
+                "the workspace file has no `workspace \"NAME\"` block",
+            )
+            .at(Some(Span::new(file, 0..0))),
         );
     }
     if !out.is_empty() {
@@ -100,7 +103,10 @@ fn stacks(file: FileId, b: &hcl_edit::structure::Block) -> Result<Option<Vec<Str
         if a.key.as_str() != "stacks" {
             return Err(Diagnostic::error(
                 "E0102",
-                format!("unknown attribute `{}` in the `workspace` block", a.key.as_str()),
+                format!(
+                    "unknown attribute `{}` in the `workspace` block",
+                    a.key.as_str()
+                ),
             )
             .at(at)
             .help("the `workspace` block has one attribute, `stacks`"));
@@ -128,7 +134,10 @@ fn stacks(file: FileId, b: &hcl_edit::structure::Block) -> Result<Option<Vec<Str
 }
 
 /// Adds a stack's files to `sources` and returns their `stack` blocks: (label, head span).
-pub fn add_stack_blocks(sources: &mut SourceMap, files: &[(String, String)]) -> Vec<(String, Span)> {
+pub fn add_stack_blocks(
+    sources: &mut SourceMap,
+    files: &[(String, String)],
+) -> Vec<(String, Span)> {
     let first = sources.files.len();
     for (path, text) in files {
         sources.add(SourceFile::new(path.clone(), text.clone()));

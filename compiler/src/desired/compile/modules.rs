@@ -146,8 +146,11 @@ impl Loader<'_> {
                     } else {
                         E_MODULE_SOURCE
                     };
-                    self.diags
-                        .push(not_a_module(&source, &dir, &m, at.clone()).code_as(code));
+                    let mut d = not_a_module(&source, &dir, &m, at.clone()).code_as(code);
+                    if code == crate::language::call::E_UNTRACKED {
+                        d = d.help(crate::language::confine::UNTRACKED_HELP);
+                    }
+                    self.diags.push(d);
                     continue;
                 }
             };
@@ -272,7 +275,10 @@ mod tests {
         let stack = vec!["accounts".to_string(), "prod".to_string()];
         let n = |b: &str, s: &str| super::normalise_in(b, s, &stack);
         assert_eq!(n("", "../../modules/app"), Ok("../../modules/app".into()));
-        assert_eq!(n("../../modules/app", "../iam"), Ok("../../modules/iam".into()));
+        assert_eq!(
+            n("../../modules/app", "../iam"),
+            Ok("../../modules/iam".into())
+        );
         assert_eq!(n("", "../prod/local"), Ok("local".into()));
         assert_eq!(n("", "../../accounts/prod"), Ok(String::new()));
         assert_eq!(n("", "../dev"), Ok("../dev".into()));

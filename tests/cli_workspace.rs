@@ -1,0 +1,317 @@
+//! Workspaces (DSL.md v2 "The workspace"): the nearest `eksfed.workspace.hcl` makes its
+//! directory the root files are confined to (modules and files shared between stacks), stack
+//! names are unique in it (E0711), and `--untrusted` reads only what git tracks (E0205).
+//! Offline: validate, render and the compile step of plan.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn tempdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("eksfed-ws-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn write(root: &Path, files: &[(&str, &str)]) {
+    for (p, text) in files {
+        let p = root.join(p);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+}
+
+/// eksfed run in `cwd`, without AWS credentials.
+fn eksfed(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_eksfed"))
+        .current_dir(cwd)
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "x")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap()
+}
+
+fn all(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn git(root: &Path, args: &[&str]) {
+    let st = Command::new("git")
+        .current_dir(root)
+        .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "git {args:?}: {}", all(&st));
+}
+
+const WORKSPACE: &str = r#"workspace "acme" {
+  stacks = ["accounts/*"]
+}
+
+check "tolerated here" {
+  who_can     = "cluster-admin"
+  expect_none = true
+}
+"#;
+
+const MODULE: &str = r#"variable "team" {
+  type = string
+}
+
+policy "read" {
+  name     = "${var.team}-read"
+  document = file("../../policies/read.json")
+}
+
+output "policy" {
+  value = policy.read
+}
+"#;
+
+const READ: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::acme/*"}]}"#;
+
+fn stack(name: &str, extra: &str) -> String {
+    format!(
+        r#"stack "{name}" {{
+  account_id = "111122223333"
+}}
+
+module "payments" {{
+  source = "../../modules/team"
+  team   = "payments"
+}}
+{extra}"#
+    )
+}
+
+fn workspace(name: &str) -> PathBuf {
+    let root = tempdir(name);
+    write(
+        &root,
+        &[
+            ("eksfed.workspace.hcl", WORKSPACE),
+            ("modules/team/main.hcl", MODULE),
+            ("policies/read.json", READ),
+            ("accounts/prod/main.hcl", &stack("prod", "")),
+            ("accounts/dev/main.hcl", &stack("dev", "")),
+        ],
+    );
+    root
+}
+
+/// Modules and files outside the stack directory but inside the workspace are read; the
+/// module's resources get module addresses.
+#[test]
+fn stacks_share_modules_and_files_inside_the_workspace() {
+    let root = workspace("share");
+    for dir in ["accounts/prod", "accounts/dev"] {
+        let o = eksfed(&root, &["validate", dir]);
+        assert!(o.status.success(), "{dir}: {}", all(&o));
+    }
+    let o = eksfed(&root, &["render", "accounts/prod"]);
+    assert!(o.status.success(), "{}", all(&o));
+    let out = all(&o);
+    assert!(out.contains("module.payments.policy.read"), "{out}");
+    assert!(out.contains("arn:aws:s3:::acme/*"), "{out}");
+    // From inside the stack directory too.
+    let o = eksfed(&root.join("accounts/prod"), &["validate", "."]);
+    assert!(o.status.success(), "{}", all(&o));
+}
+
+/// Without the workspace file, the same stack is its own workspace: `../../` leaves it.
+#[test]
+fn without_a_workspace_file_the_stack_directory_is_the_boundary() {
+    let root = workspace("none");
+    std::fs::remove_file(root.join("eksfed.workspace.hcl")).unwrap();
+    let o = eksfed(&root, &["validate", "accounts/prod"]);
+    assert_eq!(o.status.code(), Some(1), "{}", all(&o));
+    let out = all(&o);
+    assert!(
+        out.contains("accounts/prod/main.hcl:6:12: error[E0203]: module source `../../modules/team` leaves the stack directory"),
+        "{out}"
+    );
+}
+
+/// A file outside the workspace root is E0203 at the call, with or without --untrusted, and
+/// nothing of it is printed.
+#[test]
+fn files_outside_the_workspace_are_refused_and_never_shown() {
+    let parent = tempdir("outside");
+    std::fs::write(parent.join("secret.json"), "TOPSECRET-outside").unwrap();
+    let root = parent.join("ws");
+    write(
+        &root,
+        &[
+            ("eksfed.workspace.hcl", WORKSPACE),
+            ("modules/team/main.hcl", MODULE),
+            ("policies/read.json", READ),
+            (
+                "accounts/prod/main.hcl",
+                &stack(
+                    "prod",
+                    "\nlocals {\n  leak = file(\"../../../secret.json\")\n}\n",
+                ),
+            ),
+        ],
+    );
+    git(&root, &["init", "-q", "."]);
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-qm", "init"]);
+    for flags in [&["validate"][..], &["validate", "--untrusted"]] {
+        let mut args = flags.to_vec();
+        args.push("accounts/prod");
+        let o = eksfed(&root, &args);
+        let out = all(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {out}");
+        assert!(
+            out.contains("accounts/prod/main.hcl:11:10: error[E0203]: file(): `../../../secret.json` leaves the workspace root"),
+            "{args:?}: {out}"
+        );
+        assert!(!out.contains("TOPSECRET"), "{args:?}: {out}");
+    }
+}
+
+/// `--untrusted` refuses every file git does not track (E0205 at the call, the stack file or
+/// the module block, naming the path as written, its content never shown); without the flag
+/// the same files are read.
+#[test]
+fn untrusted_reads_only_what_git_tracks() {
+    let root = workspace("git");
+    write(
+        &root,
+        &[(
+            "accounts/prod/main.hcl",
+            &stack(
+                "prod",
+                "\npolicy \"ci\" {\n  name     = \"ci\"\n  document = file(\"../../policies/ci.json\")\n}\n",
+            ),
+        )],
+    );
+    git(&root, &["init", "-q", "."]);
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-qm", "init"]);
+    // Written by "CI" after the checkout: not tracked.
+    write(
+        &root,
+        &[(
+            "policies/ci.json",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::UNTRACKED-MARKER/*"}]}"#,
+        )],
+    );
+    let o = eksfed(&root, &["render", "accounts/prod"]);
+    assert!(o.status.success(), "{}", all(&o));
+    assert!(
+        all(&o).contains("UNTRACKED-MARKER"),
+        "read without --untrusted"
+    );
+    let o = eksfed(&root, &["validate", "accounts/prod"]);
+    assert!(o.status.success(), "{}", all(&o));
+
+    for cmd in ["validate", "plan"] {
+        let o = eksfed(&root, &[cmd, "--untrusted", "accounts/prod"]);
+        let out = all(&o);
+        assert_eq!(o.status.code(), Some(1), "{cmd}: {out}");
+        assert!(
+            out.contains("accounts/prod/main.hcl:12:14: error[E0205]: file(): `../../policies/ci.json` is not tracked by git"),
+            "{cmd}: {out}"
+        );
+        assert!(!out.contains("UNTRACKED-MARKER"), "{cmd}: {out}");
+    }
+
+    // An untracked file of the stack itself and of a module: not read either.
+    write(
+        &root,
+        &[
+            (
+                "accounts/dev/zz.hcl",
+                "locals {\n  x = \"STACKFILE-MARKER\"\n}\n",
+            ),
+            ("modules/team/extra.hcl", "locals {\n  y = 1\n}\n"),
+        ],
+    );
+    let o = eksfed(&root, &["validate", "--untrusted", "accounts/dev"]);
+    let out = all(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains(
+            "accounts/dev/zz.hcl:1:1: error[E0205]: `accounts/dev/zz.hcl` is not tracked by git"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "accounts/dev/main.hcl:6:12: error[E0205]: module source `../../modules/team`"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("STACKFILE-MARKER"), "{out}");
+    let o = eksfed(&root, &["validate", "accounts/dev"]);
+    assert!(o.status.success(), "{}", all(&o));
+
+    // --untrusted outside a git repository: nothing is tracked, so nothing is read.
+    let plain = workspace("nogit");
+    let o = eksfed(&plain, &["validate", "--untrusted", "accounts/prod"]);
+    assert_eq!(o.status.code(), Some(1), "{}", all(&o));
+    assert!(all(&o).contains("git ls-files"), "{}", all(&o));
+}
+
+/// Two stacks of one workspace named alike: E0711 at both `stack` blocks.
+#[test]
+fn stack_names_are_unique_in_a_workspace() {
+    let root = workspace("dup");
+    write(&root, &[("accounts/dev/main.hcl", &stack("prod", ""))]);
+    let o = eksfed(&root, &["validate", "accounts/prod"]);
+    let out = all(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("accounts/prod/main.hcl:1:1: error[E0711]: stack name `prod` is also the name of the stack in `accounts/dev`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("accounts/dev/main.hcl:1:1: error[E0711]: stack name `prod` is also the name of the stack in `accounts/prod`"),
+        "{out}"
+    );
+    // A directory the globs do not list is no stack of the workspace.
+    write(&root, &[("other/x/main.hcl", &stack("dev", ""))]);
+    let o = eksfed(&root, &["validate", "accounts/dev"]);
+    assert!(all(&o).contains("E0711"), "{}", all(&o));
+    std::fs::write(root.join("accounts/dev/main.hcl"), stack("dev", "")).unwrap();
+    let o = eksfed(&root, &["validate", "accounts/dev"]);
+    assert!(o.status.success(), "{}", all(&o));
+}
+
+/// The workspace file is checked: one `workspace` block, `check` blocks tolerated, anything
+/// else an error at its line.
+#[test]
+fn the_workspace_file_is_checked() {
+    let root = workspace("file");
+    write(
+        &root,
+        &[(
+            "eksfed.workspace.hcl",
+            "workspace \"acme\" {\n  stacks = [\"accounts/*\"]\n  stackz = 1\n}\n\nrole \"x\" {}\n",
+        )],
+    );
+    let o = eksfed(&root, &["validate", "accounts/prod"]);
+    let out = all(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("eksfed.workspace.hcl:3:3: error[E0102]: unknown attribute `stackz` in the `workspace` block"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "eksfed.workspace.hcl:6:1: error[E0101]: unknown block `role` in the workspace file"
+        ),
+        "{out}"
+    );
+}
