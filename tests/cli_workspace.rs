@@ -315,3 +315,41 @@ fn the_workspace_file_is_checked() {
         "{out}"
     );
 }
+
+/// `eksfed fmt` formats a module directory and the workspace file as it does a stack.
+#[test]
+fn fmt_formats_modules_and_the_workspace_file() {
+    let root = workspace("fmt");
+    write(
+        &root,
+        &[
+            (
+                "eksfed.workspace.hcl",
+                "workspace \"acme\" {\nstacks = [\"accounts/*\"]\n}\n",
+            ),
+            (
+                "modules/team/main.hcl",
+                "variable \"team\" {\ntype = string\n}\n",
+            ),
+        ],
+    );
+    let o = eksfed(&root, &["fmt", "--check", "modules/team"]);
+    assert_eq!(o.status.code(), Some(1), "{}", all(&o));
+    for dir in [".", "modules/team"] {
+        let o = eksfed(&root, &["fmt", dir]);
+        assert!(o.status.success(), "{}", all(&o));
+    }
+    assert_eq!(
+        std::fs::read_to_string(root.join("eksfed.workspace.hcl")).unwrap(),
+        "workspace \"acme\" {\n  stacks = [\"accounts/*\"]\n}\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("modules/team/main.hcl")).unwrap(),
+        "variable \"team\" {\n  type = string\n}\n"
+    );
+    let o = eksfed(&root, &["fmt", "--check", "modules/team"]);
+    assert!(o.status.success(), "{}", all(&o));
+    // The formatted workspace is still one.
+    let o = eksfed(&root, &["validate", "accounts/prod"]);
+    assert!(o.status.success(), "{}", all(&o));
+}

@@ -23,16 +23,28 @@ pub struct StackFiles {
 
 /// The stack's `*.hcl` files, in name order. A file whose real path (symbolic links
 /// resolved) is not inside the directory's real path is listed in `outside`, never opened.
+/// The workspace file, when the directory is a workspace root, is one of them (`fmt` formats
+/// it).
 pub fn read_stack(dir: &Path) -> anyhow::Result<StackFiles> {
-    read_stack_tracked(dir, None)
+    read_files(dir, None, true)
 }
 
-/// [`read_stack`]; under `--untrusted` (`tracked`: the canonical paths git tracks) a file not
-/// tracked is listed in `untracked`, never opened.
+/// The stack's own `*.hcl` files to compile: as [`read_stack`] without the workspace file;
+/// under `--untrusted` (`tracked`: the canonical paths git tracks) a file not tracked is
+/// listed in `untracked`, never opened.
 pub fn read_stack_tracked(
     dir: &Path,
     tracked: Option<&HashSet<PathBuf>>,
 ) -> anyhow::Result<StackFiles> {
+    read_files(dir, tracked, false)
+}
+
+fn read_files(
+    dir: &Path,
+    tracked: Option<&HashSet<PathBuf>>,
+    workspace_file: bool,
+) -> anyhow::Result<StackFiles> {
+    let ws_name = eksfed_compiler::language::workspace::FILE_NAME;
     let entries = std::fs::read_dir(dir)
         .map_err(|e| anyhow::anyhow!("cannot read stack directory {}: {e}", dir.display()))?;
     let base = std::fs::canonicalize(dir)
@@ -40,6 +52,7 @@ pub fn read_stack_tracked(
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "hcl"))
+        .filter(|p| workspace_file || p.file_name().is_none_or(|n| n != ws_name))
         .collect();
     paths.sort();
     if paths.is_empty() {
