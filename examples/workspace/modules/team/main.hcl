@@ -1,10 +1,11 @@
-# A team: a policy for its own parameters (from the workspace's shared template), an IRSA
+# A team: a policy for its own parameters (from the workspace's shared template, found
+# through `path.module`: the module's directory, relative to the calling stack), an IRSA
 # application per app (the irsa-app module), a role for its people, their group in the
 # cluster and the RBAC binding that makes the group edit the team's namespace.
 
 policy "config" {
   name     = "${var.env}-${var.team}-config-read"
-  document = templatefile("../../policies/config-read.json.tftpl", {
+  document = templatefile("${path.module}/../../policies/config-read.json.tftpl", {
     region  = var.cluster.region
     account = var.account_id
     env     = var.env
