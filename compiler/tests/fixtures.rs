@@ -6,7 +6,7 @@
 
 use eksfed_compiler::{
     desired::compile::compile, desired::compile::CompileInput, desired::compile::Facts,
-    desired::compile::VarInputs, language::call::FileReader, language::confine::Root,
+    desired::compile::VarInputs, language::call::FileReader, language::call::Root,
     language::workspace::FILE_NAME, plan::render,
 };
 use std::collections::BTreeSet;

@@ -3,7 +3,7 @@
 //! its confinement root: the workspace root, or the stack directory).
 
 use eksfed_compiler::language::call::FileReader;
-use eksfed_compiler::language::confine::{Root, UNTRACKED};
+use eksfed_compiler::language::{call::Root, confine::UNTRACKED};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 

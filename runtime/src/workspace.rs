@@ -4,7 +4,7 @@
 //! (`git ls-files`) are the only ones read.
 
 use eksfed_compiler::desired::compile::Compiled;
-use eksfed_compiler::language::confine::Root;
+use eksfed_compiler::language::call::Root;
 use eksfed_compiler::language::workspace::{self, FILE_NAME};
 use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};

@@ -1,44 +1,13 @@
-//! Files a stack may read: `file()`, `templatefile()` and templates' `include` name paths
-//! relative to the stack directory, and only files inside it, so that a plan of an untrusted
-//! change cannot read (and show) what the runner holds elsewhere. The lexical part is checked here, for every [`crate::language::call::FileReader`]; the
-//! reader that touches the disk (`runtime::source::FsReader`) also resolves symbolic links.
+//! Files a stack may read: `file()`, `templatefile()`, templates' `include` and module
+//! sources name paths relative to the stack directory, and only files inside its root (the
+//! workspace root, or the stack directory: [`Root`]), so that a plan of an untrusted change
+//! cannot read (and show) what the runner holds elsewhere. The lexical part is checked here,
+//! for every [`crate::language::call::FileReader`]; the reader that touches the disk
+//! (`runtime::source::FsReader`) also resolves symbolic links and, under `--untrusted`,
+//! refuses files git does not track (E0205).
 
+use crate::language::call::Root;
 use std::path::{Component, Path};
-
-/// The help every refusal carries, when the stack is its own workspace.
-pub const HELP: &str =
-    "file(), templatefile() and templates' include read only files inside the stack directory";
-
-/// The boundary files are confined to: the stack directory, or the root of the workspace
-/// (the directory of the nearest `eksfed.workspace.hcl`) the stack is in.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Root {
-    /// The stack directory below the root, one entry per directory (empty: the stack
-    /// directory is the root).
-    pub stack: Vec<String>,
-    /// The root is a workspace's, not the stack directory.
-    pub workspace: bool,
-}
-
-impl Root {
-    /// What the messages call the boundary.
-    pub fn name(&self) -> &'static str {
-        if self.workspace {
-            "workspace root"
-        } else {
-            "stack directory"
-        }
-    }
-
-    /// The help every refusal carries.
-    pub fn help(&self) -> String {
-        if self.workspace {
-            "file(), templatefile(), templates' include and module sources read only files inside the workspace root (the directory of eksfed.workspace.hcl)".to_string()
-        } else {
-            HELP.to_string()
-        }
-    }
-}
 
 /// A message of a reader that refused a file git does not track (`--untrusted`): E0205.
 pub const UNTRACKED: &str = "is not tracked by git";

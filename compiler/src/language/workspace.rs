@@ -1,6 +1,6 @@
 //! The workspace file, `eksfed.workspace.hcl`: `workspace "NAME" { stacks = [globs] }` (and
 //! `check` blocks, read by the checks). Its directory is the workspace root: the boundary
-//! files are confined to (`confine::Root`) for every stack below it. Stack names are unique
+//! files are confined to (`call::Root`) for every stack below it. Stack names are unique
 //! in a workspace (E0711 at both `stack` blocks). The runtime finds and reads the files; this
 //! module only parses them.
 
