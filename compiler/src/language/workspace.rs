@@ -57,7 +57,7 @@ pub fn parse(
                 let name = b.labels[0].as_str().to_string();
                 match stacks(file, b) {
                     Ok(stacks) => found = Some(Workspace { name, stacks }),
-                    Err(d) => out.push(d),
+                    Err(d) => out.push(*d),
                 }
             }
             "workspace" => out.push(
@@ -93,23 +93,28 @@ pub fn parse(
 }
 
 /// The `stacks` attribute: a literal list of strings, or absent.
-fn stacks(file: FileId, b: &hcl_edit::structure::Block) -> Result<Option<Vec<String>>, Diagnostic> {
+fn stacks(
+    file: FileId,
+    b: &hcl_edit::structure::Block,
+) -> Result<Option<Vec<String>>, Box<Diagnostic>> {
     let mut globs = None;
     for s in b.body.iter() {
         let at = s.span().map(|r| Span::new(file, r));
         let Structure::Attribute(a) = s else {
-            return Err(Diagnostic::error("E0101", "the `workspace` block holds no blocks").at(at));
+            return Err(Box::new(
+                Diagnostic::error("E0101", "the `workspace` block holds no blocks").at(at),
+            ));
         };
         if a.key.as_str() != "stacks" {
-            return Err(Diagnostic::error(
-                "E0102",
-                format!(
-                    "unknown attribute `{}` in the `workspace` block",
-                    a.key.as_str()
-                ),
-            )
-            .at(at)
-            .help("the `workspace` block has one attribute, `stacks`"));
+            let name = a.key.as_str();
+            return Err(Box::new(
+                Diagnostic::error(
+                    "E0102",
+                    format!("unknown attribute `{name}` in the `workspace` block"),
+                )
+                .at(at)
+                .help("the `workspace` block has one attribute, `stacks`"),
+            ));
         }
         let list = match &a.value {
             Expression::Array(items) => items
@@ -122,11 +127,13 @@ fn stacks(file: FileId, b: &hcl_edit::structure::Block) -> Result<Option<Vec<Str
             _ => None,
         };
         let Some(list) = list else {
-            return Err(Diagnostic::error(
-                "E0104",
-                "`stacks` must be a list of literal strings (globs of stack directories)",
-            )
-            .at(at));
+            return Err(Box::new(
+                Diagnostic::error(
+                    "E0104",
+                    "`stacks` must be a list of literal strings (globs of stack directories)",
+                )
+                .at(at),
+            ));
         };
         globs = Some(list);
     }
