@@ -1,9 +1,11 @@
 //! Workspaces (DSL.md v2 "The workspace"): the nearest `eksfed.workspace.hcl` makes its
 //! directory the root files are confined to (modules and files shared between stacks), stack
 //! names are unique in it (E0711), and `--untrusted` reads only what git tracks (E0205).
-//! Offline: validate, render and the compile step of plan.
+//! Offline (validate, render and the compile step of plan), but for the test that a stack
+//! refactored into modules plans no change (moto and the Kubernetes test server).
 #![allow(clippy::unwrap_used)]
 
+mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -352,4 +354,141 @@ fn fmt_formats_modules_and_the_workspace_file() {
     // The formatted workspace is still one.
     let o = eksfed(&root, &["validate", "accounts/prod"]);
     assert!(o.status.success(), "{}", all(&o));
+}
+
+/// The flat form examples/multi-team had before it called a module: the same roles and
+/// service accounts as `role`/`service_account` blocks with `for_each`.
+const MULTI_TEAM_FLAT: &str = r#"
+stack "teams" {
+  account_id = "123456789012"
+}
+
+variable "env" {
+  type    = string
+  default = "prod"
+}
+
+locals {
+  teams = {
+    payments = { namespace = "payments", apps = ["api", "worker"] }
+    search   = { namespace = "search", apps = ["indexer"] }
+    reports  = { namespace = "reports", apps = ["reader", "exporter"] }
+  }
+  service_accounts = merge([
+    for team, t in local.teams : {
+      for app in t.apps : "${team}-${app}" => { team = team, namespace = t.namespace, app = app }
+    }
+  ]...)
+}
+
+cluster "main" {
+  name            = "main-${var.env}"
+  region          = "us-east-1"
+  oidc_issuer_url = "https://oidc.eks.us-east-1.amazonaws.com/id/MAIN0123456789ABCDEF0123456789AB"
+}
+
+oidc_provider "main" {
+  url = cluster.main.oidc_issuer_url
+}
+
+policy "config_read" {
+  name = "${var.env}-config-read"
+  statement {
+    actions   = ["ssm:GetParameter", "ssm:GetParametersByPath"]
+    resources = ["arn:aws:ssm:us-east-1:123456789012:parameter/${var.env}/shared/*"]
+  }
+}
+
+role "team" {
+  for_each = local.teams
+  name     = "${var.env}-${each.key}"
+  path     = "/teams/"
+  tags     = { team = each.key, env = var.env }
+  trust_service_account {
+    cluster   = cluster.main
+    namespace = each.value.namespace
+    names     = each.value.apps
+  }
+  policies = [policy.config_read.arn]
+  inline_policy "own-parameters" {
+    statement {
+      actions   = ["ssm:GetParameter"]
+      resources = ["arn:aws:ssm:us-east-1:123456789012:parameter/${var.env}/${each.key}/*"]
+    }
+  }
+}
+
+service_account "app" {
+  for_each  = local.service_accounts
+  cluster   = cluster.main
+  namespace = each.value.namespace
+  name      = each.value.app
+  role      = role.team[each.value.team]
+  labels    = { team = each.value.team }
+}
+"#;
+
+/// No moves (DSL.md "Modules"): apply the flat form of examples/multi-team against moto and
+/// the Kubernetes test server, then plan the example as it is now (a module per team): the
+/// plan has no change, though every address moved into `module.team["..."]`.
+#[test]
+fn multi_team_refactored_into_a_module_plans_no_change() {
+    let w = support::World::new("ws-multi-team");
+    for ns in ["payments", "search", "reports"] {
+        w.kube.create_namespace(ns);
+    }
+    // This test's account and kube context instead of the example's.
+    let local = |text: &str| {
+        text.replace("123456789012", &w.account).replace(
+            "  region          = \"us-east-1\"\n",
+            "  region          = \"us-east-1\"\n  kube_context    = \"prod\"\n",
+        )
+    };
+    let dir = w.write_stack("multi-team", &[("main.hcl", &local(MULTI_TEAM_FLAT))]);
+    let d = dir.to_str().unwrap();
+    let a = w.eksfed(&["apply", d, "--auto-approve"]);
+    assert_eq!(a.status.code(), Some(0), "{}", support::text(&a));
+    assert!(
+        String::from_utf8_lossy(&a.stdout).contains("role.team[\"payments\"]"),
+        "{}",
+        support::text(&a)
+    );
+    let p = w.eksfed(&["plan", d, "--detailed-exitcode"]);
+    assert_eq!(p.status.code(), Some(0), "{}", support::text(&p));
+
+    // The example, as it is in the repository now.
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/multi-team");
+    let main = std::fs::read_to_string(example.join("main.hcl")).unwrap();
+    assert!(
+        main.contains("module \"team\""),
+        "the example calls no module"
+    );
+    std::fs::write(dir.join("main.hcl"), local(&main)).unwrap();
+    std::fs::create_dir_all(dir.join("team")).unwrap();
+    for f in ["main.hcl", "variables.hcl"] {
+        let text = std::fs::read_to_string(example.join("team").join(f)).unwrap();
+        std::fs::write(dir.join("team").join(f), text).unwrap();
+    }
+    let v = w.eksfed(&["render", d]);
+    assert!(
+        String::from_utf8_lossy(&v.stdout).contains("module.team[\\\"payments\\\"].role.this"),
+        "{}",
+        support::text(&v)
+    );
+    let p = w.eksfed(&["plan", d, "--detailed-exitcode"]);
+    assert_eq!(p.status.code(), Some(0), "{}", support::text(&p));
+    assert!(
+        String::from_utf8_lossy(&p.stdout).contains("No changes"),
+        "{}",
+        support::text(&p)
+    );
+
+    // The plan can see a change: one team's app less is one service account to destroy.
+    std::fs::write(
+        dir.join("main.hcl"),
+        local(&main).replace("apps = [\"reader\", \"exporter\"]", "apps = [\"reader\"]"),
+    )
+    .unwrap();
+    let p = w.eksfed(&["plan", d, "--detailed-exitcode"]);
+    assert_eq!(p.status.code(), Some(2), "{}", support::text(&p));
 }
