@@ -283,11 +283,21 @@ fn stack_names_are_unique_in_a_workspace() {
         "{out}"
     );
     // A directory the globs do not list is no stack of the workspace.
+    std::fs::write(root.join("accounts/dev/main.hcl"), stack("dev", "")).unwrap();
     write(&root, &[("other/x/main.hcl", &stack("dev", ""))]);
     let o = eksfed(&root, &["validate", "accounts/dev"]);
-    assert!(all(&o).contains("E0711"), "{}", all(&o));
-    std::fs::write(root.join("accounts/dev/main.hcl"), stack("dev", "")).unwrap();
+    assert!(o.status.success(), "{}", all(&o));
+    // Without `stacks`, every directory with a `stack` block is one (hidden ones skipped).
+    std::fs::write(root.join("eksfed.workspace.hcl"), "workspace \"acme\" {}\n").unwrap();
+    write(&root, &[(".hidden/y/main.hcl", &stack("prod", ""))]);
     let o = eksfed(&root, &["validate", "accounts/dev"]);
+    let out = all(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("other/x/main.hcl:1:1: error[E0711]: stack name `dev` is also the name of the stack in `accounts/dev`"),
+        "{out}"
+    );
+    let o = eksfed(&root, &["validate", "accounts/prod"]);
     assert!(o.status.success(), "{}", all(&o));
 }
 
