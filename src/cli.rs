@@ -24,6 +24,9 @@ pub struct Common {
     /// The AWS account id, when the stack does not set one (render works offline with it)
     #[arg(long, global = true, value_name = "ID")]
     pub account_id: Option<String>,
+    /// Read only files git tracks in the workspace (set by `--untrusted` of validate and plan)
+    #[arg(skip)]
+    pub untrusted: bool,
 }
 
 #[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]

@@ -23,7 +23,13 @@ pub fn compile_with(
     common: &Common,
     facts: Facts,
 ) -> Result<Compiled> {
-    workflow::compile_stack(dir, vars, common.account_id.as_deref(), facts)
+    workflow::compile_stack(
+        dir,
+        vars,
+        common.account_id.as_deref(),
+        facts,
+        common.untrusted,
+    )
 }
 
 /// What the runtime's workflow plans: this directory with the common flags.
@@ -35,6 +41,7 @@ pub fn plan_inputs(dir: &Path, common: &Common, destroy: bool) -> Result<PlanInp
         account_id: common.account_id.clone(),
         destroy,
         quiet: common.quiet,
+        untrusted: common.untrusted,
     })
 }
 

@@ -33,6 +33,10 @@ enum Command {
         dir: PathBuf,
         #[arg(long, value_enum, default_value = "text")]
         format: DiagFormat,
+        /// Read only files git tracks in the workspace (E0205 for any other): for plans of
+        /// pull requests, where CI may have written files into the checkout
+        #[arg(long)]
+        untrusted: bool,
         #[command(flatten)]
         common: Common,
     },
@@ -97,6 +101,10 @@ enum Command {
         /// `broadening` and `changed`
         #[arg(long)]
         template: Option<PathBuf>,
+        /// Read only files git tracks in the workspace (E0205 for any other): for plans of
+        /// pull requests, where CI may have written files into the checkout
+        #[arg(long)]
+        untrusted: bool,
         #[command(flatten)]
         common: Common,
     },
@@ -208,8 +216,16 @@ fn main() -> ExitCode {
         Command::Validate {
             dir,
             format,
+            untrusted,
             common,
-        } => commands::validate(&dir, format, &common),
+        } => commands::validate(
+            &dir,
+            format,
+            &Common {
+                untrusted,
+                ..common
+            },
+        ),
         Command::Render {
             dir,
             format: _,
@@ -231,6 +247,7 @@ fn main() -> ExitCode {
             detailed_exitcode,
             fail_on_broadening,
             template,
+            untrusted,
             common,
         } => commands::plan(
             &dir,
@@ -238,7 +255,10 @@ fn main() -> ExitCode {
             format,
             (detailed_exitcode, fail_on_broadening),
             template.as_deref(),
-            &common,
+            &Common {
+                untrusted,
+                ..common
+            },
         ),
         Command::Apply {
             path,

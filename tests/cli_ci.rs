@@ -317,6 +317,9 @@ fn the_example_workflow_validates_against_the_workflow_schema() {
     for needle in [
         "pull_request:",
         "--format markdown --out plan.json",
+        // Pull requests are planned reading only what git tracks (DSL.md v2 "The workspace").
+        "eksfed plan \"$STACK_DIR\" --untrusted --format markdown --out plan.json",
+        "eksfed plan \"$STACK_DIR\" --untrusted --fail-on-broadening",
         "<!-- eksfed-plan -->",
         "updateComment",
         "--fail-on-broadening",

@@ -87,11 +87,13 @@ fn validate_json_has_the_contract_fields() {
 
 #[test]
 fn examples_validate_and_render() {
-    for entry in std::fs::read_dir(root().join("examples")).unwrap() {
-        let dir = entry.unwrap().path();
-        if !dir.join("main.hcl").exists() {
-            continue;
-        }
+    let stacks: Vec<PathBuf> = example_dirs().into_iter().filter(|d| is_stack(d)).collect();
+    // The workspace's two accounts are among them.
+    for acct in ["prod", "staging"] {
+        let d = root().join("examples/workspace/accounts").join(acct);
+        assert!(stacks.contains(&d), "{} is not validated", d.display());
+    }
+    for dir in stacks {
         let out = eksfed(&["validate", dir.to_str().unwrap()]);
         assert_eq!(
             out.status.code(),
@@ -305,9 +307,9 @@ fn fmt_check_and_write() {
         "stack \"s\" {\n  account_id = \"111122223333\" # keep me\n}\n"
     );
     assert_eq!(eksfed(&["fmt", d, "--check"]).status.code(), Some(0));
-    for entry in std::fs::read_dir(root().join("examples")).unwrap() {
-        let p = entry.unwrap().path();
-        if p.join("main.hcl").exists() {
+    // Stacks, module directories and the workspace file alike.
+    for p in example_dirs() {
+        {
             let out = eksfed(&["fmt", p.to_str().unwrap(), "--check"]);
             assert_eq!(
                 out.status.code(),
@@ -318,6 +320,40 @@ fn fmt_check_and_write() {
             );
         }
     }
+}
+
+/// Every directory under examples/ holding `*.hcl` files (stacks, modules, workspace roots).
+fn example_dirs() -> Vec<PathBuf> {
+    let mut out = vec![];
+    let mut todo = vec![root().join("examples")];
+    while let Some(d) = todo.pop() {
+        let mut has_hcl = false;
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else if p.extension().is_some_and(|x| x == "hcl") {
+                has_hcl = true;
+            }
+        }
+        if has_hcl {
+            out.push(d);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A directory with a `stack` block in one of its `*.hcl` files (not the workspace file).
+fn is_stack(d: &Path) -> bool {
+    std::fs::read_dir(d).unwrap().any(|e| {
+        let p = e.unwrap().path();
+        p.extension().is_some_and(|x| x == "hcl")
+            && std::fs::read_to_string(&p)
+                .unwrap()
+                .lines()
+                .any(|l| l.starts_with("stack \""))
+    })
 }
 
 fn tempdir(name: &str) -> PathBuf {

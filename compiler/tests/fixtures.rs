@@ -6,13 +6,18 @@
 
 use eksfed_compiler::{
     desired::compile::compile, desired::compile::CompileInput, desired::compile::Facts,
-    desired::compile::VarInputs, language::call::FileReader, plan::render,
+    desired::compile::VarInputs, language::call::FileReader, language::call::Root,
+    language::workspace::FILE_NAME, plan::render,
 };
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-struct DirReader(PathBuf);
+/// Reads a fixture's files; `.1`: its confinement root (a workspace's, for the examples in one).
+struct DirReader(PathBuf, Root);
 impl FileReader for DirReader {
+    fn root(&self) -> Root {
+        self.1.clone()
+    }
     fn read(&self, path: &str) -> Result<String, String> {
         std::fs::read_to_string(self.0.join(path)).map_err(|e| format!("cannot read {path}: {e}"))
     }
@@ -33,6 +38,23 @@ impl FileReader for DirReader {
             })
             .collect())
     }
+}
+
+/// The confinement root of a directory: the nearest workspace file's, or the directory itself.
+fn root_of(dir: &Path) -> Root {
+    for up in dir.ancestors() {
+        if up.join(FILE_NAME).is_file() {
+            let stack = dir.strip_prefix(up).unwrap();
+            return Root {
+                stack: stack
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().to_string())
+                    .collect(),
+                workspace: true,
+            };
+        }
+    }
+    Root::default()
 }
 
 fn hcl_files(dir: &Path) -> Vec<PathBuf> {
@@ -112,7 +134,7 @@ pub fn check_fixture(dir: &Path) -> (String, Option<String>) {
     let mut marked = files.clone();
     module_files(dir, dir, &mut marked);
     let want = expected(&marked);
-    let reader = DirReader(dir.to_path_buf());
+    let reader = DirReader(dir.to_path_buf(), root_of(dir));
     let vars = VarInputs::default();
     let compiled = compile(CompileInput {
         files,
@@ -201,6 +223,31 @@ fn examples_are_clean() {
 /// An example is a stack, or a folder of numbered steps that are each a stack. (A stack's
 /// subfolders are its modules.)
 fn stack_dirs(dir: &Path) -> Vec<PathBuf> {
+    if dir.join(FILE_NAME).is_file() {
+        // A workspace: the directories below it that hold a `stack` block (not its modules).
+        let mut out = vec![];
+        let mut todo = vec![dir.to_path_buf()];
+        while let Some(d) = todo.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    todo.push(p);
+                }
+            }
+            let is_stack = hcl_files(&d).iter().any(|p| {
+                std::fs::read_to_string(p)
+                    .unwrap()
+                    .lines()
+                    .any(|l| l.starts_with("stack \""))
+            });
+            if is_stack {
+                out.push(d);
+            }
+        }
+        out.sort();
+        assert!(!out.is_empty(), "workspace {} has no stack", dir.display());
+        return out;
+    }
     let has_hcl = std::fs::read_dir(dir)
         .unwrap()
         .any(|e| e.unwrap().path().extension().is_some_and(|x| x == "hcl"));

@@ -1,27 +1,26 @@
 # Many teams, one pattern: each team's workloads get a role that trusts exactly their service
-# accounts, a shared read policy, a team-scoped inline policy and the service accounts.
+# accounts, a shared read policy, a team-scoped inline policy and the service accounts. The
+# pattern is the module `./team`, called once per team. Written out as `role` and
+# `service_account` blocks with `for_each` (as this example once was), it is the same live
+# objects: eksfed finds them by name and path, namespace and name, so moving the blocks into
+# the module plans no change (tests/cli_workspace.rs applies the flat form, then plans this).
+
+locals {
+  account_id = "123456789012"
+  teams      = {
+    payments = { namespace = "payments", apps = ["api", "worker"] }
+    search   = { namespace = "search", apps = ["indexer"] }
+    reports  = { namespace = "reports", apps = ["reader", "exporter"] }
+  }
+}
 
 stack "teams" {
-  account_id = "123456789012"
+  account_id = local.account_id
 }
 
 variable "env" {
   type    = string
   default = "prod"
-}
-
-locals {
-  teams = {
-    payments = { namespace = "payments", apps = ["api", "worker"] }
-    search   = { namespace = "search", apps = ["indexer"] }
-    reports  = { namespace = "reports", apps = ["reader", "exporter"] }
-  }
-  # one entry per (team, app) for the service accounts
-  service_accounts = merge([
-    for team, t in local.teams : {
-      for app in t.apps : "${team}-${app}" => { team = team, namespace = t.namespace, app = app }
-    }
-  ]...)
 }
 
 cluster "main" {
@@ -38,34 +37,18 @@ policy "config_read" {
   name = "${var.env}-config-read"
   statement {
     actions   = ["ssm:GetParameter", "ssm:GetParametersByPath"]
-    resources = ["arn:aws:ssm:us-east-1:123456789012:parameter/${var.env}/shared/*"]
+    resources = ["arn:aws:ssm:us-east-1:${local.account_id}:parameter/${var.env}/shared/*"]
   }
 }
 
-role "team" {
-  for_each = local.teams
-  name     = "${var.env}-${each.key}"
-  path     = "/teams/"
-  tags     = { team = each.key, env = var.env }
-  trust_service_account {
-    cluster   = cluster.main
-    namespace = each.value.namespace
-    names     = each.value.apps
-  }
-  policies = [policy.config_read.arn]
-  inline_policy "own-parameters" {
-    statement {
-      actions   = ["ssm:GetParameter"]
-      resources = ["arn:aws:ssm:us-east-1:123456789012:parameter/${var.env}/${each.key}/*"]
-    }
-  }
-}
-
-service_account "app" {
-  for_each  = local.service_accounts
-  cluster   = cluster.main
-  namespace = each.value.namespace
-  name      = each.value.app
-  role      = role.team[each.value.team]
-  labels    = { team = each.value.team }
+module "team" {
+  source      = "./team"
+  for_each    = local.teams
+  cluster     = cluster.main
+  account_id  = local.account_id
+  env         = var.env
+  team        = each.key
+  namespace   = each.value.namespace
+  apps        = each.value.apps
+  policy_arns = [policy.config_read.arn]
 }

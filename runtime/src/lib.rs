@@ -18,6 +18,7 @@ pub mod retry;
 pub mod source;
 pub mod state;
 pub mod workflow;
+pub mod workspace;
 
 /// kube (ring) and the AWS SDK (aws-lc-rs) both enable a rustls crypto provider, so rustls
 /// cannot pick one by itself: install ring's, once, before any client is built.

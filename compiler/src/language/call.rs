@@ -36,8 +36,41 @@ impl EvalError {
 pub const E_REF: &str = "E0201";
 pub const E_FUNC: &str = "E0203";
 pub const E_EXPR: &str = "E0204";
+/// A file git does not track, refused under `--untrusted`.
+pub const E_UNTRACKED: &str = "E0205";
 /// A reference to an output a module does not have (`module.NAME.OUTPUT`).
 pub const E_MODULE_OUTPUT: &str = "E0804";
+
+/// The boundary files are confined to: the stack directory, or the root of the workspace
+/// (the directory of the nearest `eksfed.workspace.hcl`) the stack is in.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Root {
+    /// The stack directory below the root, one entry per directory (empty: the stack
+    /// directory is the root).
+    pub stack: Vec<String>,
+    /// The root is a workspace's, not the stack directory.
+    pub workspace: bool,
+}
+
+impl Root {
+    /// What the messages call the boundary.
+    pub fn name(&self) -> &'static str {
+        if self.workspace {
+            "workspace root"
+        } else {
+            "stack directory"
+        }
+    }
+
+    /// The help every refusal carries.
+    pub fn help(&self) -> String {
+        if self.workspace {
+            "file(), templatefile(), templates' include and module sources read only files inside the workspace root (the directory of eksfed.workspace.hcl)".to_string()
+        } else {
+            "file(), templatefile() and templates' include read only files inside the stack directory".to_string()
+        }
+    }
+}
 
 /// Reads files named by `file()` and `templatefile()`. The compiler is handed one; it does no IO.
 pub trait FileReader {
@@ -47,6 +80,11 @@ pub trait FileReader {
     /// Confined like [`FileReader::read`]. A reader that cannot list directories refuses.
     fn read_hcl_dir(&self, dir: &str) -> Result<Vec<(String, String)>, String> {
         Err(format!("cannot read the module directory `{dir}` here"))
+    }
+    /// The boundary paths may not leave (lexically checked by the compiler, with symbolic
+    /// links by the reader): by default the stack directory.
+    fn root(&self) -> Root {
+        Root::default()
     }
 }
 

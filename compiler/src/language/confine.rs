@@ -1,24 +1,46 @@
-//! Files a stack may read: `file()`, `templatefile()` and templates' `include` name paths
-//! relative to the stack directory, and only files inside it, so that a plan of an untrusted
-//! change cannot read (and show) what the runner holds elsewhere. The lexical part is checked here, for every [`crate::language::call::FileReader`]; the
-//! reader that touches the disk (`runtime::source::FsReader`) also resolves symbolic links.
+//! Files a stack may read: `file()`, `templatefile()`, templates' `include` and module
+//! sources name paths relative to the stack directory, and only files inside its root (the
+//! workspace root, or the stack directory: [`Root`]), so that a plan of an untrusted change
+//! cannot read (and show) what the runner holds elsewhere. The lexical part is checked here,
+//! for every [`crate::language::call::FileReader`]; the reader that touches the disk
+//! (`runtime::source::FsReader`) also resolves symbolic links and, under `--untrusted`,
+//! refuses files git does not track (E0205).
 
+use crate::language::call::Root;
 use std::path::{Component, Path};
 
-/// The help every refusal carries.
-pub const HELP: &str =
-    "file(), templatefile() and templates' include read only files inside the stack directory";
+/// A message of a reader that refused a file git does not track (`--untrusted`): E0205.
+pub const UNTRACKED: &str = "is not tracked by git";
 
-/// Refuses an absolute path, or one whose `..` components leave the directory it is relative
-/// to. The message names the path as written.
+/// The help of E0205.
+pub const UNTRACKED_HELP: &str = "with --untrusted eksfed reads only files git tracks in the workspace: commit the file if the stack needs it";
+
+/// The code of a reader's refusal: E0205 for a file git does not track, E0203 otherwise.
+pub fn code_of(message: &str) -> &'static str {
+    if message.contains(UNTRACKED) {
+        crate::language::call::E_UNTRACKED
+    } else {
+        crate::language::call::E_FUNC
+    }
+}
+
+/// Refuses an absolute path, or one whose `..` components leave the stack directory it is
+/// relative to. The message names the path as written.
 pub fn check_relative(path: &str) -> Result<(), String> {
+    check_in(path, &Root::default())
+}
+
+/// Refuses an absolute path, or one relative to the stack directory whose `..` components
+/// leave `root`. The message names the path as written.
+pub fn check_in(path: &str, root: &Root) -> Result<(), String> {
+    let name = root.name();
+    let absolute =
+        || format!("`{path}` is an absolute path; only files inside the {name} can be read");
     let p = Path::new(path);
     if p.is_absolute() || path.starts_with('/') || path.starts_with('\\') || p.has_root() {
-        return Err(format!(
-            "`{path}` is an absolute path; only files inside the stack directory can be read"
-        ));
+        return Err(absolute());
     }
-    let mut depth: usize = 0;
+    let mut depth: usize = root.stack.len();
     for c in p.components() {
         match c {
             Component::Normal(_) => depth += 1,
@@ -26,30 +48,31 @@ pub fn check_relative(path: &str) -> Result<(), String> {
             Component::ParentDir => {
                 if depth == 0 {
                     return Err(format!(
-                        "`{path}` leaves the stack directory (through `..`); only files inside it can be read"
+                        "`{path}` leaves the {name} (through `..`); only files inside it can be read"
                     ));
                 }
                 depth -= 1;
             }
-            Component::RootDir | Component::Prefix(_) => {
-                return Err(format!(
-                "`{path}` is an absolute path; only files inside the stack directory can be read"
-            ))
-            }
+            Component::RootDir | Component::Prefix(_) => return Err(absolute()),
         }
     }
     Ok(())
 }
 
-/// Reads a file named by the stack, refusing paths outside the stack directory (lexically
+/// Reads a file named by the stack, refusing paths outside the confinement root (lexically
 /// here; the reader resolves symbolic links). Errors are `(message, help)` as functions return.
 pub fn read(
     files: &dyn crate::language::call::FileReader,
     path: &str,
 ) -> Result<String, (String, Option<String>)> {
-    check_relative(path).map_err(|m| (m, Some(HELP.to_string())))?;
+    let root = files.root();
+    check_in(path, &root).map_err(|m| (m, Some(root.help())))?;
     files.read(path).map_err(|m| {
-        let help = m.contains("stack directory").then(|| HELP.to_string());
+        let help = if m.contains(UNTRACKED) {
+            Some(UNTRACKED_HELP.to_string())
+        } else {
+            m.contains(root.name()).then(|| root.help())
+        };
         (m, help)
     })
 }
@@ -142,6 +165,18 @@ pub fn outside_stack(sources: &mut crate::diag::SourceMap, path: &str) -> crate:
     )
     .at(Some(Span::new(id, 0..0)))
     .help("a stack's *.hcl files, like the files file() reads, must be inside the stack directory")
+}
+
+/// E0205 for a stack file the reader did not open under `--untrusted`: git does not track it.
+pub fn untracked_file(sources: &mut crate::diag::SourceMap, path: &str) -> crate::diag::Diagnostic {
+    use crate::diag::{Diagnostic, SourceFile, Span};
+    let id = sources.add(SourceFile::new(path, ""));
+    Diagnostic::error(
+        crate::language::call::E_UNTRACKED,
+        format!("`{path}` {UNTRACKED}; with --untrusted it was not read"),
+    )
+    .at(Some(Span::new(id, 0..0)))
+    .help(UNTRACKED_HELP)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use hcl_edit::Span as _;
 use indexmap::IndexMap;
 use std::ops::Range;
 
-use crate::language::call::{span_of, suggest, EvalError, FileReader, E_EXPR, E_FUNC, E_REF};
+use crate::language::call::{span_of, suggest, EvalError, FileReader, E_EXPR, E_REF};
 
 /// Resource exports by kind, then label: a `Value::Resource`, or a map of them under `for_each`.
 pub type ResourceTable = IndexMap<String, IndexMap<String, Value>>;
@@ -136,7 +136,8 @@ impl Env<'_> {
                     partition: self.partition,
                 };
                 functions::call(&name, args, &ctx).map_err(|(msg, help)| {
-                    EvalError::new(E_FUNC, format!("{name}(): {msg}"), range).help(help)
+                    let code = crate::language::confine::code_of(&msg);
+                    EvalError::new(code, format!("{name}(): {msg}"), range).help(help)
                 })
             }
             Expression::Traversal(t) => self.traversal(&t.expr, &t.operators),

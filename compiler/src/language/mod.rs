@@ -13,3 +13,4 @@ pub mod lower;
 pub mod schema;
 pub mod value;
 pub mod var_type;
+pub mod workspace;

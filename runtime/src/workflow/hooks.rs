@@ -21,6 +21,8 @@ pub struct PlanInputs {
     pub destroy: bool,
     /// Report only errors: no warnings, no notes (`--quiet`).
     pub quiet: bool,
+    /// Read only files git tracks in the workspace (`--untrusted`).
+    pub untrusted: bool,
 }
 
 /// Why the live state is being read.

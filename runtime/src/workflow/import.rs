@@ -20,6 +20,7 @@ pub async fn import(
         inputs.vars.clone(),
         inputs.account_id.as_deref(),
         Facts::default(),
+        inputs.untrusted,
     )?;
     for d in shown_diagnostics(&compiled, true) {
         hooks.diagnostic(&compiled.sources, d);

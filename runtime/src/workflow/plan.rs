@@ -4,7 +4,7 @@
 
 use super::hooks::{Event, Hooks, PlanInputs, Reading};
 use crate::aws::AwsClients;
-use crate::source::{read_stack, FsReader};
+use crate::source::{read_stack_tracked, FsReader};
 use crate::state::{self, Connections, Scope};
 use anyhow::{bail, Context, Result};
 use eksfed_compiler::desired::model::{DesiredState, ResourceKind};
@@ -29,20 +29,30 @@ pub struct Planned {
 }
 
 /// Reads and compiles a stack directory; `account_id` (the flag) is the account when
-/// `facts` has none.
+/// `facts` has none. Files are confined to the stack's workspace root (the stack directory
+/// when it is in no workspace); `untrusted` (`--untrusted`) reads only files git tracks there.
 pub fn compile_stack(
     dir: &Path,
     vars: VarInputs,
     account_id: Option<&str>,
     facts: Facts,
+    untrusted: bool,
 ) -> Result<Compiled> {
-    let stack = read_stack(dir)?;
+    let loc = crate::workspace::locate(dir)?;
+    let tracked = if untrusted {
+        Some(crate::workspace::tracked(&loc.root)?)
+    } else {
+        None
+    };
+    let stack = read_stack_tracked(dir, tracked.as_ref())?;
     let mut facts = facts;
     if facts.account_id.is_none() {
         facts.account_id = account_id.map(String::from);
     }
     let reader = FsReader {
         base: dir.to_path_buf(),
+        root: loc.confine.clone(),
+        tracked,
     };
     let mut compiled = compile(CompileInput {
         files: stack.files,
@@ -58,6 +68,11 @@ pub fn compile_stack(
         let d = eksfed_compiler::language::load::too_large(&mut compiled.sources, path, *size);
         compiled.refuse(d);
     }
+    for path in &stack.untracked {
+        let d = eksfed_compiler::language::confine::untracked_file(&mut compiled.sources, path);
+        compiled.refuse(d);
+    }
+    crate::workspace::check(&mut compiled, &loc, dir, reader.tracked.as_ref());
     Ok(compiled)
 }
 
@@ -95,7 +110,13 @@ pub struct LiveCompiled {
 pub async fn compile_live(inputs: &PlanInputs, hooks: &dyn Hooks) -> Result<Option<LiveCompiled>> {
     let dir = inputs.dir.as_path();
     let account_flag = inputs.account_id.as_deref();
-    let first = compile_stack(dir, inputs.vars.clone(), account_flag, Facts::default())?;
+    let first = compile_stack(
+        dir,
+        inputs.vars.clone(),
+        account_flag,
+        Facts::default(),
+        inputs.untrusted,
+    )?;
     if report(&first, inputs.quiet, hooks) {
         return Ok(None);
     }
@@ -135,6 +156,7 @@ pub async fn compile_live(inputs: &PlanInputs, hooks: &dyn Hooks) -> Result<Opti
             account_id: Some(account.clone()),
             cluster_issuers: issuers.clone().into_iter().collect(),
         },
+        inputs.untrusted,
     )?;
     if compiled.diagnostics.has_errors() {
         report(&compiled, inputs.quiet, hooks);
@@ -397,6 +419,8 @@ pub async fn load_saved_plan(
         destroy: false,
         // Its lints are shown: they are about what is about to be applied.
         quiet,
+        // apply runs on trusted changes (a plan of untrusted ones is never applied).
+        untrusted: false,
     };
     let Some(fresh) = plan_reading(&again, hooks, Reading::SavedPlanCheck).await? else {
         bail!(

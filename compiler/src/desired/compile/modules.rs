@@ -16,7 +16,8 @@ use std::collections::HashMap;
 
 /// One module directory, read and parsed.
 pub(super) struct ModuleDir {
-    /// Relative to the stack directory, without `.` or `..` (`modules/app`).
+    /// Relative to the stack directory, `.` and `..` resolved (`modules/app`; in a workspace
+    /// it may start with `..`: `../../modules/app`).
     pub dir: String,
     pub bodies: Vec<(FileId, Body)>,
 }
@@ -88,16 +89,18 @@ impl Loader<'_> {
                 }
             };
             let base = self.tree.dir_of(file).to_string();
-            let dir = match normalise(&base, &source) {
+            let root = self.reader.root();
+            let dir = match normalise_in(&base, &source, &root.stack) {
                 Ok(d) => d,
                 Err(()) => {
+                    let name = root.name();
                     self.diags.push(
                         Diagnostic::error(
                             E_FUNC,
-                            format!("module source `{source}` leaves the stack directory; it was not read"),
+                            format!("module source `{source}` leaves the {name}; it was not read"),
                         )
                         .at(Some(at))
-                        .help("a module's source, like the files file() reads, must be inside the stack directory"),
+                        .help(format!("a module's source, like the files file() reads, must be inside the {name}")),
                     );
                     continue;
                 }
@@ -136,13 +139,18 @@ impl Loader<'_> {
                     continue;
                 }
                 Err(m) => {
-                    let code = if m.contains("leaves the stack directory") {
+                    let code = if m.contains(crate::language::confine::UNTRACKED) {
+                        crate::language::call::E_UNTRACKED
+                    } else if m.contains(&format!("leaves the {}", root.name())) {
                         E_FUNC
                     } else {
                         E_MODULE_SOURCE
                     };
-                    self.diags
-                        .push(not_a_module(&source, &dir, &m, at.clone()).code_as(code));
+                    let mut d = not_a_module(&source, &dir, &m, at.clone()).code_as(code);
+                    if code == crate::language::call::E_UNTRACKED {
+                        d = d.help(crate::language::confine::UNTRACKED_HELP);
+                    }
+                    self.diags.push(d);
                     continue;
                 }
             };
@@ -212,12 +220,22 @@ fn module_calls(bodies: &[(FileId, Body)]) -> Vec<Call> {
 
 /// `source` joined to `base` (both relative to the stack directory), `.` and `..` resolved;
 /// `Err` when it leaves the stack directory or is absolute.
+#[cfg(test)]
 pub(super) fn normalise(base: &str, source: &str) -> Result<String, ()> {
+    normalise_in(base, source, &[])
+}
+
+/// `source` joined to `base` (both relative to the stack directory, which is `stack` below
+/// the confinement root), `.` and `..` resolved; the result is relative to the stack
+/// directory, starting with `..` when it is outside it (`../../modules/app`), one spelling
+/// per directory. `Err` when it leaves the root or is absolute.
+pub(super) fn normalise_in(base: &str, source: &str, stack: &[String]) -> Result<String, ()> {
     if source.starts_with('/') || source.starts_with('\\') || source.contains(':') {
         return Err(());
     }
-    let mut parts: Vec<&str> = base.split('/').filter(|p| !p.is_empty()).collect();
-    for c in source.split(['/', '\\']) {
+    // In the root's coordinates.
+    let mut parts: Vec<&str> = stack.iter().map(String::as_str).collect();
+    for c in base.split('/').chain(source.split(['/', '\\'])) {
         match c {
             "" | "." => {}
             ".." => {
@@ -226,7 +244,15 @@ pub(super) fn normalise(base: &str, source: &str) -> Result<String, ()> {
             c => parts.push(c),
         }
     }
-    Ok(parts.join("/"))
+    // Back to the stack directory's.
+    let common = parts
+        .iter()
+        .zip(stack)
+        .take_while(|(a, b)| **a == b.as_str())
+        .count();
+    let mut out: Vec<&str> = vec![".."; stack.len() - common];
+    out.extend(&parts[common..]);
+    Ok(out.join("/"))
 }
 
 #[cfg(test)]
@@ -242,5 +268,20 @@ mod tests {
         assert_eq!(normalise("", "../x"), Err(()));
         assert_eq!(normalise("modules", "../../x"), Err(()));
         assert_eq!(normalise("", "/etc"), Err(()));
+    }
+
+    #[test]
+    fn sources_may_leave_the_stack_but_not_the_workspace() {
+        let stack = vec!["accounts".to_string(), "prod".to_string()];
+        let n = |b: &str, s: &str| super::normalise_in(b, s, &stack);
+        assert_eq!(n("", "../../modules/app"), Ok("../../modules/app".into()));
+        assert_eq!(
+            n("../../modules/app", "../iam"),
+            Ok("../../modules/iam".into())
+        );
+        assert_eq!(n("", "../prod/local"), Ok("local".into()));
+        assert_eq!(n("", "../../accounts/prod"), Ok(String::new()));
+        assert_eq!(n("", "../dev"), Ok("../dev".into()));
+        assert_eq!(n("", "../../../x"), Err(()));
     }
 }

@@ -157,6 +157,20 @@ pub const OUTPUT: BlockSchema = BlockSchema {
     doc: "a value a module gives its caller",
 };
 
+/// The block of the workspace file, `eksfed.workspace.hcl` (not a stack's block).
+pub const WORKSPACE: BlockSchema = BlockSchema {
+    name: "workspace",
+    labels: &["name"],
+    attrs: &[opt(
+        "stacks",
+        Ty::ListString,
+        "globs of stack directories, relative to this file (literal strings); default: every directory under the root (hidden ones skipped) holding a `stack` block",
+    )],
+    blocks: &[],
+    open: false,
+    doc: "names the workspace: the directory of eksfed.workspace.hcl is the root files are confined to for every stack below it",
+};
+
 /// Every top-level block: the stack's own, every kind's (from the kind registry,
 /// `kinds::SCHEMAS`), then `import`, `module` and `output`.
 pub const TOP_LEVEL: &[&BlockSchema] = &{
@@ -258,8 +272,19 @@ pub fn language_json_schema() -> serde_json::Value {
     for b in TOP_LEVEL {
         props.insert(b.name.to_string(), block(b));
     }
+    let workspace_file = json!({
+        "type": "object",
+        "description": "eksfed.workspace.hcl, in HCL's JSON form: one workspace block and the checks every stack of the workspace must pass",
+        "properties": {
+            "workspace": block(&WORKSPACE),
+            "check": {"type": "object", "description": "checks every stack of the workspace must pass, by name"}
+        },
+        "required": ["workspace"],
+        "additionalProperties": false
+    });
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$defs": {"workspace_file": workspace_file},
         "title": "eksfed stack",
         "description": "The blocks of an eksfed stack (HCL), in HCL's JSON form. Generated from compiler/src/schema/ and each kind's SCHEMA in compiler/src/kinds/.",
         "type": "object",
