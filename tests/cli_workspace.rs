@@ -8,6 +8,7 @@
 mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use support::KubeApi;
 
 fn tempdir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("eksfed-ws-{name}-{}", std::process::id()));
