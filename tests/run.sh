@@ -30,6 +30,11 @@ fi
 kube_bin="$PWD/target/kube-control-plane"
 (cd tests/kube-control-plane && go build -o "$kube_bin/" ./etcd k8s.io/kubernetes/cmd/kube-apiserver)
 export EKSFED_ETCD="$kube_bin/etcd" EKSFED_KUBE_APISERVER="$kube_bin/kube-apiserver"
+# - aws-iam-authenticator's ConfigMap mapper judges the access model's aws-auth mapping
+#   (tests/authn_judge.rs): tests/authn-judge, pinned by its go.mod and go.sum, cached by Go
+judge_bin="$PWD/target/authn-judge"
+(cd tests/authn-judge && go build -o "$judge_bin/authn-judge" .)
+export EKSFED_AUTHN_JUDGE="$judge_bin/authn-judge"
 export EKSFED_CHECK_JSONSCHEMA="${EKSFED_CHECK_JSONSCHEMA:-$PWD/.venv/bin/check-jsonschema}"
 cargo build --workspace --all-targets
 cargo test --workspace -- --test-threads="${EKSFED_TEST_THREADS:-4}"

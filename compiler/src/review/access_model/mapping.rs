@@ -138,3 +138,37 @@ pub(super) fn template_glob(username: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// The Kubernetes username and groups EKS gives a principal (an IAM role, signed in as
+/// `session`, or an IAM user) through `aws-auth` alone, with the username and group templates
+/// filled in as aws-iam-authenticator does: `{{SessionName}}` (`@` → `-`),
+/// `{{SessionNameRaw}}`, `{{AccountID}}`. `None` when no entry matches (as `access` finds it:
+/// an entry written with the role's path never does). tests/authn_judge.rs puts it against
+/// the authenticator's own mapper.
+pub fn aws_auth_user(
+    entries: &[AwsAuthEntry],
+    principal: &str,
+    session: &str,
+) -> Option<(String, Vec<String>)> {
+    let by_arn: BTreeMap<String, Mapping> = entries
+        .iter()
+        .map(|a| (a.arn().to_string(), by_aws_auth(a, true)))
+        .collect();
+    let (m, _) = aws_auth_mapping(Some(&by_arn), principal);
+    let m = m?;
+    let session = if principal.contains(":role/") {
+        session
+    } else {
+        ""
+    };
+    let account = principal.split(':').nth(4).unwrap_or("");
+    let fill = |t: &str| {
+        t.replace("{{AccountID}}", account)
+            .replace("{{SessionName}}", &session.replace('@', "-"))
+            .replace("{{SessionNameRaw}}", session)
+    };
+    Some((
+        fill(&m.username),
+        m.groups.iter().map(|g| fill(g)).collect(),
+    ))
+}

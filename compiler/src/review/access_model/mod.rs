@@ -31,6 +31,7 @@ pub use build::build;
 pub use condition::{Answer, Verdict};
 pub use draw::{json, mermaid, text};
 pub use grants::{binding, Binding};
+pub use mapping::aws_auth_user;
 pub use model::{
     AccessModel, AccessPath, ClusterInfo, Grant, GrantKind, Piece, CLUSTER_ADMIN_POLICY,
     FORMAT_VERSION,
