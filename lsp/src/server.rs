@@ -163,12 +163,15 @@ impl Server {
         }
     }
 
-    /// Queues the file's stack for the diagnostics worker.
+    /// Queues the file's stack (or the stacks that call its module) for the diagnostics worker.
     fn schedule(&self, path: &Path) {
-        let stack = Stack::read(&stack_dir(path), self.overlay());
-        // The worker ends only when the server drops its sender, so this cannot fail.
-        let versions = self.versions.clone();
-        let _ = self.jobs.send(Job { stack, versions });
+        let overlay = self.overlay();
+        for dir in crate::stack::stack_dirs(path, &overlay) {
+            let stack = Stack::read(&dir, overlay.clone());
+            let versions = self.versions.clone();
+            // The worker ends only when the server drops its sender, so this cannot fail.
+            let _ = self.jobs.send(Job { stack, versions });
+        }
     }
 }
 

@@ -73,6 +73,61 @@ fn text_of(path: &Path, overlay: &HashMap<PathBuf, String>) -> Option<String> {
     }
 }
 
+/// The top-level blocks of a directory's `*.hcl` files that parse: (type, first label,
+/// body's `source` string).
+fn heads(dir: &Path, overlay: &HashMap<PathBuf, String>) -> Vec<(String, Option<String>)> {
+    let mut out = vec![];
+    for p in hcl_files(dir, overlay) {
+        let Some(body) = text_of(&p, overlay).and_then(|t| hcl_edit::parser::parse_body(&t).ok())
+        else {
+            continue;
+        };
+        for b in body.blocks() {
+            let source = b
+                .body
+                .get_attribute("source")
+                .and_then(|a| a.value.as_str().map(str::to_string));
+            out.push((b.ident.as_str().to_string(), source));
+        }
+    }
+    out
+}
+
+/// The directories to compile for a file: its own when it holds a `stack` block (or no
+/// stack calls it); else those of the stacks (in the three directories above it) whose
+/// `module` blocks' `source` is the file's directory: a module is checked through its callers.
+pub fn stack_dirs(path: &Path, overlay: &HashMap<PathBuf, String>) -> Vec<PathBuf> {
+    let Some(dir) = path.parent() else {
+        return vec![];
+    };
+    let own = heads(dir, overlay);
+    if own.iter().any(|(t, _)| t == "stack") {
+        return vec![dir.to_path_buf()];
+    }
+    let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let callers: Vec<PathBuf> = dir
+        .ancestors()
+        .skip(1)
+        .take(3)
+        .filter(|a| {
+            let h = heads(a, overlay);
+            h.iter().any(|(t, _)| t == "stack")
+                && h.iter().any(|(t, src)| {
+                    t == "module"
+                        && src.as_ref().is_some_and(|s| {
+                            std::fs::canonicalize(a.join(s)).is_ok_and(|r| r == real)
+                        })
+                })
+        })
+        .map(Path::to_path_buf)
+        .collect();
+    if callers.is_empty() {
+        vec![dir.to_path_buf()]
+    } else {
+        callers
+    }
+}
+
 /// One stack as the editor sees it: its directory and its files' texts (absolute paths).
 #[derive(Clone)]
 pub struct Stack {

@@ -416,3 +416,84 @@ fn formatting_and_document_symbols() {
     assert_eq!(names, ["role \"app\"", "output \"app_arn\""]);
     assert_eq!(syms[0]["children"][0]["name"], "trust_service_account");
 }
+
+const CALLER: &str = r#"stack "mods" {
+  account_id = "123456789012"
+}
+
+cluster "prod" {
+  name            = "prod"
+  region          = "eu-west-1"
+  oidc_issuer_url = "https://oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789"
+}
+
+module "web" {
+  source  = "./app"
+  name    = "web"
+  cluster = cluster.prod
+}
+
+output "web_role" {
+  value = module.web.role_name
+}
+"#;
+
+const MODULE: &str = r#"variable "name" {}
+variable "cluster" {}
+
+role "r" {
+  name = "${var.name}-${var.missing}"
+  trust_service_account {
+    cluster   = var.cluster
+    namespace = "web"
+    names     = ["web"]
+  }
+}
+
+output "role_name" {
+  value = role.r.name
+}
+"#;
+
+#[test]
+fn module_errors_point_into_the_module_with_the_call_as_related_information() {
+    let dir = stack("module", &[("main.hcl", CALLER), ("app/main.hcl", MODULE)]);
+    let mut c = Client::start(dir, None);
+    let main = c.open("main.hcl");
+    let module_file = c.dir.join("app/main.hcl");
+    let d = c.diagnostics(&module_file);
+    assert_eq!(codes(&d), ["E0201"], "{d:?}");
+    let (line, character) = find(MODULE, "var.missing", 0, true);
+    assert_eq!(
+        d[0]["range"]["start"],
+        json!({ "line": line, "character": character })
+    );
+    let related = &d[0]["relatedInformation"][0];
+    assert!(
+        related["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("module.web"),
+        "{d:?}"
+    );
+    assert_eq!(related["location"]["uri"], common::uri(&main));
+    let (cl, _) = find(CALLER, "module \"web\"", 0, true);
+    assert_eq!(related["location"]["range"]["start"]["line"], cl, "{d:?}");
+
+    // Fixed in the module's (unsaved) buffer: cleared, and the module's output evaluates.
+    let fixed_module = c.open("app/main.hcl");
+    c.change(&fixed_module, 2, &MODULE.replace("-${var.missing}", ""));
+    assert_eq!(
+        c.diagnostics_at(&fixed_module, Some(2)),
+        Vec::<Value>::new()
+    );
+    let (l, ch) = find(CALLER, "module.web.role_name", 8, true);
+    let h = c.at("textDocument/hover", &main, l, ch, json!({}));
+    assert!(
+        h["contents"]["value"]
+            .as_str()
+            .unwrap_or("")
+            .contains("\"web\""),
+        "{h}"
+    );
+}
