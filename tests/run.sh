@@ -23,6 +23,10 @@ fi
 if [ ! -d tests/iam-simulate/node_modules/@cloud-copilot/iam-simulate ]; then
   npm ci --prefix tests/iam-simulate --no-audit --no-fund --silent
 fi
+# - Neovim (Debian's package) drives `eksfed lsp` with its built-in LSP client (tests/cli_lsp_nvim.rs)
+if ! command -v nvim >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq neovim >/dev/null
+fi
 export EKSFED_CHECK_JSONSCHEMA="${EKSFED_CHECK_JSONSCHEMA:-$PWD/.venv/bin/check-jsonschema}"
 cargo build --workspace --all-targets
 cargo test --workspace -- --test-threads="${EKSFED_TEST_THREADS:-4}"
