@@ -96,6 +96,33 @@ impl Analysis {
             .collect()
     }
 
+    /// The outputs of the module that the stack's `module "NAME"` block calls: the module
+    /// directory's files (open buffers over disk) with their `output` declarations.
+    pub fn module_outputs(&self, name: &str) -> Vec<(PathBuf, String, Decl)> {
+        let Some(source) = self
+            .names_in("module")
+            .into_iter()
+            .find(|d| d.name == name)
+            .and_then(|d| d.source.clone())
+        else {
+            return vec![];
+        };
+        let dir = self.stack.dir.join(source);
+        let module = Stack::read(&dir, self.stack.overlay());
+        let mut out = vec![];
+        for (p, t) in &module.files {
+            for d in crate::index::index(t)
+                .map(|ix| ix.decls)
+                .unwrap_or_default()
+            {
+                if d.ns == "output" {
+                    out.push((p.clone(), t.clone(), d));
+                }
+            }
+        }
+        out
+    }
+
     /// The references to a name, across the stack's files.
     pub fn refs<'a>(&'a self, t: &'a Target) -> impl Iterator<Item = (&'a Path, &'a Ref)> + 'a {
         self.index.iter().flat_map(move |(p, ix)| {

@@ -33,6 +33,20 @@ pub fn complete(a: &Analysis, path: &Path, offset: usize) -> Vec<CompletionItem>
     if let Some(ns) = namespace_before(line) {
         return names(a, ns);
     }
+    if let Some(module) = module_before(line) {
+        return a
+            .module_outputs(module)
+            .into_iter()
+            .map(|(_, _, d)| {
+                item(
+                    &d.name,
+                    CompletionItemKind::FIELD,
+                    format!("module.{module}.{}", d.name),
+                    "",
+                )
+            })
+            .collect();
+    }
     let ctx = context(before);
     let in_expr = line.contains('=') || ctx.iter().any(Option::is_none);
     if in_expr {
@@ -93,6 +107,16 @@ fn namespace_before(line: &str) -> Option<&str> {
     let ns = &head[ns_start..];
     let dotted = head[..ns_start].ends_with('.');
     (!dotted && crate::index::is_namespace(ns)).then_some(ns)
+}
+
+/// `NAME` when the line ends in `module.NAME.` or `module.NAME.partial`.
+fn module_before(line: &str) -> Option<&str> {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let head = line.trim_end_matches(word).strip_suffix('.')?;
+    let name_start = head.rfind(|c: char| !word(c)).map_or(0, |i| i + 1);
+    let before = head[..name_start].strip_suffix("module.")?;
+    let clean = before.is_empty() || !before.ends_with(|c: char| word(c) || c == '.');
+    clean.then_some(&head[name_start..])
 }
 
 fn names(a: &Analysis, ns: &str) -> Vec<CompletionItem> {
@@ -194,5 +218,8 @@ mod tests {
         assert_eq!(namespace_before("  name = role.ap"), Some("role"));
         assert_eq!(namespace_before("  name = var."), Some("var"));
         assert_eq!(namespace_before("  name = role.app.ar"), None);
+        assert_eq!(module_before("  v = module.web.ro"), Some("web"));
+        assert_eq!(module_before("  v = module.web."), Some("web"));
+        assert_eq!(module_before("  v = role.web."), None);
     }
 }

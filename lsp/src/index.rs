@@ -19,6 +19,8 @@ pub struct Decl {
     pub name_range: Range<usize>,
     /// The whole declaring block (or the local's attribute).
     pub range: Range<usize>,
+    /// A module block's `source`.
+    pub source: Option<String>,
 }
 
 /// A reference `ns.name[.attr]`.
@@ -29,6 +31,7 @@ pub struct Ref {
     pub attr: Option<String>,
     pub ns_range: Range<usize>,
     pub name_range: Range<usize>,
+    pub attr_range: Option<Range<usize>>,
 }
 
 /// A block, its schema path (`["role", "trust_service_account"]`), and its attributes' keys.
@@ -96,6 +99,7 @@ fn declare(b: &Block, text: &str, ix: &mut FileIndex) {
                 name: a.key.as_str().to_string(),
                 name_range: a.key.span().unwrap_or(0..0),
                 range: a.span().unwrap_or(0..0),
+                source: None,
             });
         }
         return;
@@ -112,6 +116,10 @@ fn declare(b: &Block, text: &str, ix: &mut FileIndex) {
             name: label_text(l),
             name_range: label_range(l, text),
             range,
+            source: b
+                .body
+                .get_attribute("source")
+                .and_then(|a| a.value.as_str().map(str::to_string)),
         });
     }
 }
@@ -145,13 +153,14 @@ impl Visit for Refs<'_> {
             if let TraversalOperator::GetAttr(name) = first.value() {
                 if is_namespace(ns.as_str()) {
                     let attr = node.operators.get(1).and_then(|o| match o.value() {
-                        TraversalOperator::GetAttr(a) => Some(a.as_str().to_string()),
+                        TraversalOperator::GetAttr(a) => Some(a),
                         _ => None,
                     });
                     self.ix.refs.push(Ref {
                         ns: ns.as_str().to_string(),
                         name: name.as_str().to_string(),
-                        attr,
+                        attr: attr.map(|a| a.as_str().to_string()),
+                        attr_range: attr.and_then(|a| a.span()),
                         ns_range: ns.span().unwrap_or(0..0),
                         name_range: name.span().unwrap_or(0..0),
                     });

@@ -13,6 +13,23 @@ fn location(a: &Analysis, path: &Path, r: Range<usize>, enc: Encoding) -> Locati
 }
 
 pub fn definition(a: &Analysis, path: &Path, offset: usize, enc: Encoding) -> Vec<Location> {
+    // `module.NAME.OUTPUT` on the output: into the module.
+    let module_output = a.file(path).and_then(|ix| {
+        ix.refs.iter().find(|r| {
+            r.ns == "module"
+                && r.attr_range
+                    .as_ref()
+                    .is_some_and(|x| x.start <= offset && offset <= x.end)
+        })
+    });
+    if let Some(r) = module_output {
+        return a
+            .module_outputs(&r.name)
+            .into_iter()
+            .filter(|(_, _, d)| Some(&d.name) == r.attr.as_ref())
+            .map(|(p, text, d)| Location::new(uri_of(&p), pos::range(&text, d.name_range, enc)))
+            .collect();
+    }
     let Some(t) = a.target_at(path, offset) else {
         return vec![];
     };

@@ -150,6 +150,11 @@ impl Stack {
         }
     }
 
+    /// The open buffers this stack was read with.
+    pub fn overlay(&self) -> Overlay {
+        self.overlay.clone()
+    }
+
     pub fn text(&self, path: &Path) -> Option<&str> {
         self.files
             .iter()
