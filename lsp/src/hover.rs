@@ -151,8 +151,52 @@ fn resource_exports(c: &Compiled, r: &Ref) -> Option<String> {
             code(&serde_json::Value::Object(shown))
         ));
     }
+    if r.ns == "role" {
+        out.extend(access_of(d, &out_arns(d, r)));
+    }
     if !c.account_known && !out.is_empty() {
         out.push("(the stack sets no account id: ARNs show a placeholder account)".into());
     }
     (!out.is_empty()).then(|| out.join("\n\n"))
+}
+
+fn out_arns(d: &eksfed_compiler::desired::model::DesiredState, r: &Ref) -> Vec<String> {
+    d.resources
+        .iter()
+        .filter(|x| {
+            x.address.module.is_empty() && x.address.kind == r.ns && x.address.label == r.name
+        })
+        .filter_map(|x| x.arn().map(str::to_string))
+        .collect()
+}
+
+/// What `eksfed access` says of these roles: who may assume them and where they are mapped
+/// (the offline model, from the desired state).
+fn access_of(d: &eksfed_compiler::desired::model::DesiredState, arns: &[String]) -> Option<String> {
+    use eksfed_compiler::review::access_model;
+    let model = access_model::from_desired(d);
+    let mine = |arn: &Option<String>| arn.as_ref().is_some_and(|a| arns.contains(a));
+    let selected = access_model::AccessModel {
+        format_version: model.format_version,
+        paths: model
+            .paths
+            .iter()
+            .filter(|p| mine(&p.role))
+            .cloned()
+            .collect(),
+        limits: vec![],
+        permissions: model
+            .permissions
+            .iter()
+            .filter(|(k, _)| arns.contains(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    };
+    if selected.paths.is_empty() {
+        return Some("**Access**: no identity reaches a cluster through this role".into());
+    }
+    Some(format!(
+        "**Access** (`eksfed access`):\n```\n{}\n```",
+        access_model::text(&selected).trim_end()
+    ))
 }
