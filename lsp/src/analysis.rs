@@ -11,6 +11,8 @@ pub struct Analysis {
     /// Each file's index: of its text, or (when the text does not parse, as while typing) of
     /// the last text that did.
     pub index: Vec<(PathBuf, FileIndex)>,
+    /// The worker's compiles, for the values hover shows.
+    pub compiles: crate::stack::Compiles,
 }
 
 /// A name at a position: the namespace and name of a declaration or a reference.
@@ -25,7 +27,11 @@ fn within(r: &Range<usize>, offset: usize) -> bool {
 }
 
 impl Analysis {
-    pub fn new(stack: Stack, last_good: &mut HashMap<PathBuf, FileIndex>) -> Analysis {
+    pub fn new(
+        stack: Stack,
+        last_good: &mut HashMap<PathBuf, FileIndex>,
+        compiles: crate::stack::Compiles,
+    ) -> Analysis {
         let index = stack
             .files
             .iter()
@@ -40,7 +46,11 @@ impl Analysis {
                 (p.clone(), ix)
             })
             .collect();
-        Analysis { stack, index }
+        Analysis {
+            stack,
+            index,
+            compiles,
+        }
     }
 
     pub fn file(&self, path: &Path) -> Option<&FileIndex> {

@@ -15,7 +15,7 @@ use std::path::Path;
 /// Markdown to show at `offset`, and the range it concerns.
 pub fn hover(a: &Analysis, path: &Path, offset: usize) -> Option<(String, Range<usize>)> {
     if let Some(r) = a.ref_at(path, offset) {
-        let c = a.stack.compile();
+        let c = a.stack.compiled(&a.compiles);
         return Some((value_of(&c, r), r.ns_range.start..r.name_range.end));
     }
     let ix = a.file(path)?;

@@ -59,11 +59,14 @@ pub fn serve(conn: Connection) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let (jobs, job_rx) = crossbeam_channel::unbounded();
     let sender = conn.sender.clone();
-    let worker = std::thread::spawn(move || diagnostics_worker(&job_rx, &sender, enc));
+    let compiles = crate::stack::Compiles::default();
+    let cache = compiles.clone();
+    let worker = std::thread::spawn(move || diagnostics_worker(&job_rx, &sender, enc, &cache));
     let mut server = Server {
         enc,
         open: HashMap::new(),
         versions: HashMap::new(),
+        compiles,
         last_good: HashMap::new(),
         jobs,
     };
@@ -99,6 +102,7 @@ pub struct Server {
     open: HashMap<PathBuf, String>,
     /// The open buffers' versions, published with their diagnostics.
     versions: HashMap<PathBuf, i32>,
+    compiles: crate::stack::Compiles,
     last_good: HashMap<PathBuf, FileIndex>,
     jobs: Sender<Job>,
 }
@@ -121,7 +125,7 @@ impl Server {
     /// The stack of a file (its directory), as open and on disk, with its indexes.
     pub fn analysis(&mut self, path: &Path) -> Analysis {
         let stack = Stack::read(&stack_dir(path), self.overlay());
-        Analysis::new(stack, &mut self.last_good)
+        Analysis::new(stack, &mut self.last_good, self.compiles.clone())
     }
 
     fn notification(&mut self, n: Notification) {
@@ -175,7 +179,12 @@ impl Server {
     }
 }
 
-fn diagnostics_worker(jobs: &Receiver<Job>, out: &Sender<Message>, enc: Encoding) {
+fn diagnostics_worker(
+    jobs: &Receiver<Job>,
+    out: &Sender<Message>,
+    enc: Encoding,
+    cache: &crate::stack::Compiles,
+) {
     let mut published: HashMap<PathBuf, BTreeSet<PathBuf>> = HashMap::new();
     while let Ok(first) = jobs.recv() {
         let mut pending: BTreeMap<PathBuf, Job> = BTreeMap::new();
@@ -190,7 +199,7 @@ fn diagnostics_worker(jobs: &Receiver<Job>, out: &Sender<Message>, enc: Encoding
             }
         }
         for (dir, job) in pending {
-            let compiled = job.stack.compile();
+            let compiled = Arc::new(job.stack.compile());
             let files = crate::diagnostics::by_file(&compiled, enc);
             let before = published.remove(&dir).unwrap_or_default();
             for gone in before.iter().filter(|p| !files.contains_key(*p)) {
@@ -199,7 +208,10 @@ fn diagnostics_worker(jobs: &Receiver<Job>, out: &Sender<Message>, enc: Encoding
             for (path, diags) in &files {
                 publish(out, path, diags.clone(), job.versions.get(path).copied());
             }
-            published.insert(dir, files.into_keys().collect());
+            published.insert(dir.clone(), files.into_keys().collect());
+            if let Ok(mut m) = cache.lock() {
+                m.insert(dir, (job.stack.files.clone(), compiled));
+            }
         }
     }
 }

@@ -128,6 +128,11 @@ pub fn stack_dirs(path: &Path, overlay: &HashMap<PathBuf, String>) -> Vec<PathBu
     }
 }
 
+/// The last compile of each stack (by directory), with the files it compiled: the worker
+/// fills it, hover reads it when the files are still the same.
+pub type Compiles =
+    Arc<std::sync::Mutex<HashMap<PathBuf, (Vec<(PathBuf, String)>, Arc<Compiled>)>>>;
+
 /// One stack as the editor sees it: its directory and its files' texts (absolute paths).
 #[derive(Clone)]
 pub struct Stack {
@@ -160,6 +165,17 @@ impl Stack {
             .iter()
             .find(|(p, _)| p == path)
             .map(|(_, t)| t.as_str())
+    }
+
+    /// The stack compiled: the worker's last compile when it compiled these same texts, else
+    /// a compile now (the worker has not caught up with the last change).
+    pub fn compiled(&self, cache: &Compiles) -> Arc<Compiled> {
+        let cached = cache.lock().ok().and_then(|m| {
+            m.get(&self.dir)
+                .filter(|(files, _)| *files == self.files)
+                .map(|(_, c)| c.clone())
+        });
+        cached.unwrap_or_else(|| Arc::new(self.compile()))
     }
 
     /// Compiles the stack as `eksfed validate` does (variables from `EKSFED_VAR_name`).
@@ -238,5 +254,24 @@ mod tests {
         let uri = uri_of(&p);
         assert_eq!(uri.as_str(), "file:///tmp/my%20stack/%C3%A9.hcl");
         assert_eq!(path_of(&uri), Some(p));
+    }
+
+    #[test]
+    fn hover_reuses_the_workers_compile_only_for_the_same_texts() {
+        let dir = std::env::temp_dir().join(format!("eksfed-lsp-cache-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let file = dir.join("main.hcl");
+        let open = |t: &str| Arc::new(HashMap::from([(file.clone(), t.to_string())]));
+        let stack = Stack::read(&dir, open("stack \"a\" {}\n"));
+        let cache = Compiles::default();
+        let first = Arc::new(stack.compile());
+        cache
+            .lock()
+            .map(|mut m| m.insert(dir.clone(), (stack.files.clone(), first.clone())))
+            .expect("lock");
+        assert!(Arc::ptr_eq(&stack.compiled(&cache), &first));
+        let edited = Stack::read(&dir, open("stack \"b\" {}\n"));
+        assert!(!Arc::ptr_eq(&edited.compiled(&cache), &first));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
