@@ -165,6 +165,8 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Language server for editors (LSP over standard input and output)
+    Lsp,
     /// Write a stack from what is live in the account and one cluster
     #[command(long_about = generate::LONG_ABOUT)]
     Generate(generate::GenerateArgs),
@@ -302,6 +304,9 @@ fn main() -> ExitCode {
             &common,
         ),
         Command::Generate(a) => generate::run(&a),
+        Command::Lsp => eksfed_lsp::run_stdio()
+            .map(|()| 0)
+            .map_err(|e| anyhow::anyhow!("language server: {e}")),
         Command::Import { args, common } => {
             let (dir, addr, id) = match args.as_slice() {
                 [d, a, i] => (PathBuf::from(d), a.clone(), i.clone()),

@@ -35,6 +35,10 @@ export EKSFED_ETCD="$kube_bin/etcd" EKSFED_KUBE_APISERVER="$kube_bin/kube-apiser
 judge_bin="$PWD/target/authn-judge"
 (cd tests/authn-judge && go build -o "$judge_bin/authn-judge" .)
 export EKSFED_AUTHN_JUDGE="$judge_bin/authn-judge"
+# - Neovim (Debian's package) drives `eksfed lsp` with its built-in LSP client (tests/cli_lsp_nvim.rs)
+if ! command -v nvim >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq neovim >/dev/null
+fi
 export EKSFED_CHECK_JSONSCHEMA="${EKSFED_CHECK_JSONSCHEMA:-$PWD/.venv/bin/check-jsonschema}"
 cargo build --workspace --all-targets
 cargo test --workspace -- --test-threads="${EKSFED_TEST_THREADS:-4}"

@@ -40,6 +40,11 @@ pub(super) fn evaluate(
         imports.extend(crate::plan::adopt::lower_import(&ev));
     }
     frame.out.imports = imports;
+    frame.out.values = super::inputs::Values {
+        vars: frame.vars.clone(),
+        locals: frame.locals.clone(),
+        modules: frame.table.get("module").cloned().unwrap_or_default(),
+    };
     frame.out
 }
 

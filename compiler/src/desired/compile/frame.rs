@@ -29,6 +29,8 @@ pub(super) struct Evaluated {
     pub instance_deps: HashMap<Address, Vec<Address>>,
     pub export_reads: crate::desired::unknowns::ExportReads,
     pub imports: Vec<crate::desired::existing::Import>,
+    /// The root frame's variables, locals and module outputs (set by `evaluate`).
+    pub values: super::inputs::Values,
 }
 
 /// The blocks of the stack or of one module directory, and the order to evaluate them in.

@@ -1,6 +1,8 @@
 //! What the stages share without importing `mod.rs`: the codes they report and the inputs
 //! from outside the stack.
 
+use crate::language::value::Value;
+use indexmap::IndexMap;
 use std::collections::HashMap;
 
 pub const E_VAR_MISSING: &str = "E0301";
@@ -33,4 +35,14 @@ pub struct Facts {
     pub account_id: Option<String>,
     /// Cluster issuers read with DescribeCluster, by cluster address.
     pub cluster_issuers: HashMap<String, String>,
+}
+
+/// What the stack's own expressions evaluated to (the language server's hover): its
+/// variables, its locals, and each module call's outputs (a map by key for a `for_each`
+/// call). Empty for what evaluation did not reach.
+#[derive(Debug, Clone, Default)]
+pub struct Values {
+    pub vars: IndexMap<String, Value>,
+    pub locals: IndexMap<String, Value>,
+    pub modules: IndexMap<String, Value>,
 }

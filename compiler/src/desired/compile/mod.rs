@@ -28,7 +28,7 @@ use modules::ModuleTree;
 use settings::Settings;
 
 pub use inputs::{
-    Facts, VarInputs, E_CYCLE, E_FOR_EACH, E_MODULE_BLOCK, E_MODULE_INPUT, E_MODULE_SOURCE,
+    Facts, Values, VarInputs, E_CYCLE, E_FOR_EACH, E_MODULE_BLOCK, E_MODULE_INPUT, E_MODULE_SOURCE,
     E_STACK, E_VAR_MISSING, E_VAR_VALUE,
 };
 
@@ -55,6 +55,9 @@ pub struct Compiled {
     /// Clusters whose OIDC issuer is not known (not set, not read from EKS) and the
     /// resources whose values derive from it, in resource order.
     pub unknown_issuers: Vec<crate::desired::unknowns::UnknownIssuer>,
+    /// The stack's variables, locals and module outputs as evaluated (what evaluation
+    /// reached, even when the stack has errors); `None` when it stopped before evaluating.
+    pub values: Option<Values>,
 }
 
 impl Compiled {
@@ -84,10 +87,13 @@ pub fn compile(input: CompileInput<'_>) -> Compiled {
         account_known: false,
         sensitive: Default::default(),
         unknown_issuers: vec![],
+        values: None,
     };
     let mut taint = crate::desired::sensitive::VarTaint::default();
     let (reader, vars, facts) = (input.reader, &input.vars, &input.facts);
-    let result = compile_bodies(&loaded, &tree, reader, vars, facts, &mut taint, &mut diags);
+    let (result, values) =
+        compile_bodies(&loaded, &tree, reader, vars, facts, &mut taint, &mut diags);
+    out.values = values;
     if let Some((desired, graph, known, reads)) = result {
         if !diags.has_errors() {
             crate::lints::check::check(&desired, &mut diags);
@@ -107,7 +113,7 @@ pub fn compile(input: CompileInput<'_>) -> Compiled {
                     ..Default::default()
                 };
                 let mut d = Diagnostics::default();
-                let r = compile_bodies(&loaded, &tree, reader, vars, facts, &mut t, &mut d);
+                let (r, _) = compile_bodies(&loaded, &tree, reader, vars, facts, &mut t, &mut d);
                 r.filter(|_| !d.has_errors()).map(|o| o.0)
             });
         let s = crate::desired::sensitive::analyse(
@@ -138,7 +144,7 @@ fn compile_bodies(
     facts: &Facts,
     taint: &mut crate::desired::sensitive::VarTaint,
     diags: &mut Diagnostics,
-) -> Option<Output> {
+) -> (Option<Output>, Option<Values>) {
     let collected = collect::collect(&loaded.bodies, &loaded.sources, false, diags);
     let Collected {
         stacks,
@@ -203,10 +209,13 @@ fn compile_bodies(
         instance_deps,
         export_reads,
         imports,
+        values,
     } = evaluate::evaluate(&root, &vars, &walk, diags);
-    let stack = stack?;
+    let Some(stack) = stack else {
+        return (None, Some(values));
+    };
     if diags.has_errors() {
-        return None;
+        return (None, Some(values));
     }
 
     // --- instance graph ---
@@ -214,5 +223,6 @@ fn compile_bodies(
     let mut desired = DesiredState::new(stack, aws_settings, instances);
     desired.imports = imports;
     crate::plan::adopt::check_imports(&desired, diags);
-    Some((desired, graph, account_known.is_some(), export_reads))
+    let out = (desired, graph, account_known.is_some(), export_reads);
+    (Some(out), Some(values))
 }
