@@ -210,7 +210,10 @@ fn diagnostics_worker(
             }
             published.insert(dir.clone(), files.into_keys().collect());
             if let Ok(mut m) = cache.lock() {
-                m.insert(dir, (job.stack.files.clone(), compiled));
+                m.insert(
+                    dir,
+                    (job.stack.files.clone(), job.stack.overlay(), compiled),
+                );
             }
         }
     }

@@ -128,10 +128,11 @@ pub fn stack_dirs(path: &Path, overlay: &HashMap<PathBuf, String>) -> Vec<PathBu
     }
 }
 
-/// The last compile of each stack (by directory), with the files it compiled: the worker
-/// fills it, hover reads it when the files are still the same.
+/// The last compile of each stack (by directory), with the files and the open buffers it
+/// compiled (a module's buffer is read through the stack): the worker fills it, hover reads
+/// it when both are still the same.
 pub type Compiles =
-    Arc<std::sync::Mutex<HashMap<PathBuf, (Vec<(PathBuf, String)>, Arc<Compiled>)>>>;
+    Arc<std::sync::Mutex<HashMap<PathBuf, (Vec<(PathBuf, String)>, Overlay, Arc<Compiled>)>>>;
 
 /// One stack as the editor sees it: its directory and its files' texts (absolute paths).
 #[derive(Clone)]
@@ -172,8 +173,8 @@ impl Stack {
     pub fn compiled(&self, cache: &Compiles) -> Arc<Compiled> {
         let cached = cache.lock().ok().and_then(|m| {
             m.get(&self.dir)
-                .filter(|(files, _)| *files == self.files)
-                .map(|(_, c)| c.clone())
+                .filter(|(files, overlay, _)| *files == self.files && **overlay == *self.overlay)
+                .map(|(_, _, c)| c.clone())
         });
         cached.unwrap_or_else(|| Arc::new(self.compile()))
     }
@@ -267,11 +268,22 @@ mod tests {
         let first = Arc::new(stack.compile());
         cache
             .lock()
-            .map(|mut m| m.insert(dir.clone(), (stack.files.clone(), first.clone())))
+            .map(|mut m| {
+                m.insert(
+                    dir.clone(),
+                    (stack.files.clone(), stack.overlay(), first.clone()),
+                )
+            })
             .expect("lock");
         assert!(Arc::ptr_eq(&stack.compiled(&cache), &first));
         let edited = Stack::read(&dir, open("stack \"b\" {}\n"));
         assert!(!Arc::ptr_eq(&edited.compiled(&cache), &first));
+        // The same stack files, but another open buffer (a module's file the stack reads).
+        let mut with_module = (*stack.overlay()).clone();
+        with_module.insert(dir.join("app/main.hcl"), "variable \"x\" {}\n".into());
+        let module_edited = Stack::read(&dir, Arc::new(with_module));
+        assert_eq!(module_edited.files, stack.files);
+        assert!(!Arc::ptr_eq(&module_edited.compiled(&cache), &first));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
